@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config'
+
+// Three node-side suites. e2e lives in Playwright (playwright.config.ts).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', testTimeout: 20_000 },
+      },
+      {
+        test: { name: 'sim', include: ['test/sim/**/*.test.ts'], environment: 'node', testTimeout: 300_000 },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Real processes on 2 cores: one file at a time keeps timing-sensitive Raft clusters honest.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+})
