@@ -1,0 +1,320 @@
+/**
+ * The write-ahead log: Raft entries, hard state and snapshot marks, appended to segment files and
+ * made durable with one fdatasync per batch (group commit) before anything is acknowledged.
+ *
+ * Layout: `<wal-dir>/<seq:16 hex>-<first index:16 hex>.wal`. Every segment begins with the
+ * metadata record (member and cluster ID) and the hard state current when it was cut, so old
+ * segments can be deleted after a snapshot without losing anything needed to restart.
+ */
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+import { decodeRecord, encodeRecord, RecordType } from './record'
+import {
+  decodeEntry,
+  decodeHardState,
+  decodeMetadata,
+  decodeSnapshotMark,
+  encodeEntry,
+  encodeHardState,
+  encodeMetadata,
+  encodeSnapshotMark,
+  type WalEntry,
+  type WalHardState,
+  type WalMetadata,
+  type WalSnapshotMark,
+} from './payloads'
+
+export const SEGMENT_SIZE = 64 * 1024 * 1024
+
+export interface WalReplay {
+  metadata: WalMetadata
+  hardState: WalHardState
+  /** Entries after the newest snapshot mark, in index order, conflicts already resolved. */
+  entries: WalEntry[]
+  snapshot: WalSnapshotMark
+  /** Set when the last segment ended in a torn or corrupt record that was cut off. */
+  tornTail?: string
+}
+
+interface Segment {
+  seq: number
+  firstIndex: number
+  file: string
+}
+
+function segmentName(seq: number, firstIndex: number): string {
+  return `${seq.toString(16).padStart(16, '0')}-${firstIndex.toString(16).padStart(16, '0')}.wal`
+}
+
+function parseSegmentName(name: string): { seq: number; firstIndex: number } | undefined {
+  const m = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/.exec(name)
+  return m ? { seq: parseInt(m[1]!, 16), firstIndex: parseInt(m[2]!, 16) } : undefined
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fd = await fsp.open(dir, 'r')
+  try {
+    await fd.sync()
+  } finally {
+    await fd.close()
+  }
+}
+
+export async function walExists(dir: string): Promise<boolean> {
+  try {
+    return (await fsp.readdir(dir)).some((n) => parseSegmentName(n) !== undefined)
+  } catch {
+    return false
+  }
+}
+
+interface PendingBatch {
+  frames: Buffer[]
+  sync: boolean
+  waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }>
+}
+
+export class Wal {
+  private fd: number
+  private size: number
+  private segments: Segment[]
+  private pending: PendingBatch | undefined
+  private flushing = false
+  private hardState: WalHardState
+  private lastIndex: number
+  private closed = false
+  /** fdatasync count and total time, for the debug stream and benchmarks. */
+  readonly stats = { syncs: 0, syncMs: 0, records: 0 }
+
+  private constructor(
+    private readonly dir: string,
+    private readonly metadata: WalMetadata,
+    segments: Segment[],
+    fd: number,
+    size: number,
+    hardState: WalHardState,
+    lastIndex: number,
+  ) {
+    this.segments = segments
+    this.fd = fd
+    this.size = size
+    this.hardState = hardState
+    this.lastIndex = lastIndex
+  }
+
+  /** A new WAL in an empty (or missing) directory. */
+  static async create(dir: string, metadata: WalMetadata): Promise<Wal> {
+    await fsp.mkdir(dir, { recursive: true })
+    if (await walExists(dir)) throw new Error(`wal: ${dir} already holds a WAL`)
+    const hs: WalHardState = { term: 0, vote: '0', commit: 0 }
+    const seg = await Wal.writeSegmentHead(dir, 0, 1, metadata, hs, { index: 0, term: 0 })
+    const fd = fs.openSync(seg.file, 'a')
+    return new Wal(dir, metadata, [seg], fd, fs.fstatSync(fd).size, hs, 0)
+  }
+
+  /** A segment's first records, written to a temp file, synced, then renamed into place. */
+  private static async writeSegmentHead(dir: string, seq: number, firstIndex: number, metadata: WalMetadata, hs: WalHardState, snap: WalSnapshotMark): Promise<Segment> {
+    const file = path.join(dir, segmentName(seq, firstIndex))
+    const tmp = `${file}.tmp`
+    const head = Buffer.concat([
+      encodeRecord(RecordType.Metadata, encodeMetadata(metadata)),
+      encodeRecord(RecordType.Snapshot, encodeSnapshotMark(snap)),
+      encodeRecord(RecordType.HardState, encodeHardState(hs)),
+    ])
+    const fh = await fsp.open(tmp, 'w')
+    try {
+      await fh.write(head)
+      await fh.datasync()
+    } finally {
+      await fh.close()
+    }
+    await fsp.rename(tmp, file)
+    await fsyncDir(dir)
+    return { seq, firstIndex, file }
+  }
+
+  /** Open an existing WAL and replay it. Stops at a torn or corrupt tail of the last segment. */
+  static async open(dir: string): Promise<{ wal: Wal; replay: WalReplay }> {
+    const names = (await fsp.readdir(dir)).filter((n) => parseSegmentName(n)).sort()
+    for (const n of await fsp.readdir(dir)) if (n.endsWith('.wal.tmp')) await fsp.rm(path.join(dir, n), { force: true })
+    if (names.length === 0) throw new Error(`wal: no segments in ${dir}`)
+    const segments: Segment[] = names.map((n) => ({ ...parseSegmentName(n)!, file: path.join(dir, n) }))
+    let metadata: WalMetadata | undefined
+    let hardState: WalHardState = { term: 0, vote: '0', commit: 0 }
+    let snapshot: WalSnapshotMark = { index: 0, term: 0 }
+    let entries: WalEntry[] = []
+    let tornTail: string | undefined
+    let lastGood = 0
+    for (let s = 0; s < segments.length; s++) {
+      const seg = segments[s]!
+      const buf = await fsp.readFile(seg.file)
+      let off = 0
+      for (;;) {
+        const r = decodeRecord(buf, off)
+        if (!r.ok) {
+          if (r.reason === 'end') break
+          const isLast = s === segments.length - 1
+          const msg = `wal: ${r.reason} record at ${path.basename(seg.file)} offset ${off} (${buf.length - off} bytes after it dropped)`
+          if (!isLast) throw new Error(`${msg}; it is not the last segment, refusing to start`)
+          tornTail = msg
+          break
+        }
+        const { type, payload } = r.record
+        if (type === RecordType.Metadata) {
+          const m = decodeMetadata(payload)
+          if (metadata && (m.memberId !== metadata.memberId || m.clusterId !== metadata.clusterId)) throw new Error(`wal: segment ${seg.file} belongs to another member`)
+          metadata = m
+        } else if (type === RecordType.HardState) {
+          hardState = decodeHardState(payload)
+        } else if (type === RecordType.Snapshot) {
+          const mark = decodeSnapshotMark(payload)
+          if (mark.index >= snapshot.index) {
+            snapshot = mark
+            entries = entries.filter((e) => e.index > mark.index)
+          }
+        } else if (type === RecordType.Entry) {
+          const e = decodeEntry(payload)
+          if (e.index <= snapshot.index) {
+            // Already covered by a snapshot.
+          } else {
+            // A later write of the same index replaces the old suffix (Raft log truncation).
+            const first = entries.length ? entries[0]!.index : e.index
+            if (e.index < first + entries.length) entries.length = Math.max(0, e.index - first)
+            if (entries.length && e.index !== entries[entries.length - 1]!.index + 1) {
+              throw new Error(`wal: gap in entries at index ${e.index} in ${path.basename(seg.file)}`)
+            }
+            entries.push(e)
+          }
+        }
+        off = r.record.end
+      }
+      lastGood = off
+      if (tornTail && s === segments.length - 1) {
+        // Cut the garbage so new records follow the last good one.
+        await fsp.truncate(seg.file, lastGood)
+      }
+    }
+    if (!metadata) throw new Error(`wal: no metadata record in ${dir}`)
+    const last = segments[segments.length - 1]!
+    const fd = fs.openSync(last.file, 'a')
+    const lastIndex = entries.length ? entries[entries.length - 1]!.index : snapshot.index
+    const wal = new Wal(dir, metadata, segments, fd, fs.fstatSync(fd).size, hardState, lastIndex)
+    wal.snapMark = snapshot
+    return { wal, replay: { metadata, hardState, entries, snapshot, ...(tornTail ? { tornTail } : {}) } }
+  }
+
+  /**
+   * Append a hard state and entries. Resolves once they are on disk (when `sync`). Calls made
+   * while a write is in flight are merged into the next write: one fdatasync for all of them.
+   */
+  save(hardState: WalHardState | null, entries: readonly WalEntry[], sync = true): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('wal: closed'))
+    const frames: Buffer[] = []
+    for (const e of entries) frames.push(encodeRecord(RecordType.Entry, encodeEntry(e)))
+    if (hardState) {
+      frames.push(encodeRecord(RecordType.HardState, encodeHardState(hardState)))
+      this.hardState = hardState
+    }
+    if (entries.length) this.lastIndex = entries[entries.length - 1]!.index
+    if (frames.length === 0) return Promise.resolve()
+    this.stats.records += frames.length
+    return new Promise<void>((resolve, reject) => {
+      const batch = (this.pending ??= { frames: [], sync: false, waiters: [] })
+      batch.frames.push(...frames)
+      batch.sync ||= sync
+      batch.waiters.push({ resolve, reject })
+      if (!this.flushing) void this.flushLoop()
+    })
+  }
+
+  private async flushLoop(): Promise<void> {
+    this.flushing = true
+    try {
+      while (this.pending) {
+        const batch = this.pending
+        this.pending = undefined
+        try {
+          const data = batch.frames.length === 1 ? batch.frames[0]! : Buffer.concat(batch.frames)
+          await writeAll(this.fd, data)
+          this.size += data.length
+          if (batch.sync) {
+            const t0 = performance.now()
+            await new Promise<void>((res, rej) => fs.fdatasync(this.fd, (err) => (err ? rej(err) : res())))
+            this.stats.syncs++
+            this.stats.syncMs += performance.now() - t0
+          }
+          for (const w of batch.waiters) w.resolve()
+          if (this.size >= SEGMENT_SIZE) await this.cut()
+        } catch (err) {
+          for (const w of batch.waiters) w.reject(err)
+        }
+      }
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  /** Start a new segment (after the current one fills up, or after a snapshot). */
+  private async cut(): Promise<void> {
+    const last = this.segments[this.segments.length - 1]!
+    const seg = await Wal.writeSegmentHead(this.dir, last.seq + 1, this.lastIndex + 1, this.metadata, this.hardState, this.snapMark)
+    fs.closeSync(this.fd)
+    this.fd = fs.openSync(seg.file, 'a')
+    this.size = fs.fstatSync(this.fd).size
+    this.segments.push(seg)
+  }
+
+  private snapMark: WalSnapshotMark = { index: 0, term: 0 }
+
+  /**
+   * Record that a snapshot at `mark` is durable, then start a new segment and delete segments
+   * whose entries all precede the snapshot (log compaction).
+   */
+  async saveSnapshot(mark: WalSnapshotMark): Promise<void> {
+    this.snapMark = mark
+    await new Promise<void>((resolve, reject) => {
+      const batch = (this.pending ??= { frames: [], sync: false, waiters: [] })
+      batch.frames.push(encodeRecord(RecordType.Snapshot, encodeSnapshotMark(mark)))
+      batch.sync = true
+      batch.waiters.push({ resolve, reject })
+      if (!this.flushing) void this.flushLoop()
+    })
+    await this.waitIdle()
+    await this.cut()
+    // A segment can go when the next one starts at or before the snapshot index + 1.
+    while (this.segments.length > 1 && this.segments[1]!.firstIndex <= mark.index + 1) {
+      const old = this.segments.shift()!
+      await fsp.rm(old.file, { force: true })
+    }
+    await fsyncDir(this.dir)
+  }
+
+  private async waitIdle(): Promise<void> {
+    while (this.flushing || this.pending) await new Promise((r) => setImmediate(r))
+  }
+
+  segmentFiles(): string[] {
+    return this.segments.map((s) => s.file)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.waitIdle()
+    this.closed = true
+    fs.closeSync(this.fd)
+  }
+}
+
+function writeAll(fd: number, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (off: number): void => {
+      fs.write(fd, data, off, data.length - off, null, (err, n) => {
+        if (err) return reject(err)
+        if (off + n < data.length) step(off + n)
+        else resolve()
+      })
+    }
+    step(0)
+  })
+}
