@@ -1,0 +1,189 @@
+// A consistency check equivalent to bbolt's tx.Check, the check `etcdctl snapshot
+// status` runs before it trusts a file: every page below the high-water mark is either
+// reachable exactly once or free, page types are valid, ids are in range, and keys are
+// strictly ascending and inside the bounds their parent branch gives them.
+
+import { BUCKET_LEAF_FLAG, PageFlag } from './constants'
+import { compareBytes, toHex } from './bytes'
+import { bucketRefFromValue } from './db'
+import type { BoltDb, BucketRef } from './db'
+import { BboltError } from './errors'
+import { readFreelist } from './freelist'
+import { branchElements, leafElements, pageTypeName } from './page'
+import type { Page } from './page'
+
+export interface ConsistencyReport {
+  readonly ok: boolean
+  /** Human-readable problems, capped at `maxProblems`. */
+  readonly problems: string[]
+  readonly pagesReachable: number
+  readonly pagesFree: number
+  /** Whether free pages came from a persisted freelist or were derived (NoFreelistSync). */
+  readonly freelistPersisted: boolean
+}
+
+export interface ConsistencyOptions {
+  maxProblems?: number
+}
+
+const keyText = (k: Uint8Array): string => {
+  const printable = k.every((c) => c >= 0x20 && c < 0x7f)
+  return printable ? JSON.stringify(String.fromCharCode(...k.subarray(0, 64))) : `0x${toHex(k.subarray(0, 32))}`
+}
+
+export function checkConsistency(db: BoltDb, options: ConsistencyOptions = {}): ConsistencyReport {
+  const max = options.maxProblems ?? 1000
+  const problems: string[] = []
+  const report = (msg: string): void => {
+    if (problems.length < max) problems.push(msg)
+  }
+  const hwm = db.meta.pgid
+  // 0 = unseen, 1 = reachable, 2 = free.
+  const state = new Uint8Array(hwm)
+  let reachableCount = 0
+
+  const markReachable = (id: number, via: string): boolean => {
+    if (id >= hwm) {
+      report(`page ${id}: out of bounds (high-water mark ${hwm}), referenced from ${via}`)
+      return false
+    }
+    if (state[id] === 1) {
+      report(`page ${id}: multiple references (again from ${via})`)
+      return false
+    }
+    if (state[id] === 2) report(`page ${id}: reachable from ${via} but listed as free`)
+    state[id] = 1
+    reachableCount++
+    return true
+  }
+
+  if (hwm < 2) report(`high-water mark ${hwm} leaves no room for the two meta pages`)
+  for (const id of [0, 1]) if (id < hwm) markReachable(id, 'meta')
+
+  // Free pages: from the freelist page, or, when it is not persisted, every page the walk
+  // below does not reach (that is how bbolt rebuilds it, so nothing can be "lost").
+  const persisted = db.meta.freelist !== null
+  let freeCount = 0
+  if (persisted) {
+    const flId = db.meta.freelist!
+    try {
+      const flPage = db.page(flId)
+      for (let i = 0; i <= flPage.overflow; i++) markReachable(flId + i, 'meta (freelist)')
+      const ids = readFreelist(flPage)
+      for (const id of ids) {
+        if (id >= hwm) report(`freelist: page ${id} is beyond the high-water mark ${hwm}`)
+        else if (id < 2) report(`freelist: meta page ${id} is listed as free`)
+        else if (state[id] === 2) report(`freelist: page ${id} is listed twice`)
+        else if (state[id] === 1) report(`page ${id}: listed as free but used by the freelist itself`)
+        else {
+          state[id] = 2
+          freeCount++
+        }
+      }
+    } catch (e) {
+      report(`freelist page ${flId}: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+
+  const checkBucket = (bucket: BucketRef, path: string): void => {
+    if (bucket.inlinePage) {
+      checkLeafKeys(bucket.inlinePage, null, null, `inline bucket ${path}`, true)
+      return
+    }
+    if (bucket.root < 2 && bucket.root !== 0) {
+      report(`bucket ${path}: root page ${bucket.root} is a meta page`)
+      return
+    }
+    walk(bucket.root, null, null, `bucket ${path}`, path, 0)
+  }
+
+  const checkLeafKeys = (page: Page, lo: Uint8Array | null, hi: Uint8Array | null, where: string, inline: boolean): void => {
+    let els
+    try {
+      els = leafElements(page)
+    } catch (e) {
+      report(`${where}: ${(e as Error).message}`)
+      return
+    }
+    if (inline && page.flags !== PageFlag.leaf) {
+      report(`${where}: inline page has invalid type ${pageTypeName(page.flags)}`)
+      return
+    }
+    checkOrder(els.map((e) => e.key), lo, hi, where)
+    for (const el of els) {
+      if ((el.flags & BUCKET_LEAF_FLAG) === 0) continue
+      try {
+        checkBucket(bucketRefFromValue(el.value, page.pgid), `${where.replace(/^bucket /, '')}/${keyText(el.key)}`)
+      } catch (e) {
+        report(`${where}: nested bucket ${keyText(el.key)}: ${(e as Error).message}`)
+      }
+    }
+  }
+
+  const checkOrder = (keys: Uint8Array[], lo: Uint8Array | null, hi: Uint8Array | null, where: string): void => {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!
+      if (i > 0 && compareBytes(keys[i - 1]!, k) >= 0) report(`${where}: key ${keyText(k)} is not after ${keyText(keys[i - 1]!)}`)
+      if (lo && compareBytes(k, lo) < 0) report(`${where}: key ${keyText(k)} is below the parent's lower bound ${keyText(lo)}`)
+      if (hi && compareBytes(k, hi) >= 0) report(`${where}: key ${keyText(k)} is not below the parent's next key ${keyText(hi)}`)
+    }
+  }
+
+  const walk = (pgid: number, lo: Uint8Array | null, hi: Uint8Array | null, via: string, path: string, depth: number): void => {
+    if (!markReachable(pgid, via)) return
+    let page: Page
+    try {
+      page = db.page(pgid)
+    } catch (e) {
+      report(e instanceof BboltError ? e.message : `page ${pgid}: ${(e as Error).message}`)
+      return
+    }
+    if (page.headerId !== pgid) report(`page ${pgid}: header says it is page ${page.headerId}`)
+    for (let i = 1; i <= page.overflow; i++) markReachable(pgid + i, `overflow of page ${pgid}`)
+    const where = `bucket ${path} page ${pgid}`
+    if (page.flags === PageFlag.leaf) {
+      checkLeafKeys(page, lo, hi, where, false)
+    } else if (page.flags === PageFlag.branch) {
+      if (depth > 64) {
+        report(`${where}: branch pages nest deeper than 64 levels`)
+        return
+      }
+      let els
+      try {
+        els = branchElements(page)
+      } catch (e) {
+        report(`${where}: ${(e as Error).message}`)
+        return
+      }
+      if (els.length === 0) report(`${where}: empty branch page`)
+      checkOrder(els.map((e) => e.key), lo, hi, where)
+      for (let i = 0; i < els.length; i++) {
+        const childLo = els[i]!.key
+        const childHi = i + 1 < els.length ? els[i + 1]!.key : hi
+        walk(els[i]!.child, childLo, childHi, where, path, depth + 1)
+      }
+    } else {
+      report(`page ${pgid}: invalid type ${pageTypeName(page.flags)} in ${path}`)
+    }
+  }
+
+  walk(db.meta.root, null, null, 'meta (root bucket)', '<root>', 0)
+
+  let unreachable = 0
+  for (let id = 0; id < hwm; id++) {
+    if (state[id] !== 0) continue
+    if (persisted) {
+      unreachable++
+      report(`page ${id}: unreachable and not free`)
+    } else if (id >= 2) {
+      freeCount++
+    }
+  }
+  return {
+    ok: problems.length === 0 && unreachable === 0,
+    problems,
+    pagesReachable: reachableCount,
+    pagesFree: freeCount,
+    freelistPersisted: persisted,
+  }
+}

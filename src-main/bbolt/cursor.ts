@@ -1,0 +1,94 @@
+// In-order iteration and point lookups over a bucket's B+tree. Iteration is a depth-first
+// walk that holds one page per tree level, so memory is bounded by the tree height.
+
+import { BUCKET_LEAF_FLAG, PageFlag } from './constants'
+import { compareBytes, fromUtf8, utf8 } from './bytes'
+import { bucketRefFromValue } from './db'
+import type { BoltDb, BucketRef } from './db'
+import { PageCorruptError } from './errors'
+import { branchElements, leafElements } from './page'
+import type { LeafElement, Page } from './page'
+
+export interface BucketEntry {
+  readonly key: Uint8Array
+  /** The value; for a nested bucket, the raw bucket header (see `isBucket`). */
+  readonly value: Uint8Array
+  readonly isBucket: boolean
+}
+
+function* walkPage(db: BoltDb, page: Page): Generator<LeafElement> {
+  if (page.flags === PageFlag.leaf) {
+    yield* leafElements(page)
+  } else if (page.flags === PageFlag.branch) {
+    for (const el of branchElements(page)) yield* walkPage(db, db.page(el.child))
+  } else {
+    throw new PageCorruptError(page.pgid, `expected a branch or leaf page, found flags 0x${page.flags.toString(16)}`)
+  }
+}
+
+/** Every key/value of a bucket in key order (nested buckets appear as entries with isBucket). */
+export function* entries(db: BoltDb, bucket: BucketRef): Generator<BucketEntry> {
+  const root = bucket.inlinePage ?? db.page(bucket.root)
+  for (const el of walkPage(db, root)) {
+    yield { key: el.key, value: el.value, isBucket: (el.flags & BUCKET_LEAF_FLAG) !== 0 }
+  }
+}
+
+/** Opens a nested bucket entry returned by `entries`. */
+export function childBucket(entry: BucketEntry, ownerPgid = 0): BucketRef {
+  return bucketRefFromValue(entry.value, ownerPgid)
+}
+
+/** The top-level buckets of the db, in name order. */
+export function* topLevelBuckets(db: BoltDb): Generator<{ name: Uint8Array; bucket: BucketRef }> {
+  for (const e of entries(db, db.rootBucket())) {
+    if (e.isBucket) yield { name: e.key, bucket: childBucket(e, db.meta.root) }
+  }
+}
+
+/** Point lookup: descends branch pages by binary search instead of scanning. */
+export function get(db: BoltDb, bucket: BucketRef, key: Uint8Array): BucketEntry | null {
+  let page = bucket.inlinePage ?? db.page(bucket.root)
+  for (let depth = 0; page.flags === PageFlag.branch; depth++) {
+    if (depth > 64) throw new PageCorruptError(page.pgid, 'branch pages nest deeper than any real tree')
+    const els = branchElements(page)
+    let lo = 0
+    let hi = els.length - 1
+    let idx = 0
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      if (compareBytes(els[mid]!.key, key) <= 0) {
+        idx = mid
+        lo = mid + 1
+      } else hi = mid - 1
+    }
+    if (els.length === 0) return null
+    page = db.page(els[idx]!.child)
+  }
+  if (page.flags !== PageFlag.leaf) throw new PageCorruptError(page.pgid, 'expected a leaf page')
+  for (const el of leafElements(page)) {
+    const c = compareBytes(el.key, key)
+    if (c === 0) return { key: el.key, value: el.value, isBucket: (el.flags & BUCKET_LEAF_FLAG) !== 0 }
+    if (c > 0) break
+  }
+  return null
+}
+
+/** Looks up a bucket by path of names (strings are UTF-8 encoded). */
+export function bucketAt(db: BoltDb, ...path: Array<string | Uint8Array>): BucketRef | null {
+  let cur = db.rootBucket()
+  for (const part of path) {
+    const name = typeof part === 'string' ? utf8(part) : part
+    const e = get(db, cur, name)
+    if (!e || !e.isBucket) return null
+    cur = childBucket(e, cur.root)
+  }
+  return cur
+}
+
+/** Reads a whole bucket into memory: for small buckets (etcd's meta, auth, members). */
+export function readBucketMap(db: BoltDb, bucket: BucketRef): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>()
+  for (const e of entries(db, bucket)) if (!e.isBucket) out.set(fromUtf8(e.key), e.value.slice())
+  return out
+}

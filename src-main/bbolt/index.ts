@@ -1,0 +1,27 @@
+// Public API of the bbolt / etcd snapshot layer. Everything here is synchronous and pure
+// over bytes and files; callers that must stay responsive (the Electron main process, a
+// member's Raft loop) run it in a worker thread. See docs/snapshots.md.
+
+export { openDb, openDbBytes, BoltDb, chooseMeta } from './db'
+export type { BucketRef, MetaReport, OpenOptions } from './db'
+export type { Meta } from './meta'
+export { FileSource, MemorySource } from './pageSource'
+export type { ByteSource, FileSourceOptions } from './pageSource'
+export { entries, get, bucketAt, topLevelBuckets, childBucket, readBucketMap } from './cursor'
+export type { BucketEntry } from './cursor'
+export { checkConsistency } from './consistency'
+export type { ConsistencyReport, ConsistencyOptions } from './consistency'
+export { encodeDb, encodeDbBytes, writeDb, writeSnapshot } from './writer'
+export type { BucketContents, NestedBucket, WriterEntry, WriteOptions, WriteResult } from './writer'
+export { snapshotStatus, statusOfDb } from './snapshotStatus'
+export type { SnapshotStatus } from './snapshotStatus'
+export { verifySnapshot, hasSnapshotHash, sha256OfRange } from './verify'
+export type { VerifyOptions, VerifyResult } from './verify'
+export { readEtcdSnapshot, validateEtcdSchema, EtcdSnapshotReader } from './etcdSnapshot'
+export type { EtcdMeta, RevisionRecord, AuthState } from './etcdSnapshot'
+export { buildEtcdBuckets, buildEtcdDb, buildEtcdSnapshot, keyValuesAsRevisions } from './etcdWriter'
+export type { EtcdState } from './etcdWriter'
+export * from './etcdSchema'
+export * from './errors'
+export { crc32c, Crc32c } from './crc32c'
+export { fnv1a64 } from './fnv'
