@@ -1,0 +1,38 @@
+// Adds up the JSON reports of the vitest projects and Playwright into one closing line
+// ("tests: N passed, N failed, N skipped") and lists why tests were skipped.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+
+let passed = 0
+let failed = 0
+let skipped = 0
+const reasons = new Map()
+
+for (const f of existsSync('test-results') ? readdirSync('test-results') : []) {
+  if (!/^vitest-.*\.json$/.test(f)) continue
+  const r = JSON.parse(readFileSync(`test-results/${f}`, 'utf8'))
+  passed += r.numPassedTests
+  failed += r.numFailedTests
+  skipped += r.numPendingTests + r.numTodoTests
+  console.log(`  ${f.replace(/^vitest-|\.json$/g, '').padEnd(12)} passed ${r.numPassedTests} · failed ${r.numFailedTests} · skipped ${r.numPendingTests + r.numTodoTests}`)
+}
+
+if (existsSync('test-results/playwright.json')) {
+  const r = JSON.parse(readFileSync('test-results/playwright.json', 'utf8'))
+  const s = r.stats
+  passed += s.expected + s.flaky
+  failed += s.unexpected
+  skipped += s.skipped
+  console.log(`  ${'e2e'.padEnd(12)} passed ${s.expected} · failed ${s.unexpected} · skipped ${s.skipped}${s.flaky ? ` (${s.flaky} flaky: a flaky test is a bug)` : ''}`)
+  const walk = (suite) => {
+    for (const spec of suite.specs ?? [])
+      for (const t of spec.tests ?? [])
+        for (const res of t.results ?? [])
+          for (const a of [...(t.annotations ?? []), ...(res.annotations ?? [])])
+            if (a.type === 'skip' && a.description) reasons.set(`${t.projectName}: ${a.description}`, (reasons.get(`${t.projectName}: ${a.description}`) ?? 0) + 1)
+    for (const child of suite.suites ?? []) walk(child)
+  }
+  for (const suite of r.suites ?? []) walk(suite)
+}
+
+for (const [why, n] of reasons) console.log(`skipped ${n}× — ${why}`)
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`)

@@ -1,0 +1,80 @@
+// The desktop shell: builds the same services as the browser shell, serves them over IPC, and opens a
+// locked-down window. Everything else lives in Electron-free modules.
+
+import { app, BrowserWindow, ipcMain, safeStorage, session, shell } from 'electron'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createServices, LogBus } from '../services'
+import { createDispatcher } from '../rpc/dispatch'
+import { attachIpc } from '../rpc/ipc'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const rendererIndex = path.join(here, '../renderer/index.html')
+const devUrl = process.env.ELECTRON_RENDERER_URL
+
+const isTrustedUrl = (url: string): boolean =>
+  devUrl ? url.startsWith(devUrl) : url.startsWith('file://') && fileURLToPath(url.split(/[?#]/)[0]!) === rendererIndex
+
+app.enableSandbox()
+
+async function start(): Promise<void> {
+  await app.whenReady()
+  const log = new LogBus(5000, (e) => console.log(`${new Date(e.time).toISOString()} ${e.level} [${e.source}] ${e.message}`))
+  const services = createServices({
+    dataDir: app.getPath('userData'),
+    shell: 'electron',
+    version: app.getVersion(),
+    osKeychain: safeStorage.isEncryptionAvailable(),
+    log,
+  })
+  const detach = attachIpc(ipcMain, createDispatcher(services, { log: log.scoped('rpc') }), {
+    isTrustedUrl,
+    log: log.scoped('ipc'),
+  })
+
+  // Deny every permission request (camera, notifications, …): the app needs none.
+  session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false))
+
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    minWidth: 960,
+    minHeight: 600,
+    title: 'Raftdeck',
+    show: false,
+    webPreferences: {
+      preload: path.join(here, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  })
+  win.once('ready-to-show', () => win.show())
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    // Documentation links open in the user's browser, never inside the app.
+    if (url.startsWith('https://')) void shell.openExternal(url)
+    return { action: 'deny' }
+  })
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!isTrustedUrl(url)) event.preventDefault()
+  })
+  if (devUrl) await win.loadURL(devUrl)
+  else await win.loadFile(rendererIndex)
+
+  let quitting = false
+  app.on('before-quit', (event) => {
+    if (quitting) return
+    event.preventDefault()
+    quitting = true
+    detach()
+    void services.dispose().finally(() => app.quit())
+  })
+  app.on('window-all-closed', () => app.quit())
+}
+
+start().catch((err) => {
+  console.error(err)
+  app.exit(1)
+})

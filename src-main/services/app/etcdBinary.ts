@@ -1,0 +1,22 @@
+import { accessSync, constants } from 'node:fs'
+import path from 'node:path'
+
+/**
+ * Finds an etcd server binary for the real-etcd playground engine and for comparisons: an explicit
+ * path (RAFTDECK_ETCD_BINARY) wins, then the usual install locations, then PATH.
+ */
+export function findEtcdBinary(env: NodeJS.ProcessEnv = process.env): string | null {
+  const candidates: string[] = []
+  if (env.RAFTDECK_ETCD_BINARY) candidates.push(env.RAFTDECK_ETCD_BINARY)
+  candidates.push('/usr/bin/etcd', '/usr/local/bin/etcd')
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(path.join(dir, 'etcd'))
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK)
+      return c
+    } catch {
+      // not there or not executable: try the next one
+    }
+  }
+  return null
+}

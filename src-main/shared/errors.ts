@@ -1,0 +1,62 @@
+// The error taxonomy shared by every service and both shells. Services throw AppError; the dispatcher
+// turns it into an ApiError envelope. Codes are stable strings so the UI can branch on them.
+
+import type { ApiError } from './result'
+
+export const ErrorCode = {
+  /** The caller sent parameters that do not match the method's schema. */
+  InvalidParams: 'INVALID_PARAMS',
+  /** No such method or stream in the contract. */
+  UnknownMethod: 'UNKNOWN_METHOD',
+  /** A referenced object (connection, playground, member, subscription) does not exist. */
+  NotFound: 'NOT_FOUND',
+  /** The object exists but is in a state where the operation cannot run. */
+  FailedPrecondition: 'FAILED_PRECONDITION',
+  /** Too many subscriptions, requests or bytes. */
+  ResourceExhausted: 'RESOURCE_EXHAUSTED',
+  /** The target could not be reached. */
+  Unavailable: 'UNAVAILABLE',
+  /** A deadline passed. */
+  Timeout: 'TIMEOUT',
+  /** The operation was refused because of the caller's rights or a read-only mode. */
+  PermissionDenied: 'PERMISSION_DENIED',
+  /** A compare-and-swap lost: someone else changed the data first. */
+  Conflict: 'CONFLICT',
+  /** A bug or an unexpected failure. */
+  Internal: 'INTERNAL',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** An expected failure with a message for the user and, where possible, a hint about what to do. */
+export class AppError extends Error {
+  readonly code: ErrorCode
+  readonly hint: string | undefined
+  readonly details: Record<string, unknown> | undefined
+
+  constructor(code: ErrorCode, message: string, hint?: string, details?: Record<string, unknown>) {
+    super(message)
+    this.name = 'AppError'
+    this.code = code
+    this.hint = hint
+    this.details = details
+  }
+
+  toApiError(): ApiError {
+    const e: ApiError = { code: this.code, message: this.message }
+    if (this.hint !== undefined) e.hint = this.hint
+    if (this.details !== undefined) e.details = this.details
+    return e
+  }
+}
+
+/** Converts anything thrown into an ApiError without leaking stack traces to the renderer. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof AppError) return err.toApiError()
+  const message = err instanceof Error ? err.message : String(err)
+  return {
+    code: ErrorCode.Internal,
+    message: `Unexpected error: ${message}`,
+    hint: 'This is a bug in Raftdeck. The service log has the details.',
+  }
+}

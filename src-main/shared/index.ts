@@ -1,0 +1,6 @@
+export * from './result'
+export * from './errors'
+export * from './schema'
+export * from './contract'
+export * from './dto'
+export * from './protocol'

@@ -1,0 +1,18 @@
+import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
+
+// Hash history: the same URLs work from file:// (Electron) and from the browser shell.
+export const areas = [
+  { path: '/cluster', name: 'cluster', label: 'Cluster', component: () => import('./features/cluster/ClusterView.vue') },
+  { path: '/keys', name: 'keys', label: 'Keys', component: () => import('./features/keys/KeysView.vue') },
+  { path: '/backups', name: 'backups', label: 'Backups', component: () => import('./features/backups/BackupsView.vue') },
+  { path: '/restore', name: 'restore', label: 'Restore', component: () => import('./features/restore/RestoreView.vue') },
+  { path: '/activity', name: 'activity', label: 'Activity', component: () => import('./features/activity/ActivityView.vue') },
+] as const
+
+const routes: RouteRecordRaw[] = [
+  { path: '/', redirect: '/cluster' },
+  ...areas.map((a) => ({ path: a.path, name: a.name, component: a.component, meta: { label: a.label } })),
+  { path: '/:rest(.*)*', redirect: '/cluster' },
+]
+
+export const router = createRouter({ history: createWebHashHistory(), routes })
