@@ -11,7 +11,7 @@
  */
 import { crc32 } from 'node:zlib'
 import { Errors } from '../errors'
-import { KeyIndex, inRange } from './keyIndex'
+import { KeyIndex } from './keyIndex'
 import type { KeyRevision, MvccEvent } from './types'
 
 export interface RangeOptions {

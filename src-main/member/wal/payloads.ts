@@ -16,6 +16,8 @@ export interface WalHardState {
 export interface WalMetadata {
   memberId: string
   clusterId: string
+  /** Membership the member started with (the bootstrap conf changes carry only IDs). */
+  initialMembers?: Array<{ ID: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean }>
 }
 
 export interface WalSnapshotMark {

@@ -1,0 +1,53 @@
+/** etcdserverpb.Cluster: MemberAdd (incl. learners), MemberRemove, MemberUpdate, MemberList, MemberPromote. */
+import type * as grpc from '@grpc/grpc-js'
+import { EtcdError, Errors } from '../errors'
+import type { EtcdServer } from '../server/etcdServer'
+import { requireAdmin, unary } from './handler'
+import { forwardUnary } from './leaderClient'
+
+function checkUrls(urls: string[]): void {
+  if (urls.length === 0) throw Errors.memberBadURLs()
+  for (const u of urls) {
+    try {
+      const url = new URL(u)
+      if (!url.port || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new Error()
+    } catch {
+      throw Errors.memberBadURLs()
+    }
+  }
+}
+
+export function clusterService(server: EtcdServer): grpc.UntypedServiceImplementation {
+  return {
+    MemberList: unary(server, async () => ({ header: server.header(), members: server.sm.cluster.list() })),
+    MemberAdd: unary(server, async (req: { peerURLs: string[]; isLearner: boolean }, call) => {
+      requireAdmin(server, call.metadata)
+      checkUrls(req.peerURLs)
+      const { member, members } = await server.memberAdd(req.peerURLs, req.isLearner)
+      return { header: server.header(), member, members }
+    }),
+    MemberRemove: unary(server, async (req: { ID: string }, call) => {
+      requireAdmin(server, call.metadata)
+      const members = await server.memberRemove(req.ID)
+      return { header: server.header(), members }
+    }),
+    MemberUpdate: unary(server, async (req: { ID: string; peerURLs: string[] }, call) => {
+      requireAdmin(server, call.metadata)
+      checkUrls(req.peerURLs)
+      const members = await server.memberUpdate(req.ID, req.peerURLs)
+      return { header: server.header(), members }
+    }),
+    MemberPromote: unary(server, async (req: { ID: string }, call) => {
+      requireAdmin(server, call.metadata)
+      if (!server.isLeader()) {
+        // Only the leader knows how far the learner has caught up: ask it.
+        server.sm.cluster.checkPromote(req.ID)
+        return forwardUnary(server, 'Cluster', 'MemberPromote', req, call.metadata).catch((err: { code?: number; details?: string }) => {
+          throw new EtcdError(err.code ?? 2, err.details ?? String(err))
+        })
+      }
+      const members = await server.memberPromote(req.ID)
+      return { header: server.header(), members }
+    }),
+  }
+}

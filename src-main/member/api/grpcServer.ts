@@ -1,0 +1,65 @@
+/** The client-facing gRPC server: etcd's six services (and raftdeck.Debug when enabled). */
+import * as grpc from '@grpc/grpc-js'
+import { serviceDefinition } from '../../etcdpb/load'
+import type { EtcdServer } from '../server/etcdServer'
+import { authService } from './auth'
+import { clusterService } from './cluster'
+import { debugService } from './debug'
+import { kvService } from './kv'
+import { closeLeaderClients } from './leaderClient'
+import { leaseService } from './lease'
+import { maintenanceService } from './maintenance'
+import { watchService } from './watch'
+
+/** etcd allows this much gRPC framing on top of --max-request-bytes. */
+const GRPC_OVERHEAD_BYTES = 512 * 1024
+
+export class ClientServer {
+  private readonly grpcServer: grpc.Server
+
+  constructor(private readonly server: EtcdServer) {
+    this.grpcServer = new grpc.Server({
+      'grpc.max_receive_message_length': server.cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+      'grpc.max_send_message_length': 0x7fffffff,
+      'grpc.keepalive_permit_without_calls': 1,
+    })
+    const s = this.grpcServer
+    s.addService(serviceDefinition('etcdserverpb.KV'), kvService(server))
+    s.addService(serviceDefinition('etcdserverpb.Watch'), watchService(server))
+    s.addService(serviceDefinition('etcdserverpb.Lease'), leaseService(server))
+    s.addService(serviceDefinition('etcdserverpb.Cluster'), clusterService(server))
+    s.addService(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(server))
+    s.addService(serviceDefinition('etcdserverpb.Auth'), authService(server))
+    if (server.cfg.enableDebugService) s.addService(serviceDefinition('raftdeck.Debug'), debugService(server))
+  }
+
+  /** Bind every --listen-client-urls address; rejects with etcd-like one-line reasons. */
+  async listen(): Promise<void> {
+    for (const raw of this.server.cfg.listenClientUrls) {
+      const url = new URL(raw)
+      if (url.protocol !== 'http:') throw new Error(`listen ${raw}: TLS client URLs are not supported by raftdeck members yet (use http://)`)
+      const host = url.hostname.startsWith('[') ? url.hostname : url.hostname
+      await new Promise<void>((resolve, reject) => {
+        this.grpcServer.bindAsync(`${host}:${url.port}`, grpc.ServerCredentials.createInsecure(), (err) => {
+          if (err) {
+            reject(new Error(/EADDRINUSE|address already in use|No address added/i.test(err.message) ? `listen tcp ${host}:${url.port}: bind: address already in use` : `listen ${raw}: ${err.message}`))
+          } else resolve()
+        })
+      })
+    }
+  }
+
+  async close(): Promise<void> {
+    closeLeaderClients()
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.grpcServer.forceShutdown()
+        resolve()
+      }, 2000)
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(t)
+        resolve()
+      })
+    })
+  }
+}

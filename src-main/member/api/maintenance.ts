@@ -1,0 +1,55 @@
+/** etcdserverpb.Maintenance: Status, Alarm, Defragment, Hash, HashKV, MoveLeader (Snapshot: see below). */
+import * as grpc from '@grpc/grpc-js'
+import { SERVER_VERSION, type EtcdServer } from '../server/etcdServer'
+import { requireAdmin, unary } from './handler'
+
+/** A fresh etcd reports a bbolt file of this size; our store adds its own bytes on top. */
+const BASE_DB_SIZE = 20 * 1024
+
+export function maintenanceService(server: EtcdServer): grpc.UntypedServiceImplementation {
+  return {
+    Status: unary(server, async () => {
+      const st = server.raft.status()
+      const size = BASE_DB_SIZE + server.sm.store.sizeInUse()
+      return {
+        header: server.header(),
+        version: SERVER_VERSION,
+        dbSize: String(size),
+        dbSizeInUse: String(size),
+        leader: st.lead,
+        raftIndex: String(st.commit),
+        raftTerm: String(st.term),
+        raftAppliedIndex: String(server.raft.applied),
+        errors: server.sm.alarmList().map((a) => `memberID:${a.memberID} alarm:${a.alarm} `),
+        isLearner: server.sm.cluster.get(server.localId)?.isLearner ?? false,
+      }
+    }),
+    Alarm: unary(server, async (req: { action: 'GET' | 'ACTIVATE' | 'DEACTIVATE'; memberID: string; alarm: 'NONE' | 'NOSPACE' | 'CORRUPT' }, call) => {
+      if (req.action === 'GET') {
+        const alarms = server.sm.alarmList().filter((a) => req.alarm === 'NONE' || a.alarm === req.alarm)
+        return { header: server.header(), alarms }
+      }
+      requireAdmin(server, call.metadata)
+      const out = await server.propose({ alarm: req })
+      return { header: server.header(out.revision), ...(out.result as object) }
+    }),
+    // The store lives in memory and snapshots are written compact, so there is nothing to defragment.
+    Defragment: unary(server, async () => ({ header: server.header() })),
+    Hash: unary(server, async () => ({ header: server.header(), hash: server.sm.store.hashKV(0) })),
+    HashKV: unary(server, async (req: { revision: string }) => {
+      const hash = server.sm.store.hashKV(Number(req.revision))
+      return { header: server.header(), hash, compact_revision: String(server.sm.store.compactRev) }
+    }),
+    MoveLeader: unary(server, async (req: { targetID: string }, call) => {
+      requireAdmin(server, call.metadata)
+      await server.moveLeader(req.targetID)
+      return { header: server.header() }
+    }),
+    Snapshot: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+      call.emit('error', {
+        code: grpc.status.UNIMPLEMENTED,
+        details: 'raftdeck: Maintenance.Snapshot is not implemented yet in raftdeck members (the bbolt snapshot writer is a separate issue)',
+      })
+    },
+  }
+}

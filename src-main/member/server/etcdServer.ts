@@ -1,0 +1,533 @@
+/**
+ * One etcd-compatible member (etcd's EtcdServer): boots or restarts from its data dir, runs the
+ * Raft node, applies committed entries to the state machine, and offers the operations the gRPC
+ * services need: propose-and-wait, linearizable reads, membership changes, leader transfer,
+ * lease expiry and auto-compaction.
+ */
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+import { MemoryStorage, RawNode, decodeConfChange, EntryType, NO_NODE, type ConfChange, type Entry, type Snapshot, type SoftState } from '../../raft/index'
+import { internalRequestCodec } from '../../etcdpb/load'
+import { parseRetention, quotaBytes, type MemberConfig } from '../config'
+import { EtcdError, Errors } from '../errors'
+import { clusterIdFor, IdGenerator, memberIdFor, toHex } from '../ids'
+import { PeerTransport, queryCluster } from '../peer/transport'
+import { decodeStateInto, encodeState } from '../snap/stateCodec'
+import { Snapshotter } from '../snap/snapshotter'
+import { Wal, walExists } from '../wal/wal'
+import type { InternalRequest, Member, ResponseHeader } from './pb'
+import { RaftNode, decodeSnapshotFile } from './raftNode'
+import { ReadIndexBatcher } from './readIndex'
+import { StateMachine, type ApplyOutcome } from './stateMachine'
+import { AppliedWaiters, Waiters } from './waiters'
+
+export const SERVER_VERSION = '3.4.23'
+export const CLUSTER_VERSION = '3.4.0'
+
+/** A start-up failure with a one-line reason (printed as-is, then exit 1). */
+export class StartError extends Error {}
+
+const codec = internalRequestCodec<InternalRequest>()
+
+type ProposalBody = Omit<InternalRequest, 'ID' | 'proposer'>
+
+export interface ServerEvents {
+  /** Raft or membership state changed (debug stream). */
+  onState?: () => void
+  onTrace?: (kind: string, detail: string, from?: string, to?: string) => void
+  /** This member was removed from the cluster: the process should stop. */
+  onRemoved?: () => void
+}
+
+export class EtcdServer {
+  readonly cfg: MemberConfig
+  sm!: StateMachine
+  raft!: RaftNode
+  transport!: PeerTransport
+  private wal!: Wal
+  localId = '0'
+  clusterId = '0'
+  lead = NO_NODE
+  term = 0
+  role: SoftState['role'] = 'follower'
+  private idGen!: IdGenerator
+  private readonly waiters = new Waiters()
+  private readonly appliedWaiters = new AppliedWaiters()
+  private reads!: ReadIndexBatcher
+  private leaseTimer: NodeJS.Timeout | undefined
+  private compactTimer: NodeJS.Timeout | undefined
+  private revokingLeases = new Set<string>()
+  private leaderWaiters: Array<() => void> = []
+  private stopped = false
+  readonly requestTimeoutMs: number
+  readonly events: ServerEvents = {}
+  readonly log: (line: string) => void
+
+  constructor(cfg: MemberConfig, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
+    this.cfg = cfg
+    this.log = log
+    // etcd: 5 s plus two election timeouts.
+    this.requestTimeoutMs = 5000 + 2 * cfg.electionMs
+  }
+
+  get memberDir(): string {
+    return path.join(this.cfg.dataDir, 'member')
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.cfg
+    const walDir = cfg.walDir || path.join(this.memberDir, 'wal')
+    const snapshotter = new Snapshotter(path.join(this.memberDir, 'snap'))
+    const myPeerUrls = cfg.initialAdvertisePeerUrls
+    let initialMembers: Member[]
+    let fresh = false
+    let replay
+    if (await walExists(walDir)) {
+      const opened = await Wal.open(walDir).catch((err: Error) => {
+        throw new StartError(`cannot open WAL in ${walDir}: ${err.message}`)
+      })
+      this.wal = opened.wal
+      replay = opened.replay
+      this.localId = replay.metadata.memberId
+      this.clusterId = replay.metadata.clusterId
+      initialMembers = replay.metadata.initialMembers ?? []
+      if (replay.tornTail) this.log(`WARNING: ${replay.tornTail}; recovered up to the last intact record`)
+      if (cfg.initialClusterState === 'new') {
+        const expectMember = memberIdFor(myPeerUrls, cfg.initialClusterToken)
+        const ids = [...cfg.initialCluster.values()].map((urls) => memberIdFor(urls, cfg.initialClusterToken))
+        const expectCluster = clusterIdFor(ids)
+        const known = initialMembers.some((m) => m.ID === expectMember) || this.localId === expectMember
+        if (!known && this.clusterId !== expectCluster) {
+          await this.wal.close()
+          throw new StartError(
+            `data dir ${cfg.dataDir} belongs to member ${toHex(this.localId)} of cluster ${toHex(this.clusterId)}, not to member ${toHex(expectMember)} of cluster ${toHex(expectCluster)} (check --data-dir, --initial-cluster and --initial-cluster-token)`,
+          )
+        }
+      }
+    } else {
+      fresh = true
+      if (cfg.initialClusterState === 'new') {
+        initialMembers = [...cfg.initialCluster].map(([name, urls]) => ({ ID: memberIdFor(urls, cfg.initialClusterToken), name, peerURLs: urls, clientURLs: [], isLearner: false }))
+        this.localId = memberIdFor(myPeerUrls, cfg.initialClusterToken)
+        this.clusterId = clusterIdFor(initialMembers.map((m) => m.ID))
+      } else {
+        const joined = await this.discoverCluster()
+        initialMembers = joined.members
+        this.clusterId = joined.clusterId
+        const me = joined.members.find((m) => [...m.peerURLs].sort().join(',') === [...myPeerUrls].sort().join(','))
+        if (!me) throw new StartError(`error validating peerURLs: member with peer URLs ${myPeerUrls.join(',')} is not in the cluster; add it with "etcdctl member add" first`)
+        this.localId = me.ID
+      }
+      this.wal = await Wal.create(walDir, { memberId: this.localId, clusterId: this.clusterId, initialMembers })
+    }
+    for (const m of initialMembers) if (m.ID === this.localId) m.name = cfg.name
+
+    const minLeaseTTL = Math.ceil((1.5 * cfg.electionMs) / 1000)
+    this.sm = new StateMachine(this.clusterId, this.localId, minLeaseTTL)
+    for (const m of initialMembers) this.sm.cluster.add(m)
+    this.idGen = new IdGenerator(this.localId)
+
+    const storage = new MemoryStorage()
+    let snapshotIndex = 0
+    const snap = await snapshotter.loadNewest(replay ? replay.snapshot.index : 0)
+    if (snap) {
+      const { confState, state } = decodeSnapshotFile(snap.data)
+      decodeStateInto(this.sm, state)
+      storage.applySnapshot({ data: state, metadata: { index: snap.index, term: snap.term, confState } })
+      snapshotIndex = snap.index
+    }
+    if (replay) {
+      storage.setHardState(replay.hardState)
+      storage.append(replay.entries.filter((e) => e.index > snapshotIndex).map((e) => ({ term: e.term, index: e.index, type: e.type as Entry['type'], data: e.data })))
+    }
+    const node = new RawNode(
+      {
+        id: this.localId,
+        electionTick: Math.max(2, Math.round(cfg.electionMs / cfg.heartbeatMs)),
+        heartbeatTick: 1,
+        random: Math.random,
+        applied: snapshotIndex,
+        preVote: true,
+        checkQuorum: true,
+        trace: (ev) => this.onRaftTrace(ev),
+      },
+      storage,
+    )
+    if (fresh && cfg.initialClusterState === 'new') node.bootstrap(initialMembers.map((m) => m.ID))
+
+    this.transport = new PeerTransport({
+      localId: this.localId,
+      clusterId: this.clusterId,
+      onMessage: (m) => this.raft.step(m),
+      onUnreachable: (id) => this.raft.reportUnreachable(id),
+      log: this.log,
+      clusterInfo: () => ({ clusterId: this.clusterId, members: this.sm.cluster.list() }),
+    })
+    for (const url of cfg.listenPeerUrls) {
+      try {
+        await this.transport.listen(url)
+      } catch (err) {
+        await this.wal.close()
+        throw new StartError((err as Error).message)
+      }
+    }
+    for (const m of this.sm.cluster.list()) this.transport.setPeer(m.ID, m.peerURLs)
+
+    this.raft = new RaftNode({
+      node,
+      storage,
+      wal: this.wal,
+      snapshotter,
+      heartbeatMs: cfg.heartbeatMs,
+      snapshotCount: cfg.snapshotCount,
+      snapshotIndex,
+      hooks: {
+        applyEntry: (e) => this.applyEntry(e),
+        applySnapshot: (s) => this.applySnapshot(s),
+        snapshotState: () => encodeState(this.sm),
+        onSoftState: (s) => this.onSoftState(s),
+        onReadStates: (rs) => {
+          for (const r of rs) this.reads.onReadState(r.requestCtx, r.index)
+        },
+        onApplied: (index) => {
+          this.appliedWaiters.applied(index)
+          this.events.onState?.()
+        },
+        send: (msgs) => this.transport.send(msgs),
+        log: this.log,
+      },
+    })
+    this.reads = new ReadIndexBatcher((ctx) => this.raft.readIndex(ctx), this.requestTimeoutMs, Math.max(100, cfg.heartbeatMs * 2))
+    this.raft.start()
+    this.leaseTimer = setInterval(() => this.revokeExpiredLeases(), 500)
+    this.startAutoCompaction()
+    void this.publish()
+  }
+
+  /** `--initial-cluster-state existing`: learn the cluster from any listed member. */
+  private async discoverCluster(): Promise<{ clusterId: string; members: Member[] }> {
+    const errors: string[] = []
+    for (const [name, urls] of this.cfg.initialCluster) {
+      if (name === this.cfg.name) continue
+      for (const url of urls) {
+        try {
+          return await queryCluster(url)
+        } catch (err) {
+          errors.push(`${url}: ${(err as Error).message}`)
+        }
+      }
+    }
+    throw new StartError(`cannot fetch cluster info from peer urls: ${errors.join('; ') || 'no other members in --initial-cluster'}`)
+  }
+
+  /** Publish our name and client URLs through the log so MemberList shows them (etcd's publish). */
+  private async publish(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.propose({ member_attributes: { memberID: this.localId, name: this.cfg.name, clientURLs: this.cfg.advertiseClientUrls } })
+        return
+      } catch {
+        await new Promise((r) => setTimeout(r, 500))
+      }
+    }
+  }
+
+  // ---- apply ----
+
+  private applyEntry(e: Entry): void {
+    if (e.type === EntryType.ConfChange) {
+      const cc = decodeConfChange(e.data)
+      this.raft.applyConfChange(cc)
+      let outcome: ApplyOutcome | undefined
+      let req: InternalRequest | undefined
+      if (cc.context.byteLength > 0) {
+        req = codec.decode(Buffer.from(cc.context))
+        outcome = this.sm.apply(e.index, e.term, req)
+      } else {
+        this.sm.appliedIndex = e.index
+        this.sm.appliedTerm = e.term
+      }
+      if (cc.type === 'removeNode') {
+        this.transport.removePeer(cc.nodeId)
+        if (cc.nodeId === this.localId) {
+          this.log('the member has been permanently removed from the cluster')
+          setImmediate(() => this.events.onRemoved?.())
+        }
+      } else {
+        const m = this.sm.cluster.get(cc.nodeId)
+        if (m) this.transport.setPeer(m.ID, m.peerURLs)
+      }
+      if (req && outcome && req.proposer === this.localId) this.waiters.trigger(req.ID, outcome)
+      this.events.onState?.()
+      return
+    }
+    if (e.data.byteLength === 0) {
+      // The empty entry a new leader appends.
+      this.sm.appliedIndex = e.index
+      this.sm.appliedTerm = e.term
+      return
+    }
+    const req = codec.decode(Buffer.from(e.data))
+    const outcome = this.sm.apply(e.index, e.term, req)
+    if (req.member_change) {
+      const m = this.sm.cluster.get(req.member_change.member.ID)
+      if (m) this.transport.setPeer(m.ID, m.peerURLs)
+    }
+    if (req.proposer === this.localId) this.waiters.trigger(req.ID, outcome)
+  }
+
+  private applySnapshot(s: Snapshot): void {
+    decodeStateInto(this.sm, Buffer.from(s.data))
+    for (const m of this.sm.cluster.list()) this.transport.setPeer(m.ID, m.peerURLs)
+    for (const id of this.transport.peers()) if (!this.sm.cluster.get(id)) this.transport.removePeer(id)
+    if (this.role === 'leader') this.sm.lessor.promote()
+    this.log(`applied snapshot at index ${s.metadata.index} from the leader`)
+  }
+
+  private onSoftState(s: SoftState): void {
+    const wasLeader = this.role === 'leader'
+    const oldLead = this.lead
+    this.lead = s.lead
+    this.role = s.role
+    this.term = this.raft?.status().term ?? this.term
+    if (s.role === 'leader' && !wasLeader) {
+      // Like etcd: a new leader gives every lease a fresh TTL, plus one election timeout of grace.
+      this.sm.lessor.promote(this.cfg.electionMs)
+      if (!this.sm.clusterVersion) this.propose({ cluster_version: { ver: CLUSTER_VERSION } }).catch(() => {})
+    } else if (wasLeader && s.role !== 'leader') {
+      this.sm.lessor.demote()
+    }
+    if (oldLead !== s.lead) {
+      this.log(s.lead === NO_NODE ? `lost leader ${toHex(oldLead)}` : `elected leader ${toHex(s.lead)} at term ${this.term}`)
+      if (s.lead !== NO_NODE) for (const w of this.leaderWaiters.splice(0)) w()
+    }
+    this.events.onState?.()
+  }
+
+  private onRaftTrace(ev: import('../../raft/index').TraceEvent): void {
+    if (!this.events.onTrace) return
+    if (ev.kind === 'send' || ev.kind === 'receive') {
+      this.events.onTrace(ev.kind, ev.message.type, ev.message.from, ev.message.to)
+    } else if (ev.kind === 'role') {
+      this.events.onTrace('role', `${ev.from} -> ${ev.to} term ${ev.term}`)
+    } else if (ev.kind === 'commit') {
+      this.events.onTrace('commit', `${ev.from} -> ${ev.to}`)
+    } else if (ev.kind === 'vote') {
+      this.events.onTrace('vote', `${ev.preVote ? 'pre-vote' : 'vote'} for ${toHex(ev.candidate)} ${ev.granted ? 'granted' : 'rejected'} term ${ev.term}`)
+    }
+  }
+
+  // ---- operations for the API ----
+
+  header(revision = this.sm.store.currentRev): ResponseHeader {
+    return { cluster_id: this.clusterId, member_id: this.localId, revision: String(revision), raft_term: String(this.raft.status().term) }
+  }
+
+  private waitForLeader(deadline: number): Promise<boolean> {
+    if (this.lead !== NO_NODE) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))
+      this.leaderWaiters.push(() => {
+        clearTimeout(t)
+        resolve(true)
+      })
+    })
+  }
+
+  /** Propose a request through Raft and wait for it to be applied here. */
+  async propose(body: ProposalBody, confChange?: Omit<ConfChange, 'context'>): Promise<ApplyOutcome> {
+    if (this.stopped) throw Errors.stopped()
+    const id = this.idGen.next().toString()
+    const req = { ...body, ID: id, proposer: this.localId } as InternalRequest
+    const data = codec.encode(req)
+    if (data.length > this.cfg.maxRequestBytes) throw Errors.requestTooLarge()
+    const deadline = Date.now() + this.requestTimeoutMs
+    const done = this.waiters.register(id, this.requestTimeoutMs, () => (this.lead === NO_NODE ? Errors.timeoutDueToLeaderFail() : Errors.timeout()))
+    done.catch(() => {})
+    for (;;) {
+      const ok = confChange ? this.raft.proposeConfChange({ ...confChange, context: data }) : this.raft.propose(data)
+      if (ok) break
+      // Dropped (no leader known yet): wait for one, then try again.
+      if (!(await this.waitForLeader(deadline)) || Date.now() >= deadline) {
+        this.waiters.fail(id, Errors.timeout())
+        break
+      }
+      if (this.lead !== NO_NODE) await new Promise((r) => setTimeout(r, 20))
+    }
+    const outcome = await done
+    if (outcome.error) throw outcome.error
+    return outcome
+  }
+
+  /** Wait until this member has applied everything committed before the call (ReadIndex). */
+  async linearizableBarrier(): Promise<void> {
+    const index = await this.reads.read()
+    await this.appliedWaiters.wait(index, this.raft.applied)
+  }
+
+  /** Next ID from etcd's generator (lease IDs). */
+  nextId(): bigint {
+    return this.idGen.next()
+  }
+
+  isLeader(): boolean {
+    return this.role === 'leader'
+  }
+
+  leaderMember(): Member | undefined {
+    return this.lead === NO_NODE ? undefined : this.sm.cluster.get(this.lead)
+  }
+
+  /** NOSPACE handling before a write that grows the store (etcd's quota check). */
+  async checkQuota(requestBytes: number): Promise<void> {
+    if (this.sm.hasAlarm('NOSPACE')) throw Errors.noSpace()
+    if (this.sm.store.sizeInUse() + requestBytes > quotaBytes(this.cfg)) {
+      await this.propose({ alarm: { action: 'ACTIVATE', memberID: this.localId, alarm: 'NOSPACE' } }).catch(() => {})
+      throw Errors.noSpace()
+    }
+  }
+
+  // ---- membership ----
+
+  async memberAdd(peerURLs: string[], isLearner: boolean): Promise<{ member: Member; members: Member[] }> {
+    const member: Member = { ID: memberIdFor(peerURLs, this.cfg.initialClusterToken, Math.floor(Date.now() / 1000)), name: '', peerURLs, clientURLs: [], isLearner }
+    this.sm.cluster.checkAdd(member)
+    if (!isLearner) this.checkQuorumAfterAdd()
+    const out = await this.propose({ member_change: { kind: 'ADD', member } }, { type: isLearner ? 'addLearnerNode' : 'addNode', nodeId: member.ID })
+    return { member, members: (out.result as { members: Member[] }).members }
+  }
+
+  async memberRemove(id: string): Promise<Member[]> {
+    this.sm.cluster.checkRemove(id)
+    const m = this.sm.cluster.get(id)!
+    if (!m.isLearner) this.checkQuorumAfterRemove(id)
+    const out = await this.propose({ member_change: { kind: 'REMOVE', member: m } }, { type: 'removeNode', nodeId: id })
+    return (out.result as { members: Member[] }).members
+  }
+
+  async memberUpdate(id: string, peerURLs: string[]): Promise<Member[]> {
+    this.sm.cluster.checkUpdate(id, peerURLs)
+    const m = { ...this.sm.cluster.get(id)!, peerURLs }
+    const out = await this.propose({ member_change: { kind: 'UPDATE', member: m } })
+    return (out.result as { members: Member[] }).members
+  }
+
+  async memberPromote(id: string): Promise<Member[]> {
+    this.sm.cluster.checkPromote(id)
+    if (!this.isLeader()) throw Errors.notLeader()
+    const st = this.raft.status()
+    const pr = st.progress.get(id)
+    // etcd promotes only a learner whose log is within 90% of the leader's.
+    if (!pr || pr.match < st.commit * 0.9) throw Errors.learnerNotReady()
+    const m = { ...this.sm.cluster.get(id)!, isLearner: false }
+    const out = await this.propose({ member_change: { kind: 'PROMOTE', member: m } }, { type: 'addNode', nodeId: id })
+    return (out.result as { members: Member[] }).members
+  }
+
+  /** etcd's strict reconfiguration check: adding a voter must not lose quorum among started members. */
+  private checkQuorumAfterAdd(): void {
+    if (!this.isLeader()) return
+    const voters = this.sm.cluster.voters()
+    const active = this.activeVoters(voters)
+    const newSize = voters.length + 1
+    if (active < Math.floor(newSize / 2) + 1) throw Errors.memberNotEnoughStarted()
+  }
+
+  private checkQuorumAfterRemove(id: string): void {
+    if (!this.isLeader()) return
+    const voters = this.sm.cluster.voters().filter((v) => v !== id)
+    const active = this.activeVoters(voters)
+    if (voters.length > 0 && active < Math.floor(voters.length / 2) + 1) throw Errors.memberNotEnoughStarted()
+  }
+
+  private activeVoters(voters: string[]): number {
+    const progress = this.raft.status().progress
+    return voters.filter((v) => v === this.localId || progress.get(v)?.recentActive).length
+  }
+
+  async moveLeader(target: string): Promise<void> {
+    if (!this.isLeader()) throw Errors.notLeader()
+    const m = this.sm.cluster.get(target)
+    if (!m || m.isLearner) throw Errors.badLeaderTransferee()
+    if (target === this.localId) return
+    this.raft.transferLeader(target)
+    const deadline = Date.now() + this.requestTimeoutMs
+    while (this.lead !== target) {
+      if (Date.now() > deadline) throw new EtcdError(14, 'etcdserver: request timed out, leader transfer took too long')
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+
+  // ---- leases and compaction (leader duties) ----
+
+  private revokeExpiredLeases(): void {
+    if (!this.isLeader()) return
+    for (const id of this.sm.lessor.expired()) {
+      if (this.revokingLeases.has(id)) continue
+      this.revokingLeases.add(id)
+      this.propose({ lease_revoke: { ID: id } })
+        .catch(() => {})
+        .finally(() => this.revokingLeases.delete(id))
+    }
+  }
+
+  private startAutoCompaction(): void {
+    const retention = parseRetention(this.cfg)
+    if (retention <= 0) return
+    if (this.cfg.autoCompactionMode === 'revision') {
+      // etcd's revision compactor: every 5 minutes, keep the last `retention` revisions.
+      this.compactTimer = setInterval(() => {
+        const target = this.sm.store.currentRev - retention
+        if (this.isLeader() && target > this.sm.store.compactRev) this.compactQuietly(target)
+      }, 5 * 60_000)
+    } else {
+      // Periodic: sample the revision every retention/10 (at most hourly) and compact to the
+      // revision seen one retention period ago.
+      const interval = Math.min(Math.max(retention / 10, 1000), 3600_000)
+      const samples: Array<{ at: number; rev: number }> = []
+      this.compactTimer = setInterval(() => {
+        const now = Date.now()
+        samples.push({ at: now, rev: this.sm.store.currentRev })
+        while (samples.length > 1 && now - samples[1]!.at >= retention) samples.shift()
+        const old = samples[0]!
+        if (now - old.at >= retention && this.isLeader() && old.rev > this.sm.store.compactRev) this.compactQuietly(old.rev)
+      }, interval)
+    }
+    this.compactTimer.unref()
+  }
+
+  private compactQuietly(rev: number): void {
+    this.propose({ compaction: { revision: String(rev), physical: false } }).then(
+      () => this.log(`finished scheduled compaction at ${rev}`),
+      (err: Error) => this.log(`scheduled compaction at ${rev} failed: ${err.message}`),
+    )
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    if (this.leaseTimer) clearInterval(this.leaseTimer)
+    if (this.compactTimer) clearInterval(this.compactTimer)
+    await this.raft?.stop()
+    this.waiters.failAll(Errors.stopped())
+    this.reads?.failAll(Errors.stopped())
+    await this.transport?.close()
+    await this.wal?.close()
+  }
+
+  /** Bytes the data dir takes on disk (WAL + snapshots), for Status' dbSize. */
+  async diskUsage(): Promise<number> {
+    let total = 0
+    const walk = async (dir: string): Promise<void> => {
+      for (const d of await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        const p = path.join(dir, d.name)
+        if (d.isDirectory()) await walk(p)
+        else total += (await fsp.stat(p).catch(() => ({ size: 0 }))).size
+      }
+    }
+    await walk(this.memberDir)
+    if (this.cfg.walDir) await walk(this.cfg.walDir)
+    return total
+  }
+}
+

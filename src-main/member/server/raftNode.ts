@@ -1,0 +1,237 @@
+/**
+ * Drives the Raft core with real I/O: the Ready loop (etcd's raftNode).
+ *
+ * For each Ready, in order:
+ *  1. messages a leader may send before its own write go out at once (the leader's fsync runs in
+ *     parallel with its followers', Raft thesis §10.2.1);
+ *  2. a received snapshot is saved and installed; new entries and the hard state are appended to
+ *     the WAL and fdatasync'ed once for the whole batch (group commit: proposals arriving while a
+ *     write is in flight all land in the next Ready);
+ *  3. the remaining messages (acknowledgements, votes) go out, now that what they promise is durable;
+ *  4. committed entries are applied and read states released;
+ *  5. advance, and take a snapshot every --snapshot-count applied entries.
+ */
+import {
+  RawNode,
+  canSendBeforePersist,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type MemoryStorage,
+  type ReadState,
+  type Snapshot,
+  type SoftState,
+  type Status,
+} from '../../raft/index'
+import type { Snapshotter } from '../snap/snapshotter'
+import type { Wal } from '../wal/wal'
+
+export interface RaftNodeHooks {
+  /** Apply one committed entry (normal or conf change). */
+  applyEntry(e: Entry): void
+  /** Replace the state machine with a snapshot received from the leader. */
+  applySnapshot(s: Snapshot): void
+  /** Serialise the state machine as of the last applied entry. */
+  snapshotState(): Buffer
+  onSoftState(s: SoftState): void
+  onReadStates(rs: readonly ReadState[]): void
+  /** Everything in this Ready has been applied. */
+  onApplied(index: number): void
+  send(msgs: readonly Message[]): void
+  log(line: string): void
+}
+
+export interface RaftNodeOptions {
+  node: RawNode
+  storage: MemoryStorage
+  wal: Wal
+  snapshotter: Snapshotter
+  heartbeatMs: number
+  snapshotCount: number
+  /** Index of the newest snapshot on disk. */
+  snapshotIndex: number
+  /** Entries kept in memory behind a snapshot for slow followers (etcd keeps 5,000). */
+  catchUpEntries?: number
+  hooks: RaftNodeHooks
+}
+
+/** Snapshot files hold the Raft configuration beside the state: `[u32 len][conf JSON][state]`. */
+export function encodeSnapshotFile(confState: ConfState, state: Buffer): Buffer {
+  const conf = Buffer.from(JSON.stringify(confState))
+  const len = Buffer.allocUnsafe(4)
+  len.writeUInt32LE(conf.length, 0)
+  return Buffer.concat([len, conf, state])
+}
+
+export function decodeSnapshotFile(data: Buffer): { confState: ConfState; state: Buffer } {
+  const len = data.readUInt32LE(0)
+  return { confState: JSON.parse(data.subarray(4, 4 + len).toString()) as ConfState, state: data.subarray(4 + len) }
+}
+
+export class RaftNode {
+  readonly node: RawNode
+  private readonly o: RaftNodeOptions
+  private ticker: NodeJS.Timeout | undefined
+  private running = false
+  private scheduled = false
+  private stopped = false
+  private snapshotIndex: number
+  private appliedIndex = 0
+  private loopDone: Promise<void> = Promise.resolve()
+  /** fsync batches and entries written, for the debug stream. */
+  readonly stats = { readies: 0, entries: 0, snapshots: 0 }
+
+  constructor(o: RaftNodeOptions) {
+    this.o = o
+    this.node = o.node
+    this.snapshotIndex = o.snapshotIndex
+    this.appliedIndex = o.snapshotIndex
+  }
+
+  start(): void {
+    this.ticker = setInterval(() => {
+      this.node.tick()
+      this.kick()
+    }, this.o.heartbeatMs)
+    this.kick()
+  }
+
+  /** Schedule the Ready loop (coalesced: many inputs in one turn make one Ready). */
+  kick(): void {
+    if (this.scheduled || this.running || this.stopped) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.loopDone = this.run()
+    })
+  }
+
+  private async run(): Promise<void> {
+    if (this.running || this.stopped) return
+    this.running = true
+    try {
+      while (!this.stopped && this.node.hasReady()) await this.handleReady()
+    } catch (err) {
+      // A failed disk write cannot be undone: stop rather than acknowledge anything more.
+      this.o.hooks.log(`fatal: ${(err as Error).stack ?? String(err)}`)
+      process.exit(1)
+    } finally {
+      this.running = false
+    }
+    if (!this.stopped && this.node.hasReady()) this.kick()
+  }
+
+  private async handleReady(): Promise<void> {
+    const rd = this.node.ready()
+    const h = this.o.hooks
+    this.stats.readies++
+    if (rd.softState) h.onSoftState(rd.softState)
+    const early = rd.messages.filter(canSendBeforePersist)
+    const late = early.length === rd.messages.length ? [] : rd.messages.filter((m) => !canSendBeforePersist(m))
+    if (early.length) h.send(early)
+
+    if (rd.snapshot) {
+      const s = rd.snapshot
+      await this.o.snapshotter.save(s.metadata.index, s.metadata.term, encodeSnapshotFile(s.metadata.confState, Buffer.from(s.data)))
+      this.o.storage.applySnapshot(s)
+      h.applySnapshot(s)
+      this.appliedIndex = s.metadata.index
+      this.snapshotIndex = s.metadata.index
+    }
+    if (rd.entries.length || rd.hardState) {
+      await this.o.wal.save(rd.hardState, rd.entries, rd.mustSync)
+      this.stats.entries += rd.entries.length
+    }
+    if (rd.snapshot) await this.o.wal.saveSnapshot({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term })
+    if (rd.hardState) this.o.storage.setHardState(rd.hardState)
+    if (rd.entries.length) this.o.storage.append(rd.entries)
+    if (late.length) h.send(late)
+
+    for (const e of rd.committedEntries) {
+      if (e.index <= this.appliedIndex) continue
+      h.applyEntry(e)
+      this.appliedIndex = e.index
+    }
+    if (rd.readStates.length) h.onReadStates(rd.readStates)
+    this.node.advance()
+    if (rd.committedEntries.length) h.onApplied(this.appliedIndex)
+    if (this.appliedIndex - this.snapshotIndex >= this.o.snapshotCount) await this.takeSnapshot()
+  }
+
+  /** Snapshot the state machine at the applied index, then compact the WAL and the in-memory log. */
+  async takeSnapshot(): Promise<void> {
+    const index = this.appliedIndex
+    if (index <= this.snapshotIndex) return
+    const confState = this.node.status().config
+    const state = this.o.hooks.snapshotState()
+    const snap = this.o.storage.createSnapshot(index, confState, state)
+    await this.o.snapshotter.save(index, snap.metadata.term, encodeSnapshotFile(confState, state))
+    await this.o.wal.saveSnapshot({ index, term: snap.metadata.term })
+    this.snapshotIndex = index
+    this.stats.snapshots++
+    const keep = this.o.catchUpEntries ?? 5000
+    const compactTo = index - keep
+    if (compactTo > this.o.storage.firstIndex()) this.o.storage.compact(compactTo)
+    this.o.hooks.log(`saved snapshot at index ${index}; compacted log to ${Math.max(compactTo, 0)}`)
+  }
+
+  propose(data: Uint8Array): boolean {
+    const ok = this.node.propose(data)
+    this.kick()
+    return ok
+  }
+
+  proposeConfChange(cc: ConfChange): boolean {
+    const ok = this.node.proposeConfChange(cc)
+    this.kick()
+    return ok
+  }
+
+  readIndex(ctx: Uint8Array): boolean {
+    const ok = this.node.readIndex(ctx)
+    this.kick()
+    return ok
+  }
+
+  transferLeader(to: string): boolean {
+    const ok = this.node.transferLeader(to)
+    this.kick()
+    return ok
+  }
+
+  step(m: Message): void {
+    try {
+      this.node.step(m)
+    } catch (err) {
+      this.o.hooks.log(`dropped message ${m.type} from ${m.from}: ${(err as Error).message}`)
+    }
+    this.kick()
+  }
+
+  reportUnreachable(id: string): void {
+    this.node.reportUnreachable(id)
+  }
+
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.node.applyConfChange(cc)
+  }
+
+  status(): Status {
+    return this.node.status()
+  }
+
+  get applied(): number {
+    return this.appliedIndex
+  }
+
+  get snapshotAt(): number {
+    return this.snapshotIndex
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.ticker) clearInterval(this.ticker)
+    await this.loopDone
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Linearizable reads (etcd's linearizableReadLoop): readers queue up, one ReadIndex round is
+ * asked of Raft for everyone queued, and when its read state comes back each of them continues
+ * once the local applied index reaches it. Readers arriving during a round wait for the next.
+ */
+import { randomBytes } from 'node:crypto'
+import { Errors } from '../errors'
+
+interface Reader {
+  resolve: (index: number) => void
+  reject: (e: unknown) => void
+}
+
+export class ReadIndexBatcher {
+  private queued: Reader[] = []
+  private inFlight: { ctx: string; readers: Reader[]; timer: NodeJS.Timeout; retries: number } | undefined
+
+  constructor(
+    private readonly requestRound: (ctx: Uint8Array) => boolean,
+    private readonly timeoutMs: number,
+    private readonly retryMs: number,
+  ) {}
+
+  /** Resolves with the index the read must wait for. */
+  read(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ resolve, reject })
+      if (!this.inFlight) this.startRound()
+    })
+  }
+
+  private startRound(): void {
+    if (this.queued.length === 0) return
+    const readers = this.queued
+    this.queued = []
+    const ctx = randomBytes(8)
+    const round = { ctx: ctx.toString('hex'), readers, retries: 0, timer: undefined as unknown as NodeJS.Timeout }
+    const attempt = (): void => {
+      // No leader yet or the leader did not answer: ask again until the request timeout.
+      this.requestRound(ctx)
+      round.timer = setTimeout(() => {
+        round.retries++
+        if (round.retries * this.retryMs >= this.timeoutMs) {
+          this.inFlight = undefined
+          for (const r of readers) r.reject(Errors.timeout())
+          this.startRound()
+          return
+        }
+        attempt()
+      }, this.retryMs)
+    }
+    this.inFlight = round
+    attempt()
+  }
+
+  /** A read state arrived from Raft. */
+  onReadState(ctx: Uint8Array, index: number): void {
+    const r = this.inFlight
+    if (!r || Buffer.from(ctx).toString('hex') !== r.ctx) return
+    clearTimeout(r.timer)
+    this.inFlight = undefined
+    for (const reader of r.readers) reader.resolve(index)
+    this.startRound()
+  }
+
+  failAll(err: unknown): void {
+    if (this.inFlight) {
+      clearTimeout(this.inFlight.timer)
+      for (const r of this.inFlight.readers) r.reject(err)
+      this.inFlight = undefined
+    }
+    for (const r of this.queued.splice(0)) r.reject(err)
+  }
+}

@@ -1,0 +1,64 @@
+/** Clients waiting for their proposal to be applied, keyed by proposal ID (etcd's wait.Wait). */
+import { EtcdError } from '../errors'
+import type { ApplyOutcome } from './stateMachine'
+
+interface Waiter {
+  resolve: (o: ApplyOutcome) => void
+  reject: (e: unknown) => void
+  timer: NodeJS.Timeout
+}
+
+export class Waiters {
+  private readonly map = new Map<string, Waiter>()
+
+  register(id: string, timeoutMs: number, onTimeout: () => EtcdError): Promise<ApplyOutcome> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.map.delete(id)
+        reject(onTimeout())
+      }, timeoutMs)
+      this.map.set(id, { resolve, reject, timer })
+    })
+  }
+
+  trigger(id: string, outcome: ApplyOutcome): void {
+    const w = this.map.get(id)
+    if (!w) return
+    this.map.delete(id)
+    clearTimeout(w.timer)
+    w.resolve(outcome)
+  }
+
+  fail(id: string, err: unknown): void {
+    const w = this.map.get(id)
+    if (!w) return
+    this.map.delete(id)
+    clearTimeout(w.timer)
+    w.reject(err)
+  }
+
+  failAll(err: unknown): void {
+    for (const id of [...this.map.keys()]) this.fail(id, err)
+  }
+
+  get size(): number {
+    return this.map.size
+  }
+}
+
+/** Callers waiting for the applied index to reach a value (linearizable reads, conf changes). */
+export class AppliedWaiters {
+  private waiting: Array<{ index: number; resolve: () => void }> = []
+
+  wait(index: number, applied: number): Promise<void> {
+    if (applied >= index) return Promise.resolve()
+    return new Promise((resolve) => this.waiting.push({ index, resolve }))
+  }
+
+  applied(index: number): void {
+    if (this.waiting.length === 0) return
+    const still: typeof this.waiting = []
+    for (const w of this.waiting) (w.index <= index ? w.resolve() : still.push(w))
+    this.waiting = still
+  }
+}
