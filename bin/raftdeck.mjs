@@ -1,14 +1,28 @@
 #!/usr/bin/env node
-// Runs the built command (out/main/cli.js) when present; from a checkout without a build, runs the
-// TypeScript source through tsx so `npx raftdeck` always works.
-import { existsSync } from 'node:fs'
+// Runs the built command (out/main/cli.js) when it is up to date; otherwise (no build, or sources
+// edited since) runs the TypeScript source through tsx, so `npx raftdeck` always runs the code as it is.
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const built = path.join(root, 'out', 'main', 'cli.js')
-if (existsSync(built) && !process.env.RAFTDECK_FROM_SOURCE) {
+
+function newestSource(dir) {
+  let newest = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name)
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs)
+  }
+  return newest
+}
+
+const sources = path.join(root, 'src-main')
+const useBuild =
+  !process.env.RAFTDECK_FROM_SOURCE && existsSync(built) && (!existsSync(sources) || statSync(built).mtimeMs >= newestSource(sources))
+
+if (useBuild) {
   await import(pathToFileURL(built).href)
 } else {
   const child = spawn(

@@ -25,10 +25,13 @@ if (existsSync('test-results/playwright.json')) {
   console.log(`  ${'e2e'.padEnd(12)} passed ${s.expected} · failed ${s.unexpected} · skipped ${s.skipped}${s.flaky ? ` (${s.flaky} flaky: a flaky test is a bug)` : ''}`)
   const walk = (suite) => {
     for (const spec of suite.specs ?? [])
-      for (const t of spec.tests ?? [])
-        for (const res of t.results ?? [])
-          for (const a of [...(t.annotations ?? []), ...(res.annotations ?? [])])
-            if (a.type === 'skip' && a.description) reasons.set(`${t.projectName}: ${a.description}`, (reasons.get(`${t.projectName}: ${a.description}`) ?? 0) + 1)
+      for (const t of spec.tests ?? []) {
+        if (t.status !== 'skipped') continue
+        // The first skip annotation is the one that took effect.
+        const a = [...(t.annotations ?? []), ...(t.results ?? []).flatMap((r) => r.annotations ?? [])].find((x) => x.type === 'skip' && x.description)
+        const why = `${t.projectName}: ${a?.description ?? 'no reason given'}`
+        reasons.set(why, (reasons.get(why) ?? 0) + 1)
+      }
     for (const child of suite.suites ?? []) walk(child)
   }
   for (const suite of r.suites ?? []) walk(suite)

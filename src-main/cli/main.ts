@@ -3,8 +3,9 @@
 import { helpText, parseCommandArgs, UsageError, type Command } from './command'
 import { packageVersion } from './packageRoot'
 import { serveCommand } from './serve'
+import { doctorCommand } from './doctor'
 
-const commands: Command[] = [serveCommand]
+const commands: Command[] = [serveCommand, doctorCommand]
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

@@ -39,7 +39,7 @@ export const serveCommand: Command = {
       if (e.level !== 'debug') process.stderr.write(`${new Date(e.time).toISOString()} ${e.level.padEnd(5)} [${e.source}] ${e.message}\n`)
     })
     const dataDir = typeof values['data-dir'] === 'string' ? path.resolve(values['data-dir']) : defaultDataDir()
-    const services = createServices({ dataDir, shell: 'browser', version: packageVersion(), osKeychain: false, log })
+    const services = createServices({ dataDir, shell: 'browser', version: packageVersion(), log })
     const dispatcher = createDispatcher(services, { log: log.scoped('rpc') })
     const host_ = await startWebHost({
       dispatcher,

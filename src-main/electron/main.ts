@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { createServices, LogBus } from '../services'
 import { createDispatcher } from '../rpc/dispatch'
 import { attachIpc } from '../rpc/ipc'
+import { keychainSecretBox } from './keychain'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const rendererIndex = path.join(here, '../renderer/index.html')
@@ -24,7 +25,7 @@ async function start(): Promise<void> {
     dataDir: app.getPath('userData'),
     shell: 'electron',
     version: app.getVersion(),
-    osKeychain: safeStorage.isEncryptionAvailable(),
+    ...(safeStorage.isEncryptionAvailable() ? { secretBox: keychainSecretBox(safeStorage) } : {}),
     log,
   })
   const detach = attachIpc(ipcMain, createDispatcher(services, { log: log.scoped('rpc') }), {

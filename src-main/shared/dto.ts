@@ -26,3 +26,158 @@ export interface LogEntry {
   source: string
   message: string
 }
+
+// ---- Connections ---------------------------------------------------------------------------
+
+export interface TlsSettings {
+  /** Paths of PEM files on this machine. */
+  caFile?: string
+  certFile?: string
+  keyFile?: string
+  /** Verify the server certificate against this name instead of the endpoint host. */
+  serverName?: string
+  /** Skip server certificate verification: insecure, shown as such everywhere. */
+  insecureSkipVerify?: boolean
+}
+
+/** What the user edits. The password is write-only: it never comes back from the services. */
+export interface ConnectionInput {
+  id?: string
+  name: string
+  color?: string
+  endpoints: string[]
+  tls?: TlsSettings
+  username?: string
+  /** undefined: keep the stored password; '': remove it. */
+  password?: string
+  readOnly?: boolean
+  production?: boolean
+}
+
+export interface ConnectionSummary {
+  id: string
+  name: string
+  color: string
+  endpoints: string[]
+  tls: TlsSettings | null
+  username: string | null
+  hasPassword: boolean
+  readOnly: boolean
+  production: boolean
+  createdAt: number
+  updatedAt: number
+}
+
+export type DoctorProblem =
+  | 'invalid-endpoint'
+  | 'dns'
+  | 'connection-refused'
+  | 'timeout'
+  | 'unreachable'
+  | 'not-tls'
+  | 'tls-expected'
+  | 'tls-handshake'
+  | 'tls-verify'
+  | 'unknown-authority'
+  | 'name-mismatch'
+  | 'server-cert-expired'
+  | 'server-cert-not-yet-valid'
+  | 'client-cert-required'
+  | 'client-cert-rejected'
+  | 'bad-key'
+  | 'key-mismatch'
+  | 'bad-certificate'
+  | 'file-unreadable'
+  | 'cert-without-key'
+  | 'client-cert-expired'
+  | 'client-cert-not-yet-valid'
+  | 'auth-failed'
+  | 'auth-not-enabled'
+  | 'permission-denied'
+  | 'old-version'
+  | 'etcd-error'
+
+export interface DoctorStep {
+  name: 'files' | 'dns' | 'tcp' | 'tls' | 'etcd' | 'auth'
+  ok: boolean
+  ms: number
+  note: string
+}
+
+export interface EndpointVerdict {
+  endpoint: string
+  status: 'ok' | 'warn' | 'fail'
+  problem?: DoctorProblem
+  message: string
+  fix: string
+  steps: DoctorStep[]
+  details: {
+    version?: string
+    memberId?: string
+    clusterId?: string
+    leader?: string
+    latencyMs?: number
+    serverCertificate?: { subject: string; issuer: string; names: string[]; validFrom: string; validTo: string }
+  }
+}
+
+export interface DoctorReport {
+  ok: boolean
+  verdicts: EndpointVerdict[]
+}
+
+// ---- Clusters --------------------------------------------------------------------------------
+
+/** What a cluster view, key browser or backup points at. */
+export type Target = { kind: 'connection'; id: string } | { kind: 'playground'; id: string }
+
+export interface EndpointStatus {
+  endpoint: string
+  ok: boolean
+  error?: string
+  memberId?: string
+  version?: string
+  dbSize?: number
+  dbSizeInUse?: number
+  leader?: string
+  raftTerm?: string
+  raftIndex?: string
+  raftAppliedIndex?: string
+  isLearner?: boolean
+  errors?: string[]
+  /** Round trip of the Status call. */
+  latencyMs?: number
+}
+
+export interface MemberInfo {
+  id: string
+  name: string
+  peerURLs: string[]
+  clientURLs: string[]
+  isLearner: boolean
+}
+
+export interface AlarmInfo {
+  memberId: string
+  alarm: 'NOSPACE' | 'CORRUPT' | 'NONE'
+}
+
+export interface ClusterStatus {
+  target: Target
+  /** Milliseconds since the epoch when this status was taken. */
+  time: number
+  clusterId: string | null
+  leaderId: string | null
+  revision: string | null
+  endpoints: EndpointStatus[]
+  members: MemberInfo[]
+  alarms: AlarmInfo[]
+  /** Set when no endpoint answered at all. */
+  error?: string
+}
+
+export interface HashKvResult {
+  revision: string
+  members: { endpoint: string; memberId?: string; hash?: number; compactRevision?: string; error?: string }[]
+  consistent: boolean
+}

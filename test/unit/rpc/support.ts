@@ -8,7 +8,7 @@ import path from 'node:path'
 export function realServices(): { services: Services; log: LogBus; cleanup: () => Promise<void> } {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-unit-'))
   const log = new LogBus()
-  const services = createServices({ dataDir, shell: 'browser', version: '0.0.0-test', osKeychain: false, log })
+  const services = createServices({ dataDir, shell: 'browser', version: '0.0.0-test', log })
   return {
     services,
     log,

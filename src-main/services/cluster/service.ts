@@ -1,0 +1,120 @@
+// The cluster health view's data: per-endpoint status as `etcdctl endpoint status` shows it, the member
+// list, alarms, a consistency check (HashKV of every member at one revision) and maintenance actions.
+
+import { AppError, ErrorCode, type AlarmInfo, type ClusterStatus, type EndpointStatus, type HashKvResult, type Target } from '../../shared'
+import type { EtcdClient } from '../etcd/client'
+import type { Logger } from '../log'
+import type { TargetResolver } from '../targets'
+
+const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s))
+
+export class ClusterService {
+  constructor(
+    private readonly targets: TargetResolver,
+    private readonly log: Logger,
+  ) {}
+
+  async endpointStatus(client: EtcdClient, endpoint: string, timeoutMs = 3000): Promise<EndpointStatus> {
+    const t = performance.now()
+    try {
+      const s = await client.status(endpoint, timeoutMs)
+      return {
+        endpoint,
+        ok: true,
+        memberId: s.header.member_id,
+        version: s.version,
+        dbSize: num(s.dbSize),
+        dbSizeInUse: num(s.dbSizeInUse),
+        leader: s.leader,
+        raftTerm: s.raftTerm,
+        raftIndex: s.raftIndex,
+        raftAppliedIndex: s.raftAppliedIndex,
+        isLearner: s.isLearner,
+        errors: s.errors,
+        latencyMs: Math.round(performance.now() - t),
+      } as EndpointStatus
+    } catch (err) {
+      return { endpoint, ok: false, error: err instanceof Error ? err.message : String(err) }
+    }
+  }
+
+  async status(target: Target): Promise<ClusterStatus> {
+    const client = await this.targets.client(target)
+    const policy = await this.targets.policy(target)
+    const endpoints = await Promise.all(policy.endpoints.map((e) => this.endpointStatus(client, e)))
+    const result: ClusterStatus = { target, time: Date.now(), clusterId: null, leaderId: null, revision: null, endpoints, members: [], alarms: [] }
+    const up = endpoints.find((e) => e.ok)
+    if (!up) {
+      result.error = endpoints[0]?.error ?? 'No endpoint answered.'
+      return result
+    }
+    result.leaderId = endpoints.find((e) => e.ok && e.leader !== '0')?.leader ?? null
+    const [members, alarms] = await Promise.allSettled([client.memberList(), client.alarmList()])
+    if (members.status === 'fulfilled') {
+      result.clusterId = members.value.header.cluster_id
+      result.revision = members.value.header.revision
+      result.members = members.value.members.map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }))
+    }
+    if (alarms.status === 'fulfilled') result.alarms = alarms.value.alarms.map((a): AlarmInfo => ({ memberId: a.memberID, alarm: a.alarm }))
+    return result
+  }
+
+  /** HashKV of every endpoint at one revision: a mismatch means the members' data diverged. */
+  async hashKV(target: Target): Promise<HashKvResult> {
+    const client = await this.targets.client(target)
+    const policy = await this.targets.policy(target)
+    // The revision is taken once, from a linearizable read, so every member hashes the same history.
+    const head = await client.range({ key: Buffer.from([0]), count_only: true, limit: 1 })
+    const revision = head.header.revision
+    const members = await Promise.all(
+      policy.endpoints.map(async (endpoint) => {
+        try {
+          const r = await client.hashKV(endpoint, revision)
+          return { endpoint, memberId: r.header.member_id, hash: r.hash, compactRevision: r.compact_revision }
+        } catch (err) {
+          return { endpoint, error: err instanceof Error ? err.message : String(err) }
+        }
+      }),
+    )
+    const hashes = new Set(members.filter((m) => m.hash !== undefined).map((m) => m.hash))
+    return { revision, members, consistent: hashes.size === 1 && members.every((m) => m.hash !== undefined) }
+  }
+
+  async defragment(target: Target, endpoint: string, confirmedProduction?: boolean): Promise<EndpointStatus> {
+    await this.targets.assertWritable(target, confirmedProduction)
+    const client = await this.targets.client(target)
+    const t = Date.now()
+    await client.defragment(endpoint)
+    this.log.info(`defragmented ${endpoint} in ${Date.now() - t} ms`)
+    return this.endpointStatus(client, endpoint)
+  }
+
+  async compact(target: Target, revision: string | undefined, physical: boolean, confirmedProduction?: boolean): Promise<{ revision: string }> {
+    await this.targets.assertWritable(target, confirmedProduction)
+    const client = await this.targets.client(target)
+    const rev = revision ?? (await client.range({ key: Buffer.from([0]), count_only: true })).header.revision
+    await client.compact(rev, physical)
+    this.log.info(`compacted to revision ${rev}`)
+    return { revision: rev }
+  }
+
+  async disarm(target: Target, memberId: string, alarm: 'NOSPACE' | 'CORRUPT', confirmedProduction?: boolean): Promise<AlarmInfo[]> {
+    await this.targets.assertWritable(target, confirmedProduction)
+    const client = await this.targets.client(target)
+    const r = await client.alarmDisarm(memberId, alarm)
+    this.log.info(`disarmed ${alarm} on member ${memberId}`)
+    return r.alarms.map((a) => ({ memberId: a.memberID, alarm: a.alarm }))
+  }
+
+  async moveLeader(target: Target, toMemberId: string, confirmedProduction?: boolean): Promise<void> {
+    await this.targets.assertWritable(target, confirmedProduction)
+    const client = await this.targets.client(target)
+    const policy = await this.targets.policy(target)
+    const statuses = await Promise.all(policy.endpoints.map((e) => this.endpointStatus(client, e)))
+    const leader = statuses.find((s) => s.ok && s.memberId === s.leader)
+    if (!leader) throw new AppError(ErrorCode.Unavailable, 'No endpoint of this connection is the leader, so leadership cannot be moved from here.', 'MoveLeader must be sent to the current leader; add its client URL to the connection.')
+    if (leader.memberId === toMemberId) throw new AppError(ErrorCode.FailedPrecondition, 'That member is already the leader.')
+    await client.moveLeader(leader.endpoint, toMemberId)
+    this.log.info(`moved leadership from ${leader.memberId} to ${toMemberId}`)
+  }
+}

@@ -1,0 +1,111 @@
+// Saved connection profiles: one JSON file (0600) in the data folder, written atomically, with
+// passwords sealed by the SecretBox.
+
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { AppError, ErrorCode, type ConnectionInput, type ConnectionSummary } from '../../shared'
+import { writeFileAtomic } from '../fsAtomic'
+import type { SecretBox } from '../secretBox'
+
+interface StoredConnection extends Omit<ConnectionSummary, 'hasPassword'> {
+  sealedPassword?: string
+}
+
+interface StoreFile {
+  version: 1
+  connections: StoredConnection[]
+}
+
+const PALETTE = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed', '#0891b2', '#db2777']
+
+export class ConnectionStore {
+  private readonly file: string
+  private cache: StoredConnection[] | null = null
+  private writing: Promise<void> = Promise.resolve()
+
+  constructor(
+    dataDir: string,
+    private readonly secrets: SecretBox,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.file = path.join(dataDir, 'connections.json')
+  }
+
+  private async load(): Promise<StoredConnection[]> {
+    if (this.cache) return this.cache
+    try {
+      const parsed = JSON.parse(await readFile(this.file, 'utf8')) as StoreFile
+      this.cache = parsed.connections ?? []
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new AppError(ErrorCode.Internal, `Cannot read saved connections from ${this.file}: ${(err as Error).message}`, 'Fix or move the file; Raftdeck does not overwrite it.')
+      this.cache = []
+    }
+    return this.cache
+  }
+
+  private persist(list: StoredConnection[]): Promise<void> {
+    // Writes are serialised so a slow write never lands after a newer one.
+    const body = JSON.stringify({ version: 1, connections: list } satisfies StoreFile, null, 2)
+    this.writing = this.writing.then(() => writeFileAtomic(this.file, body, 0o600))
+    return this.writing
+  }
+
+  private static summary(c: StoredConnection): ConnectionSummary {
+    const { sealedPassword, ...rest } = c
+    return { ...rest, hasPassword: Boolean(sealedPassword) }
+  }
+
+  async list(): Promise<ConnectionSummary[]> {
+    return (await this.load()).map(ConnectionStore.summary)
+  }
+
+  async get(id: string): Promise<ConnectionSummary> {
+    const c = (await this.load()).find((x) => x.id === id)
+    if (!c) throw new AppError(ErrorCode.NotFound, `No saved connection with id ${id}.`, 'It may have been deleted; reload the list.')
+    return ConnectionStore.summary(c)
+  }
+
+  /** The stored password in clear, for opening a client; never sent to the renderer. */
+  async password(id: string): Promise<string | null> {
+    const c = (await this.load()).find((x) => x.id === id)
+    return c?.sealedPassword ? this.secrets.open(c.sealedPassword) : null
+  }
+
+  async save(input: ConnectionInput): Promise<ConnectionSummary> {
+    const list = [...(await this.load())]
+    const at = this.now()
+    const existing = input.id ? list.find((c) => c.id === input.id) : undefined
+    if (input.id && !existing) throw new AppError(ErrorCode.NotFound, `No saved connection with id ${input.id}.`)
+    const clash = list.find((c) => c.name.toLowerCase() === input.name.trim().toLowerCase() && c.id !== input.id)
+    if (clash) throw new AppError(ErrorCode.Conflict, `A connection named "${clash.name}" already exists.`, 'Choose another name.')
+    const next: StoredConnection = {
+      id: existing?.id ?? randomUUID(),
+      name: input.name.trim(),
+      color: input.color ?? existing?.color ?? PALETTE[list.length % PALETTE.length]!,
+      endpoints: input.endpoints.map((e) => e.trim()).filter(Boolean),
+      tls: input.tls && Object.values(input.tls).some((v) => v !== undefined && v !== '' && v !== false) ? input.tls : null,
+      username: input.username?.trim() || null,
+      readOnly: input.readOnly ?? false,
+      production: input.production ?? false,
+      createdAt: existing?.createdAt ?? at,
+      updatedAt: at,
+    }
+    const sealed = input.password === undefined ? existing?.sealedPassword : input.password === '' ? undefined : this.secrets.seal(input.password)
+    if (sealed) next.sealedPassword = sealed
+    if (!next.username) delete next.sealedPassword
+    const idx = list.findIndex((c) => c.id === next.id)
+    if (idx >= 0) list[idx] = next
+    else list.push(next)
+    await this.persist(list)
+    this.cache = list
+    return ConnectionStore.summary(next)
+  }
+
+  async remove(id: string): Promise<void> {
+    const list = (await this.load()).filter((c) => c.id !== id)
+    await this.persist(list)
+    this.cache = list
+  }
+}

@@ -1,0 +1,367 @@
+// The one etcd client of the app, over @grpc/grpc-js: remote clusters and playgrounds alike.
+//
+// - One channel per endpoint, created lazily; calls go to the current endpoint and move on to the
+//   next one when it cannot be reached, but only for calls that are safe to repeat (reads, status,
+//   member list). A write whose fate is unknown is reported, never silently retried.
+// - Deadlines on every call. Message size limits raised on purpose: a Kubernetes /registry range
+//   easily exceeds gRPC's 4 MiB default.
+// - etcd auth: a token from Authenticate, sent as the `token` metadata, refreshed once when etcd says
+//   it is invalid.
+
+import * as grpc from '@grpc/grpc-js'
+import { etcdGrpcObject } from '../../etcdpb/load'
+import { fromGrpcError, EtcdError } from './errors'
+import type { TlsMaterial } from './tlsMaterial'
+import type * as pb from './messages'
+import { ErrorCode } from '../../shared'
+
+export interface EtcdClientOptions {
+  /** Client URLs: http://host:port or https://host:port. */
+  endpoints: string[]
+  tls?: TlsMaterial
+  auth?: { username: string; password: string }
+  /** Per-call deadline; long operations (defragment, snapshot) take their own. */
+  requestTimeoutMs?: number
+  /** How long to wait for a connection before trying the next endpoint. */
+  dialTimeoutMs?: number
+}
+
+export const MAX_RECEIVE_BYTES = 512 * 1024 * 1024
+export const MAX_SEND_BYTES = 64 * 1024 * 1024
+
+type ServiceName = 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth'
+type GenericClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>
+
+interface CallOptions {
+  /** Pin the call to one endpoint (status, defragment, hashKV are per member). */
+  endpoint?: string
+  timeoutMs?: number
+  /** Safe to send again to another endpoint after a connection failure. */
+  idempotent?: boolean
+}
+
+export interface Endpoint {
+  url: string
+  /** host:port for gRPC. */
+  target: string
+  secure: boolean
+}
+
+export function parseEndpoint(url: string): Endpoint {
+  const withScheme = /^[a-z]+:\/\//i.test(url) ? url : `http://${url}`
+  let u: URL
+  try {
+    u = new URL(withScheme)
+  } catch {
+    throw new EtcdError('invalid-argument', ErrorCode.InvalidParams, `'${url}' is not an endpoint URL.`, 'Write endpoints as https://host:2379 or http://host:2379.')
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'unix:')
+    throw new EtcdError('invalid-argument', ErrorCode.InvalidParams, `Endpoint '${url}' has scheme ${u.protocol}; etcd client URLs use http or https.`)
+  const port = u.port || '2379'
+  return { url: `${u.protocol}//${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:${port}`, target: `${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:${port}`, secure: u.protocol === 'https:' }
+}
+
+export class EtcdClient {
+  readonly endpoints: Endpoint[]
+  private current = 0
+  private readonly channels = new Map<string, Map<ServiceName, GenericClient>>()
+  private token: string | null = null
+  private tokenPromise: Promise<string> | null = null
+  private closed = false
+  private readonly requestTimeoutMs: number
+  private readonly dialTimeoutMs: number
+
+  constructor(private readonly options: EtcdClientOptions) {
+    if (options.endpoints.length === 0) throw new EtcdError('invalid-argument', ErrorCode.InvalidParams, 'No endpoints given.', 'Give at least one client URL, e.g. https://10.0.0.1:2379.')
+    this.endpoints = options.endpoints.map(parseEndpoint)
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
+    this.dialTimeoutMs = options.dialTimeoutMs ?? 3_000
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------
+
+  private credentials(ep: Endpoint): grpc.ChannelCredentials {
+    if (!ep.secure) return grpc.credentials.createInsecure()
+    const t = this.options.tls
+    const verify: grpc.VerifyOptions = {}
+    if (t?.insecureSkipVerify) {
+      verify.rejectUnauthorized = false
+      verify.checkServerIdentity = () => undefined
+    }
+    return grpc.credentials.createSsl(t?.ca ?? null, t?.key ?? null, t?.cert ?? null, verify)
+  }
+
+  private service(ep: Endpoint, name: ServiceName): GenericClient {
+    if (this.closed) throw new EtcdError('unavailable', ErrorCode.FailedPrecondition, 'This connection was closed.')
+    let clients = this.channels.get(ep.url)
+    if (!clients) {
+      clients = new Map()
+      this.channels.set(ep.url, clients)
+    }
+    let client = clients.get(name)
+    if (!client) {
+      const pkg = etcdGrpcObject().etcdserverpb as grpc.GrpcObject
+      const Ctor = pkg[name] as grpc.ServiceClientConstructor
+      const channelOptions: grpc.ChannelOptions = {
+        'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
+        'grpc.max_send_message_length': MAX_SEND_BYTES,
+        'grpc.keepalive_time_ms': 30_000,
+        'grpc.keepalive_timeout_ms': 10_000,
+        // Calls fail fast when the endpoint is down instead of waiting out their deadline.
+        'grpc.initial_reconnect_backoff_ms': 500,
+        'grpc.max_reconnect_backoff_ms': 5_000,
+      }
+      const serverName = this.options.tls?.serverName
+      if (ep.secure && serverName) {
+        channelOptions['grpc.ssl_target_name_override'] = serverName
+        channelOptions['grpc.default_authority'] = serverName
+      }
+      // Clients of one endpoint share a channel: grpc-js pools by target, credentials and options.
+      client = new Ctor(ep.target, this.credentials(ep), channelOptions) as unknown as GenericClient
+      clients.set(name, client)
+    }
+    return client
+  }
+
+  private endpointByUrl(url: string): Endpoint {
+    const ep = parseEndpoint(url)
+    return this.endpoints.find((e) => e.url === ep.url) ?? ep
+  }
+
+  private async metadata(): Promise<grpc.Metadata> {
+    const md = new grpc.Metadata()
+    if (this.options.auth) md.set('token', await this.authToken())
+    return md
+  }
+
+  private authToken(): Promise<string> {
+    if (this.token) return Promise.resolve(this.token)
+    this.tokenPromise ??= (async () => {
+      const auth = this.options.auth!
+      const res = await this.rawUnary<{ token: string }>(this.endpoints[this.current]!, 'Auth', 'Authenticate', { name: auth.username, password: auth.password }, new grpc.Metadata(), this.requestTimeoutMs)
+      this.token = res.token
+      return res.token
+    })().finally(() => {
+      this.tokenPromise = null
+    })
+    return this.tokenPromise
+  }
+
+  private rawUnary<T>(ep: Endpoint, service: ServiceName, method: string, req: unknown, md: grpc.Metadata, timeoutMs: number): Promise<T> {
+    const client = this.service(ep, service)
+    return new Promise<T>((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs
+      client[method]!(req, md, { deadline }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)))
+    })
+  }
+
+  /** Waits until the endpoint's channel is connected, or fails after the dial timeout. */
+  private waitReady(ep: Endpoint): Promise<void> {
+    const client = this.service(ep, 'Maintenance')
+    return new Promise((resolve, reject) =>
+      client.waitForReady(Date.now() + this.dialTimeoutMs, (err) =>
+        err
+          ? reject(new EtcdError('unavailable', ErrorCode.Unavailable, `${ep.url} cannot be reached (no connection within ${this.dialTimeoutMs} ms).`, 'Check that etcd is running there and that the address, port and scheme (http/https) are right.'))
+          : resolve(),
+      ),
+    )
+  }
+
+  private async unary<T>(service: ServiceName, method: string, req: unknown, opts: CallOptions = {}): Promise<T> {
+    const context = `${service}.${method}`
+    const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs
+    const candidates = opts.endpoint ? [this.endpointByUrl(opts.endpoint)] : this.rotation()
+    let lastError: unknown = null
+    for (const [i, ep] of candidates.entries()) {
+      let refreshed = false
+      for (;;) {
+        try {
+          if (candidates.length > 1) await this.waitReady(ep)
+          const res = await this.rawUnary<T>(ep, service, method, req, await this.metadata(), timeoutMs)
+          if (!opts.endpoint) this.current = this.endpoints.indexOf(ep)
+          return res
+        } catch (err) {
+          const mapped = fromGrpcError(err, context)
+          if (mapped.kind === 'auth-token-invalid' && !refreshed && this.options.auth) {
+            refreshed = true
+            this.token = null
+            continue
+          }
+          lastError = mapped
+          if (mapped.kind !== 'unavailable' || !(opts.idempotent ?? false) || i === candidates.length - 1) throw mapped
+          break
+        }
+      }
+    }
+    throw lastError
+  }
+
+  private rotation(): Endpoint[] {
+    return [...this.endpoints.slice(this.current), ...this.endpoints.slice(0, this.current)]
+  }
+
+  // ---- KV ----------------------------------------------------------------------------------
+
+  range(req: pb.RangeRequest, opts: CallOptions = {}): Promise<pb.RangeResponse> {
+    return this.unary('KV', 'Range', req, { idempotent: true, ...opts })
+  }
+
+  put(req: pb.PutRequest, opts: CallOptions = {}): Promise<pb.PutResponse> {
+    return this.unary('KV', 'Put', req, opts)
+  }
+
+  deleteRange(req: pb.DeleteRangeRequest, opts: CallOptions = {}): Promise<pb.DeleteRangeResponse> {
+    return this.unary('KV', 'DeleteRange', req, opts)
+  }
+
+  txn(req: pb.TxnRequest, opts: CallOptions = {}): Promise<pb.TxnResponse> {
+    return this.unary('KV', 'Txn', req, opts)
+  }
+
+  compact(revision: string, physical = false): Promise<{ header: pb.ResponseHeader }> {
+    return this.unary('KV', 'Compact', { revision, physical }, { timeoutMs: 60_000 })
+  }
+
+  // ---- Lease -------------------------------------------------------------------------------
+
+  leaseGrant(ttlSeconds: number): Promise<pb.LeaseGrantResponse> {
+    return this.unary('Lease', 'LeaseGrant', { TTL: ttlSeconds, ID: 0 })
+  }
+
+  leaseRevoke(id: string): Promise<{ header: pb.ResponseHeader }> {
+    return this.unary('Lease', 'LeaseRevoke', { ID: id })
+  }
+
+  leaseTimeToLive(id: string, keys = false): Promise<pb.LeaseTimeToLiveResponse> {
+    return this.unary('Lease', 'LeaseTimeToLive', { ID: id, keys }, { idempotent: true })
+  }
+
+  leaseLeases(): Promise<pb.LeaseLeasesResponse> {
+    return this.unary('Lease', 'LeaseLeases', {}, { idempotent: true })
+  }
+
+  // ---- Cluster -----------------------------------------------------------------------------
+
+  memberList(opts: CallOptions = {}): Promise<pb.MemberListResponse> {
+    return this.unary('Cluster', 'MemberList', {}, { idempotent: true, ...opts })
+  }
+
+  memberAdd(peerURLs: string[], isLearner = false): Promise<{ header: pb.ResponseHeader; member: pb.Member; members: pb.Member[] }> {
+    return this.unary('Cluster', 'MemberAdd', { peerURLs, isLearner })
+  }
+
+  memberRemove(id: string): Promise<{ header: pb.ResponseHeader; members: pb.Member[] }> {
+    return this.unary('Cluster', 'MemberRemove', { ID: id })
+  }
+
+  memberPromote(id: string): Promise<{ header: pb.ResponseHeader; members: pb.Member[] }> {
+    return this.unary('Cluster', 'MemberPromote', { ID: id })
+  }
+
+  // ---- Maintenance (per endpoint) ----------------------------------------------------------
+
+  status(endpoint: string, timeoutMs?: number): Promise<pb.StatusResponse> {
+    return this.unary('Maintenance', 'Status', {}, { endpoint, ...(timeoutMs ? { timeoutMs } : {}) })
+  }
+
+  alarmList(): Promise<pb.AlarmResponse> {
+    return this.unary('Maintenance', 'Alarm', { action: 'GET', memberID: '0', alarm: 'NONE' }, { idempotent: true })
+  }
+
+  alarmDisarm(memberID: string, alarm: pb.AlarmType): Promise<pb.AlarmResponse> {
+    return this.unary('Maintenance', 'Alarm', { action: 'DEACTIVATE', memberID, alarm })
+  }
+
+  defragment(endpoint: string): Promise<{ header: pb.ResponseHeader }> {
+    return this.unary('Maintenance', 'Defragment', {}, { endpoint, timeoutMs: 10 * 60_000 })
+  }
+
+  hashKV(endpoint: string, revision: string): Promise<pb.HashKVResponse> {
+    return this.unary('Maintenance', 'HashKV', { revision }, { endpoint, timeoutMs: 120_000 })
+  }
+
+  moveLeader(leaderEndpoint: string, targetID: string): Promise<{ header: pb.ResponseHeader }> {
+    return this.unary('Maintenance', 'MoveLeader', { targetID }, { endpoint: leaderEndpoint, timeoutMs: 30_000 })
+  }
+
+  /** Streams a snapshot from one member; chunks go to `onChunk`, resolves when the stream ends. */
+  async snapshot(endpoint: string, onChunk: (blob: Buffer, remaining: string) => void, signal?: AbortSignal): Promise<void> {
+    const ep = this.endpointByUrl(endpoint)
+    const client = this.service(ep, 'Maintenance')
+    const md = await this.metadata()
+    await new Promise<void>((resolve, reject) => {
+      const call = client.Snapshot!({}, md) as grpc.ClientReadableStream<pb.SnapshotResponse>
+      const abort = () => call.cancel()
+      signal?.addEventListener('abort', abort, { once: true })
+      call.on('data', (r: pb.SnapshotResponse) => onChunk(r.blob, r.remaining_bytes))
+      call.on('error', (err) => {
+        signal?.removeEventListener('abort', abort)
+        reject(signal?.aborted ? new EtcdError('other', ErrorCode.FailedPrecondition, 'Snapshot cancelled.') : fromGrpcError(err, 'Maintenance.Snapshot'))
+      })
+      call.on('end', () => {
+        signal?.removeEventListener('abort', abort)
+        resolve()
+      })
+    })
+  }
+
+  // ---- Watch -------------------------------------------------------------------------------
+
+  /**
+   * Opens a watch on [key, rangeEnd) from a revision. Events arrive in order; `onEnd` is called
+   * once, with an error if the watch was cancelled by the server (e.g. compacted) or the stream failed.
+   */
+  watch(
+    req: { key: Buffer; range_end?: Buffer; start_revision?: string; prev_kv?: boolean; progress_notify?: boolean },
+    onResponse: (r: pb.WatchResponse) => void,
+    onEnd: (err: EtcdError | null) => void,
+  ): () => void {
+    let ended = false
+    const finish = (err: EtcdError | null) => {
+      if (ended) return
+      ended = true
+      onEnd(err)
+    }
+    let call: grpc.ClientDuplexStream<unknown, pb.WatchResponse> | null = null
+    let cancelled = false
+    void this.metadata().then(
+      (md) => {
+        if (cancelled) return finish(null)
+        const client = this.service(this.endpoints[this.current]!, 'Watch')
+        // etcd requires a leader for watches unless asked otherwise; that is the behaviour we want.
+        md.set('hasleader', 'true')
+        call = client.Watch!(md) as grpc.ClientDuplexStream<unknown, pb.WatchResponse>
+        call.on('data', (r: pb.WatchResponse) => {
+          if (r.canceled) {
+            const compacted = r.compact_revision !== '0'
+            finish(
+              compacted
+                ? new EtcdError('compacted', ErrorCode.FailedPrecondition, `The watch started before the compaction revision ${r.compact_revision}.`, 'Reload to watch from the current revision.')
+                : new EtcdError('other', ErrorCode.Unavailable, `The server cancelled the watch${r.cancel_reason ? `: ${r.cancel_reason}` : ''}.`),
+            )
+            call?.cancel()
+            return
+          }
+          onResponse(r)
+        })
+        call.on('error', (err: grpc.ServiceError) => finish(cancelled ? null : fromGrpcError(err, 'Watch')))
+        call.on('end', () => finish(null))
+        call.write({ create_request: { key: req.key, range_end: req.range_end ?? Buffer.alloc(0), start_revision: req.start_revision ?? '0', prev_kv: req.prev_kv ?? false, progress_notify: req.progress_notify ?? false } })
+      },
+      (err) => finish(fromGrpcError(err, 'Watch')),
+    )
+    return () => {
+      cancelled = true
+      call?.cancel()
+      if (!call) finish(null)
+    }
+  }
+
+  close(): void {
+    this.closed = true
+    for (const clients of this.channels.values()) for (const c of clients.values()) c.close()
+    this.channels.clear()
+  }
+}
+
+export { EtcdError }

@@ -1,0 +1,51 @@
+// Resolves what a view points at (a saved connection or a local playground) to an etcd client and the
+// rules that apply to it. Keys, cluster and backup services go through here, so none of them treats
+// the playground specially.
+
+import { AppError, ErrorCode, type Target } from '../shared'
+import type { EtcdClient } from './etcd/client'
+
+export interface TargetPolicy {
+  name: string
+  /** Client URLs, for per-member calls. */
+  endpoints: string[]
+  readOnly: boolean
+  /** Writes need an explicit confirmation in the UI. */
+  production: boolean
+}
+
+export interface TargetProvider {
+  client(id: string): Promise<EtcdClient>
+  policy(id: string): Promise<TargetPolicy>
+}
+
+export class TargetResolver {
+  private readonly providers = new Map<Target['kind'], TargetProvider>()
+
+  register(kind: Target['kind'], provider: TargetProvider): void {
+    this.providers.set(kind, provider)
+  }
+
+  private provider(target: Target): TargetProvider {
+    const p = this.providers.get(target.kind)
+    if (!p) throw new AppError(ErrorCode.NotFound, `No ${target.kind}s in this build.`)
+    return p
+  }
+
+  client(target: Target): Promise<EtcdClient> {
+    return this.provider(target).client(target.id)
+  }
+
+  policy(target: Target): Promise<TargetPolicy> {
+    return this.provider(target).policy(target.id)
+  }
+
+  /** Throws unless writes are allowed on the target. */
+  async assertWritable(target: Target, confirmedProduction: boolean | undefined): Promise<TargetPolicy> {
+    const p = await this.policy(target)
+    if (p.readOnly) throw new AppError(ErrorCode.PermissionDenied, `"${p.name}" is a read-only connection.`, 'Edit the connection and turn read-only off to make changes.')
+    if (p.production && !confirmedProduction)
+      throw new AppError(ErrorCode.FailedPrecondition, `"${p.name}" is marked as production: confirm the change first.`, 'The change was not made.')
+    return p
+  }
+}
