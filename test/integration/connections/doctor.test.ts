@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createServices, type Services } from '../../../src-main/services'
 import type { ConnectionInput, DoctorReport } from '../../../src-main/shared'
 import { makePki, type Pki } from '../../support/certs'
