@@ -23,8 +23,9 @@ export function authService(server: EtcdServer): grpc.UntypedServiceImplementati
     AuthDisable: change(() => ({ auth_disable: {} })),
     Authenticate: unary(server, async (req: { name: string; password: string }) => {
       await server.linearizableBarrier()
-      const token = auth().authenticate(req.name, req.password, server.raft.applied)
-      return { header: server.header(), token }
+      const token = auth().checkPassword(req.name, req.password, server.raft.applied)
+      const out = await server.propose({ auth_authenticate: { name: req.name, simple_token: token } })
+      return { header: server.header(out.revision), token }
     }),
     // Passwords are hashed before they enter the log: the log never holds a clear-text password.
     UserAdd: change((r: { name: string; password: string; options?: { no_password: boolean } }) => ({

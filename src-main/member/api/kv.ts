@@ -1,6 +1,5 @@
 /** etcdserverpb.KV: Range, Put, DeleteRange, Txn, Compact. */
 import type * as grpc from '@grpc/grpc-js'
-import { Errors } from '../errors'
 import type { EtcdServer } from '../server/etcdServer'
 import { applyRange, checkDelete, checkPut, checkRange, checkTxn, isTxnReadOnly, applyTxn } from '../server/kvApply'
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../server/pb'
@@ -74,10 +73,7 @@ export function kvService(server: EtcdServer): grpc.UntypedServiceImplementation
       return { header: server.header(out.revision), ...(out.result as object) }
     }),
     Compact: unary(server, async (req: { revision: string; physical: boolean }) => {
-      const rev = Number(req.revision)
-      // Fail fast as etcd does; the applied check below is authoritative.
-      if (rev <= store().compactRev) throw Errors.compacted()
-      if (rev > store().currentRev) throw Errors.futureRev()
+      // Validated when applied (as etcd does), so every member fails it the same way.
       const out = await server.propose({ compaction: { revision: req.revision, physical: req.physical } })
       return { header: server.header(out.revision) }
     }),

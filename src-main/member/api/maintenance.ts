@@ -25,11 +25,8 @@ export function maintenanceService(server: EtcdServer): grpc.UntypedServiceImple
       }
     }),
     Alarm: unary(server, async (req: { action: 'GET' | 'ACTIVATE' | 'DEACTIVATE'; memberID: string; alarm: 'NONE' | 'NOSPACE' | 'CORRUPT' }, call) => {
-      if (req.action === 'GET') {
-        const alarms = server.sm.alarmList().filter((a) => req.alarm === 'NONE' || a.alarm === req.alarm)
-        return { header: server.header(), alarms }
-      }
-      requireAdmin(server, call.metadata)
+      // Every alarm request, GET included, goes through the log as in etcd (a consistent answer).
+      if (req.action !== 'GET') requireAdmin(server, call.metadata)
       const out = await server.propose({ alarm: req })
       return { header: server.header(out.revision), ...(out.result as object) }
     }),

@@ -164,13 +164,17 @@ export class AuthStore {
 
   // ---- member-local: tokens and checks ----
 
-  authenticate(name: string, password: string, index: number): string {
+  /** Checks a login before it is proposed; returns a fresh token to propose with it. */
+  checkPassword(name: string, password: string, index: number): string {
     if (!this.enabled) throw Errors.authNotEnabled()
     const u = this.users.get(name)
     if (!u || !u.password || !checkPassword(u.password, password)) throw Errors.authFailed()
-    const token = `${randomBytes(8).toString('hex')}.${index}`
+    return `${randomBytes(8).toString('hex')}.${index}`
+  }
+
+  /** Applied on every member: the token is valid cluster-wide for five minutes after last use. */
+  assignToken(name: string, token: string): void {
     this.tokens.set(token, { user: name, expires: Date.now() + 5 * 60_000 })
-    return token
   }
 
   /** User behind a token, or throws etcd's invalid-token error. */

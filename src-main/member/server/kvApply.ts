@@ -209,7 +209,17 @@ export function applyTxn(txn: WriteTxn, lessor: Lessor, r: TxnRequest): TxnRespo
   const ops = succeeded ? r.success : r.failure
   precheckOps(txn, lessor, ops)
   const responses: ResponseOp[] = ops.map((op) => applyOp(txn, lessor, op))
+  // Like etcd, every nested header reports the revision the whole txn ends at.
+  setNestedRevision(responses, String(txn.readRev()))
   return { succeeded, responses }
+}
+
+function setNestedRevision(responses: ResponseOp[], rev: string): void {
+  for (const r of responses) {
+    const inner = r.response_range ?? r.response_put ?? r.response_delete_range ?? r.response_txn
+    if (inner?.header) inner.header.revision = rev
+    if (r.response_txn) setNestedRevision(r.response_txn.responses, rev)
+  }
 }
 
 function applyOp(txn: WriteTxn, lessor: Lessor, op: RequestOp): ResponseOp {

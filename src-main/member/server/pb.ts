@@ -138,4 +138,5 @@ export interface InternalRequest {
   auth_role_revoke_permission?: { role: string; key: Buffer; range_end: Buffer }
   noop?: object
   cluster_version?: { ver: string }
+  auth_authenticate?: { name: string; simple_token: string }
 }

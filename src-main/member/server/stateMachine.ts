@@ -156,7 +156,7 @@ export class StateMachine {
       }
       return { alarms: out }
     }
-    return { alarms: this.alarmList() }
+    return { alarms: this.alarmList().filter((x) => a.alarm === 'NONE' || x.alarm === a.alarm) }
   }
 
   private applyMemberChange(kind: string, m: Member): unknown {
@@ -183,6 +183,9 @@ export class StateMachine {
     switch (req.request) {
       case 'auth_enable':
         a.enable()
+        return {}
+      case 'auth_authenticate':
+        a.assignToken(req.auth_authenticate!.name, req.auth_authenticate!.simple_token)
         return {}
       case 'auth_disable':
         a.disable()
