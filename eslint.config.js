@@ -54,7 +54,13 @@ export default tseslint.config(
   // src-main/shared: the contract imports nothing outside itself.
   {
     files: ['src-main/shared/**/*.ts', 'test/fixtures/lint/src-main/shared/**'],
-    rules: restrict(electronOnly, layer(['../*', '!./*', ...nodeBuiltins, '@grpc/*', 'ws'], 'src-main/shared is the contract: it imports nothing outside itself.')),
+    rules: restrict(
+      electronOnly,
+      layer(
+        ['**/services/**', '**/rpc/**', '**/member/**', '**/raft/**', '**/bbolt/**', '**/cli/**', '**/electron/**', '**/etcdpb/**', '**/src-renderer/**', ...nodeBuiltins, '@grpc/*', 'ws'],
+        'src-main/shared is the contract: it imports nothing outside itself.',
+      ),
+    ),
   },
   // The Raft core is pure: no I/O, no other layers.
   {

@@ -1,18 +1,20 @@
 // Composition root: builds every application service once and exposes them as the contract's
 // handlers and streams. Electron-free, so the browser shell, the Electron shell and the tests all run
-// exactly this code.
+// exactly this code. Each area contributes its handlers from <area>/handlers.ts.
 
 import { mkdirSync } from 'node:fs'
-import { findEtcdBinary } from './app/etcdBinary'
-import { LogBus, levelAtLeast } from './log'
 import type { ShellKind } from '../shared'
-import type { Handlers, Services, StreamOpeners } from './types'
-import { fileKeySecretBox, type SecretBox } from './secretBox'
-import { ConnectionStore } from './connections/store'
-import { ConnectionService } from './connections/service'
-import { TargetResolver } from './targets'
+import { findEtcdBinary } from './app/etcdBinary'
+import { appHandlers, appStreamOpeners } from './app/handlers'
 import { ClusterService } from './cluster/service'
-import { pollStream } from './poll'
+import { clusterHandlers, clusterStreamOpeners } from './cluster/handlers'
+import { connectionHandlers } from './connections/handlers'
+import { ConnectionService } from './connections/service'
+import { ConnectionStore } from './connections/store'
+import { LogBus } from './log'
+import { fileKeySecretBox, type SecretBox } from './secretBox'
+import { TargetResolver } from './targets'
+import type { Handlers, Services, StreamOpeners } from './types'
 
 export type { Handlers, Services, StreamOpeners, StreamSink } from './types'
 export { LogBus } from './log'
@@ -45,43 +47,25 @@ export function createServices(config: ServiceConfig): Services {
   })
   const cluster = new ClusterService(targets, log.scoped('cluster'))
 
+  const info = () => ({
+    name: 'Raftdeck',
+    version: config.version,
+    shell: config.shell,
+    platform: `${process.platform}-${process.arch}`,
+    dataDir: config.dataDir,
+    etcdBinary,
+    secretStorage: secrets.kind === 'os-keychain' ? ('os-keychain' as const) : ('key-file' as const),
+  })
+
   const handlers: Handlers = {
-    'app/info': async () => ({
-      name: 'Raftdeck',
-      version: config.version,
-      shell: config.shell,
-      platform: `${process.platform}-${process.arch}`,
-      dataDir: config.dataDir,
-      etcdBinary,
-      secretStorage: secrets.kind === 'os-keychain' ? 'os-keychain' : 'file-0600',
-    }),
-    'app/recentLogs': async ({ limit }) => log.recent(limit ?? 500),
-
-    'connections/list': () => connections.list(),
-    'connections/save': ({ input }) => connections.save(input),
-    'connections/delete': async ({ id }) => {
-      await connections.remove(id)
-      return null
-    },
-    'connections/test': (p) => connections.test(p),
-
-    'cluster/status': ({ target }) => cluster.status(target),
-    'cluster/hashKV': ({ target }) => cluster.hashKV(target),
-    'cluster/defragment': ({ target, endpoint, confirm }) => cluster.defragment(target, endpoint, confirm),
-    'cluster/compact': ({ target, revision, physical, confirm }) => cluster.compact(target, revision, physical ?? false, confirm),
-    'cluster/disarmAlarm': ({ target, memberId, alarm, confirm }) => cluster.disarm(target, memberId, alarm, confirm),
-    'cluster/moveLeader': async ({ target, toMemberId, confirm }) => {
-      await cluster.moveLeader(target, toMemberId, confirm)
-      return null
-    },
+    ...appHandlers(info, log),
+    ...connectionHandlers(connections),
+    ...clusterHandlers(cluster),
   }
 
   const streams: StreamOpeners = {
-    'app/onLog': ({ minLevel }, sink) =>
-      log.subscribe((e) => {
-        if (!minLevel || levelAtLeast(e.level, minLevel)) sink.emit(e)
-      }),
-    'cluster/onStatus': ({ target, intervalMs }, sink) => pollStream(() => cluster.status(target), intervalMs, sink),
+    ...appStreamOpeners(log),
+    ...clusterStreamOpeners(cluster),
   }
 
   let disposed: Promise<void> | null = null

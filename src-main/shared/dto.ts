@@ -13,7 +13,7 @@ export interface AppInfo {
   /** An etcd binary found on this machine, for the real-etcd playground engine; null when none. */
   etcdBinary: string | null
   /** How secrets in connection profiles are protected on this shell. */
-  secretStorage: 'os-keychain' | 'file-0600'
+  secretStorage: 'os-keychain' | 'key-file'
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'

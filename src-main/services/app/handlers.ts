@@ -1,0 +1,20 @@
+import type { appMethods, appStreams } from '../../shared/api/app'
+import type { AppInfo } from '../../shared'
+import { levelAtLeast, type LogBus } from '../log'
+import type { Handlers, StreamOpeners } from '../types'
+
+export function appHandlers(info: () => AppInfo, log: LogBus): Pick<Handlers, keyof typeof appMethods> {
+  return {
+    'app/info': async () => info(),
+    'app/recentLogs': async ({ limit }) => log.recent(limit ?? 500),
+  }
+}
+
+export function appStreamOpeners(log: LogBus): Pick<StreamOpeners, keyof typeof appStreams> {
+  return {
+    'app/onLog': ({ minLevel }, sink) =>
+      log.subscribe((e) => {
+        if (!minLevel || levelAtLeast(e.level, minLevel)) sink.emit(e)
+      }),
+  }
+}

@@ -1,0 +1,35 @@
+// Building blocks of the contract: a method or stream declared once with its parameter schema (checked
+// at run time) and its result or event type (a phantom, checked at compile time).
+
+import { s, type Schema } from '../schema'
+
+declare const phantom: unique symbol
+
+export interface MethodSpec<P, R> {
+  readonly kind: 'method'
+  readonly params: Schema<P>
+  readonly [phantom]?: R
+}
+
+export interface StreamSpec<P, E> {
+  readonly kind: 'stream'
+  readonly params: Schema<P>
+  readonly [phantom]?: E
+}
+
+export const method =
+  <R>() =>
+  <P>(params: Schema<P>): MethodSpec<P, R> => ({ kind: 'method', params })
+
+export const stream =
+  <E>() =>
+  <P>(params: Schema<P>): StreamSpec<P, E> => ({ kind: 'stream', params })
+
+// Parameter pieces shared by several areas.
+export const id = s.string({ min: 1, max: 200 })
+export const endpoint = s.string({ min: 1, max: 500 })
+/** A 64-bit etcd integer (revision, member ID, lease ID) as a decimal string. */
+export const decimal = s.string({ min: 1, max: 20, pattern: /^\d+$/ })
+export const target = s.object({ kind: s.enum(['connection', 'playground'] as const), id })
+/** Set by the UI after the user confirmed a change on a production connection. */
+export const confirm = s.optional(s.boolean())

@@ -1,0 +1,52 @@
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import type { ConnectionSummary, Target } from '@shared/dto'
+import type { ApiError } from '@shared/result'
+import { api } from '../api'
+
+const KEY = 'raftdeck.selectedTarget'
+
+function restore(): Target | null {
+  try {
+    const t = JSON.parse(localStorage.getItem(KEY) ?? 'null') as Target | null
+    return t && (t.kind === 'connection' || t.kind === 'playground') && typeof t.id === 'string' ? t : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * What the user is looking at: the saved connections (and, with the playground, local clusters) and the
+ * one selected in the sidebar. Every feature view (cluster, keys, backups) works on `selected`.
+ */
+export const useTargetsStore = defineStore('targets', () => {
+  const connections = ref<ConnectionSummary[]>([])
+  const selected = ref<Target | null>(restore())
+  const loadError = ref<ApiError | null>(null)
+
+  const selectedConnection = computed(() =>
+    selected.value?.kind === 'connection' ? (connections.value.find((c) => c.id === selected.value!.id) ?? null) : null,
+  )
+  const selectedName = computed(() => selectedConnection.value?.name ?? null)
+
+  async function loadConnections() {
+    const r = await api().call('connections/list', {})
+    if (!r.ok) {
+      loadError.value = r.error
+      return
+    }
+    loadError.value = null
+    connections.value = r.value
+    if (selected.value?.kind === 'connection' && !r.value.some((c) => c.id === selected.value!.id)) select(null)
+  }
+
+  function select(t: Target | null) {
+    selected.value = t
+    if (t) localStorage.setItem(KEY, JSON.stringify(t))
+    else localStorage.removeItem(KEY)
+  }
+
+  const isSelected = (t: Target) => selected.value?.kind === t.kind && selected.value.id === t.id
+
+  return { connections, selected, selectedConnection, selectedName, loadError, loadConnections, select, isSelected }
+})
