@@ -4,6 +4,7 @@ import type { EtcdServer } from '../server/etcdServer'
 import { applyRange, checkDelete, checkPut, checkRange, checkTxn, isTxnReadOnly, applyTxn } from '../server/kvApply'
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../server/pb'
 import { requirePermission, unary } from './handler'
+import { rejectIfLearner } from './learner'
 
 function checkTxnPermissions(server: EtcdServer, md: grpc.Metadata, t: TxnRequest): void {
   for (const c of t.compare) requirePermission(server, md, 'READ', c.key, c.range_end)
@@ -38,6 +39,7 @@ export function kvService(server: EtcdServer): grpc.UntypedServiceImplementation
   return {
     Range: unary(server, async (req: RangeRequest, call) => {
       checkRange(req)
+      if (!req.serializable) rejectIfLearner(server)
       requirePermission(server, call.metadata, 'READ', req.key, req.range_end)
       if (!req.serializable) await server.linearizableBarrier()
       const res = applyRange({ range: (k, e, o) => store().range(k, e, o) }, req)
@@ -45,6 +47,7 @@ export function kvService(server: EtcdServer): grpc.UntypedServiceImplementation
     }),
     Put: unary(server, async (req: PutRequest, call) => {
       checkPut(req)
+      rejectIfLearner(server)
       requirePermission(server, call.metadata, 'WRITE', req.key, Buffer.alloc(0))
       await server.checkQuota(req.key.length + req.value.length)
       const out = await server.propose({ put: req })
@@ -52,12 +55,14 @@ export function kvService(server: EtcdServer): grpc.UntypedServiceImplementation
     }),
     DeleteRange: unary(server, async (req: DeleteRangeRequest, call) => {
       checkDelete(req)
+      rejectIfLearner(server)
       requirePermission(server, call.metadata, 'WRITE', req.key, req.range_end)
       const out = await server.propose({ delete_range: req })
       return { header: server.header(out.revision), ...(out.result as object) }
     }),
     Txn: unary(server, async (req: TxnRequest, call) => {
       checkTxn(req)
+      rejectIfLearner(server)
       checkTxnPermissions(server, call.metadata, req)
       if (isTxnReadOnly(req)) {
         // No writes: answer from local state after a ReadIndex round, without a log entry.
@@ -73,6 +78,7 @@ export function kvService(server: EtcdServer): grpc.UntypedServiceImplementation
       return { header: server.header(out.revision), ...(out.result as object) }
     }),
     Compact: unary(server, async (req: { revision: string; physical: boolean }) => {
+      rejectIfLearner(server)
       // Validated when applied (as etcd does), so every member fails it the same way.
       const out = await server.propose({ compaction: { revision: req.revision, physical: req.physical } })
       return { header: server.header(out.revision) }

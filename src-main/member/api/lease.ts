@@ -4,6 +4,7 @@ import { EtcdError, Errors } from '../errors'
 import type { EtcdServer } from '../server/etcdServer'
 import { toServiceError, unary } from './handler'
 import { forwardUnary, leaderClient } from './leaderClient'
+import { rejectIfLearner } from './learner'
 
 const MAX_INT63 = (1n << 63n) - 1n
 
@@ -18,6 +19,7 @@ export function leaseService(server: EtcdServer): grpc.UntypedServiceImplementat
   const lessor = () => server.sm.lessor
   return {
     LeaseGrant: unary(server, async (req: { TTL: string; ID: string }) => {
+      rejectIfLearner(server)
       await server.checkQuota(0)
       let id = req.ID
       if (id === '0') {
@@ -29,6 +31,7 @@ export function leaseService(server: EtcdServer): grpc.UntypedServiceImplementat
       return { header: server.header(out.revision), ...(out.result as object) }
     }),
     LeaseRevoke: unary(server, async (req: { ID: string }) => {
+      rejectIfLearner(server)
       const out = await server.propose({ lease_revoke: { ID: req.ID } })
       return { header: server.header(out.revision) }
     }),

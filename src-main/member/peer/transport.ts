@@ -104,6 +104,8 @@ class PeerLink {
   private backoffMs = 50
   private retryTimer: NodeJS.Timeout | undefined
   private closed = false
+  /** When the current outbound connection came up (0 when down), for etcd's health checks. */
+  connectedSince = 0
 
   constructor(
     readonly id: string,
@@ -135,9 +137,11 @@ class PeerLink {
       const hello = Buffer.from(JSON.stringify({ from: this.t.o.localId, to: this.id, clusterId: this.t.o.clusterId }))
       for (const part of frame(hello)) s.write(part)
       this.socket = s
+      this.connectedSince = Date.now()
     })
     const fail = (): void => {
       this.connecting = false
+      this.connectedSince = 0
       if (this.socket === s) this.socket = undefined
       s.destroy()
       if (this.closed) return
@@ -244,6 +248,11 @@ export class PeerTransport {
   removePeer(id: string): void {
     this.links.get(id)?.close()
     this.links.delete(id)
+  }
+
+  /** Time since which the link to `id` has been up without interruption; 0 when down. */
+  connectedSince(id: string): number {
+    return this.links.get(id)?.connectedSince ?? 0
   }
 
   peers(): string[] {

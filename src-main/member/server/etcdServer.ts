@@ -393,6 +393,13 @@ export class EtcdServer {
     const member: Member = { ID: memberIdFor(peerURLs, this.cfg.initialClusterToken, Math.floor(Date.now() / 1000)), name: '', peerURLs, clientURLs: [], isLearner }
     this.sm.cluster.checkAdd(member)
     if (!isLearner) this.checkQuorumAfterAdd()
+    // etcd: every voting member must have been reachable for the last 5 s (HealthInterval).
+    const since = Date.now() - 5000
+    for (const v of this.sm.cluster.voters()) {
+      if (v === this.localId) continue
+      const up = this.transport.connectedSince(v)
+      if (up === 0 || up > since) throw Errors.unhealthy()
+    }
     const out = await this.propose({ member_change: { kind: 'ADD', member } }, { type: isLearner ? 'addLearnerNode' : 'addNode', nodeId: member.ID })
     return { member, members: (out.result as { members: Member[] }).members }
   }

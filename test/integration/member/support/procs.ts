@@ -169,6 +169,17 @@ export async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Pro
   return code
 }
 
+/** Ports for n members, so a real etcd and raftdeck can run one after the other on the same URLs (same IDs). */
+export async function portsFor(n: number): Promise<Array<{ clientPort: number; peerPort: number }>> {
+  const out = []
+  for (let i = 0; i < n; i++) out.push({ clientPort: await freePort(), peerPort: await freePort() })
+  return out
+}
+
+export async function stopCluster(c: Cluster): Promise<void> {
+  await Promise.all(c.members.map((m) => stopProc(m, 'SIGKILL')))
+}
+
 /** Kill every process these tests started and delete every temp dir; safe to call twice. */
 export async function cleanupAll(): Promise<void> {
   await Promise.all([...live].map((p) => stopProc(p, 'SIGKILL')))
@@ -185,10 +196,13 @@ export interface Cluster {
 }
 
 /** Start an n-member cluster of raftdeck members or of real etcd, and wait until all serve reads. */
-export async function startCluster(kind: 'raftdeck' | 'etcd', n: number, extra: string[] = []): Promise<Cluster> {
+export async function startCluster(kind: 'raftdeck' | 'etcd', n: number, extra: string[] = [], ports?: Array<{ clientPort: number; peerPort: number }>): Promise<Cluster> {
   const root = tempDir(kind === 'etcd' ? 'rd-etcd-' : 'rd-member-')
   const specs: MemberSpec[] = []
-  for (let i = 1; i <= n; i++) specs.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(root, `m${i}`) })
+  for (let i = 1; i <= n; i++) {
+    const p = ports?.[i - 1] ?? { clientPort: await freePort(), peerPort: await freePort() }
+    specs.push({ name: `m${i}`, ...p, dataDir: path.join(root, `m${i}`) })
+  }
   const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',')
   const members = specs.map((s) => launch(kind, s, memberArgs(s, initialCluster, extra)))
   await Promise.all(members.map((m) => waitHealthy(m, 60_000)))
