@@ -136,6 +136,8 @@ export interface EndpointStatus {
   ok: boolean
   error?: string
   memberId?: string
+  /** The member's current revision (from the Status response header). */
+  revision?: string
   version?: string
   dbSize?: number
   dbSizeInUse?: number

@@ -22,6 +22,7 @@ export class ClusterService {
         endpoint,
         ok: true,
         memberId: s.header.member_id,
+        revision: s.header.revision,
         version: s.version,
         dbSize: num(s.dbSize),
         dbSizeInUse: num(s.dbSizeInUse),
@@ -49,10 +50,11 @@ export class ClusterService {
       return result
     }
     result.leaderId = endpoints.find((e) => e.ok && e.leader !== '0')?.leader ?? null
+    // MemberList carries no revision; the newest Status header does.
+    result.revision = endpoints.filter((e) => e.ok && e.revision).reduce<string | null>((m, e) => (m === null || BigInt(e.revision!) > BigInt(m) ? e.revision! : m), null)
     const [members, alarms] = await Promise.allSettled([client.memberList(), client.alarmList()])
     if (members.status === 'fulfilled') {
       result.clusterId = members.value.header.cluster_id
-      result.revision = members.value.header.revision
       result.members = members.value.members.map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }))
     }
     if (alarms.status === 'fulfilled') result.alarms = alarms.value.alarms.map((a): AlarmInfo => ({ memberId: a.memberID, alarm: a.alarm }))

@@ -1,0 +1,79 @@
+import { defineStore } from 'pinia'
+import { ref, shallowRef } from 'vue'
+import type { ClusterStatus, HashKvResult, Target } from '@shared/dto'
+import type { ApiError } from '@shared/result'
+import { api } from '../api'
+import { timelinePoint, type TimelinePoint } from './cluster.shared'
+
+const HISTORY = 600
+const INTERVAL_KEY = 'raftdeck.cluster.intervalMs'
+
+/** The cluster view's live status: a polling subscription per selected target, with its history. */
+export const useClusterStore = defineStore('cluster', () => {
+  const target = shallowRef<Target | null>(null)
+  const status = shallowRef<ClusterStatus | null>(null)
+  const history = shallowRef<TimelinePoint[]>([])
+  const error = ref<ApiError | null>(null)
+  const intervalMs = ref<number>(Number(localStorage.getItem(INTERVAL_KEY)) || 2000)
+  const hashKV = shallowRef<HashKvResult | null>(null)
+  let stop: (() => void) | null = null
+
+  function onStatus(s: ClusterStatus) {
+    status.value = s
+    error.value = null
+    const p = timelinePoint(s)
+    if (p) history.value = [...history.value.slice(-(HISTORY - 1)), p]
+  }
+
+  function start() {
+    stop?.()
+    stop = null
+    if (!target.value) return
+    if (intervalMs.value > 0) {
+      stop = api().subscribe('cluster/onStatus', { target: target.value, intervalMs: intervalMs.value }, onStatus, (err) => {
+        stop = null
+        if (err) error.value = err
+      })
+    } else void refresh()
+  }
+
+  function follow(t: Target | null) {
+    const same = t && target.value && t.kind === target.value.kind && t.id === target.value.id
+    if (same && stop) return
+    target.value = t
+    if (!same) {
+      status.value = null
+      history.value = []
+      hashKV.value = null
+      error.value = null
+    }
+    start()
+  }
+
+  function unfollow() {
+    stop?.()
+    stop = null
+  }
+
+  function setInterval(ms: number) {
+    intervalMs.value = ms
+    localStorage.setItem(INTERVAL_KEY, String(ms))
+    start()
+  }
+
+  async function refresh() {
+    if (!target.value) return
+    const r = await api().call('cluster/status', { target: target.value })
+    if (r.ok) onStatus(r.value)
+    else error.value = r.error
+  }
+
+  async function checkConsistency() {
+    if (!target.value) return null
+    const r = await api().call('cluster/hashKV', { target: target.value })
+    if (r.ok) hashKV.value = r.value
+    return r
+  }
+
+  return { target, status, history, error, intervalMs, hashKV, follow, unfollow, setInterval, refresh, checkConsistency }
+})

@@ -1,0 +1,69 @@
+/// <reference lib="dom" />
+import { expect, type Locator, type Page } from '@playwright/test'
+
+export interface ConnectionForm {
+  name: string
+  endpoints: string[]
+  caFile?: string
+  certFile?: string
+  keyFile?: string
+  username?: string
+  password?: string
+}
+
+/** The sidebar's connection list and the connection dialog. */
+export class ConnectionsPage {
+  constructor(readonly page: Page) {}
+
+  get dialog(): Locator {
+    return this.page.getByTestId('connection-dialog')
+  }
+
+  item(name: string): Locator {
+    return this.page.getByTestId(`conn-item-${name}`)
+  }
+
+  async openNew(): Promise<void> {
+    await this.page.getByTestId('conn-new').click()
+    await expect(this.dialog).toBeVisible()
+  }
+
+  async openEdit(name: string): Promise<void> {
+    await this.page.getByTestId(`conn-actions-${name}`).click()
+    await this.page.getByText('Edit…', { exact: true }).click()
+    await expect(this.dialog).toBeVisible()
+  }
+
+  async fill(f: Partial<ConnectionForm>): Promise<void> {
+    const d = this.dialog
+    if (f.name !== undefined) await d.getByTestId('conn-name').locator('input').fill(f.name)
+    if (f.endpoints) {
+      const inputs = d.getByTestId('conn-endpoints').locator('input')
+      for (const [i, e] of f.endpoints.entries()) {
+        if ((await inputs.count()) <= i) {
+          // The dynamic list's "+" button after the last row adds a row.
+          await d.getByTestId('conn-endpoints').locator('.n-dynamic-input-item').nth(i - 1).locator('button').last().click()
+          await expect(inputs).toHaveCount(i + 1)
+        }
+        await inputs.nth(i).fill(e)
+      }
+    }
+    if (f.caFile !== undefined) await d.getByTestId('conn-ca').locator('input').fill(f.caFile)
+    if (f.certFile !== undefined) await d.getByTestId('conn-cert').locator('input').fill(f.certFile)
+    if (f.keyFile !== undefined) await d.getByTestId('conn-key').locator('input').fill(f.keyFile)
+    if (f.username !== undefined) await d.getByTestId('conn-user').locator('input').fill(f.username)
+    if (f.password !== undefined) await d.getByTestId('conn-password').locator('input').fill(f.password)
+  }
+
+  async test(): Promise<Locator> {
+    await this.dialog.getByTestId('conn-test').click()
+    const report = this.dialog.getByTestId('doctor-report')
+    await expect(report).toBeVisible()
+    return report
+  }
+
+  async save(): Promise<void> {
+    await this.dialog.getByTestId('conn-save').click()
+    await expect(this.dialog).toBeHidden()
+  }
+}
