@@ -33,6 +33,8 @@ export interface ClusterOptions {
   readonly maxUncommittedEntriesSize: number
   /** Probability that a node crashes between sending its leader messages and persisting a Ready. */
   readonly crashMidReadyRate: number
+  /** A crash also loses the messages the node sent that are still in flight (its socket buffers). */
+  readonly crashLosesInFlight: boolean
   readonly preVote: boolean
   readonly checkQuorum: boolean
   readonly faults: Faults
@@ -50,6 +52,7 @@ export const DEFAULT_CLUSTER: ClusterOptions = {
   maxSizePerMsg: 4096,
   maxUncommittedEntriesSize: 0,
   crashMidReadyRate: 0,
+  crashLosesInFlight: false,
   preVote: true,
   checkQuorum: true,
   faults: {},
@@ -110,6 +113,10 @@ export class Cluster {
   /** Hooks for scenarios and the workload. */
   onConfApplied: ((node: SimNode, cc: ConfChange) => void) | null = null
   onMessage: ((m: Message) => void) | null = null
+  /** Called when a node has answered a client write (after applying it). */
+  onWriteAcked: ((n: SimNode) => void) | null = null
+  /** A scenario's targeted message filter: return the message to deliver (possibly altered) or null to lose it. */
+  rewrite: ((m: Message) => Message | null) | null = null
 
   constructor(
     readonly opts: ClusterOptions,
@@ -276,7 +283,8 @@ export class Cluster {
 
   // ------------------------------------------------------------------ messages
 
-  private send(from: SimNode, m: Message): void {
+  private send(from: SimNode, original: Message): void {
+    let m = original
     this.stats.messages++
     if (m.type === MessageType.VoteResp && !m.reject) this.inv.onVoteGranted(m.from, m.term, m.to)
     if (this.onMessage) this.onMessage(m)
@@ -286,13 +294,27 @@ export class Cluster {
       this.lost(m, true)
       return
     }
+    if (this.rewrite) {
+      const r = this.rewrite(m)
+      if (r === null) {
+        this.lost(m, false)
+        return
+      }
+      m = r
+    }
     const delays = this.net.delays(m.from, m.to, this.q.now)
     if (delays.length === 0) this.lost(m, false)
-    for (const d of delays) this.q.after(d, () => this.deliver(m))
+    const sent = from.incarnation
+    for (const d of delays) {
+      this.q.after(d, () => {
+        if (this.opts.crashLosesInFlight && (!from.up || from.incarnation !== sent)) return
+        this.deliver(m)
+      })
+    }
   }
 
   /** A lost snapshot or a cut link is reported to the sender, as etcd's transport does. */
-  private lost(m: Message, unreachable: boolean): void {
+  lost(m: Message, unreachable: boolean): void {
     if (m.type !== MessageType.Snap && !unreachable) return
     this.q.after(1, () => {
       const s = this.nodes.get(m.from)
@@ -413,6 +435,7 @@ export class Cluster {
           if (w) {
             n.writeWaiters.delete(`${cmd.c}:${cmd.s}`)
             w(res)
+            if (this.onWriteAcked) this.onWriteAcked(n)
           }
         }
       }

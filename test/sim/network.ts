@@ -52,6 +52,17 @@ export class Network {
     for (const x of all) for (const y of all) if (a.has(x) !== a.has(y)) this.cut(x, y)
   }
 
+  /** Re-opens both directions between a and b. */
+  connect(a: NodeId, b: NodeId): void {
+    this.cuts.delete(`${a}>${b}`)
+    this.cuts.delete(`${b}>${a}`)
+  }
+
+  /** Cuts every link: each node alone. */
+  cutAll(all: readonly NodeId[]): void {
+    for (const a of all) for (const b of all) if (a !== b) this.cut(a, b)
+  }
+
   heal(): void {
     this.cuts.clear()
   }

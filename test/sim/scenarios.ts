@@ -8,6 +8,7 @@ import type { ClusterOptions, SimNode } from './cluster'
 import { encodeCommand } from './kvStore'
 import { crashChurn, membershipChurn, partitionChurn, retireRemoved, transferChurn } from './nemesis'
 import type { Rng } from './prng'
+import { ScenarioFailure } from './sim'
 import type { Sim } from './sim'
 import type { WorkloadOptions } from './workload'
 
@@ -65,9 +66,118 @@ function logsDivergence(a: SimNode, b: SimNode): number {
   return la.lastIndex() - i + 1
 }
 
+/** Runs `then` once `cond` holds (polled every millisecond of virtual time); fails after `timeoutMs`. */
+function waitFor(sim: Sim, what: string, cond: () => boolean, then: () => void, timeoutMs = 3000): void {
+  const c = sim.cluster
+  const deadline = c.q.now + timeoutMs
+  const poll = (): void => {
+    if (cond()) then()
+    else if (c.q.now > deadline) throw new ScenarioFailure(`timed out waiting for ${what}`)
+    else c.q.after(1, poll)
+  }
+  poll()
+}
+
+function connectAll(sim: Sim, ids: readonly NodeId[]): void {
+  for (const a of ids) for (const b of ids) if (a !== b) sim.cluster.net.connect(a, b)
+}
+
+/**
+ * The Raft paper's Figure 8, staged with partitions and message filters so
+ * that each of its states occurs (random choices pick the actors and timing):
+ *  (a) A leads and gets X (term ta) to B only, then crashes;
+ *  (b) E is elected by C and D, appends entries of term te > ta that reach
+ *      nobody, and crashes;
+ *  (c) A or B leads again in a newer term and replicates X to C and D, so X
+ *      sits on a majority — but none of its own-term entries get through; it
+ *      must NOT commit X by counting replicas, then it crashes;
+ *  (d) E returns with the most up-to-date log, wins, and overwrites X.
+ * Committing X in (c) is the classic bug: (d) then erases a committed entry.
+ */
+function stageFigure8(sim: Sim): void {
+  const c = sim.cluster
+  const ids = c.ids()
+  whenLeader(sim, 300, (leaderA) => {
+    const A = leaderA.id
+    const rest = ids.filter((id) => id !== A)
+    for (let i = rest.length - 1; i > 0; i--) {
+      const j = sim.rng.int(i + 1)
+      ;[rest[i], rest[j]] = [rest[j], rest[i]]
+    }
+    const [B, C1, D, E1] = rest
+    const node = (id: NodeId): SimNode => c.nodes.get(id)!
+    c.log(`FIGURE8 (a): A=${A} replicates X to B=${B} only`)
+    c.net.cutAll(ids)
+    c.net.connect(A, B)
+    flood(leaderA, 1, 'X', 5_000_000)
+    c.drain(leaderA)
+    const xIndex = leaderA.rn!.raft.log.lastIndex()
+    const xTerm = leaderA.rn!.raft.term
+    waitFor(sim, 'B to store X', () => node(B).up && node(B).storage.lastIndex() >= xIndex && node(B).storage.term(xIndex) === xTerm, () => {
+      c.crash(A)
+      c.net.cutAll(ids)
+      c.log(`FIGURE8 (b): C, D, E elect a leader whose entries reach nobody`)
+      connectAll(sim, [C1, D, E1])
+      c.rewrite = (m) => (m.type === MessageType.App && m.entries.length > 0 ? null : m)
+      waitFor(sim, 'a leader among C, D, E', () => [C1, D, E1].some((id) => node(id).role() === 'leader'), () => {
+        const E = [C1, D, E1].find((id) => node(id).role() === 'leader')!
+        const [C, D2] = [C1, D, E1].filter((id) => id !== E)
+        flood(node(E), 1, 'Y', 6_000_000)
+        c.drain(node(E))
+        waitFor(sim, 'E to persist its entries', () => node(E).storage.lastIndex() >= xIndex + 1, () => {
+          const eTerm = node(E).storage.term(xIndex)
+          sim.expect(eTerm > xTerm, `E's entry at ${xIndex} has term ${eTerm}, X has ${xTerm}`)
+          c.crash(E)
+          c.net.cutAll(ids)
+          c.log(`FIGURE8 (c): A=${A} restarts; A or B leads and spreads X to C=${C}, D=${D2}, nothing newer`)
+          c.restart(A)
+          connectAll(sim, [A, B, C, D2])
+          // Appends arrive, but stripped of every entry newer than X.
+          c.rewrite = (m) => (m.type === MessageType.App ? { ...m, entries: m.entries.filter((e) => e.term <= xTerm) } : m)
+          const hasX = (id: NodeId): boolean => {
+            const n = node(id)
+            return n.up && n.storage.lastIndex() >= xIndex && n.storage.term(xIndex) === xTerm
+          }
+          waitFor(sim, 'X on a majority under a new leader', () => {
+            const l = [A, B].map(node).find((n) => n.role() === 'leader')
+            return l !== undefined && l.rn!.raft.term > eTerm && hasX(C) && hasX(D2)
+          }, () => {
+            const L = [A, B].map(node).find((n) => n.role() === 'leader')!
+            // Give the leader a few heartbeats to (wrongly) commit X.
+            sim.at(c.q.now + 5 * c.opts.tickMs, () => {
+              c.log(`FIGURE8 (d): leader ${L.id} crashes (commit ${L.rn?.raft.log.committed}, X at ${xIndex}); E=${E} returns`)
+              c.crash(L.id)
+              c.rewrite = null
+              c.net.cutAll(ids)
+              c.restart(E)
+              // Only E can gather votes: everyone else hears only from E.
+              for (const id of ids) if (id !== E) c.net.connect(E, id)
+              waitFor(sim, 'E to lead', () => node(E).role() === 'leader', () => {
+                c.log(`FIGURE8: E=${E} leads in term ${node(E).rn!.raft.term}; healing`)
+                c.net.heal()
+                for (const id of ids) c.restart(id)
+              })
+            })
+          })
+        })
+      })
+    })
+  })
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'figure8',
+    description: 'The Raft paper Figure 8, staged exactly: an old-term entry on a majority must not be committed by counting replicas.',
+    durationMs: 4000,
+    cluster: () => ({ voters: 5, maxSizePerMsg: 1 }),
+    workload: { clients: 0 },
+    setup(sim) {
+      stageFigure8(sim)
+    },
+  },
+  {
+    name: 'figure8-unreliable',
     description: 'Raft paper Figure 8 (as in 6.824 Figure8Unreliable): leaders crash repeatedly, some mid-write, with long reordering; only current-term entries may commit by counting.',
     durationMs: 3000,
     cluster: () => ({
@@ -104,6 +214,39 @@ export const SCENARIOS: readonly Scenario[] = [
           const log = l.rn?.raft.log
           if (!log) return
           for (const [i, t] of tail) sim.expect(log.term(i) !== t, `old leader ${l.id} still holds its uncommitted (${i}, term ${t})`)
+        })
+      })
+    },
+  },
+  {
+    name: 'stale-log-election',
+    description: 'An old leader with a longer log of an older term must not win an election (§5.4.1): voters compare last terms first.',
+    durationMs: 2500,
+    cluster: () => ({ voters: 5 }),
+    workload: { clients: 0 },
+    setup(sim) {
+      const c = sim.cluster
+      whenLeader(sim, 300, (old) => {
+        c.log(`ISOLATE ${old.id} with 30 uncommitted entries`)
+        c.net.isolate(old.id, c.ids())
+        flood(old, 30, 'stale', 7_000_000)
+        c.drain(old)
+        whenLeader(sim, c.q.now + 2 * sim.electionMs(), (fresh) => {
+          flood(fresh, 3, 'fresh', 8_000_000)
+          c.drain(fresh)
+          sim.at(c.q.now + 50, () => {
+            // Only the stale node can reach the voters: it is the only possible
+            // candidate, and it must lose because its last term is older.
+            c.log(`CRASH new leader ${fresh.id}; connect only ${old.id} to the others`)
+            c.crash(fresh.id)
+            c.net.cutAll(c.ids())
+            for (const id of c.ids()) c.net.connect(old.id, id)
+            sim.at(c.q.now + 6 * sim.electionMs(), () => {
+              sim.expect(old.role() !== 'leader', `${old.id} won an election with a stale log`)
+              c.net.heal()
+              c.restart(fresh.id)
+            })
+          })
         })
       })
     },
@@ -181,6 +324,8 @@ export const SCENARIOS: readonly Scenario[] = [
         c.log(`PARTITION ${side.join(',')} | rest`)
         c.net.partition(side, ids)
         const cutAt = c.q.now
+        // Half the clients' requests go to the deposed leader while it is cut off.
+        sim.workload.bias = () => (c.net.hasCuts() ? l : null)
         // CheckQuorum runs every election timeout over the activity seen since the
         // previous check, so the bound is two timeouts (plus one tick of phase).
         const deadline = cutAt + 2 * sim.electionMs() + c.opts.tickMs
@@ -189,6 +334,45 @@ export const SCENARIOS: readonly Scenario[] = [
         }, deadline, deadline + 200)
         sim.at(cutAt + 1500, () => c.net.heal())
       })
+    },
+  },
+  {
+    name: 'stale-leader-read',
+    description: 'Without CheckQuorum a partitioned leader keeps its role; ReadIndex must still never return a stale read.',
+    durationMs: 2500,
+    cluster: () => ({ voters: 5, checkQuorum: false }),
+    workload: { clients: 6, readRatio: 0.5, thinkMs: 10 },
+    setup(sim) {
+      const c = sim.cluster
+      whenLeader(sim, 300, (l) => {
+        const ids = c.ids()
+        const side = sim.rng.chance(0.5) ? [l.id] : [l.id, sim.rng.pick(ids.filter((id) => id !== l.id))]
+        c.log(`PARTITION ${side.join(',')} | rest`)
+        c.net.partition(side, ids)
+        sim.workload.bias = () => (c.net.hasCuts() ? l : null)
+        sim.at(c.q.now + 1200, () => c.net.heal())
+      })
+    },
+  },
+  {
+    name: 'leader-crash-reads',
+    description: 'Leaders crash right after acknowledging writes; a new leader must not serve ReadIndex before it commits an entry of its term.',
+    durationMs: 3000,
+    cluster: () => ({ voters: 3, crashLosesInFlight: true }),
+    workload: { clients: 8, readRatio: 0.7, thinkMs: 4, followerRatio: 0.1, timeoutMs: 60 },
+    setup(sim) {
+      const c = sim.cluster
+      let last = 0
+      // Crash a leader the moment it acknowledges a write: its followers may
+      // not have heard that the entry committed.
+      c.onWriteAcked = (n) => {
+        if (!sim.enabled('crash') || n.role() !== 'leader' || c.q.now - last < 150 || !sim.rng.chance(0.3)) return
+        last = c.q.now
+        c.q.after(0, () => {
+          c.crash(n.id)
+          sim.at(c.q.now + sim.rng.between(20, 200), () => c.restart(n.id))
+        })
+      }
     },
   },
   {

@@ -90,10 +90,21 @@ export class Workload {
     this.attempt(client, p)
   }
 
+  /** A scenario may steer some requests to a node of its choice (e.g. a deposed leader). */
+  bias: (() => SimNode | null) | null = null
+
   private target(): SimNode | null {
-    const leader = this.cluster.leader()
-    if (leader && !this.rng.chance(this.opts.followerRatio)) return leader
+    if (this.bias && this.rng.chance(0.5)) {
+      const n = this.bias()
+      if (n && n.up) return n
+    }
     const live = [...this.cluster.nodes.values()].filter((n) => n.up && !n.removed)
+    if (!this.rng.chance(this.opts.followerRatio)) {
+      // Clients find "the leader" by asking around, so during a partition
+      // they may well talk to a deposed leader that does not know it yet.
+      const leaders = live.filter((n) => n.rn!.raft.role === 'leader')
+      if (leaders.length > 0) return this.rng.pick(leaders)
+    }
     return live.length > 0 ? this.rng.pick(live) : null
   }
 
