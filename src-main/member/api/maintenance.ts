@@ -35,7 +35,9 @@ export function maintenanceService(server: EtcdServer): grpc.UntypedServiceImple
     Hash: unary(server, async () => ({ header: server.header(), hash: server.sm.store.hashKV(0) })),
     HashKV: unary(server, async (req: { revision: string }) => {
       const hash = server.sm.store.hashKV(Number(req.revision))
-      return { header: server.header(), hash, compact_revision: String(server.sm.store.compactRev) }
+      // etcd reports -1 until the first compaction.
+      const compacted = server.sm.store.compactRev
+      return { header: server.header(), hash, compact_revision: compacted === 0 ? '-1' : String(compacted) }
     }),
     MoveLeader: unary(server, async (req: { targetID: string }, call) => {
       requireAdmin(server, call.metadata)

@@ -9,8 +9,8 @@
  * - Reads at any revision >= the compaction revision; compaction drops every revision a read at
  *   or after the compaction revision can no longer see.
  */
-import { crc32 } from 'node:zlib'
 import { Errors } from '../errors'
+import { hashKV as etcdHashKV } from './hash'
 import { KeyIndex } from './keyIndex'
 import type { KeyRevision, MvccEvent } from './types'
 
@@ -179,30 +179,11 @@ export class MvccStore {
     if (cut > 0) this.changes = this.changes.slice(cut)
   }
 
-  /**
-   * HashKV: a CRC-32 of every retained revision <= rev, in key then revision order. Members of
-   * one Raftdeck cluster agree on it exactly when their stores agree; it is not comparable with a
-   * bbolt-backed etcd's value.
-   */
+  /** HashKV as etcd computes it (see hash.ts); etcd refuses revisions at or below the compaction. */
   hashKV(rev: number): number {
-    const upTo = rev <= 0 ? this.currentRev : this.checkReadRev(rev)
-    let h = crc32('key')
-    const num = Buffer.alloc(40)
-    for (const key of this.index.all()) {
-      for (const r of this.history.get(key)!) {
-        if (r.mod > upTo) break
-        num.writeDoubleBE(r.mod, 0)
-        num.writeDoubleBE(r.sub, 8)
-        num.writeDoubleBE(r.create, 16)
-        num.writeDoubleBE(r.version, 24)
-        num.writeDoubleBE(r.tombstone ? 1 : 0, 32)
-        h = crc32(num, h)
-        h = crc32(Buffer.from(r.key, 'latin1'), h)
-        h = crc32(r.value, h)
-        h = crc32(r.lease, h)
-      }
-    }
-    return h >>> 0
+    if (rev > 0 && rev <= this.compactRev) throw Errors.compacted()
+    if (rev > this.currentRev) throw Errors.futureRev()
+    return etcdHashKV(this.allRevisions(), rev <= 0 ? this.currentRev : rev, this.compactRev)
   }
 
   /** Approximate bytes held, standing in for etcd's backend db size. */

@@ -16,7 +16,7 @@ async function leaderIndex(c: Cluster): Promise<number> {
     const ids = [...r.stdout.matchAll(/"member_id":(\d+)/g)].map((m) => m[1])
     const eps = [...r.stdout.matchAll(/"Endpoint":"([^"]+)"/g)].map((m) => m[1])
     const lead = leaders.find((l) => l !== '0')
-    const i = ids.indexOf(lead)
+    const i = lead === undefined ? -1 : ids.indexOf(lead)
     if (i < 0) return undefined
     const idx = c.members.findIndex((m) => m.endpoint === eps[i])
     return idx >= 0 ? idx : undefined
