@@ -2,6 +2,8 @@
  * `raftdeck member`: parse etcd's flags, start one member, and run until SIGTERM/SIGINT (or
  * until it is removed from the cluster). Resolves with the process exit code.
  */
+import net from 'node:net'
+import * as grpc from '@grpc/grpc-js'
 import { ClientServer } from './api/grpcServer'
 import { FlagError, parseMemberFlags } from './config'
 import { toHex } from './ids'
@@ -21,9 +23,13 @@ export async function runMember(argv: string[]): Promise<number> {
     }
     throw err
   }
+  // grpc-js would print its own bind errors; ours are one line each.
+  grpc.setLogVerbosity(grpc.logVerbosity.NONE)
   const server = new EtcdServer(cfg, log)
   const client = new ClientServer(server)
   try {
+    // Fail on a taken port before anything is written to the data dir (as etcd, which listens first).
+    for (const url of [...cfg.listenPeerUrls, ...cfg.listenClientUrls]) await checkPortFree(url)
     await server.start()
     await client.listen()
   } catch (err) {
@@ -55,5 +61,17 @@ export async function runMember(argv: string[]): Promise<number> {
     process.on('SIGTERM', onTerm)
     process.on('SIGINT', onInt)
     server.events.onRemoved = () => stop(0, 'removed from the cluster')
+  })
+}
+
+function checkPortFree(raw: string): Promise<void> {
+  const url = new URL(raw)
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new StartError(err.code === 'EADDRINUSE' ? `listen tcp ${host}:${url.port}: bind: address already in use` : `listen tcp ${host}:${url.port}: ${err.message}`)),
+    )
+    s.listen(Number(url.port), host, () => s.close(() => resolve()))
   })
 }
