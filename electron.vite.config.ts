@@ -2,13 +2,27 @@ import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cpSync, readdirSync } from 'node:fs'
+import type { Plugin } from 'vite'
 
 const __dirname = fileURLToPath(new URL('.', import.meta.url))
+
+/** The etcd protocol definitions are read at run time by @grpc/proto-loader: ship them beside the bundle. */
+function copyProtos(): Plugin {
+  return {
+    name: 'raftdeck-copy-protos',
+    writeBundle(options) {
+      const from = resolve(__dirname, 'src-main/etcdpb')
+      for (const f of readdirSync(from).filter((n) => n.endsWith('.proto'))) cpSync(resolve(from, f), resolve(options.dir!, 'etcdpb', f))
+    },
+  }
+}
 
 // Three bundles from one tree: the Electron main process (plus the `raftdeck` command, which needs no
 // Electron), the sandboxed preload (CommonJS, no dependencies left external), and the renderer.
 export default defineConfig({
   main: {
+    plugins: [copyProtos()],
     build: {
       outDir: 'out/main',
       rollupOptions: {

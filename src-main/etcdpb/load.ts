@@ -15,11 +15,20 @@
  * - bytes arrive as Buffer.
  */
 import { fileURLToPath } from 'node:url'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import * as protoLoader from '@grpc/proto-loader'
 import * as grpc from '@grpc/grpc-js'
 
-export const protoDir = path.dirname(fileURLToPath(import.meta.url))
+/**
+ * Where the .proto files are: beside this module when it runs from source; in out/main/etcdpb (copied
+ * by electron.vite.config.ts) when it runs bundled, from out/main or one of its chunk folders.
+ */
+export const protoDir = (() => {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  const candidates = [here, path.join(here, 'etcdpb'), path.join(here, '..', 'etcdpb')]
+  return candidates.find((d) => existsSync(path.join(d, 'rpc.proto'))) ?? here
+})()
 
 export const loaderOptions: protoLoader.Options = {
   keepCase: true,

@@ -11,6 +11,7 @@ import { clusterHandlers, clusterStreamOpeners } from './cluster/handlers'
 import { connectionHandlers } from './connections/handlers'
 import { ConnectionService } from './connections/service'
 import { ConnectionStore } from './connections/store'
+import { keysArea } from './keys/handlers'
 import { LogBus } from './log'
 import { fileKeySecretBox, type SecretBox } from './secretBox'
 import { TargetResolver } from './targets'
@@ -36,7 +37,7 @@ export function createServices(config: ServiceConfig): Services {
   const secrets = config.secretBox ?? fileKeySecretBox(config.dataDir)
   log.scoped('app').info(`services started (shell ${config.shell}, data ${config.dataDir})`)
 
-  const connections = new ConnectionService(new ConnectionStore(config.dataDir, secrets), log.scoped('connections'))
+  const connections = new ConnectionService(new ConnectionStore(config.dataDir, secrets), log.scoped('connections'), secrets, config.dataDir)
   const targets = new TargetResolver()
   targets.register('connection', {
     client: (id) => connections.client(id),
@@ -46,6 +47,7 @@ export function createServices(config: ServiceConfig): Services {
     },
   })
   const cluster = new ClusterService(targets, log.scoped('cluster'))
+  const keys = keysArea(targets, log.scoped('keys'))
 
   const info = () => ({
     name: 'Raftdeck',
@@ -61,11 +63,13 @@ export function createServices(config: ServiceConfig): Services {
     ...appHandlers(info, log),
     ...connectionHandlers(connections),
     ...clusterHandlers(cluster),
+    ...keys.handlers,
   }
 
   const streams: StreamOpeners = {
     ...appStreamOpeners(log),
     ...clusterStreamOpeners(cluster),
+    ...keys.streams,
   }
 
   let disposed: Promise<void> | null = null

@@ -5,6 +5,7 @@
 import { appMethods, appStreams } from './api/app'
 import { clusterMethods, clusterStreams } from './api/cluster'
 import { connectionMethods } from './api/connections'
+import { keyMethods, keyStreams } from './api/keys'
 import type { MethodSpec, StreamSpec } from './api/spec'
 
 export type { MethodSpec, StreamSpec } from './api/spec'
@@ -13,11 +14,13 @@ export const methods = {
   ...appMethods,
   ...connectionMethods,
   ...clusterMethods,
+  ...keyMethods,
 } as const
 
 export const streams = {
   ...appStreams,
   ...clusterStreams,
+  ...keyStreams,
 } as const
 
 export type Methods = typeof methods

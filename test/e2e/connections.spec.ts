@@ -1,12 +1,13 @@
 // A user connects to a production-like etcd (3 members, TLS with client certificates, etcd auth),
 // tests the connection, sees the health view, and breaks the CA path to see the doctor's explanation.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test, expect } from './fixtures'
 import { makePki, type Pki } from '../support/certs'
 import { enableAuth, startEtcdCluster, type EtcdCluster } from '../support/etcd'
 import { ConnectionsPage } from './pages/ConnectionsPage'
+import { E2E_DATA_DIR } from './env'
 
 let tmp: string
 let pki: Pki
@@ -62,4 +63,24 @@ test('a wrong CA path and a wrong CA are explained by the doctor', async ({ app 
   await expect(report.getByTestId('verdict-problem')).toHaveText('unknown-authority')
   await expect(report.getByTestId('verdict-message')).toContainText('issued by raftdeck-test-ca')
   await app.screenshot('connection-test-unknown-ca')
+})
+
+test('certificate files can be imported instead of referenced, and the imported key is stored sealed', async ({ app }) => {
+  const name = `imported-${test.info().project.name}-${Date.now()}`
+  const conns = new ConnectionsPage(app.page)
+  await conns.openNew()
+  await conns.fill({ name, endpoints: [etcd.endpoints[1]!], username: 'root', password: 'rootpw' })
+  for (const [field, file] of [['conn-ca', pki.ca], ['conn-cert', pki.clientCert], ['conn-key', pki.clientKeyPkcs1]] as const) {
+    await conns.dialog.getByTestId(`${field}-file`).setInputFiles(file)
+    await expect(conns.dialog.getByTestId(field).locator('input')).toHaveValue(new RegExp(`${path.sep}imported${path.sep}`))
+  }
+  const report = await conns.test()
+  await expect(report.getByTestId('verdict-ok')).toHaveCount(1)
+  await conns.save()
+
+  const imported = path.join(E2E_DATA_DIR, 'imported')
+  const keyFile = readdirSync(imported).find((f) => f.endsWith('-key.pem.sealed'))!
+  const sealed = readFileSync(path.join(imported, keyFile), 'utf8')
+  expect(sealed).not.toContain('PRIVATE KEY')
+  expect(sealed).not.toContain(readFileSync(pki.clientKeyPkcs1, 'utf8').split('\n')[1])
 })

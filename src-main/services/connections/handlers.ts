@@ -11,5 +11,6 @@ export function connectionHandlers(connections: ConnectionService): Pick<Handler
       return null
     },
     'connections/test': (p) => connections.test(p),
+    'connections/importPem': ({ kind, fileName, pem }) => connections.importPem(kind, fileName, pem),
   }
 }

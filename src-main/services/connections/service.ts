@@ -2,7 +2,12 @@
 
 import { AppError, ErrorCode, type ConnectionInput, type ConnectionSummary, type DoctorReport, type TlsSettings } from '../../shared'
 import { EtcdClient, parseEndpoint } from '../etcd/client'
-import { loadTlsMaterial, TlsMaterialError, type TlsMaterial } from '../etcd/tlsMaterial'
+import { loadTlsMaterial, parseCertificates, SEALED_SUFFIX, TlsMaterialError, type TlsMaterial } from '../etcd/tlsMaterial'
+import { createPrivateKey, randomUUID } from 'node:crypto'
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { writeFileAtomic } from '../fsAtomic'
+import type { SecretBox } from '../secretBox'
 import type { Logger } from '../log'
 import { runDoctor } from './doctor'
 import type { ConnectionStore } from './store'
@@ -26,7 +31,33 @@ export class ConnectionService {
   constructor(
     private readonly store: ConnectionStore,
     private readonly log: Logger,
+    private readonly secrets: SecretBox,
+    private readonly dataDir: string,
   ) {}
+
+  private readonly unseal = (sealed: string) => this.secrets.open(sealed)
+
+  /**
+   * Keeps a copy of a PEM file the user picked (the browser cannot hand over a path). Certificates are
+   * stored as they are (0600); a private key is stored sealed, like passwords. Returns the path to use.
+   */
+  async importPem(kind: 'ca' | 'cert' | 'key', fileName: string, pem: string): Promise<{ path: string }> {
+    const body = Buffer.from(pem, 'utf8')
+    if (kind === 'key') {
+      try {
+        createPrivateKey(body)
+      } catch (err) {
+        throw new TlsMaterialError('bad-key', `${fileName} is not a PEM private key (${(err as Error).message}).`, 'Pick the key file (PKCS#1, PKCS#8 or EC, not encrypted).')
+      }
+    } else parseCertificates(body, kind === 'ca' ? 'CA' : 'client certificate', fileName)
+    const dir = path.join(this.dataDir, 'imported')
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    const base = `${randomUUID()}-${kind}.pem`
+    const file = path.join(dir, kind === 'key' ? base + SEALED_SUFFIX : base)
+    await writeFileAtomic(file, kind === 'key' ? this.secrets.seal(pem) : body, 0o600)
+    this.log.info(`imported ${kind === 'key' ? 'a private key (sealed)' : `a ${kind === 'ca' ? 'CA' : 'client'} certificate`} from ${fileName}`)
+    return { path: file }
+  }
 
   list(): Promise<ConnectionSummary[]> {
     return this.store.list()
@@ -78,7 +109,7 @@ export class ConnectionService {
     let material: TlsMaterial | undefined
     if (needsTls(endpoints, tls)) {
       try {
-        material = await loadTlsMaterial(tlsFiles(tls))
+        material = await loadTlsMaterial(tlsFiles(tls), new Date(), this.unseal)
       } catch (err) {
         if (!(err instanceof TlsMaterialError)) throw err
         // A bad file is wrong for every endpoint: say it once per endpoint, before any network call.
@@ -97,7 +128,7 @@ export class ConnectionService {
     const existing = this.clients.get(id)
     if (existing) return existing
     const c = await this.store.get(id)
-    const tls = needsTls(c.endpoints, c.tls) ? await loadTlsMaterial(tlsFiles(c.tls)) : undefined
+    const tls = needsTls(c.endpoints, c.tls) ? await loadTlsMaterial(tlsFiles(c.tls), new Date(), this.unseal) : undefined
     const password = c.username ? ((await this.store.password(id)) ?? '') : null
     const client = new EtcdClient({ endpoints: c.endpoints, ...(tls ? { tls } : {}), ...(c.username ? { auth: { username: c.username, password: password ?? '' } } : {}) })
     this.clients.set(id, client)

@@ -16,6 +16,10 @@ export interface TlsFiles {
   insecureSkipVerify?: boolean
 }
 
+/** Files Raftdeck imported itself keep private keys sealed; this opens them. */
+export type Unsealer = (sealed: string) => string
+export const SEALED_SUFFIX = '.sealed'
+
 export interface TlsMaterial {
   ca?: Buffer
   cert?: Buffer
@@ -40,10 +44,14 @@ export class TlsMaterialError extends AppError {
   }
 }
 
-async function readPem(file: string, what: string): Promise<Buffer> {
+async function readPem(file: string, what: string, unseal?: Unsealer): Promise<Buffer> {
   try {
-    return await readFile(file)
+    const body = await readFile(file)
+    if (!file.endsWith(SEALED_SUFFIX)) return body
+    if (!unseal) throw new TlsMaterialError('file-unreadable', `The ${what} file ${file} is sealed by Raftdeck and cannot be opened here.`, 'Import the file again.')
+    return Buffer.from(unseal(body.toString('utf8')))
   } catch (err) {
+    if (err instanceof TlsMaterialError) throw err
     const code = (err as NodeJS.ErrnoException).code
     throw new TlsMaterialError(
       'file-unreadable',
@@ -93,7 +101,7 @@ function parseKey(pem: Buffer, file: string): KeyObject {
 }
 
 /** Reads and checks the files; every problem found here has a specific message and fix. */
-export async function loadTlsMaterial(files: TlsFiles, now = new Date()): Promise<TlsMaterial> {
+export async function loadTlsMaterial(files: TlsFiles, now = new Date(), unseal?: Unsealer): Promise<TlsMaterial> {
   const material: TlsMaterial = { insecureSkipVerify: files.insecureSkipVerify ?? false, caCerts: [] }
   if (files.serverName) material.serverName = files.serverName
   if (files.caFile) {
@@ -104,7 +112,7 @@ export async function loadTlsMaterial(files: TlsFiles, now = new Date()): Promis
     throw new TlsMaterialError('cert-without-key', 'A client certificate needs its private key, and a key its certificate.', 'Give both the certificate and the key files, or neither.')
   if (files.certFile && files.keyFile) {
     material.cert = await readPem(files.certFile, 'client certificate')
-    material.key = await readPem(files.keyFile, 'client key')
+    material.key = await readPem(files.keyFile, 'client key', unseal)
     const [leaf] = parseCertificates(material.cert, 'client certificate', files.certFile)
     const key = parseKey(material.key, files.keyFile)
     if (!leaf!.checkPrivateKey(key))

@@ -11,7 +11,7 @@ export function asText(bytes: Buffer, truncated: boolean): string | null {
   for (let cut = 0; cut <= (truncated ? 3 : 0); cut++) {
     try {
       const text = strictUtf8.decode(bytes.subarray(0, bytes.length - cut))
-      // eslint-disable-next-line no-control-regex
+       
       const control = text.match(/[\u0000-\u0008\u000e-\u001f]/g)?.length ?? 0
       return control > 0 && (text.includes('\u0000') || control > text.length / 100) ? null : text
     } catch {

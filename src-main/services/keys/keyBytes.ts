@@ -6,10 +6,15 @@ import type { KeyName } from '../../shared/api/keys'
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
-/** Decodes valid UTF-8 runs as text and escapes every other byte as \xNN (and `\` as `\\`). */
+/** Backslashes doubled and control characters as \xNN, so the display form is unambiguous and visible. */
+const escapeText = (s: string): string =>
+  // eslint-disable-next-line no-control-regex
+  s.replace(/\\/g, '\\\\').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+
+/** Decodes valid UTF-8 runs as text and escapes every other byte (and control characters) as \xNN, `\` as `\\`. */
 export function displayBytes(bytes: Uint8Array): { text: string; utf8: boolean } {
   try {
-    return { text: strictUtf8.decode(bytes).replace(/\\/g, '\\\\'), utf8: true }
+    return { text: escapeText(strictUtf8.decode(bytes)), utf8: true }
   } catch {
     // Slow path only for invalid keys: decode maximal valid runs, escape the rest byte by byte.
     let out = ''
@@ -20,7 +25,7 @@ export function displayBytes(bytes: Uint8Array): { text: string; utf8: boolean }
         out += `\\x${bytes[i]!.toString(16).padStart(2, '0')}`
         i += 1
       } else {
-        out += strictUtf8.decode(bytes.subarray(i, i + len)).replace(/\\/g, '\\\\')
+        out += escapeText(strictUtf8.decode(bytes.subarray(i, i + len)))
         i += len
       }
     }

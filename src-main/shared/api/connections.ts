@@ -28,4 +28,8 @@ export const connectionMethods = {
   'connections/delete': method<null>()(s.object({ id })),
   /** The connection doctor, on a saved connection (id) or on the edit form's settings (input). */
   'connections/test': method<DoctorReport>()(s.object({ id: s.optional(id), input: s.optional(connectionInput) })),
+  /** Stores a copy of a PEM file picked in the UI (private keys sealed); returns the path to reference. */
+  'connections/importPem': method<{ path: string }>()(
+    s.object({ kind: s.enum(['ca', 'cert', 'key'] as const), fileName: s.string({ max: 500 }), pem: s.string({ min: 1, max: 1 << 20 }) }),
+  ),
 } as const

@@ -227,7 +227,7 @@ function scalarOrMessage(f: WireField, t: string, depth: number): unknown {
 // ---- Raw field tree for unknown kinds ----------------------------------------------------------
 
 function isPrintable(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
+   
   return !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s)
 }
 
