@@ -1,9 +1,10 @@
-// npm run sim -- [--scenario NAME] [--seed N | --seeds COUNT [--from N]] [--disable a,b] [--trace] [--list]
+// npm run sim -- [--scenario NAME] [--seed N | --seeds COUNT [--from N]] [--disable a,b]
+//                [--mutate rule,rule] [--skip-grant-check] [--trace] [--list]
 //
 // --seed N replays one run exactly (with a trace on failure). --seeds COUNT
 // runs COUNT seeds, cycling through the scenarios unless --scenario is given.
 
-import { formatFailure, runScenario, shrink } from './runner'
+import { formatFailure, mutationFaults, runScenario, shrink } from './runner'
 import type { RunResult } from './runner'
 import { SCENARIOS } from './scenarios'
 import { FAULT_CLASSES } from './sim'
@@ -25,16 +26,18 @@ function main(): number {
     if (!FAULT_CLASSES.includes(c as FaultClass)) throw new Error(`unknown fault class ${c}; known: ${FAULT_CLASSES.join(',')}`)
     disabled.add(c as FaultClass)
   }
+  const faults = mutationFaults((arg('mutate') ?? '').split(',').filter(Boolean))
+  const skipGrantCheck = process.argv.includes('--skip-grant-check')
   const one = arg('seed')
   if (one !== undefined) {
     const names = scenario ? [scenario] : SCENARIOS.map((s) => s.name)
     let failed = 0
     for (const name of names) {
-      const r = runScenario({ scenario: name, seed: Number(one), disabled, trace: process.argv.includes('--trace') })
+      const r = runScenario({ scenario: name, seed: Number(one), disabled, faults, skipGrantCheck, trace: process.argv.includes('--trace') })
       if (r.ok) console.log(`ok   ${name} seed=${one} ${JSON.stringify(r.stats)}`)
       else {
         failed++
-        const traced = r.trace ? r : runScenario({ scenario: name, seed: Number(one), disabled, trace: true })
+        const traced = r.trace ? r : runScenario({ scenario: name, seed: Number(one), disabled, faults, skipGrantCheck, trace: true })
         console.log(formatFailure(traced, 200))
       }
     }
@@ -48,7 +51,7 @@ function main(): number {
   for (let i = 0; i < count; i++) {
     const seed = from + i
     const name = scenario ?? SCENARIOS[i % SCENARIOS.length].name
-    const r = runScenario({ scenario: name, seed, disabled })
+    const r = runScenario({ scenario: name, seed, disabled, faults, skipGrantCheck })
     perScenario.set(name, (perScenario.get(name) ?? 0) + 1)
     if (!r.ok) {
       failures.push(r)

@@ -219,8 +219,15 @@ export class Cluster {
       case 'vote':
         if (e.candidate !== e.node) this.log(`${e.node} ${e.granted ? 'grants' : 'rejects'} ${e.preVote ? 'pre-vote' : 'vote'} for ${e.candidate} term ${e.term}`)
         return
-      default:
-        this.log(`${'node' in e ? e.node : ''} ${JSON.stringify(e)}`)
+      case 'term':
+        this.log(`${e.node} term ${e.from} -> ${e.to}`)
+        return
+      case 'confChange':
+        this.log(`${e.node} config voters [${e.voters.join(',')}] learners [${e.learners.join(',')}]`)
+        return
+      case 'dropped':
+        this.log(`${e.node} dropped ${e.what}: ${e.reason}`)
+        return
     }
   }
 

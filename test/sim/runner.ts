@@ -37,6 +37,9 @@ export interface RunResult {
   readonly failedAt?: number
   readonly trace?: readonly string[]
   readonly disabled: readonly FaultClass[]
+  /** Names of the core rules broken on purpose (mutation tests). */
+  readonly mutations: readonly string[]
+  readonly skipGrantCheck: boolean
   readonly stats: { ops: number; timeouts: number; elections: number; messages: number; committed: number; virtualMs: number }
 }
 
@@ -99,6 +102,10 @@ export function runScenario(o: RunOptions): RunResult {
     failedAt: kind === undefined ? undefined : cluster.q.now,
     trace: cluster.trace ?? undefined,
     disabled: [...disabled],
+    mutations: Object.entries(o.faults ?? {})
+      .filter(([, on]) => on === true)
+      .map(([k]) => k),
+    skipGrantCheck: o.skipGrantCheck === true,
     stats: {
       ops: workload.history.length,
       timeouts: workload.timedOut,
@@ -144,23 +151,36 @@ function settle(cluster: Cluster, workload: Workload): void {
  * keep it off if the run still fails. Returns the smallest failing result,
  * replayed with a trace.
  */
-export function shrink(failed: RunResult, faults?: Faults, cluster?: Partial<ClusterOptions>): RunResult {
+export function shrink(failed: RunResult): RunResult {
+  const faults = mutationFaults(failed.mutations)
+  const base = { scenario: failed.scenario, seed: failed.seed, faults, skipGrantCheck: failed.skipGrantCheck }
   const disabled = new Set<FaultClass>(failed.disabled)
   let best = failed
   for (const c of FAULT_CLASSES) {
     if (disabled.has(c)) continue
     disabled.add(c)
-    const r = runScenario({ scenario: failed.scenario, seed: failed.seed, disabled, faults, cluster })
-    if (!r.ok) best = r
+    const r = runScenario({ ...base, disabled })
+    // Keep a class off only if the run fails at least as early without it.
+    if (!r.ok && (r.failedAt ?? Infinity) <= (best.failedAt ?? Infinity)) best = r
     else disabled.delete(c)
   }
-  return runScenario({ scenario: best.scenario, seed: best.seed, disabled: new Set(best.disabled), faults, cluster, trace: true })
+  return runScenario({ ...base, disabled: new Set(best.disabled), trace: true })
+}
+
+export function mutationFaults(names: readonly string[]): Faults {
+  const f: Record<string, boolean> = {}
+  for (const n of names) f[n] = true
+  return f as Faults
 }
 
 export function replayCommand(r: RunResult): string {
   const off = r.disabled.length > 0 ? ` --disable ${r.disabled.join(',')}` : ''
-  return `npm run sim -- --scenario ${r.scenario} --seed ${r.seed}${off}`
+  const mut = r.mutations.length > 0 ? ` --mutate ${r.mutations.join(',')}` : ''
+  const grant = r.skipGrantCheck ? ' --skip-grant-check' : ''
+  return `npm run sim -- --scenario ${r.scenario} --seed ${r.seed}${off}${mut}${grant}`
 }
+
+const MILESTONE = /^\s*\d+ [A-Z][A-Z0-9-]{3,}/
 
 export function formatFailure(r: RunResult, traceLines = 80): string {
   const lines = [
@@ -169,6 +189,9 @@ export function formatFailure(r: RunResult, traceLines = 80): string {
     `replay: ${replayCommand(r)}`,
   ]
   if (r.trace && r.trace.length > 0) {
+    // The fault schedule (upper-case lines) in full, then the events just before the failure.
+    const milestones = r.trace.filter((l) => MILESTONE.test(l))
+    lines.push(`fault schedule (${milestones.length} events):`, ...milestones)
     lines.push(`last ${Math.min(traceLines, r.trace.length)} of ${r.trace.length} trace lines:`)
     lines.push(...r.trace.slice(-traceLines))
   }
