@@ -4,18 +4,25 @@ import { helpText, parseCommandArgs, UsageError, type Command } from './command'
 import { packageVersion } from './packageRoot'
 import { serveCommand } from './serve'
 import { doctorCommand } from './doctor'
+import { memberCommand } from './member'
 
 const commands: Command[] = [serveCommand, doctorCommand]
 
+/** Commands that parse their own flags (etcd's flag syntax for `member`). */
+const rawCommands: { name: string; summary: string; run(argv: string[]): Promise<number> }[] = [
+  { name: 'member', summary: 'Run one etcd-compatible member process (etcd flag names).', run: memberCommand },
+]
+
 function usage(): string {
-  const width = Math.max(...commands.map((c) => c.name.length))
+  const all = [...commands, ...rawCommands]
+  const width = Math.max(...all.map((c) => c.name.length))
   return [
     'raftdeck: a cluster manager for etcd',
     '',
     'Usage: raftdeck <command> [options]',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...all.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     "Run 'raftdeck <command> --help' for a command's options.",
   ].join('\n')
@@ -31,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`raftdeck ${packageVersion()}\n`)
     return 0
   }
+  const raw = rawCommands.find((c) => c.name === name)
+  if (raw) return raw.run(rest)
   const cmd = commands.find((c) => c.name === name)
   try {
     if (!cmd) throw new UsageError(`unknown command '${name}'`, "Run 'raftdeck --help' for the list of commands.")
