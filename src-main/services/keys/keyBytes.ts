@@ -8,7 +8,6 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Backslashes doubled and control characters as \xNN, so the display form is unambiguous and visible. */
 const escapeText = (s: string): string =>
-  // eslint-disable-next-line no-control-regex
   s.replace(/\\/g, '\\\\').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 
 /** Decodes valid UTF-8 runs as text and escapes every other byte (and control characters) as \xNN, `\` as `\\`. */

@@ -7,7 +7,7 @@ import { AppError, ErrorCode } from '../../shared'
 import type { EtcdClient } from '../etcd/client'
 import type * as pb from '../etcd/messages'
 import { asText } from './format'
-import { displayBytes, keyName, nextKey, prefixRange } from './keyBytes'
+import { displayBytes, keyName, nextKey, parseTyped, prefixRange } from './keyBytes'
 
 /** A whole export is held in memory and crosses the API as one message. */
 const MAX_EXPORT_BYTES = 48 * 1024 * 1024
@@ -60,7 +60,7 @@ export function parseExportFile(json: string): ImportEntry[] {
   const seen = new Set<string>()
   return data.keys.map((e, i) => {
     if (typeof e?.key !== 'string' && typeof e?.keyB64 !== 'string') throw new AppError(ErrorCode.InvalidParams, `Entry ${i} has no key.`)
-    const key = e.keyB64 !== undefined ? Buffer.from(e.keyB64, 'base64') : Buffer.from(e.key.replace(/\\\\/g, '\\'), 'utf8')
+    const key = e.keyB64 !== undefined ? Buffer.from(e.keyB64, 'base64') : parseTyped(e.key)
     if (key.length === 0) throw new AppError(ErrorCode.InvalidParams, `Entry ${i} has an empty key.`)
     const id = key.toString('base64')
     if (seen.has(id)) throw new AppError(ErrorCode.InvalidParams, `Key ${e.key} appears twice in the file.`)
