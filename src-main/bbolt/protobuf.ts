@@ -79,9 +79,20 @@ export function decodeFields(buf: Uint8Array): ProtoField[] {
   const out: ProtoField[] = []
   let pos = 0
   const readVarint = (): bigint => {
-    let result = 0n
-    let shift = 0n
-    for (let i = 0; i < 10; i++) {
+    // Fast path in plain numbers for the first 7 bytes (49 bits): revisions, lengths and
+    // tags all fit, and BigInt arithmetic per byte would dominate decoding a large db.
+    let low = 0
+    let mult = 1
+    for (let i = 0; i < 7; i++) {
+      if (pos >= buf.length) throw new ProtoDecodeError('truncated varint')
+      const byte = buf[pos++]!
+      low += (byte & 0x7f) * mult
+      if ((byte & 0x80) === 0) return BigInt(low)
+      mult *= 128
+    }
+    let result = BigInt(low)
+    let shift = 49n
+    for (let i = 7; i < 10; i++) {
       if (pos >= buf.length) throw new ProtoDecodeError('truncated varint')
       const byte = buf[pos++]!
       result |= BigInt(byte & 0x7f) << shift

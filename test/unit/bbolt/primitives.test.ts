@@ -103,3 +103,19 @@ describe('etcd encodings', () => {
     expect(memberKey(id)).toBe('fedcba9876543211')
   })
 })
+
+describe('protobuf varints', () => {
+  it('round-trip across the fast-path boundary and the full uint64 range', async () => {
+    const { ProtoWriter, decodeFields } = await import('../../../src-main/bbolt/protobuf')
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }), (v) => {
+        const f = decodeFields(new ProtoWriter().int(1, v).finish())[0]!
+        return f.wire === 0 && f.int === v
+      }),
+    )
+    for (const v of [1n, 127n, 128n, (1n << 49n) - 1n, 1n << 49n, (1n << 56n) + 5n, (1n << 64n) - 1n]) {
+      const f = decodeFields(new ProtoWriter().int(3, v).finish())[0]!
+      expect(f.wire === 0 && f.int).toBe(v)
+    }
+  })
+})
