@@ -6,6 +6,7 @@ type Callback<T> = (err: grpc.ServiceError | null, res: T) => void
 interface KVClient extends grpc.Client {
   Put(req: object, opts: grpc.CallOptions, cb: Callback<{ header: { revision: string } }>): void
   Range(req: object, opts: grpc.CallOptions, cb: Callback<{ header: { revision: string }; kvs: Array<{ key: Buffer; value: Buffer; mod_revision: string }>; count: string }>): void
+  Txn(req: object, opts: grpc.CallOptions, cb: Callback<{ header: { revision: string }; succeeded: boolean }>): void
 }
 
 export class KV {
@@ -30,6 +31,16 @@ export class KV {
         err ? reject(err) : resolve({ revision: Number(res.header.revision), kvs: res.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString(), mod: Number(kv.mod_revision) })) }),
       ),
     )
+  }
+
+  /** Compare-and-set: put `to` if the value is `from` (null: the key does not exist). */
+  cas(key: string, from: string | null, to: string, timeoutMs = 5000): Promise<boolean> {
+    const compare =
+      from === null
+        ? { result: 'EQUAL', target: 'CREATE', key: Buffer.from(key), create_revision: '0' }
+        : { result: 'EQUAL', target: 'VALUE', key: Buffer.from(key), value: Buffer.from(from) }
+    const req = { compare: [compare], success: [{ request_put: { key: Buffer.from(key), value: Buffer.from(to) } }], failure: [] }
+    return new Promise((resolve, reject) => this.client.Txn(req, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res.succeeded))))
   }
 
   close(): void {
