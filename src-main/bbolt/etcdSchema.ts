@@ -141,14 +141,17 @@ export interface AuthUser {
   /** bcrypt hash as stored by etcd. */
   readonly password: Uint8Array
   readonly roles: readonly string[]
-  /** UserAddOptions.no_password (field 4, etcd 3.5+); false on 3.4. */
-  readonly noPassword?: boolean
+  /**
+   * UserAddOptions (field 4). etcd 3.4.23 writes it as an empty message for every user
+   * it creates; keep it when present so a re-encoded record stays byte-identical.
+   */
+  readonly options?: { readonly noPassword: boolean }
 }
 
 export function encodeUser(u: AuthUser): Uint8Array {
   const w = new ProtoWriter().bytes(1, u.name).bytes(2, u.password)
   for (const r of u.roles) w.bytesAlways(3, utf8(r))
-  if (u.noPassword) w.bytesAlways(4, new ProtoWriter().int(1, 1).finish())
+  if (u.options) w.bytesAlways(4, new ProtoWriter().int(1, u.options.noPassword ? 1 : 0).finish())
   return w.finish()
 }
 
@@ -156,15 +159,17 @@ export function decodeUser(buf: Uint8Array): AuthUser {
   let name = ''
   let password: Uint8Array = new Uint8Array(0)
   const roles: string[] = []
-  let noPassword = false
+  let options: { noPassword: boolean } | undefined
   for (const f of decodeFields(buf)) {
     if (f.wire !== WireType.bytes) continue
     if (f.field === 1) name = fromUtf8(f.bytes)
     else if (f.field === 2) password = f.bytes.slice()
     else if (f.field === 3) roles.push(fromUtf8(f.bytes))
-    else if (f.field === 4) noPassword = decodeFields(f.bytes).some((o) => o.field === 1 && o.wire === WireType.varint && o.int !== 0n)
+    else if (f.field === 4) {
+      options = { noPassword: decodeFields(f.bytes).some((o) => o.field === 1 && o.wire === WireType.varint && o.int !== 0n) }
+    }
   }
-  return { name, password, roles, noPassword }
+  return options ? { name, password, roles, options } : { name, password, roles }
 }
 
 export const PermissionType = { read: 0, write: 1, readwrite: 2 } as const

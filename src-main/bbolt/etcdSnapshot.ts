@@ -20,6 +20,7 @@ import {
   parseMemberKey,
 } from './etcdSchema'
 import type { Alarm, AuthRole, AuthUser, KeyValue, Lease, MemberRecord, Revision } from './etcdSchema'
+import type { EtcdState } from './etcdWriter'
 
 export interface EtcdMeta {
   readonly consistentIndex: bigint | null
@@ -145,6 +146,33 @@ export class EtcdSnapshotReader {
 
   *alarms(): Generator<Alarm> {
     for (const { key } of this.raw(EtcdBucket.alarm)) yield decodeAlarm(key)
+  }
+
+  /**
+   * The whole backend as writer input, for restore: small buckets are read into memory,
+   * the revision history stays a lazy, re-iterable view over this (still open) db.
+   */
+  toState(): EtcdState {
+    const m = this.meta()
+    const self = this
+    return {
+      revisions: { [Symbol.iterator]: () => self.revisions() },
+      ...(m.consistentIndex !== null ? { consistentIndex: m.consistentIndex } : {}),
+      ...(m.term !== null ? { term: m.term } : {}),
+      ...(m.scheduledCompactRev ? { scheduledCompactRev: m.scheduledCompactRev } : {}),
+      ...(m.finishedCompactRev ? { finishedCompactRev: m.finishedCompactRev } : {}),
+      leases: [...this.leases()],
+      members: [...this.members()],
+      removedMembers: [...this.removedMembers()],
+      ...(this.clusterVersion() !== null ? { clusterVersion: this.clusterVersion()! } : {}),
+      auth: {
+        ...(this.value(EtcdBucket.auth, 'authEnabled') !== null ? { enabled: this.auth().enabled } : {}),
+        ...(this.value(EtcdBucket.auth, 'authRevision') !== null ? { revision: this.auth().revision } : {}),
+      },
+      users: [...this.users()],
+      roles: [...this.roles()],
+      alarms: [...this.alarms()],
+    }
   }
 
   close(): void {

@@ -43,7 +43,11 @@ export interface EtcdState {
   readonly removedMembers?: Iterable<bigint>
   /** Default "3.4.0". */
   readonly clusterVersion?: string
-  readonly auth?: { readonly enabled: boolean; readonly revision: bigint }
+  /**
+   * Each key is written only when given: a fresh etcd 3.4 stores authRevision but no
+   * authEnabled until auth is first enabled or disabled.
+   */
+  readonly auth?: { readonly enabled?: boolean; readonly revision?: bigint }
   readonly users?: Iterable<AuthUser>
   readonly roles?: Iterable<AuthRole>
   readonly alarms?: Iterable<Alarm>
@@ -74,10 +78,8 @@ export function buildEtcdBuckets(state: EtcdState): BucketContents[] {
   if (state.finishedCompactRev) meta.push([utf8(MetaKey.finishedCompactRev), encodeRevision(state.finishedCompactRev)])
 
   const auth: Array<readonly [Uint8Array, Uint8Array]> = []
-  if (state.auth) {
-    auth.push([utf8('authEnabled'), Uint8Array.of(state.auth.enabled ? 1 : 0)])
-    auth.push([utf8('authRevision'), encodeU64be(state.auth.revision)])
-  }
+  if (state.auth?.enabled !== undefined) auth.push([utf8('authEnabled'), Uint8Array.of(state.auth.enabled ? 1 : 0)])
+  if (state.auth?.revision !== undefined) auth.push([utf8('authRevision'), encodeU64be(state.auth.revision)])
 
   return [
     { name: EtcdBucket.key, entries: revisionEntries(state.revisions) },

@@ -84,7 +84,7 @@ describe('etcd encodings', () => {
   it('lease, user, role and alarm records round-trip', () => {
     const lease = { id: 0x7fffffffffffffffn, ttl: 600n, remainingTtl: 0n }
     expect(decodeLease(encodeLease(lease))).toEqual(lease)
-    const user = { name: 'alice', password: te.encode('$2a$10$x'), roles: ['a', 'b'], noPassword: false }
+    const user = { name: 'alice', password: te.encode('$2a$10$x'), roles: ['a', 'b'], options: { noPassword: false } }
     expect(decodeUser(encodeUser(user))).toEqual(user)
     const role = { name: 'r', keyPermission: [{ permType: 'readwrite' as const, key: te.encode('/a'), rangeEnd: te.encode('/b') }] }
     expect(decodeRole(encodeRole(role))).toEqual(role)
@@ -117,5 +117,15 @@ describe('protobuf varints', () => {
       const f = decodeFields(new ProtoWriter().int(3, v).finish())[0]!
       expect(f.wire === 0 && f.int).toBe(v)
     }
+  })
+})
+
+describe('authpb.User as etcd 3.4.23 writes it', () => {
+  it('keeps the empty options message byte for byte', () => {
+    // name "root", password "pw", role "root", options {} — what `etcdctl user add` stores.
+    const stored = Uint8Array.from([0x0a, 4, 0x72, 0x6f, 0x6f, 0x74, 0x12, 2, 0x70, 0x77, 0x1a, 4, 0x72, 0x6f, 0x6f, 0x74, 0x22, 0])
+    const user = decodeUser(stored)
+    expect(user.options).toEqual({ noPassword: false })
+    expect([...encodeUser(user)]).toEqual([...stored])
   })
 })
