@@ -18,8 +18,8 @@ import {
   memberKey,
 } from './etcdSchema'
 import type { Alarm, AuthRole, AuthUser, KeyValue, Lease, MemberRecord, Revision } from './etcdSchema'
-import { writeDb } from './writer'
-import type { BucketContents, WriteOptions, WriteResult, WriterEntry } from './writer'
+import { snapshotStream, writeDb } from './writer'
+import type { BucketContents, SnapshotStream, WriteOptions, WriteResult, WriterEntry } from './writer'
 
 export interface RevisionInput extends Revision {
   readonly tombstone?: boolean
@@ -109,6 +109,14 @@ export function buildEtcdDb(path: string, state: EtcdState, options: WriteOption
 /** Writes an etcd snapshot file (db + SHA-256 trailer), as `etcdctl snapshot save` would. */
 export function buildEtcdSnapshot(path: string, state: EtcdState, options: WriteOptions = {}): WriteResult {
   return writeDb(path, buildEtcdBuckets(state), { ...options, snapshotTrailer: true })
+}
+
+/**
+ * The member's Maintenance.Snapshot body: chunks of an etcd snapshot with the total size
+ * known up front. `state` must be a frozen view (e.g. the MVCC store at one revision).
+ */
+export function etcdSnapshotStream(state: EtcdState, options: WriteOptions = {}): SnapshotStream {
+  return snapshotStream(buildEtcdBuckets(state), options)
 }
 
 /**

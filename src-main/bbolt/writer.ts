@@ -70,6 +70,7 @@ interface Layout {
   readonly hwm: number
 }
 
+
 const MAX_ELEMENTS_PER_PAGE = 0xffff
 const EMPTY = new Uint8Array(0)
 
@@ -283,20 +284,34 @@ function resolveOptions(options: WriteOptions): Required<WriteOptions> {
   return { pageSize, freelist: options.freelist ?? 'none', txid: options.txid ?? 1n }
 }
 
-/**
- * Encodes a db as a sequence of chunks in file order (meta pages first). Top-level
- * buckets are sorted by name for you; entries inside each must already be sorted.
- */
-export function* encodeDb(buckets: Iterable<BucketContents>, options: WriteOptions = {}): Generator<Uint8Array, Layout> {
+/** The page layout of a db: what a dry run of the writer learns before any byte is emitted. */
+export interface DbPlan {
+  readonly pageSize: number
+  /** Root page of the top-level bucket directory. */
+  readonly root: number
+  /** High-water mark: pages in the file. */
+  readonly pages: number
+  /** Size of the db in bytes (pages × pageSize); a snapshot adds 32 for the SHA-256. */
+  readonly dbBytes: number
+}
+
+/** Runs the layout pass only: cheap (no page is encoded), and tells the final size. */
+export function planDb(buckets: Iterable<BucketContents>, options: WriteOptions = {}): DbPlan {
   const opts = resolveOptions(options)
-  const root = normalizeBuckets(buckets)
+  return planResolved(normalizeBuckets(buckets), opts)
+}
+
+function planResolved(root: NestedBucket, opts: Required<WriteOptions>): DbPlan {
   const dry = layoutPages(root, opts, true)
   let step = dry.next()
   while (!step.done) step = dry.next()
-  const layout = step.value
+  return { pageSize: opts.pageSize, root: step.value.root, pages: step.value.hwm, dbBytes: step.value.hwm * opts.pageSize }
+}
+
+function* emit(root: NestedBucket, opts: Required<WriteOptions>, plan: DbPlan): Generator<Uint8Array, DbPlan> {
   const freelistPgid = opts.freelist === 'page' ? 2 : null
   const txid = opts.txid
-  const metaFields = { root: layout.root, freelist: freelistPgid, pgid: layout.hwm }
+  const metaFields = { root: plan.root, freelist: freelistPgid, pgid: plan.pages }
   // bbolt writes a commit's meta to page txid % 2; the other page holds the previous txid.
   const active = Number(txid % 2n)
   const older = txid > 0n ? txid - 1n : 0n
@@ -314,10 +329,49 @@ export function* encodeDb(buckets: Iterable<BucketContents>, options: WriteOptio
     yield r.value.bytes!
     r = real.next()
   }
-  if (r.value.hwm !== layout.hwm || r.value.root !== layout.root) {
+  if (r.value.hwm !== plan.pages || r.value.root !== plan.root) {
     throw new WriterInputError('bucket entries changed between the layout pass and the write pass')
   }
-  return layout
+  return plan
+}
+
+/**
+ * Encodes a db as a sequence of chunks in file order (meta pages first). Top-level
+ * buckets are sorted by name for you; entries inside each must already be sorted.
+ * Pull-based: a caller can yield to its event loop between chunks.
+ */
+export function* encodeDb(buckets: Iterable<BucketContents>, options: WriteOptions = {}): Generator<Uint8Array, DbPlan> {
+  const opts = resolveOptions(options)
+  const root = normalizeBuckets(buckets)
+  return yield* emit(root, opts, planResolved(root, opts))
+}
+
+export interface SnapshotStream {
+  /** Everything the stream will yield: db bytes plus the 32-byte SHA-256. */
+  readonly totalBytes: number
+  readonly plan: DbPlan
+  /** Db chunks (one page or one overflow run each), then the SHA-256 of all of them. */
+  readonly chunks: Generator<Uint8Array, void>
+}
+
+/**
+ * An etcd snapshot as a stream, for Maintenance.Snapshot: the size is known before the
+ * first chunk (so `remaining_bytes` can be filled in), and the last chunk is the digest
+ * etcdctl checks at restore. The contents must not change while the stream is consumed.
+ */
+export function snapshotStream(buckets: Iterable<BucketContents>, options: WriteOptions = {}): SnapshotStream {
+  const opts = resolveOptions(options)
+  const root = normalizeBuckets(buckets)
+  const plan = planResolved(root, opts)
+  function* chunks(): Generator<Uint8Array, void> {
+    const hash = createHash('sha256')
+    for (const c of emit(root, opts, plan)) {
+      hash.update(c)
+      yield c
+    }
+    yield new Uint8Array(hash.digest())
+  }
+  return { totalBytes: plan.dbBytes + 32, plan, chunks: chunks() }
 }
 
 /** Encodes a db into one buffer: for tests and small dbs. */
