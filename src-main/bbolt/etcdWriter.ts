@@ -134,3 +134,17 @@ export function keyValuesAsRevisions(
     return { main, sub: 0n, kv: { key, value, createRevision: main, modRevision: main, version: 1n, lease: p.lease ?? 0n } }
   })
 }
+
+/**
+ * The history plus the empty-value marker revision that etcd's `--bump-revision`
+ * appends, so the next write lands at `bumpTo + 1`. Pair it with
+ * `scheduledCompactRev: { main: bumpTo, sub: 0n }` for `--mark-compacted`.
+ */
+export function withRevisionMarker(revisions: Iterable<RevisionInput>, bumpTo: bigint): Iterable<RevisionInput> {
+  return {
+    *[Symbol.iterator]() {
+      yield* revisions
+      yield { main: bumpTo, sub: 0n, kv: null }
+    },
+  }
+}

@@ -9,6 +9,7 @@ import { EtcdProcess, ETCDCTL, etcdctlStatus, freePort, removeTempDirs, run, sto
 import {
   buildEtcdSnapshot,
   etcdSnapshotStream,
+  withRevisionMarker,
   keyValuesAsRevisions,
   openDb,
   readEtcdSnapshot,
@@ -196,7 +197,7 @@ describe('our writer, judged by real etcd 3.4', () => {
     const file = join(tempDir(), 'bumped.db')
     buildEtcdSnapshot(file, {
       ...state,
-      revisions: [...state.revisions, { main: bumped, sub: 0n, kv: null }],
+      revisions: withRevisionMarker(state.revisions, bumped),
       scheduledCompactRev: { main: bumped, sub: 0n },
     })
     expect(snapshotStatus(file)).toEqual(await etcdctlStatus(file))
