@@ -1,12 +1,13 @@
 // The `raftdeck` command: one entry for the browser shell, playground members and operator tools.
 
 import { helpText, parseCommandArgs, UsageError, type Command } from './command'
-import { packageVersion } from './packageRoot'
+import { packageVersion } from '../services/app/packageRoot'
 import { serveCommand } from './serve'
 import { doctorCommand } from './doctor'
 import { memberCommand } from './member'
+import { playgroundCommand } from './playground'
 
-const commands: Command[] = [serveCommand, doctorCommand]
+const commands: Command[] = [serveCommand, playgroundCommand, doctorCommand]
 
 /** Commands that parse their own flags (etcd's flag syntax for `member`). */
 const rawCommands: { name: string; summary: string; run(argv: string[]): Promise<number> }[] = [

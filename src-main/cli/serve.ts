@@ -8,7 +8,7 @@ import { defaultDataDir } from '../services/app/dataDir'
 import { createDispatcher } from '../rpc/dispatch'
 import { startWebHost } from '../rpc/webHost'
 import { UsageError, type Command } from './command'
-import { packageRoot, packageVersion } from './packageRoot'
+import { packageRoot, packageVersion } from '../services/app/packageRoot'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
 
@@ -23,6 +23,7 @@ export const serveCommand: Command = {
     'data-dir': { type: 'string', value: 'DIR', description: 'Where playgrounds, profiles and backups live (default: the platform data folder, or $RAFTDECK_DATA_DIR).' },
     token: { type: 'string', value: 'TOKEN', description: 'Use this access token instead of a random one (for scripts).' },
     'renderer-dir': { type: 'string', value: 'DIR', description: 'Serve the UI from this folder instead of the built out/renderer.' },
+    'no-default-playground': { type: 'boolean', description: 'Do not create the 3-member "local" playground on first start.' },
   },
   async run(values) {
     const port = Number(values.port)
@@ -39,7 +40,13 @@ export const serveCommand: Command = {
       if (e.level !== 'debug') process.stderr.write(`${new Date(e.time).toISOString()} ${e.level.padEnd(5)} [${e.source}] ${e.message}\n`)
     })
     const dataDir = typeof values['data-dir'] === 'string' ? path.resolve(values['data-dir']) : defaultDataDir()
-    const services = createServices({ dataDir, shell: 'browser', version: packageVersion(), log })
+    const services = createServices({
+      dataDir,
+      shell: 'browser',
+      version: packageVersion(),
+      log,
+      defaultPlayground: !values['no-default-playground'],
+    })
     const dispatcher = createDispatcher(services, { log: log.scoped('rpc') })
     const host_ = await startWebHost({
       dispatcher,

@@ -27,6 +27,9 @@ async function start(): Promise<void> {
     version: app.getVersion(),
     ...(safeStorage.isEncryptionAvailable() ? { secretBox: keychainSecretBox(safeStorage) } : {}),
     log,
+    // Members run as `raftdeck member` under Electron's own Node, so no separate Node is needed.
+    memberCommand: { cmd: process.execPath, prefix: [path.join(here, 'cli.js')], env: { ELECTRON_RUN_AS_NODE: '1' } },
+    defaultPlayground: true,
   })
   const detach = attachIpc(ipcMain, createDispatcher(services, { log: log.scoped('rpc') }), {
     isTrustedUrl,

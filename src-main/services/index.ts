@@ -15,6 +15,9 @@ import { keysArea } from './keys/handlers'
 import { LogBus } from './log'
 import { fileKeySecretBox, type SecretBox } from './secretBox'
 import { TargetResolver } from './targets'
+import { createLauncher, packageMemberCommand, type RaftdeckCommand } from './playground/launcher'
+import { PlaygroundService } from './playground/service'
+import { playgroundHandlers, playgroundStreamOpeners } from './playground/handlers'
 import type { Handlers, Services, StreamOpeners } from './types'
 
 export type { Handlers, Services, StreamOpeners, StreamSink } from './types'
@@ -28,6 +31,10 @@ export interface ServiceConfig {
   /** Seals secrets at rest: the OS keychain in the desktop shell; a key file elsewhere. */
   secretBox?: SecretBox
   log?: LogBus
+  /** How to run `raftdeck member` for playground members (default: this package's command, run by Node). */
+  memberCommand?: RaftdeckCommand
+  /** Create and start a 3-member playground when none exists (the app's first start). */
+  defaultPlayground?: boolean
 }
 
 export function createServices(config: ServiceConfig): Services {
@@ -46,7 +53,14 @@ export function createServices(config: ServiceConfig): Services {
       return { name: c.name, endpoints: c.endpoints, readOnly: c.readOnly, production: c.production }
     },
   })
+  const playgrounds = new PlaygroundService({ dataDir: config.dataDir, launcher: createLauncher(config.memberCommand ?? packageMemberCommand(), etcdBinary), log })
+  targets.register('playground', { client: (id) => playgrounds.client(id), policy: (id) => playgrounds.policy(id) })
   const cluster = new ClusterService(targets, log.scoped('cluster'))
+  if (config.defaultPlayground) {
+    void playgrounds.list().then(async (list) => {
+      if (list.length === 0) await playgrounds.create('local', 3)
+    }).catch((err: Error) => log.scoped('playground').error(`could not start the default playground: ${err.message}`))
+  }
   const keys = keysArea(targets, log.scoped('keys'))
 
   const info = () => ({
@@ -64,12 +78,14 @@ export function createServices(config: ServiceConfig): Services {
     ...connectionHandlers(connections),
     ...clusterHandlers(cluster),
     ...keys.handlers,
+    ...playgroundHandlers(playgrounds),
   }
 
   const streams: StreamOpeners = {
     ...appStreamOpeners(log),
     ...clusterStreamOpeners(cluster),
     ...keys.streams,
+    ...playgroundStreamOpeners(playgrounds),
   }
 
   let disposed: Promise<void> | null = null
@@ -79,6 +95,7 @@ export function createServices(config: ServiceConfig): Services {
     dispose: () => {
       disposed ??= (async () => {
         connections.dispose()
+        await playgrounds.dispose()
         log.scoped('app').info('services stopped')
       })()
       return disposed

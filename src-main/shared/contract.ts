@@ -5,6 +5,7 @@
 import { appMethods, appStreams } from './api/app'
 import { clusterMethods, clusterStreams } from './api/cluster'
 import { connectionMethods } from './api/connections'
+import { playgroundMethods, playgroundStreams } from './api/playground'
 import { keyMethods, keyStreams } from './api/keys'
 import type { MethodSpec, StreamSpec } from './api/spec'
 
@@ -15,12 +16,14 @@ export const methods = {
   ...connectionMethods,
   ...clusterMethods,
   ...keyMethods,
+  ...playgroundMethods,
 } as const
 
 export const streams = {
   ...appStreams,
   ...clusterStreams,
   ...keyStreams,
+  ...playgroundStreams,
 } as const
 
 export type Methods = typeof methods

@@ -1,0 +1,602 @@
+// The playground supervisor: creates playgrounds, runs their member processes, applies the controls
+// (kill, pause, isolate, add/promote/remove, move leader, write load) and streams their live state.
+
+import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdir, rm } from 'node:fs/promises'
+import { AppError, ErrorCode } from '../../shared'
+import type { PlaygroundEngine, PlaygroundEvent, PlaygroundMember, PlaygroundPhase, PlaygroundSummary, PlaygroundTrace, RaftStateInfo } from '../../shared/api/playground'
+import { EtcdClient } from '../etcd/client'
+import type { Logger, LogBus } from '../log'
+import { DebugFeed } from './debugFeed'
+import { clientUrl, memberFlags, peerUrl } from './flags'
+import type { MemberLauncher } from './launcher'
+import { transition, type LifecycleEvent } from './lifecycle'
+import { loadManifests, memberDataDir, playgroundDir, saveManifest, type MemberManifest, type PlaygroundManifest } from './manifest'
+import { MemberProcess } from './memberProcess'
+import { pickFreePorts, portIsFree } from './ports'
+import { WriteLoad } from './writeLoad'
+
+const MAX_TRACES_PER_EVENT = 300
+const FLUSH_MS = 100
+const STATUS_POLL_MS = 1000
+
+interface LiveMember {
+  manifest: MemberManifest
+  process: MemberProcess
+  feed: DebugFeed | null
+  id: string | null
+  raft: RaftStateInfo | null
+  dbSize: number | null
+  learner: boolean
+}
+
+interface Subscriber {
+  traces: boolean
+  emit(ev: PlaygroundEvent): void
+}
+
+interface LivePlayground {
+  manifest: PlaygroundManifest
+  phase: PlaygroundPhase
+  error: string | null
+  members: Map<string, LiveMember>
+  subscribers: Set<Subscriber>
+  traces: PlaygroundTrace[]
+  dropped: number
+  flushTimer: ReturnType<typeof setTimeout> | null
+  client: EtcdClient | null
+  load: WriteLoad | null
+  poll: ReturnType<typeof setInterval> | null
+  /** Serialises structural operations (start, stop, add, remove) on one playground. */
+  queue: Promise<unknown>
+}
+
+export interface PlaygroundServiceOptions {
+  dataDir: string
+  launcher: MemberLauncher
+  log: LogBus
+}
+
+export class PlaygroundService {
+  private readonly playgrounds = new Map<string, LivePlayground>()
+  private readonly listListeners = new Set<(list: PlaygroundSummary[]) => void>()
+  private readonly log: Logger
+  private ready: Promise<void>
+  private disposed = false
+
+  constructor(private readonly opts: PlaygroundServiceOptions) {
+    this.log = opts.log.scoped('playground')
+    this.ready = this.reopen()
+  }
+
+  // ---- reopen, list, create, delete --------------------------------------------------------
+
+  private async reopen(): Promise<void> {
+    const { manifests, problems } = await loadManifests(this.opts.dataDir)
+    for (const p of problems) this.log.warn(`cannot read a playground: ${p}`)
+    for (const m of manifests) this.adopt(m)
+    for (const pg of this.playgrounds.values()) {
+      if (pg.manifest.wantRunning) void this.enqueue(pg, () => this.startMembers(pg)).catch(() => {})
+    }
+  }
+
+  /** Resolves once saved playgrounds are loaded. */
+  whenReady(): Promise<void> {
+    return this.ready
+  }
+
+  private adopt(manifest: PlaygroundManifest): LivePlayground {
+    const pg: LivePlayground = {
+      manifest,
+      phase: 'stopped',
+      error: null,
+      members: new Map(),
+      subscribers: new Set(),
+      traces: [],
+      dropped: 0,
+      flushTimer: null,
+      client: null,
+      load: null,
+      poll: null,
+      queue: Promise.resolve(),
+    }
+    for (const m of manifest.members) pg.members.set(m.name, this.liveMember(pg, m))
+    this.playgrounds.set(manifest.id, pg)
+    return pg
+  }
+
+  private liveMember(pg: LivePlayground, m: MemberManifest): LiveMember {
+    const source = `playground/${pg.manifest.name}/${m.name}`
+    const process = new MemberProcess(m.name, pg.manifest.engine, m.clientPort, {
+      onState: () => {
+        const live = pg.members.get(m.name)
+        if (process.state === 'crashed') this.opts.log.write('error', source, `crashed: ${process.logTail(3).join(' | ')}`)
+        if (live && process.state !== 'running' && process.state !== 'paused') live.raft = null
+        this.changed(pg)
+      },
+      onLogLine: (line) => this.opts.log.write('debug', source, line),
+    })
+    return { manifest: m, process, feed: null, id: null, raft: null, dbSize: null, learner: false }
+  }
+
+  async list(): Promise<PlaygroundSummary[]> {
+    await this.ready
+    return [...this.playgrounds.values()].map((pg) => this.summary(pg))
+  }
+
+  private get(id: string): LivePlayground {
+    const pg = this.playgrounds.get(id)
+    if (!pg) throw new AppError(ErrorCode.NotFound, `No playground with id ${id}.`, 'It may have been deleted; reload the list.')
+    return pg
+  }
+
+  private member(pg: LivePlayground, name: string): LiveMember {
+    const m = pg.members.get(name)
+    if (!m) throw new AppError(ErrorCode.NotFound, `Playground "${pg.manifest.name}" has no member ${name}.`)
+    return m
+  }
+
+  async create(name: string, size: number, engine: PlaygroundEngine = 'raftdeck'): Promise<PlaygroundSummary> {
+    await this.ready
+    if ([...this.playgrounds.values()].some((p) => p.manifest.name.toLowerCase() === name.toLowerCase()))
+      throw new AppError(ErrorCode.Conflict, `A playground named "${name}" already exists.`, 'Choose another name.')
+    if (engine === 'etcd' && !this.opts.launcher.etcdBinary)
+      throw new AppError(ErrorCode.FailedPrecondition, 'No etcd binary was found on this machine.', 'Install etcd (Debian: apt-get install etcd-server) or set RAFTDECK_ETCD_BINARY, or use the Raftdeck engine.')
+    const id = randomUUID()
+    const ports = await pickFreePorts(size * 2)
+    const members = Array.from({ length: size }, (_, i) => ({ name: `n${i + 1}`, clientPort: ports[i]!, peerPort: ports[size + i]! }))
+    const initialCluster = members.map((m) => `${m.name}=${peerUrl(m)}`).join(',')
+    const manifest: PlaygroundManifest = {
+      version: 1,
+      id,
+      name,
+      engine,
+      clusterToken: `raftdeck-${name.replace(/[^a-zA-Z0-9]/g, '-').toLowerCase()}-${randomBytes(4).toString('hex')}`,
+      createdAt: Date.now(),
+      members: members.map((m) => ({ ...m, joined: false, initialCluster })),
+      wantRunning: true,
+      nextMemberNumber: size + 1,
+    }
+    await mkdir(playgroundDir(this.opts.dataDir, id), { recursive: true, mode: 0o700 })
+    await saveManifest(this.opts.dataDir, manifest)
+    const pg = this.adopt(manifest)
+    this.log.info(`created playground "${name}" (${size} members, ${engine} engine)`)
+    this.listChanged()
+    await this.enqueue(pg, () => this.startMembers(pg))
+    return this.summary(pg)
+  }
+
+  async remove(id: string): Promise<void> {
+    const pg = this.get(id)
+    await this.enqueue(pg, () => this.stopMembers(pg))
+    for (const m of pg.members.values()) m.feed?.close()
+    pg.client?.close()
+    this.playgrounds.delete(id)
+    await rm(playgroundDir(this.opts.dataDir, id), { recursive: true, force: true })
+    this.log.info(`deleted playground "${pg.manifest.name}" and its data`)
+    this.listChanged()
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  private enqueue<T>(pg: LivePlayground, op: () => Promise<T>): Promise<T> {
+    const next = pg.queue.then(op, op)
+    pg.queue = next.catch(() => {})
+    return next
+  }
+
+  private step(pg: LivePlayground, event: LifecycleEvent): boolean {
+    const t = transition(pg.phase, event)
+    if (t.refused) {
+      this.log.warn(`playground "${pg.manifest.name}": ${t.refused}`)
+      return false
+    }
+    if (t.phase !== pg.phase) {
+      pg.phase = t.phase
+      this.changed(pg)
+      this.listChanged()
+    }
+    return true
+  }
+
+  async start(id: string): Promise<PlaygroundSummary> {
+    const pg = this.get(id)
+    await this.enqueue(pg, () => this.startMembers(pg))
+    return this.summary(pg)
+  }
+
+  async stop(id: string): Promise<PlaygroundSummary> {
+    const pg = this.get(id)
+    pg.manifest.wantRunning = false
+    await saveManifest(this.opts.dataDir, pg.manifest)
+    await this.enqueue(pg, () => this.stopMembers(pg))
+    return this.summary(pg)
+  }
+
+  private clientFor(pg: LivePlayground): EtcdClient {
+    pg.client ??= new EtcdClient({ endpoints: pg.manifest.members.map(clientUrl), requestTimeoutMs: 5000, dialTimeoutMs: 1500 })
+    return pg.client
+  }
+
+  private async startMembers(pg: LivePlayground): Promise<void> {
+    if (this.disposed) return
+    if (pg.phase === 'running') {
+      // Running already: start only members that are down (the 'start' button after kills).
+      await Promise.all([...pg.members.values()].filter((m) => !m.process.alive).map((m) => this.startMember(pg, m)))
+      return
+    }
+    if (!this.step(pg, { type: 'start' })) return
+    pg.error = null
+    pg.manifest.wantRunning = true
+    await saveManifest(this.opts.dataDir, pg.manifest)
+    try {
+      for (const m of pg.members.values()) {
+        if (!(await portIsFree(m.manifest.clientPort)) || !(await portIsFree(m.manifest.peerPort)))
+          throw new Error(`port ${m.manifest.clientPort} or ${m.manifest.peerPort} of ${m.manifest.name} is in use by another program`)
+      }
+      // Members of a new cluster wait for each other, so they start together.
+      await Promise.all([...pg.members.values()].map((m) => this.startMember(pg, m)))
+      this.step(pg, { type: 'started' })
+      this.startPolling(pg)
+      this.log.info(`playground "${pg.manifest.name}" is running: ${this.endpoints(pg)}`)
+    } catch (err) {
+      pg.error = (err as Error).message
+      this.log.error(`playground "${pg.manifest.name}" failed to start: ${pg.error}`)
+      await Promise.all([...pg.members.values()].map((m) => m.process.stop(3000)))
+      this.step(pg, { type: 'startFailed', error: pg.error })
+      throw new AppError(ErrorCode.FailedPrecondition, `The playground could not start: ${pg.error}`, 'See the member log in the Activity area.')
+    }
+  }
+
+  private async startMember(pg: LivePlayground, m: LiveMember): Promise<void> {
+    const dir = memberDataDir(this.opts.dataDir, pg.manifest.id, m.manifest.name)
+    const spec = this.opts.launcher.launch(pg.manifest.engine, memberFlags(pg.manifest.engine, m.manifest, dir, pg.manifest.clusterToken))
+    await m.process.start(spec)
+    if (pg.manifest.engine === 'raftdeck') {
+      m.feed ??= new DebugFeed(m.manifest.clientPort, {
+        onState: (memberId, state) => {
+          m.id = memberId
+          m.raft = state
+          m.learner = state.role === 'learner'
+          this.changed(pg)
+        },
+        onTrace: (t) => this.trace(pg, m, t),
+      })
+      m.feed.open()
+    }
+  }
+
+  private async stopMembers(pg: LivePlayground): Promise<void> {
+    if (!this.step(pg, { type: 'stop' })) return
+    pg.load?.stop()
+    pg.load = null
+    this.stopPolling(pg)
+    await Promise.all([...pg.members.values()].map((m) => m.process.stop()))
+    for (const m of pg.members.values()) m.raft = null
+    this.step(pg, { type: 'stopped' })
+    this.log.info(`playground "${pg.manifest.name}" stopped`)
+  }
+
+  // ---- status polling (DB size; the whole raft state for the etcd engine) -----------------
+
+  private startPolling(pg: LivePlayground) {
+    if (pg.poll) return
+    const poll = async () => {
+      const client = this.clientFor(pg)
+      await Promise.all(
+        [...pg.members.values()].map(async (m) => {
+          if (m.process.state !== 'running') return
+          try {
+            const st = await client.status(clientUrl(m.manifest), 800)
+            m.id = st.header.member_id
+            m.dbSize = Number(st.dbSize)
+            m.learner = st.isLearner
+            if (pg.manifest.engine === 'etcd') {
+              const leader = st.leader
+              m.raft = {
+                role: st.isLearner ? 'learner' : leader === st.header.member_id ? 'leader' : 'follower',
+                term: st.raftTerm,
+                vote: '0',
+                leader,
+                commit: st.raftIndex,
+                applied: st.raftAppliedIndex,
+                lastIndex: st.raftIndex,
+                snapshotIndex: '0',
+                revision: st.header.revision,
+                peers: [],
+                at: Date.now(),
+              }
+            }
+          } catch {
+            if (pg.manifest.engine === 'etcd') m.raft = null
+          }
+        }),
+      )
+      this.changed(pg)
+    }
+    void poll()
+    pg.poll = setInterval(() => void poll(), STATUS_POLL_MS)
+  }
+
+  private stopPolling(pg: LivePlayground) {
+    if (pg.poll) clearInterval(pg.poll)
+    pg.poll = null
+  }
+
+  // ---- member controls ---------------------------------------------------------------------
+
+  async memberAction(id: string, name: string, action: 'stop' | 'kill' | 'pause' | 'resume' | 'restart'): Promise<PlaygroundSummary> {
+    const pg = this.get(id)
+    const m = this.member(pg, name)
+    if (pg.phase !== 'running') throw new AppError(ErrorCode.FailedPrecondition, `Playground "${pg.manifest.name}" is ${pg.phase}.`, 'Start the playground first.')
+    switch (action) {
+      case 'stop':
+        await m.process.stop()
+        break
+      case 'kill':
+        if (!m.process.alive) throw new AppError(ErrorCode.FailedPrecondition, `${name} is not running.`)
+        await m.process.kill()
+        break
+      case 'pause':
+        if (!m.process.alive) throw new AppError(ErrorCode.FailedPrecondition, `${name} is not running.`)
+        m.process.pause()
+        break
+      case 'resume':
+        m.process.resume()
+        break
+      case 'restart':
+        await m.process.stop()
+        await this.startMember(pg, m)
+        break
+    }
+    this.log.info(`playground "${pg.manifest.name}": ${action} ${name}`)
+    return this.summary(pg)
+  }
+
+  private requireDebug(pg: LivePlayground, what: string) {
+    if (pg.manifest.engine !== 'raftdeck')
+      throw new AppError(ErrorCode.FailedPrecondition, `${what} needs the Raftdeck engine's debug service; real etcd has no fault controls.`, 'Use process controls (kill, pause) on real etcd instead.')
+  }
+
+  async isolate(id: string, name: string, peer: string | undefined, direction: 'both' | 'out' | 'in'): Promise<PlaygroundSummary> {
+    const pg = this.get(id)
+    this.requireDebug(pg, 'Cutting links')
+    const m = this.member(pg, name)
+    if (!m.feed || !m.process.alive) throw new AppError(ErrorCode.FailedPrecondition, `${name} is not running.`)
+    const peers = peer ? [this.member(pg, peer)] : [...pg.members.values()].filter((x) => x !== m)
+    for (const p of peers) {
+      if (!p.id) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${p.manifest.name} is not known yet.`, 'Wait until it has started once.')
+      await m.feed.setFault(p.id, direction !== 'in', direction !== 'out')
+    }
+    this.log.info(`playground "${pg.manifest.name}": cut ${name} ${direction === 'both' ? '⇄' : direction === 'out' ? '→' : '←'} ${peer ?? 'all peers'}`)
+    return this.summary(pg)
+  }
+
+  async heal(id: string, name?: string): Promise<PlaygroundSummary> {
+    const pg = this.get(id)
+    this.requireDebug(pg, 'Healing links')
+    const targets = name ? [this.member(pg, name)] : [...pg.members.values()]
+    await Promise.all(targets.filter((m) => m.feed && m.process.alive).map((m) => m.feed!.clearFaults()))
+    this.log.info(`playground "${pg.manifest.name}": healed ${name ?? 'every member'}`)
+    return this.summary(pg)
+  }
+
+  async addMember(id: string): Promise<PlaygroundSummary> {
+    const pg = this.get(id)
+    return this.enqueue(pg, async () => {
+      if (pg.phase !== 'running') throw new AppError(ErrorCode.FailedPrecondition, 'Start the playground before adding members.')
+      if (pg.members.size >= 7) throw new AppError(ErrorCode.FailedPrecondition, 'A playground has at most 7 members.')
+      const [clientPort, peerPort] = await pickFreePorts(2)
+      const name = `n${pg.manifest.nextMemberNumber}`
+      const draft = { name, clientPort: clientPort!, peerPort: peerPort! }
+      const client = this.clientFor(pg)
+      const added = await client.memberAdd([peerUrl(draft)], true)
+      const initialCluster = added.members
+        .map((x) => `${x.name || (x.peerURLs.includes(peerUrl(draft)) ? name : '')}=${x.peerURLs[0]}`)
+        .filter((e) => !e.startsWith('='))
+        .join(',')
+      const manifest: MemberManifest = { ...draft, joined: true, initialCluster }
+      pg.manifest.members.push(manifest)
+      pg.manifest.nextMemberNumber++
+      await saveManifest(this.opts.dataDir, pg.manifest)
+      const live = this.liveMember(pg, manifest)
+      pg.members.set(name, live)
+      this.rebuildClient(pg)
+      await this.startMember(pg, live)
+      this.log.info(`playground "${pg.manifest.name}": added ${name} as a learner`)
+      return this.summary(pg)
+    })
+  }
+
+  async promote(id: string, name: string): Promise<PlaygroundSummary> {
+    const pg = this.get(id)
+    const m = this.member(pg, name)
+    if (!m.id) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${name} is not known yet.`)
+    await this.clientFor(pg).memberPromote(m.id)
+    m.learner = false
+    this.log.info(`playground "${pg.manifest.name}": promoted ${name} to a voting member`)
+    return this.summary(pg)
+  }
+
+  async removeMember(id: string, name: string): Promise<PlaygroundSummary> {
+    const pg = this.get(id)
+    return this.enqueue(pg, async () => {
+      const m = this.member(pg, name)
+      let memberId = m.id
+      if (!memberId) {
+        const list = await this.clientFor(pg).memberList()
+        memberId = list.members.find((x) => x.peerURLs.includes(peerUrl(m.manifest)))?.ID ?? null
+      }
+      if (!memberId) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${name} is not known.`)
+      await this.clientFor(pg).memberRemove(memberId)
+      m.feed?.close()
+      await m.process.stop(5000)
+      pg.members.delete(name)
+      pg.manifest.members = pg.manifest.members.filter((x) => x.name !== name)
+      await saveManifest(this.opts.dataDir, pg.manifest)
+      await rm(memberDataDir(this.opts.dataDir, pg.manifest.id, name), { recursive: true, force: true })
+      this.rebuildClient(pg)
+      this.log.info(`playground "${pg.manifest.name}": removed ${name}`)
+      this.changed(pg)
+      return this.summary(pg)
+    })
+  }
+
+  async moveLeader(id: string, name: string): Promise<PlaygroundSummary> {
+    const pg = this.get(id)
+    const target = this.member(pg, name)
+    if (!target.id) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${name} is not known yet.`)
+    const leaderId = [...pg.members.values()].map((m) => m.raft?.leader).find((l) => l && l !== '0')
+    const leader = [...pg.members.values()].find((m) => m.id === leaderId)
+    if (!leader) throw new AppError(ErrorCode.Unavailable, 'The playground has no leader right now.', 'Wait for an election to finish.')
+    if (leader === target) throw new AppError(ErrorCode.FailedPrecondition, `${name} is already the leader.`)
+    await this.clientFor(pg).moveLeader(clientUrl(leader.manifest), target.id)
+    this.log.info(`playground "${pg.manifest.name}": moved leadership from ${leader.manifest.name} to ${name}`)
+    return this.summary(pg)
+  }
+
+  setLoad(id: string, rate: number): PlaygroundSummary {
+    const pg = this.get(id)
+    if (rate > 0 && pg.phase !== 'running') throw new AppError(ErrorCode.FailedPrecondition, 'Start the playground before adding load.')
+    if (rate === 0) {
+      pg.load?.stop()
+      pg.load = null
+    } else if (pg.load) pg.load.rate = rate
+    else {
+      pg.load = new WriteLoad(this.clientFor(pg), rate)
+      pg.load.start()
+    }
+    this.changed(pg)
+    return this.summary(pg)
+  }
+
+  memberLog(id: string, name: string, lines: number): string[] {
+    return this.member(this.get(id), name).process.logTail(lines)
+  }
+
+  private rebuildClient(pg: LivePlayground) {
+    const old = pg.client
+    pg.client = null
+    const client = this.clientFor(pg)
+    if (pg.load) {
+      pg.load.stop()
+      const rate = pg.load.rate
+      pg.load = new WriteLoad(client, rate)
+      pg.load.start()
+    }
+    old?.close()
+  }
+
+  // ---- targets (so the key editor, backups and cluster view work on playgrounds) ----------
+
+  async client(id: string): Promise<EtcdClient> {
+    await this.ready
+    return this.clientFor(this.get(id))
+  }
+
+  async policy(id: string) {
+    await this.ready
+    const pg = this.get(id)
+    return { name: pg.manifest.name, endpoints: pg.manifest.members.map(clientUrl), readOnly: false, production: false }
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  private trace(pg: LivePlayground, m: LiveMember, t: { kind: string; at: number; from: string; to: string; detail: string }) {
+    if (pg.subscribers.size === 0) return
+    if (pg.traces.length >= MAX_TRACES_PER_EVENT) {
+      pg.dropped++
+      return
+    }
+    pg.traces.push({ kind: t.kind, at: t.at, member: m.manifest.name, from: this.nameOf(pg, t.from), to: this.nameOf(pg, t.to), detail: t.detail })
+    this.changed(pg)
+  }
+
+  private nameOf(pg: LivePlayground, id: string): string {
+    if (!id || id === '0') return ''
+    for (const m of pg.members.values()) if (m.id === id) return m.manifest.name
+    return BigInt(id).toString(16)
+  }
+
+  /** Coalesces changes: subscribers get at most one event per FLUSH_MS. */
+  private changed(pg: LivePlayground) {
+    if (pg.subscribers.size === 0 || pg.flushTimer) return
+    pg.flushTimer = setTimeout(() => {
+      pg.flushTimer = null
+      const state = this.summary(pg)
+      const traces = pg.traces
+      const dropped = pg.dropped
+      pg.traces = []
+      pg.dropped = 0
+      for (const s of pg.subscribers) s.emit({ playgroundId: pg.manifest.id, state, traces: s.traces ? traces : [], dropped: s.traces ? dropped : 0 })
+    }, FLUSH_MS)
+  }
+
+  subscribe(id: string, traces: boolean, emit: (ev: PlaygroundEvent) => void): () => void {
+    const pg = this.get(id)
+    const sub: Subscriber = { traces, emit }
+    pg.subscribers.add(sub)
+    emit({ playgroundId: id, state: this.summary(pg), traces: [], dropped: 0 })
+    return () => pg.subscribers.delete(sub)
+  }
+
+  subscribeList(emit: (list: PlaygroundSummary[]) => void): () => void {
+    this.listListeners.add(emit)
+    void this.list().then(emit)
+    return () => this.listListeners.delete(emit)
+  }
+
+  private listChanged() {
+    const list = [...this.playgrounds.values()].map((pg) => this.summary(pg))
+    for (const l of this.listListeners) l(list)
+  }
+
+  private endpoints(pg: LivePlayground): string {
+    return pg.manifest.members.map((m) => `127.0.0.1:${m.clientPort}`).join(',')
+  }
+
+  summary(pg: LivePlayground): PlaygroundSummary {
+    const members: PlaygroundMember[] = [...pg.members.values()].map((m) => ({
+      name: m.manifest.name,
+      id: m.id,
+      clientUrl: clientUrl(m.manifest),
+      peerUrl: peerUrl(m.manifest),
+      dataDir: memberDataDir(this.opts.dataDir, pg.manifest.id, m.manifest.name),
+      process: m.process.state,
+      pid: m.process.pid,
+      exitCode: m.process.exitCode,
+      raft: m.process.state === 'running' || m.process.state === 'paused' ? m.raft : null,
+      dbSize: m.dbSize,
+      learner: m.learner,
+    }))
+    return {
+      id: pg.manifest.id,
+      name: pg.manifest.name,
+      engine: pg.manifest.engine,
+      phase: pg.phase,
+      members,
+      endpoints: this.endpoints(pg),
+      clusterToken: pg.manifest.clusterToken,
+      createdAt: pg.manifest.createdAt,
+      loadRate: pg.load?.rate ?? 0,
+      debug: pg.manifest.engine === 'raftdeck',
+      error: pg.error,
+    }
+  }
+
+  /** Stops every member (app exit). Manifests keep wantRunning, so the next start reopens them. */
+  async dispose(): Promise<void> {
+    this.disposed = true
+    await this.ready.catch(() => {})
+    await Promise.all(
+      [...this.playgrounds.values()].map(async (pg) => {
+        pg.load?.stop()
+        this.stopPolling(pg)
+        if (pg.flushTimer) clearTimeout(pg.flushTimer)
+        for (const m of pg.members.values()) m.feed?.close()
+        await Promise.all([...pg.members.values()].map((m) => m.process.stop(5000)))
+        pg.client?.close()
+      }),
+    )
+  }
+}
