@@ -2,15 +2,14 @@
 // from a positional byte source. Nothing is mapped or read up front, so opening a
 // multi-gigabyte db costs two small reads.
 
-import { CANDIDATE_PAGE_SIZES, PAGE_HEADER_SIZE, META_SIZE } from './constants'
-import { BucketNotFoundError, MetaCorruptError, NotBboltFileError, PageCorruptError, SnapshotNotFoundError, SnapshotUnreadableError } from './errors'
+import { BOLT_MAGIC, CANDIDATE_PAGE_SIZES, META_SIZE, PAGE_HEADER_SIZE } from './constants'
+import { MetaCorruptError, NotBboltFileError, PageCorruptError, SnapshotNotFoundError, SnapshotUnreadableError } from './errors'
 import { parseMeta } from './meta'
 import type { Meta } from './meta'
 import { readPageHeader } from './page'
 import type { Page } from './page'
 import { FileSource, MemorySource } from './pageSource'
 import type { ByteSource, FileSourceOptions } from './pageSource'
-import { BOLT_MAGIC } from './constants'
 import { u32le } from './bytes'
 
 export interface BucketRef {
@@ -91,7 +90,7 @@ export function bucketRefFromValue(value: Uint8Array, ownerPgid: number): Bucket
   return { root: 0, sequence, inlinePage: { ...header, pgid: ownerPgid, bytes } }
 }
 
-export interface OpenOptions extends FileSourceOptions {}
+export type OpenOptions = FileSourceOptions
 
 /** Opens a bbolt file (a db or a snapshot; a trailing SHA-256 is simply ignored). */
 export function openDb(path: string, options: OpenOptions = {}): BoltDb {
@@ -163,4 +162,3 @@ export function chooseMeta(source: ByteSource, name: string): MetaReport {
   return { active: 1, meta: valid1!, problems }
 }
 
-export { BucketNotFoundError }

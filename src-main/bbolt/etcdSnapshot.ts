@@ -154,9 +154,8 @@ export class EtcdSnapshotReader {
    */
   toState(): EtcdState {
     const m = this.meta()
-    const self = this
     return {
-      revisions: { [Symbol.iterator]: () => self.revisions() },
+      revisions: { [Symbol.iterator]: () => this.revisions() },
       ...(m.consistentIndex !== null ? { consistentIndex: m.consistentIndex } : {}),
       ...(m.term !== null ? { term: m.term } : {}),
       ...(m.scheduledCompactRev ? { scheduledCompactRev: m.scheduledCompactRev } : {}),
@@ -203,16 +202,13 @@ export function validateEtcdSchema(db: BoltDb, maxProblems = 50): string[] {
   if (!r.hasBucket(EtcdBucket.meta)) problems.push('bucket "meta" is missing, so this is not an etcd v3 backend')
   attempt('meta', () => void r.meta())
   attempt('key', () => {
-    let prev: RevisionRecord | null = null
     for (const rec of r.revisions()) {
       if (rec.main < 0n || rec.sub < 0n) throw new EtcdSchemaError(`negative revision ${rec.main}_${rec.sub}`)
       if (rec.kv && !rec.tombstone && rec.kv.modRevision !== rec.main) {
         throw new EtcdSchemaError(`revision ${rec.main}_${rec.sub} holds a KeyValue with mod_revision ${rec.kv.modRevision}`)
       }
       if (rec.kv && rec.kv.key.length === 0) throw new EtcdSchemaError(`revision ${rec.main}_${rec.sub} has an empty key`)
-      prev = rec
     }
-    void prev
   })
   attempt('lease', () => {
     for (const l of r.leases()) void l
