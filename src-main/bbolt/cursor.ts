@@ -16,11 +16,15 @@ export interface BucketEntry {
   readonly isBucket: boolean
 }
 
-function* walkPage(db: BoltDb, page: Page): Generator<LeafElement> {
+// Real trees are a handful of levels deep; a deeper walk means a cycle in a damaged file.
+const MAX_DEPTH = 64
+
+function* walkPage(db: BoltDb, page: Page, depth = 0): Generator<LeafElement> {
+  if (depth > MAX_DEPTH) throw new PageCorruptError(page.pgid, `branch pages nest deeper than ${MAX_DEPTH} levels (a cycle?)`)
   if (page.flags === PageFlag.leaf) {
     yield* leafElements(page)
   } else if (page.flags === PageFlag.branch) {
-    for (const el of branchElements(page)) yield* walkPage(db, db.page(el.child))
+    for (const el of branchElements(page)) yield* walkPage(db, db.page(el.child), depth + 1)
   } else {
     throw new PageCorruptError(page.pgid, `expected a branch or leaf page, found flags 0x${page.flags.toString(16)}`)
   }
@@ -50,7 +54,7 @@ export function* topLevelBuckets(db: BoltDb): Generator<{ name: Uint8Array; buck
 export function get(db: BoltDb, bucket: BucketRef, key: Uint8Array): BucketEntry | null {
   let page = bucket.inlinePage ?? db.page(bucket.root)
   for (let depth = 0; page.flags === PageFlag.branch; depth++) {
-    if (depth > 64) throw new PageCorruptError(page.pgid, 'branch pages nest deeper than any real tree')
+    if (depth > MAX_DEPTH) throw new PageCorruptError(page.pgid, 'branch pages nest deeper than any real tree')
     const els = branchElements(page)
     let lo = 0
     let hi = els.length - 1

@@ -4,6 +4,7 @@
 
 import { fromUtf8, utf8 } from './bytes'
 import { bucketAt, entries, get } from './cursor'
+import { openDb } from './db'
 import type { BoltDb, BucketRef } from './db'
 import {
   EtcdBucket,
@@ -179,8 +180,9 @@ export class EtcdSnapshotReader {
   }
 }
 
-export function readEtcdSnapshot(db: BoltDb): EtcdSnapshotReader {
-  return new EtcdSnapshotReader(db)
+/** Opens an etcd backend for reading: pass an open BoltDb, or a path (closed by `close()`). */
+export function readEtcdSnapshot(db: BoltDb | string): EtcdSnapshotReader {
+  return new EtcdSnapshotReader(typeof db === 'string' ? openDb(db) : db)
 }
 
 /**

@@ -199,3 +199,14 @@ describe('file source', () => {
     }
   })
 })
+
+describe('damaged trees do not hang or blow the stack', () => {
+  it('a branch that points at itself is reported by the check and by iteration', () => {
+    const b = bigDb()
+    const root = branchRoot(b)
+    setU64(b, root * PS + 16 + 8, root)
+    const db = openDbBytes(b)
+    expect(checkConsistency(db).problems.some((m) => m.includes('multiple references'))).toBe(true)
+    expect(() => [...entries(db, bucketAt(db, 'b')!)]).toThrow(/nest deeper|cycle|not after|expected/)
+  })
+})
