@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { repoRoot, spawnRaftdeck } from '../../../support/raftdeck'
+import { spawnRaftdeck } from '../../../support/raftdeck'
 
 export const ETCD = '/usr/bin/etcd'
 export const ETCDCTL = '/usr/bin/etcdctl'
@@ -45,19 +45,8 @@ export function tempDir(prefix = 'rd-member-'): string {
   return d
 }
 
-/** True once the lead's dispatcher routes `raftdeck member` (until then run member/cli.ts directly). */
-function dispatcherHasMember(): boolean {
-  try {
-    return /runMember/.test(fs.readFileSync(path.join(repoRoot, 'src-main/cli/main.ts'), 'utf8')) || fs.readdirSync(path.join(repoRoot, 'src-main/cli')).some((f) => /member/i.test(f))
-  } catch {
-    return false
-  }
-}
-
 function spawnMemberProcess(args: string[]): ChildProcess {
-  if (dispatcherHasMember()) return spawnRaftdeck(['member', ...args])
-  const runner = `import(${JSON.stringify(path.join(repoRoot, 'src-main/member/cli.ts'))}).then(m => m.runMember(process.argv.slice(1))).then(c => { process.exitCode = c })`
-  return spawn(process.execPath, ['--import', 'tsx', '-e', runner, '--', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+  return spawnRaftdeck(['member', ...args])
 }
 
 export interface MemberSpec {
