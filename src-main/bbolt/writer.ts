@@ -70,7 +70,6 @@ interface Layout {
   readonly hwm: number
 }
 
-
 const MAX_ELEMENTS_PER_PAGE = 0xffff
 const EMPTY = new Uint8Array(0)
 
