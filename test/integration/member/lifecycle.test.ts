@@ -97,6 +97,14 @@ describe('member lifecycle', () => {
     expect((await etcdctl(ep, ['put', 'small', '1'])).stdout).toBe('OK\n')
   })
 
+  it('compacts on its own with --auto-compaction-mode periodic', async () => {
+    const c = await startCluster('raftdeck', 1, ['--auto-compaction-mode', 'periodic', '--auto-compaction-retention', '2s'])
+    const ep = c.endpoints[0]!
+    for (let i = 0; i < 5; i++) await etcdctl(ep, ['put', 'auto', String(i)])
+    await waitFor('auto-compaction', async () => /required revision has been compacted/.test((await etcdctl(ep, ['get', 'auto', '--rev=2'])).stderr), 20_000, 250)
+    expect((await etcdctl(ep, ['get', 'auto'])).stdout).toBe('auto\n4\n')
+  })
+
   it('expires leases on the leader, answers Snapshot with UNIMPLEMENTED, and streams debug state', async () => {
     const c = await startCluster('raftdeck', 1, ['--enable-debug-service'])
     const ep = c.endpoints[0]!
