@@ -181,6 +181,7 @@ export class EtcdServer {
       heartbeatMs: cfg.heartbeatMs,
       snapshotCount: cfg.snapshotCount,
       snapshotIndex,
+      catchUpEntries: cfg.snapshotCatchUpEntries,
       hooks: {
         applyEntry: (e) => this.applyEntry(e),
         applySnapshot: (s) => this.applySnapshot(s),

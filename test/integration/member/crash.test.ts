@@ -110,6 +110,33 @@ describe('crashes', () => {
     expect(new Set(values).size, hashes.stdout).toBe(1)
   })
 
+  it('a follower that fell behind the compacted log catches up from a snapshot', async () => {
+    const c = await startCluster('raftdeck', 3, ['--snapshot-count', '40', '--experimental-snapshot-catchup-entries', '10'])
+    const lead = await leaderIndex(c)
+    const lagger = [0, 1, 2].find((i) => i !== lead)!
+    c.members[lagger]!.proc.kill('SIGKILL')
+    await c.members[lagger]!.exited
+    const live = c.members.filter((_, i) => i !== lagger).map((m) => m.endpoint)
+    const kv = new KV(live[0]!)
+    try {
+      for (let i = 0; i < 150; i++) await kv.put(`snap/${i}`, `v${i}`)
+    } finally {
+      kv.close()
+    }
+    const p = restart(c, lagger)
+    await waitHealthy(p, 60_000)
+    const got = await etcdctl(p.endpoint, ['get', 'snap/149', '--consistency=s'])
+    expect(got.stdout).toBe('snap/149\nv149\n')
+    expect(p.log.join('')).toMatch(/applied snapshot at index \d+ from the leader/)
+    const hashes = await etcdctl(c.endpoints, ['endpoint', 'hashkv', '-w', 'json'])
+    expect(new Set([...hashes.stdout.matchAll(/"hash":(\d+)/g)].map((x) => x[1])).size, hashes.stdout).toBe(1)
+    // And it restarts from the installed snapshot.
+    await stopProc(p)
+    const again = restart(c, lagger)
+    await waitHealthy(again, 60_000)
+    expect((await etcdctl(again.endpoint, ['get', 'snap/0', '--consistency=s'])).stdout).toBe('snap/0\nv0\n')
+  })
+
   it('a leader paused past the election timeout serves no stale linearizable read', async () => {
     const c = await startCluster('raftdeck', 3)
     await etcdctl(c.endpoints, ['put', 'reg', 'old'])
