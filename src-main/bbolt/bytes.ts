@@ -37,10 +37,14 @@ export function putU64le(b: Uint8Array, off: number, v: number | bigint): void {
   putU32le(b, off + 4, Number(big >> 32n))
 }
 
+const u32be = (b: Uint8Array, off: number): number => ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0
+
 export function u64beBig(b: Uint8Array, off: number): bigint {
-  let v = 0n
-  for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(b[off + i]!)
-  return v
+  const hi = u32be(b, off)
+  const lo = u32be(b, off + 4)
+  // Most values (revisions, indexes) fit in 53 bits: one BigInt conversion instead of two shifts.
+  if (hi < 0x20_0000) return BigInt(hi * 0x1_0000_0000 + lo)
+  return (BigInt(hi) << 32n) | BigInt(lo)
 }
 
 export function putU64be(b: Uint8Array, off: number, v: bigint): void {

@@ -1,8 +1,8 @@
 // In-order iteration and point lookups over a bucket's B+tree. Iteration is a depth-first
 // walk that holds one page per tree level, so memory is bounded by the tree height.
 
-import { BUCKET_LEAF_FLAG, PageFlag } from './constants'
-import { compareBytes, fromUtf8, utf8 } from './bytes'
+import { BUCKET_LEAF_FLAG, LEAF_ELEMENT_SIZE, PAGE_HEADER_SIZE, PageFlag } from './constants'
+import { compareBytes, fromUtf8, u32le, u64le, utf8 } from './bytes'
 import { bucketRefFromValue } from './db'
 import type { BoltDb, BucketRef } from './db'
 import { PageCorruptError } from './errors'
@@ -36,6 +36,41 @@ export function* entries(db: BoltDb, bucket: BucketRef): Generator<BucketEntry> 
   for (const el of walkPage(db, root)) {
     yield { key: el.key, value: el.value, isBucket: (el.flags & BUCKET_LEAF_FLAG) !== 0 }
   }
+}
+
+/**
+ * Calls `fn` for every key/value of a bucket in key order. Same walk as `entries`, but
+ * without generators or per-element objects: status and verify visit every element of a
+ * large snapshot, and this is several times faster there. The arrays passed to `fn` are
+ * views into the page cache, valid only during the call.
+ */
+export function forEachEntry(
+  db: BoltDb,
+  bucket: BucketRef,
+  fn: (key: Uint8Array, value: Uint8Array, isBucket: boolean) => void,
+): void {
+  const visit = (page: Page, depth: number): void => {
+    if (depth > MAX_DEPTH) throw new PageCorruptError(page.pgid, `branch pages nest deeper than ${MAX_DEPTH} levels (a cycle?)`)
+    const b = page.bytes
+    if (PAGE_HEADER_SIZE + page.count * LEAF_ELEMENT_SIZE > b.length) {
+      throw new PageCorruptError(page.pgid, `${page.count} elements do not fit in the page`)
+    }
+    if (page.flags === PageFlag.leaf) {
+      for (let i = 0, e = PAGE_HEADER_SIZE; i < page.count; i++, e += LEAF_ELEMENT_SIZE) {
+        const flags = u32le(b, e)
+        const k = e + u32le(b, e + 4)
+        const v = k + u32le(b, e + 8)
+        const end = v + u32le(b, e + 12)
+        if (end > b.length) throw new PageCorruptError(page.pgid, `leaf element ${i} points past the end of the page`)
+        fn(b.subarray(k, v), b.subarray(v, end), (flags & BUCKET_LEAF_FLAG) !== 0)
+      }
+    } else if (page.flags === PageFlag.branch) {
+      for (let i = 0, e = PAGE_HEADER_SIZE; i < page.count; i++, e += LEAF_ELEMENT_SIZE) visit(db.page(u64le(b, e + 8)), depth + 1)
+    } else {
+      throw new PageCorruptError(page.pgid, `expected a branch or leaf page, found flags 0x${page.flags.toString(16)}`)
+    }
+  }
+  visit(bucket.inlinePage ?? db.page(bucket.root), 0)
 }
 
 /** Opens a nested bucket entry returned by `entries`. */

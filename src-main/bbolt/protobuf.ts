@@ -74,44 +74,77 @@ export type ProtoField =
 
 export class ProtoDecodeError extends Error {}
 
+// Position after the last varint read by readVarintAt. Module state instead of a closure
+// or a returned tuple: this runs once per field of every record in a large snapshot.
+let varintEnd = 0
+
+function readVarintAt(buf: Uint8Array, start: number): bigint {
+  // Plain numbers for the first 7 bytes (49 bits): revisions, lengths and tags all fit,
+  // and BigInt arithmetic per byte would dominate decoding a large db.
+  let pos = start
+  let low = 0
+  let mult = 1
+  for (let i = 0; i < 7; i++) {
+    if (pos >= buf.length) throw new ProtoDecodeError('truncated varint')
+    const byte = buf[pos++]!
+    low += (byte & 0x7f) * mult
+    if ((byte & 0x80) === 0) {
+      varintEnd = pos
+      return BigInt(low)
+    }
+    mult *= 128
+  }
+  let result = BigInt(low)
+  let shift = 49n
+  for (let i = 7; i < 10; i++) {
+    if (pos >= buf.length) throw new ProtoDecodeError('truncated varint')
+    const byte = buf[pos++]!
+    result |= BigInt(byte & 0x7f) << shift
+    if ((byte & 0x80) === 0) {
+      varintEnd = pos
+      return BigInt.asUintN(64, result)
+    }
+    shift += 7n
+  }
+  throw new ProtoDecodeError('varint longer than 10 bytes')
+}
+
+/** Small varints (tags, lengths) as numbers; throws above 2^49, which no tag or length in a db reaches. */
+function readSmallVarintAt(buf: Uint8Array, start: number): number {
+  let pos = start
+  let v = 0
+  let mult = 1
+  for (let i = 0; i < 7; i++) {
+    if (pos >= buf.length) throw new ProtoDecodeError('truncated varint')
+    const byte = buf[pos++]!
+    v += (byte & 0x7f) * mult
+    if ((byte & 0x80) === 0) {
+      varintEnd = pos
+      return v
+    }
+    mult *= 128
+  }
+  throw new ProtoDecodeError('tag or length varint is implausibly large')
+}
+
 /** Decodes every field of a message, in order; unknown fields are returned too. */
 export function decodeFields(buf: Uint8Array): ProtoField[] {
   const out: ProtoField[] = []
   let pos = 0
-  const readVarint = (): bigint => {
-    // Fast path in plain numbers for the first 7 bytes (49 bits): revisions, lengths and
-    // tags all fit, and BigInt arithmetic per byte would dominate decoding a large db.
-    let low = 0
-    let mult = 1
-    for (let i = 0; i < 7; i++) {
-      if (pos >= buf.length) throw new ProtoDecodeError('truncated varint')
-      const byte = buf[pos++]!
-      low += (byte & 0x7f) * mult
-      if ((byte & 0x80) === 0) return BigInt(low)
-      mult *= 128
-    }
-    let result = BigInt(low)
-    let shift = 49n
-    for (let i = 7; i < 10; i++) {
-      if (pos >= buf.length) throw new ProtoDecodeError('truncated varint')
-      const byte = buf[pos++]!
-      result |= BigInt(byte & 0x7f) << shift
-      if ((byte & 0x80) === 0) return BigInt.asUintN(64, result)
-      shift += 7n
-    }
-    throw new ProtoDecodeError('varint longer than 10 bytes')
-  }
   while (pos < buf.length) {
-    const key = readVarint()
-    const field = Number(key >> 3n)
-    const wire = Number(key & 7n)
+    const key = readSmallVarintAt(buf, pos)
+    pos = varintEnd
+    const field = Math.floor(key / 8)
+    const wire = key % 8
     if (field === 0) throw new ProtoDecodeError('field number 0')
     switch (wire) {
       case WireType.varint:
-        out.push({ field, wire, int: readVarint() })
+        out.push({ field, wire, int: readVarintAt(buf, pos) })
+        pos = varintEnd
         break
       case WireType.bytes: {
-        const len = Number(readVarint())
+        const len = readSmallVarintAt(buf, pos)
+        pos = varintEnd
         if (pos + len > buf.length) throw new ProtoDecodeError(`field ${field} length ${len} runs past the message`)
         out.push({ field, wire, bytes: buf.subarray(pos, pos + len) })
         pos += len

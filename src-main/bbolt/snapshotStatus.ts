@@ -9,7 +9,7 @@ import { checkConsistency } from './consistency'
 import type { BoltDb } from './db'
 import { openDb } from './db'
 import type { OpenOptions } from './db'
-import { entries, topLevelBuckets } from './cursor'
+import { forEachEntry, topLevelBuckets } from './cursor'
 import { InconsistentDbError } from './errors'
 import { decodeRevisionKey } from './etcdSchema'
 
@@ -35,16 +35,17 @@ export function statusOfDb(db: BoltDb, options: { skipCheck?: boolean } = {}): S
     crc.update(name)
     const isKeyBucket = compareBytes(name, KEY_BUCKET) === 0
     let lastKey: Uint8Array | null = null
-    for (const e of entries(db, bucket)) {
-      crc.update(e.key)
+    forEachEntry(db, bucket, (key, value, isBucket) => {
+      crc.update(key)
       // bbolt's ForEach passes a nil value for nested buckets, so nothing is hashed for them.
-      if (!e.isBucket) crc.update(e.value)
-      if (isKeyBucket) lastKey = e.key
+      if (!isBucket) crc.update(value)
+      if (isKeyBucket) lastKey = key
       totalKey++
-    }
+    })
     // etcdctl decodes every key and keeps the last; decoding only the last one gives the
     // same answer. It reads the first 8 bytes without checking the length.
-    if (isKeyBucket && lastKey && lastKey.length >= 8) revision = decodeMainRevision(lastKey)
+    const last = lastKey as Uint8Array | null
+    if (isKeyBucket && last && last.length >= 8) revision = decodeMainRevision(last)
   }
   return { hash: crc.value, revision: Number(revision), totalKey, totalSize: db.size }
 }
