@@ -23,6 +23,11 @@ export interface MemberConfig {
   maxRequestBytes: number
   quotaBackendBytes: number
   enableDebugService: boolean
+  /** Client TLS (used when a --listen-client-urls URL is https). */
+  certFile: string
+  keyFile: string
+  trustedCaFile: string
+  clientCertAuth: boolean
   /** Entries kept behind a snapshot for slow followers (etcd 3.5's experimental flag; 5000). */
   snapshotCatchUpEntries: number
 }
@@ -53,6 +58,10 @@ const FLAGS: Record<string, { kind: Kind; def: string }> = {
   'quota-backend-bytes': { kind: 'int', def: '0' },
   'enable-debug-service': { kind: 'bool', def: 'false' },
   'experimental-snapshot-catchup-entries': { kind: 'int', def: '5000' },
+  'cert-file': { kind: 'string', def: '' },
+  'key-file': { kind: 'string', def: '' },
+  'trusted-ca-file': { kind: 'string', def: '' },
+  'client-cert-auth': { kind: 'bool', def: 'false' },
 }
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
@@ -150,6 +159,10 @@ export function parseMemberFlags(argv: string[]): MemberConfig {
     quotaBackendBytes: int('quota-backend-bytes'),
     enableDebugService: bool('enable-debug-service'),
     snapshotCatchUpEntries: int('experimental-snapshot-catchup-entries'),
+    certFile: get('cert-file'),
+    keyFile: get('key-file'),
+    trustedCaFile: get('trusted-ca-file'),
+    clientCertAuth: bool('client-cert-auth'),
   }
   validate(cfg)
   return cfg
@@ -173,6 +186,10 @@ function validate(c: MemberConfig): void {
     throw new FlagError(`--initial-cluster has ${c.name}=${mine.join(',')} but missing from --initial-advertise-peer-urls=${c.initialAdvertisePeerUrls.join(',')}`)
   }
   parseRetention(c)
+  const https = c.listenClientUrls.some((u) => u.startsWith('https:'))
+  if (https && (!c.certFile || !c.keyFile)) throw new FlagError(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${c.listenClientUrls.find((u) => u.startsWith('https:'))} with HTTPS scheme`)
+  if (c.clientCertAuth && !c.trustedCaFile) throw new FlagError('--client-cert-auth requires --trusted-ca-file')
+  if ([...c.listenPeerUrls, ...c.initialAdvertisePeerUrls].some((u) => u.startsWith('https:'))) throw new FlagError('https peer URLs are not supported by raftdeck members yet (peer TLS); use http:// peer URLs')
 }
 
 /** Auto-compaction retention: periodic takes a duration ("1h", "30m", or hours as a number); revision takes a count. */

@@ -1,4 +1,5 @@
 /** The client-facing gRPC server: etcd's six services (and raftdeck.Debug when enabled). */
+import fs from 'node:fs'
 import * as grpc from '@grpc/grpc-js'
 import { serviceDefinition } from '../../etcdpb/load'
 import type { EtcdServer } from '../server/etcdServer'
@@ -37,16 +38,30 @@ export class ClientServer {
   async listen(): Promise<void> {
     for (const raw of this.server.cfg.listenClientUrls) {
       const url = new URL(raw)
-      if (url.protocol !== 'http:') throw new Error(`listen ${raw}: TLS client URLs are not supported by raftdeck members yet (use http://)`)
-      const host = url.hostname.startsWith('[') ? url.hostname : url.hostname
+      const host = url.hostname
+      const creds = url.protocol === 'https:' ? this.tlsCredentials() : grpc.ServerCredentials.createInsecure()
       await new Promise<void>((resolve, reject) => {
-        this.grpcServer.bindAsync(`${host}:${url.port}`, grpc.ServerCredentials.createInsecure(), (err) => {
+        this.grpcServer.bindAsync(`${host}:${url.port}`, creds, (err) => {
           if (err) {
             reject(new Error(/EADDRINUSE|address already in use|No address added/i.test(err.message) ? `listen tcp ${host}:${url.port}: bind: address already in use` : `listen ${raw}: ${err.message}`))
           } else resolve()
         })
       })
     }
+  }
+
+  /** https client URLs: --cert-file/--key-file, and with --client-cert-auth clients must present a cert signed by --trusted-ca-file. */
+  private tlsCredentials(): grpc.ServerCredentials {
+    const c = this.server.cfg
+    const read = (f: string, what: string): Buffer => {
+      try {
+        return fs.readFileSync(f)
+      } catch (err) {
+        throw new Error(`cannot read ${what} ${f}: ${(err as Error).message}`)
+      }
+    }
+    const ca = c.trustedCaFile ? read(c.trustedCaFile, '--trusted-ca-file') : null
+    return grpc.ServerCredentials.createSsl(ca, [{ private_key: read(c.keyFile, '--key-file'), cert_chain: read(c.certFile, '--cert-file') }], c.clientCertAuth)
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
  * leader (lease keep-alive and time-to-live, learner promotion): only the leader's lease clocks
  * are authoritative, and only the leader can judge whether a learner has caught up.
  */
+import fs from 'node:fs'
 import * as grpc from '@grpc/grpc-js'
 import { etcdGrpcObject } from '../../etcdpb/load'
 import { Errors } from '../errors'
@@ -26,10 +27,18 @@ export function leaderClient(server: EtcdServer, service: 'Lease' | 'Cluster'): 
   let c = clients.get(key)
   if (!c) {
     const Ctor = ctor(service)
-    c = new Ctor(new URL(url).host, grpc.credentials.createInsecure())
+    c = new Ctor(new URL(url).host, credentialsFor(server, url))
     clients.set(key, c)
   }
   return c
+}
+
+/** A leader serving https is reached with this member's own certificate and CA. */
+function credentialsFor(server: EtcdServer, url: string): grpc.ChannelCredentials {
+  if (!url.startsWith('https:')) return grpc.credentials.createInsecure()
+  const c = server.cfg
+  const opt = (f: string): Buffer | null => (f ? fs.readFileSync(f) : null)
+  return grpc.credentials.createSsl(opt(c.trustedCaFile), opt(c.keyFile), opt(c.certFile))
 }
 
 /** Call a unary method on the leader and hand back its answer or its error unchanged. */

@@ -123,7 +123,7 @@ class PeerLink {
     return true
   }
 
-  private connect(): void {
+  connect(): void {
     if (this.connecting || this.closed || this.retryTimer) return
     const url = this.urls[0]
     if (!url) return
@@ -148,6 +148,9 @@ class PeerLink {
       this.t.o.onUnreachable(this.id)
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined
+        // Keep the link up even when Raft has nothing to send (a follower to another follower), as
+        // etcd's peer streams do: membership checks ask how long every link has been up.
+        this.connect()
       }, this.backoffMs)
       this.retryTimer.unref()
       this.backoffMs = Math.min(this.backoffMs * 2, 1000)
@@ -242,7 +245,11 @@ export class PeerTransport {
     if (id === this.o.localId) return
     const l = this.links.get(id)
     if (l) l.urls = urls
-    else this.links.set(id, new PeerLink(id, urls, this))
+    else {
+      const link = new PeerLink(id, urls, this)
+      this.links.set(id, link)
+      link.connect()
+    }
   }
 
   removePeer(id: string): void {
