@@ -5,7 +5,7 @@ import { BUCKET_LEAF_FLAG, LEAF_ELEMENT_SIZE, PAGE_HEADER_SIZE, PageFlag } from 
 import { compareBytes, fromUtf8, u32le, u64le, utf8 } from './bytes'
 import { bucketRefFromValue } from './db'
 import type { BoltDb, BucketRef } from './db'
-import { PageCorruptError } from './errors'
+import { BucketNotFoundError, PageCorruptError } from './errors'
 import { branchElements, leafElements } from './page'
 import type { LeafElement, Page } from './page'
 
@@ -123,6 +123,13 @@ export function bucketAt(db: BoltDb, ...path: Array<string | Uint8Array>): Bucke
     cur = childBucket(e, cur.root)
   }
   return cur
+}
+
+/** Like bucketAt, but throws BucketNotFoundError naming the missing path. */
+export function requireBucket(db: BoltDb, ...path: Array<string | Uint8Array>): BucketRef {
+  const b = bucketAt(db, ...path)
+  if (!b) throw new BucketNotFoundError(path.map((p) => (typeof p === 'string' ? p : fromUtf8(p))).join('/'))
+  return b
 }
 
 /** Reads a whole bucket into memory: for small buckets (etcd's meta, auth, members). */

@@ -210,3 +210,13 @@ describe('damaged trees do not hang or blow the stack', () => {
     expect(() => [...entries(db, bucketAt(db, 'b')!)]).toThrow(/nest deeper|cycle|not after|expected/)
   })
 })
+
+describe('bucket lookup', () => {
+  it('requireBucket names the missing bucket', async () => {
+    const { requireBucket, BucketNotFoundError } = await import('../../../src-main/bbolt')
+    const db = openDbBytes(bigDb(10))
+    expect(requireBucket(db, 'small').root).toBe(0)
+    expect(() => requireBucket(db, 'nope')).toThrow(BucketNotFoundError)
+    expect(() => requireBucket(db, 'nope')).toThrow(/"nope"/)
+  })
+})
