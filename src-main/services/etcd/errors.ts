@@ -66,7 +66,7 @@ const rules: Rule[] = [
   { match: /leader changed|not leader|not a leader/, kind: 'not-leader', code: ErrorCode.Unavailable, message: (d) => `Leadership changed during the request (${d}).`, hint: 'Retry.' },
   { match: /requested lease not found/, kind: 'lease-not-found', code: ErrorCode.NotFound, message: () => 'The lease does not exist (it expired or was revoked).' },
   { match: /member not found/, kind: 'member-not-found', code: ErrorCode.NotFound, message: () => 'No such member.' },
-  { match: /unhealthy cluster|re-configuration failed due to not enough started members/, kind: 'unhealthy-cluster', code: ErrorCode.FailedPrecondition, message: (d) => `The cluster refused the change: ${d}.`, hint: 'Bring the stopped members back first, so the change keeps a quorum.' },
+  { match: /unhealthy cluster|re-configuration failed due to not enough started members/, kind: 'unhealthy-cluster', code: ErrorCode.FailedPrecondition, message: (d) => `The cluster refused the membership change: ${d}.`, hint: 'etcd changes membership only while every member is up and has been connected for a few seconds: start stopped members, wait a moment, and retry.' },
   { match: /key not found/, kind: 'key-not-found', code: ErrorCode.NotFound, message: () => 'Key not found.' },
 ]
 

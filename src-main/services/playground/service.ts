@@ -6,6 +6,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { AppError, ErrorCode } from '../../shared'
 import type { PlaygroundEngine, PlaygroundEvent, PlaygroundMember, PlaygroundPhase, PlaygroundSummary, PlaygroundTrace, RaftStateInfo } from '../../shared/api/playground'
 import { EtcdClient } from '../etcd/client'
+import { EtcdError } from '../etcd/errors'
 import type { Logger, LogBus } from '../log'
 import { DebugFeed } from './debugFeed'
 import { clientUrl, memberFlags, peerUrl } from './flags'
@@ -15,6 +16,25 @@ import { loadManifests, memberDataDir, playgroundDir, saveManifest, type MemberM
 import { MemberProcess } from './memberProcess'
 import { pickFreePorts, portIsFree } from './ports'
 import { WriteLoad } from './writeLoad'
+
+/**
+ * Membership changes that etcd refuses for a moment (members not connected long enough; a learner not
+ * yet in sync) are retried for a while, as an operator would, before the refusal is reported.
+ */
+async function retryMembershipChange<T>(op: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let delay = 250
+  for (;;) {
+    try {
+      return await op()
+    } catch (err) {
+      const transient = err instanceof EtcdError && (err.kind === 'unhealthy-cluster' || /in sync with leader|not in sync/.test(err.message))
+      if (!transient || Date.now() + delay > deadline) throw err
+      await new Promise((r) => setTimeout(r, delay))
+      delay = Math.min(2000, delay * 2)
+    }
+  }
+}
 
 const MAX_TRACES_PER_EVENT = 300
 const FLUSH_MS = 100
@@ -390,7 +410,7 @@ export class PlaygroundService {
       const name = `n${pg.manifest.nextMemberNumber}`
       const draft = { name, clientPort: clientPort!, peerPort: peerPort! }
       const client = this.clientFor(pg)
-      const added = await client.memberAdd([peerUrl(draft)], true)
+      const added = await retryMembershipChange(() => client.memberAdd([peerUrl(draft)], true))
       const initialCluster = added.members
         .map((x) => `${x.name || (x.peerURLs.includes(peerUrl(draft)) ? name : '')}=${x.peerURLs[0]}`)
         .filter((e) => !e.startsWith('='))
@@ -412,7 +432,7 @@ export class PlaygroundService {
     const pg = this.get(id)
     const m = this.member(pg, name)
     if (!m.id) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${name} is not known yet.`)
-    await this.clientFor(pg).memberPromote(m.id)
+    await retryMembershipChange(() => this.clientFor(pg).memberPromote(m.id!))
     m.learner = false
     this.log.info(`playground "${pg.manifest.name}": promoted ${name} to a voting member`)
     return this.summary(pg)
@@ -428,7 +448,7 @@ export class PlaygroundService {
         memberId = list.members.find((x) => x.peerURLs.includes(peerUrl(m.manifest)))?.ID ?? null
       }
       if (!memberId) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${name} is not known.`)
-      await this.clientFor(pg).memberRemove(memberId)
+      await retryMembershipChange(() => this.clientFor(pg).memberRemove(memberId!))
       m.feed?.close()
       await m.process.stop(5000)
       pg.members.delete(name)
@@ -463,7 +483,7 @@ export class PlaygroundService {
       pg.load = null
     } else if (pg.load) pg.load.rate = rate
     else {
-      pg.load = new WriteLoad(this.clientFor(pg), rate)
+      pg.load = new WriteLoad(this.clientFor(pg), rate, pg.manifest.members.map(clientUrl))
       pg.load.start()
     }
     this.changed(pg)
@@ -481,7 +501,7 @@ export class PlaygroundService {
     if (pg.load) {
       pg.load.stop()
       const rate = pg.load.rate
-      pg.load = new WriteLoad(client, rate)
+      pg.load = new WriteLoad(client, rate, pg.manifest.members.map(clientUrl))
       pg.load.start()
     }
     old?.close()

@@ -15,6 +15,8 @@ export class WriteLoad {
   constructor(
     private readonly client: EtcdClient,
     public rate: number,
+    /** Requests go round-robin to every member, so a dead or cut-off member does not stall the load. */
+    private readonly endpoints: string[],
   ) {}
 
   start(): void {
@@ -33,7 +35,7 @@ export class WriteLoad {
     this.inflight++
     const key = Buffer.from(`/raftdeck-load/${String(this.seq++ % 1000).padStart(4, '0')}`)
     this.client
-      .put({ key, value: randomBytes(48) }, { timeoutMs: 3000 })
+      .put({ key, value: randomBytes(48) }, { timeoutMs: 3000, endpoint: this.endpoints[this.seq % this.endpoints.length]! })
       .then(
         () => void this.ok++,
         () => void this.failed++,
