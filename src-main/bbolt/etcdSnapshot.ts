@@ -3,10 +3,11 @@
 // restore can walk a multi-gigabyte `key` bucket one revision at a time.
 
 import { fromUtf8, utf8 } from './bytes'
-import { bucketAt, entries, forEachEntry, get } from './cursor'
+import { bucketAt, entries, forEachEntry, get, topLevelBuckets } from './cursor'
 import { openDb } from './db'
 import type { BoltDb, BucketRef } from './db'
 import {
+  ETCD_BUCKETS,
   EtcdBucket,
   EtcdSchemaError,
   MetaKey,
@@ -21,7 +22,7 @@ import {
   parseMemberKey,
 } from './etcdSchema'
 import type { Alarm, AuthRole, AuthUser, KeyValue, Lease, MemberRecord, Revision } from './etcdSchema'
-import type { EtcdState } from './etcdWriter'
+import type { EtcdState, ExtraRecord } from './etcdWriter'
 
 export interface EtcdMeta {
   readonly consistentIndex: bigint | null
@@ -172,7 +173,31 @@ export class EtcdSnapshotReader {
       users: [...this.users()],
       roles: [...this.roles()],
       alarms: [...this.alarms()],
+      ...(this.clusterVersion() === null ? { clusterVersion: null } : {}),
+      extra: this.unmodelledRecords(),
     }
+  }
+
+  /** Records the typed state does not carry, so toState() loses nothing (see EtcdState.extra). */
+  unmodelledRecords(): ExtraRecord[] {
+    const modelled: Record<string, ReadonlySet<string>> = {
+      [EtcdBucket.meta]: new Set(Object.values(MetaKey)),
+      [EtcdBucket.cluster]: new Set(['clusterVersion']),
+      [EtcdBucket.auth]: new Set(['authEnabled', 'authRevision']),
+    }
+    const known = new Set(ETCD_BUCKETS)
+    const out: ExtraRecord[] = []
+    for (const { name, bucket } of topLevelBuckets(this.db)) {
+      const bucketName = fromUtf8(name)
+      const keys = modelled[bucketName]
+      if (known.has(bucketName) && !keys) continue
+      for (const e of entries(this.db, bucket)) {
+        if (e.isBucket) throw new EtcdSchemaError(`bucket ${bucketName} contains a nested bucket`)
+        if (keys && keys.has(fromUtf8(e.key))) continue
+        out.push({ bucket: bucketName, key: e.key.slice(), value: e.value.slice() })
+      }
+    }
+    return out
   }
 
   close(): void {

@@ -18,6 +18,7 @@ import {
   memberKey,
 } from './etcdSchema'
 import type { Alarm, AuthRole, AuthUser, KeyValue, Lease, MemberRecord, Revision } from './etcdSchema'
+import { WriterInputError } from './errors'
 import { snapshotStream, writeDb } from './writer'
 import type { BucketContents, SnapshotStream, WriteOptions, WriteResult, WriterEntry } from './writer'
 
@@ -41,8 +42,8 @@ export interface EtcdState {
   readonly leases?: Iterable<Lease>
   readonly members?: Iterable<MemberRecord>
   readonly removedMembers?: Iterable<bigint>
-  /** Default "3.4.0". */
-  readonly clusterVersion?: string
+  /** Default "3.4.0"; null writes no clusterVersion key. */
+  readonly clusterVersion?: string | null
   /**
    * Each key is written only when given: a fresh etcd 3.4 stores authRevision but no
    * authEnabled until auth is first enabled or disabled.
@@ -51,6 +52,18 @@ export interface EtcdState {
   readonly users?: Iterable<AuthUser>
   readonly roles?: Iterable<AuthRole>
   readonly alarms?: Iterable<Alarm>
+  /**
+   * Records this writer does not model, copied verbatim: keys of newer etcd versions in
+   * meta/cluster/auth (confState, downgrade, storageVersion…) and whole unknown buckets.
+   * Not allowed in the key bucket, whose every record is a revision.
+   */
+  readonly extra?: ReadonlyArray<ExtraRecord>
+}
+
+export interface ExtraRecord {
+  readonly bucket: string
+  readonly key: Uint8Array
+  readonly value: Uint8Array
 }
 
 const EMPTY = new Uint8Array(0)
@@ -81,24 +94,42 @@ export function buildEtcdBuckets(state: EtcdState): BucketContents[] {
   if (state.auth?.enabled !== undefined) auth.push([utf8('authEnabled'), Uint8Array.of(state.auth.enabled ? 1 : 0)])
   if (state.auth?.revision !== undefined) auth.push([utf8('authRevision'), encodeU64be(state.auth.revision)])
 
-  return [
+  const extras = new Map<string, Array<readonly [Uint8Array, Uint8Array]>>()
+  for (const x of state.extra ?? []) {
+    if (x.bucket === EtcdBucket.key) throw new WriterInputError('extra records cannot go into the key bucket; pass them as revisions')
+    let list = extras.get(x.bucket)
+    if (!list) extras.set(x.bucket, (list = []))
+    list.push([x.key, x.value])
+  }
+  const plus = (bucket: string, pairs: Array<readonly [Uint8Array, Uint8Array]>): WriterEntry[] => {
+    const more = extras.get(bucket)
+    extras.delete(bucket)
+    return sortedPairs(more ? [...pairs, ...more] : pairs)
+  }
+  const cluster: Array<readonly [Uint8Array, Uint8Array]> =
+    state.clusterVersion === null ? [] : [[utf8('clusterVersion'), utf8(state.clusterVersion ?? '3.4.0')]]
+
+  const buckets: BucketContents[] = [
     { name: EtcdBucket.key, entries: revisionEntries(state.revisions) },
-    { name: EtcdBucket.meta, entries: sortedPairs(meta) },
-    { name: EtcdBucket.lease, entries: sortedPairs([...(state.leases ?? [])].map((l) => [encodeLeaseKey(l.id), encodeLease(l)] as const)) },
+    { name: EtcdBucket.meta, entries: plus(EtcdBucket.meta, meta) },
+    { name: EtcdBucket.lease, entries: plus(EtcdBucket.lease, [...(state.leases ?? [])].map((l) => [encodeLeaseKey(l.id), encodeLease(l)] as const)) },
     {
       name: EtcdBucket.members,
-      entries: sortedPairs([...(state.members ?? [])].map((m) => [utf8(memberKey(m.id)), encodeMember(m)] as const)),
+      entries: plus(EtcdBucket.members, [...(state.members ?? [])].map((m) => [utf8(memberKey(m.id)), encodeMember(m)] as const)),
     },
     {
       name: EtcdBucket.membersRemoved,
-      entries: sortedPairs([...(state.removedMembers ?? [])].map((id) => [utf8(memberKey(id)), utf8('removed')] as const)),
+      entries: plus(EtcdBucket.membersRemoved, [...(state.removedMembers ?? [])].map((id) => [utf8(memberKey(id)), utf8('removed')] as const)),
     },
-    { name: EtcdBucket.cluster, entries: [[utf8('clusterVersion'), utf8(state.clusterVersion ?? '3.4.0')]] },
-    { name: EtcdBucket.auth, entries: sortedPairs(auth) },
-    { name: EtcdBucket.authUsers, entries: sortedPairs([...(state.users ?? [])].map((u) => [utf8(u.name), encodeUser(u)] as const)) },
-    { name: EtcdBucket.authRoles, entries: sortedPairs([...(state.roles ?? [])].map((r) => [utf8(r.name), encodeRole(r)] as const)) },
-    { name: EtcdBucket.alarm, entries: sortedPairs([...(state.alarms ?? [])].map((a) => [encodeAlarm(a), EMPTY] as const)) },
+    { name: EtcdBucket.cluster, entries: plus(EtcdBucket.cluster, cluster) },
+    { name: EtcdBucket.auth, entries: plus(EtcdBucket.auth, auth) },
+    { name: EtcdBucket.authUsers, entries: plus(EtcdBucket.authUsers, [...(state.users ?? [])].map((u) => [utf8(u.name), encodeUser(u)] as const)) },
+    { name: EtcdBucket.authRoles, entries: plus(EtcdBucket.authRoles, [...(state.roles ?? [])].map((r) => [utf8(r.name), encodeRole(r)] as const)) },
+    { name: EtcdBucket.alarm, entries: plus(EtcdBucket.alarm, [...(state.alarms ?? [])].map((a) => [encodeAlarm(a), EMPTY] as const)) },
   ]
+  // Whatever is left names buckets etcd 3.4 does not have.
+  for (const [name, pairs] of extras) buckets.push({ name, entries: sortedPairs(pairs) })
+  return buckets
 }
 
 /** Writes an etcd backend db (what lives at member/snap/db). */
