@@ -19,7 +19,7 @@ import {
 } from './etcdSchema'
 import type { Alarm, AuthRole, AuthUser, KeyValue, Lease, MemberRecord, Revision } from './etcdSchema'
 import { WriterInputError } from './errors'
-import { snapshotStream, writeDb } from './writer'
+import { snapshotStream, snapshotStreamAsync, writeDb } from './writer'
 import type { BucketContents, SnapshotStream, WriteOptions, WriteResult, WriterEntry } from './writer'
 
 export interface RevisionInput extends Revision {
@@ -148,6 +148,11 @@ export function buildEtcdSnapshot(path: string, state: EtcdState, options: Write
  */
 export function etcdSnapshotStream(state: EtcdState, options: WriteOptions = {}): SnapshotStream {
   return snapshotStream(buildEtcdBuckets(state), options)
+}
+
+/** etcdSnapshotStream with the layout pass sliced so the caller's event loop keeps running. */
+export function etcdSnapshotStreamAsync(state: EtcdState, options: WriteOptions & { sliceMs?: number } = {}): Promise<SnapshotStream> {
+  return snapshotStreamAsync(buildEtcdBuckets(state), options)
 }
 
 /**

@@ -361,7 +361,36 @@ export interface SnapshotStream {
 export function snapshotStream(buckets: Iterable<BucketContents>, options: WriteOptions = {}): SnapshotStream {
   const opts = resolveOptions(options)
   const root = normalizeBuckets(buckets)
-  const plan = planResolved(root, opts)
+  return streamFromPlan(root, opts, planResolved(root, opts))
+}
+
+/**
+ * Like snapshotStream, but the layout pass (which touches every record) runs in slices
+ * of at most `sliceMs`, giving the event loop a turn between slices. A member serving
+ * Maintenance.Snapshot uses this so planning a large db never stalls its Raft ticks.
+ */
+export async function snapshotStreamAsync(
+  buckets: Iterable<BucketContents>,
+  options: WriteOptions & { sliceMs?: number } = {},
+): Promise<SnapshotStream> {
+  const opts = resolveOptions(options)
+  const root = normalizeBuckets(buckets)
+  const sliceMs = options.sliceMs ?? 5
+  const dry = layoutPages(root, opts, true)
+  let sliceStart = performance.now()
+  let step = dry.next()
+  while (!step.done) {
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      sliceStart = performance.now()
+    }
+    step = dry.next()
+  }
+  const plan: DbPlan = { pageSize: opts.pageSize, root: step.value.root, pages: step.value.hwm, dbBytes: step.value.hwm * opts.pageSize }
+  return streamFromPlan(root, opts, plan)
+}
+
+function streamFromPlan(root: NestedBucket, opts: Required<WriteOptions>, plan: DbPlan): SnapshotStream {
   function* chunks(): Generator<Uint8Array, void> {
     const hash = createHash('sha256')
     for (const c of emit(root, opts, plan)) {
