@@ -94,6 +94,13 @@ export class FileSource implements ByteSource {
     return out
   }
 
+  /** Bytes currently held by the block cache; never more than maxBlocks × blockSize. */
+  get cachedBytes(): number {
+    let n = 0
+    for (const b of this.blocks.values()) n += b.length
+    return n
+  }
+
   close(): void {
     if (this.closed) return
     this.closed = true

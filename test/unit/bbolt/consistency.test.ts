@@ -15,6 +15,7 @@ import {
   entries,
   openDb,
   openDbBytes,
+  FileSource,
 } from '../../../src-main/bbolt'
 import type { WriterEntry } from '../../../src-main/bbolt'
 import { encodeMetaPage } from '../../../src-main/bbolt/meta'
@@ -191,6 +192,10 @@ describe('file source', () => {
       try {
         expect(checkConsistency(db).ok).toBe(true)
         expect([...entries(db, bucketAt(db, 'b')!)].length).toBe(3000)
+        // The whole file went through a cache that never held more than two 4 KiB blocks.
+        const source = db.source as FileSource
+        expect(source.cachedBytes).toBeLessThanOrEqual(2 * 4096)
+        expect(source.bytesRead).toBeGreaterThanOrEqual(bytes.length)
       } finally {
         db.close()
       }
