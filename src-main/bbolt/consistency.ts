@@ -120,13 +120,17 @@ export function checkConsistency(db: BoltDb, options: ConsistencyOptions = {}): 
     }
   }
 
+  // Neighbours must ascend strictly; given that, only the first key can fall below the
+  // lower bound and only the last can reach the upper one, so bounds are checked there.
   const checkOrder = (keys: Uint8Array[], lo: Uint8Array | null, hi: Uint8Array | null, where: string): void => {
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!
-      if (i > 0 && compareBytes(keys[i - 1]!, k) >= 0) report(`${where}: key ${keyText(k)} is not after ${keyText(keys[i - 1]!)}`)
-      if (lo && compareBytes(k, lo) < 0) report(`${where}: key ${keyText(k)} is below the parent's lower bound ${keyText(lo)}`)
-      if (hi && compareBytes(k, hi) >= 0) report(`${where}: key ${keyText(k)} is not below the parent's next key ${keyText(hi)}`)
+    for (let i = 1; i < keys.length; i++) {
+      if (compareBytes(keys[i - 1]!, keys[i]!) >= 0) report(`${where}: key ${keyText(keys[i]!)} is not after ${keyText(keys[i - 1]!)}`)
     }
+    if (keys.length === 0) return
+    const first = keys[0]!
+    const last = keys[keys.length - 1]!
+    if (lo && compareBytes(first, lo) < 0) report(`${where}: key ${keyText(first)} is below the parent's lower bound ${keyText(lo)}`)
+    if (hi && compareBytes(last, hi) >= 0) report(`${where}: key ${keyText(last)} is not below the parent's next key ${keyText(hi)}`)
   }
 
   const walk = (pgid: number, lo: Uint8Array | null, hi: Uint8Array | null, via: string, path: string, depth: number): void => {
