@@ -2,6 +2,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import { EtcdError, Errors } from '../errors'
 import type { EtcdServer } from '../server/etcdServer'
+import { memberAdd, memberPromote, memberRemove, memberUpdate } from '../server/membership'
 import { requireAdmin, unary } from './handler'
 import { forwardUnary } from './leaderClient'
 
@@ -23,18 +24,18 @@ export function clusterService(server: EtcdServer): grpc.UntypedServiceImplement
     MemberAdd: unary(server, async (req: { peerURLs: string[]; isLearner: boolean }, call) => {
       requireAdmin(server, call.metadata)
       checkUrls(req.peerURLs)
-      const { member, members } = await server.memberAdd(req.peerURLs, req.isLearner)
+      const { member, members } = await memberAdd(server, req.peerURLs, req.isLearner)
       return { header: server.header(), member, members }
     }),
     MemberRemove: unary(server, async (req: { ID: string }, call) => {
       requireAdmin(server, call.metadata)
-      const members = await server.memberRemove(req.ID)
+      const members = await memberRemove(server, req.ID)
       return { header: server.header(), members }
     }),
     MemberUpdate: unary(server, async (req: { ID: string; peerURLs: string[] }, call) => {
       requireAdmin(server, call.metadata)
       checkUrls(req.peerURLs)
-      const members = await server.memberUpdate(req.ID, req.peerURLs)
+      const members = await memberUpdate(server, req.ID, req.peerURLs)
       return { header: server.header(), members }
     }),
     MemberPromote: unary(server, async (req: { ID: string }, call) => {
@@ -46,7 +47,7 @@ export function clusterService(server: EtcdServer): grpc.UntypedServiceImplement
           throw new EtcdError(err.code ?? 2, err.details ?? String(err))
         })
       }
-      const members = await server.memberPromote(req.ID)
+      const members = await memberPromote(server, req.ID)
       return { header: server.header(), members }
     }),
   }

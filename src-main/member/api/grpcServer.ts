@@ -68,9 +68,10 @@ export class ClientServer {
     closeLeaderClients()
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
+        // Open watch and keep-alive streams would hold the shutdown; etcd closes them too.
         this.grpcServer.forceShutdown()
         resolve()
-      }, 2000)
+      }, 300)
       this.grpcServer.tryShutdown(() => {
         clearTimeout(t)
         resolve()

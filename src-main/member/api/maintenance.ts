@@ -1,6 +1,7 @@
 /** etcdserverpb.Maintenance: Status, Alarm, Defragment, Hash, HashKV, MoveLeader (Snapshot: see below). */
 import * as grpc from '@grpc/grpc-js'
 import { SERVER_VERSION, type EtcdServer } from '../server/etcdServer'
+import { moveLeader } from '../server/membership'
 import { requireAdmin, unary } from './handler'
 
 /** A fresh etcd reports a bbolt file of this size; our store adds its own bytes on top. */
@@ -41,7 +42,7 @@ export function maintenanceService(server: EtcdServer): grpc.UntypedServiceImple
     }),
     MoveLeader: unary(server, async (req: { targetID: string }, call) => {
       requireAdmin(server, call.metadata)
-      await server.moveLeader(req.targetID)
+      await moveLeader(server, req.targetID)
       return { header: server.header() }
     }),
     Snapshot: (call: grpc.ServerWritableStream<unknown, unknown>) => {

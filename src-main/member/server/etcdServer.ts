@@ -4,18 +4,19 @@
  * services need: propose-and-wait, linearizable reads, membership changes, leader transfer,
  * lease expiry and auto-compaction.
  */
-import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { MemoryStorage, RawNode, decodeConfChange, EntryType, NO_NODE, type ConfChange, type Entry, type Snapshot, type SoftState } from '../../raft/index'
 import { internalRequestCodec } from '../../etcdpb/load'
-import { parseRetention, quotaBytes, type MemberConfig } from '../config'
-import { EtcdError, Errors } from '../errors'
-import { clusterIdFor, IdGenerator, memberIdFor, toHex } from '../ids'
-import { PeerTransport, queryCluster } from '../peer/transport'
+import { quotaBytes, type MemberConfig } from '../config'
+import { Errors } from '../errors'
+import { IdGenerator, toHex } from '../ids'
+import { PeerTransport } from '../peer/transport'
 import { decodeStateInto, encodeState } from '../snap/stateCodec'
 import { Snapshotter } from '../snap/snapshotter'
-import { Wal, walExists } from '../wal/wal'
+import type { Wal } from '../wal/wal'
+import { openDataDir, StartError } from './dataDir'
 import type { InternalRequest, Member, ResponseHeader } from './pb'
+import { LeaderDuties } from './leaderDuties'
 import { RaftNode, decodeSnapshotFile } from './raftNode'
 import { ReadIndexBatcher } from './readIndex'
 import { StateMachine, type ApplyOutcome } from './stateMachine'
@@ -24,8 +25,7 @@ import { AppliedWaiters, Waiters } from './waiters'
 export const SERVER_VERSION = '3.4.23'
 export const CLUSTER_VERSION = '3.4.0'
 
-/** A start-up failure with a one-line reason (printed as-is, then exit 1). */
-export class StartError extends Error {}
+export { StartError }
 
 const codec = internalRequestCodec<InternalRequest>()
 
@@ -54,9 +54,7 @@ export class EtcdServer {
   private readonly waiters = new Waiters()
   private readonly appliedWaiters = new AppliedWaiters()
   private reads!: ReadIndexBatcher
-  private leaseTimer: NodeJS.Timeout | undefined
-  private compactTimer: NodeJS.Timeout | undefined
-  private revokingLeases = new Set<string>()
+  private duties: LeaderDuties | undefined
   private leaderWaiters: Array<() => void> = []
   private stopped = false
   readonly requestTimeoutMs: number
@@ -78,48 +76,11 @@ export class EtcdServer {
     const cfg = this.cfg
     const walDir = cfg.walDir || path.join(this.memberDir, 'wal')
     const snapshotter = new Snapshotter(path.join(this.memberDir, 'snap'))
-    const myPeerUrls = cfg.initialAdvertisePeerUrls
-    let initialMembers: Member[]
-    let fresh = false
-    let replay
-    if (await walExists(walDir)) {
-      const opened = await Wal.open(walDir).catch((err: Error) => {
-        throw new StartError(`cannot open WAL in ${walDir}: ${err.message}`)
-      })
-      this.wal = opened.wal
-      replay = opened.replay
-      this.localId = replay.metadata.memberId
-      this.clusterId = replay.metadata.clusterId
-      initialMembers = replay.metadata.initialMembers ?? []
-      if (replay.tornTail) this.log(`WARNING: ${replay.tornTail}; recovered up to the last intact record`)
-      if (cfg.initialClusterState === 'new') {
-        const expectMember = memberIdFor(myPeerUrls, cfg.initialClusterToken)
-        const ids = [...cfg.initialCluster.values()].map((urls) => memberIdFor(urls, cfg.initialClusterToken))
-        const expectCluster = clusterIdFor(ids)
-        const known = initialMembers.some((m) => m.ID === expectMember) || this.localId === expectMember
-        if (!known && this.clusterId !== expectCluster) {
-          await this.wal.close()
-          throw new StartError(
-            `data dir ${cfg.dataDir} belongs to member ${toHex(this.localId)} of cluster ${toHex(this.clusterId)}, not to member ${toHex(expectMember)} of cluster ${toHex(expectCluster)} (check --data-dir, --initial-cluster and --initial-cluster-token)`,
-          )
-        }
-      }
-    } else {
-      fresh = true
-      if (cfg.initialClusterState === 'new') {
-        initialMembers = [...cfg.initialCluster].map(([name, urls]) => ({ ID: memberIdFor(urls, cfg.initialClusterToken), name, peerURLs: urls, clientURLs: [], isLearner: false }))
-        this.localId = memberIdFor(myPeerUrls, cfg.initialClusterToken)
-        this.clusterId = clusterIdFor(initialMembers.map((m) => m.ID))
-      } else {
-        const joined = await this.discoverCluster()
-        initialMembers = joined.members
-        this.clusterId = joined.clusterId
-        const me = joined.members.find((m) => [...m.peerURLs].sort().join(',') === [...myPeerUrls].sort().join(','))
-        if (!me) throw new StartError(`error validating peerURLs: member with peer URLs ${myPeerUrls.join(',')} is not in the cluster; add it with "etcdctl member add" first`)
-        this.localId = me.ID
-      }
-      this.wal = await Wal.create(walDir, { memberId: this.localId, clusterId: this.clusterId, initialMembers })
-    }
+    const boot = await openDataDir(cfg, walDir, this.log)
+    this.wal = boot.wal
+    this.localId = boot.localId
+    this.clusterId = boot.clusterId
+    const { initialMembers, fresh, replay } = boot
     for (const m of initialMembers) if (m.ID === this.localId) m.name = cfg.name
 
     const minLeaseTTL = Math.ceil((1.5 * cfg.electionMs) / 1000)
@@ -200,25 +161,9 @@ export class EtcdServer {
     })
     this.reads = new ReadIndexBatcher((ctx) => this.raft.readIndex(ctx), this.requestTimeoutMs, Math.max(100, cfg.heartbeatMs * 2))
     this.raft.start()
-    this.leaseTimer = setInterval(() => this.revokeExpiredLeases(), 500)
-    this.startAutoCompaction()
+    this.duties = new LeaderDuties(this)
+    this.duties.start()
     void this.publish()
-  }
-
-  /** `--initial-cluster-state existing`: learn the cluster from any listed member. */
-  private async discoverCluster(): Promise<{ clusterId: string; members: Member[] }> {
-    const errors: string[] = []
-    for (const [name, urls] of this.cfg.initialCluster) {
-      if (name === this.cfg.name) continue
-      for (const url of urls) {
-        try {
-          return await queryCluster(url)
-        } catch (err) {
-          errors.push(`${url}: ${(err as Error).message}`)
-        }
-      }
-    }
-    throw new StartError(`cannot fetch cluster info from peer urls: ${errors.join('; ') || 'no other members in --initial-cluster'}`)
   }
 
   /** Publish our name and client URLs through the log so MemberList shows them (etcd's publish). */
@@ -388,134 +333,10 @@ export class EtcdServer {
     }
   }
 
-  // ---- membership ----
-
-  async memberAdd(peerURLs: string[], isLearner: boolean): Promise<{ member: Member; members: Member[] }> {
-    const member: Member = { ID: memberIdFor(peerURLs, this.cfg.initialClusterToken, Math.floor(Date.now() / 1000)), name: '', peerURLs, clientURLs: [], isLearner }
-    this.sm.cluster.checkAdd(member)
-    if (!isLearner) this.checkQuorumAfterAdd()
-    // etcd: every voting member must have been reachable for the last 5 s (HealthInterval).
-    const since = Date.now() - 5000
-    for (const v of this.sm.cluster.voters()) {
-      if (v === this.localId) continue
-      const up = this.transport.connectedSince(v)
-      if (up === 0 || up > since) throw Errors.unhealthy()
-    }
-    const out = await this.propose({ member_change: { kind: 'ADD', member } }, { type: isLearner ? 'addLearnerNode' : 'addNode', nodeId: member.ID })
-    return { member, members: (out.result as { members: Member[] }).members }
-  }
-
-  async memberRemove(id: string): Promise<Member[]> {
-    this.sm.cluster.checkRemove(id)
-    const m = this.sm.cluster.get(id)!
-    if (!m.isLearner) this.checkQuorumAfterRemove(id)
-    const out = await this.propose({ member_change: { kind: 'REMOVE', member: m } }, { type: 'removeNode', nodeId: id })
-    return (out.result as { members: Member[] }).members
-  }
-
-  async memberUpdate(id: string, peerURLs: string[]): Promise<Member[]> {
-    this.sm.cluster.checkUpdate(id, peerURLs)
-    const m = { ...this.sm.cluster.get(id)!, peerURLs }
-    const out = await this.propose({ member_change: { kind: 'UPDATE', member: m } })
-    return (out.result as { members: Member[] }).members
-  }
-
-  async memberPromote(id: string): Promise<Member[]> {
-    this.sm.cluster.checkPromote(id)
-    if (!this.isLeader()) throw Errors.notLeader()
-    const st = this.raft.status()
-    const pr = st.progress.get(id)
-    // etcd promotes only a learner whose log is within 90% of the leader's.
-    if (!pr || pr.match < st.commit * 0.9) throw Errors.learnerNotReady()
-    const m = { ...this.sm.cluster.get(id)!, isLearner: false }
-    const out = await this.propose({ member_change: { kind: 'PROMOTE', member: m } }, { type: 'addNode', nodeId: id })
-    return (out.result as { members: Member[] }).members
-  }
-
-  /** etcd's strict reconfiguration check: adding a voter must not lose quorum among started members. */
-  private checkQuorumAfterAdd(): void {
-    if (!this.isLeader()) return
-    const voters = this.sm.cluster.voters()
-    const active = this.activeVoters(voters)
-    const newSize = voters.length + 1
-    if (active < Math.floor(newSize / 2) + 1) throw Errors.memberNotEnoughStarted()
-  }
-
-  private checkQuorumAfterRemove(id: string): void {
-    if (!this.isLeader()) return
-    const voters = this.sm.cluster.voters().filter((v) => v !== id)
-    const active = this.activeVoters(voters)
-    if (voters.length > 0 && active < Math.floor(voters.length / 2) + 1) throw Errors.memberNotEnoughStarted()
-  }
-
-  private activeVoters(voters: string[]): number {
-    const progress = this.raft.status().progress
-    return voters.filter((v) => v === this.localId || progress.get(v)?.recentActive).length
-  }
-
-  async moveLeader(target: string): Promise<void> {
-    if (!this.isLeader()) throw Errors.notLeader()
-    const m = this.sm.cluster.get(target)
-    if (!m || m.isLearner) throw Errors.badLeaderTransferee()
-    if (target === this.localId) return
-    this.raft.transferLeader(target)
-    const deadline = Date.now() + this.requestTimeoutMs
-    while (this.lead !== target) {
-      if (Date.now() > deadline) throw new EtcdError(14, 'etcdserver: request timed out, leader transfer took too long')
-      await new Promise((r) => setTimeout(r, 20))
-    }
-  }
-
-  // ---- leases and compaction (leader duties) ----
-
-  private revokeExpiredLeases(): void {
-    if (!this.isLeader()) return
-    for (const id of this.sm.lessor.expired()) {
-      if (this.revokingLeases.has(id)) continue
-      this.revokingLeases.add(id)
-      this.propose({ lease_revoke: { ID: id } })
-        .catch(() => {})
-        .finally(() => this.revokingLeases.delete(id))
-    }
-  }
-
-  private startAutoCompaction(): void {
-    const retention = parseRetention(this.cfg)
-    if (retention <= 0) return
-    if (this.cfg.autoCompactionMode === 'revision') {
-      // etcd's revision compactor: every 5 minutes, keep the last `retention` revisions.
-      this.compactTimer = setInterval(() => {
-        const target = this.sm.store.currentRev - retention
-        if (this.isLeader() && target > this.sm.store.compactRev) this.compactQuietly(target)
-      }, 5 * 60_000)
-    } else {
-      // Periodic: sample the revision every retention/10 (at most hourly) and compact to the
-      // revision seen one retention period ago.
-      const interval = Math.min(Math.max(retention / 10, 1000), 3600_000)
-      const samples: Array<{ at: number; rev: number }> = []
-      this.compactTimer = setInterval(() => {
-        const now = Date.now()
-        samples.push({ at: now, rev: this.sm.store.currentRev })
-        while (samples.length > 1 && now - samples[1]!.at >= retention) samples.shift()
-        const old = samples[0]!
-        if (now - old.at >= retention && this.isLeader() && old.rev > this.sm.store.compactRev) this.compactQuietly(old.rev)
-      }, interval)
-    }
-    this.compactTimer.unref()
-  }
-
-  private compactQuietly(rev: number): void {
-    this.propose({ compaction: { revision: String(rev), physical: false } }).then(
-      () => this.log(`finished scheduled compaction at ${rev}`),
-      (err: Error) => this.log(`scheduled compaction at ${rev} failed: ${err.message}`),
-    )
-  }
-
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    if (this.leaseTimer) clearInterval(this.leaseTimer)
-    if (this.compactTimer) clearInterval(this.compactTimer)
+    this.duties?.stop()
     await this.raft?.stop()
     this.waiters.failAll(Errors.stopped())
     this.reads?.failAll(Errors.stopped())
@@ -523,19 +344,4 @@ export class EtcdServer {
     await this.wal?.close()
   }
 
-  /** Bytes the data dir takes on disk (WAL + snapshots), for Status' dbSize. */
-  async diskUsage(): Promise<number> {
-    let total = 0
-    const walk = async (dir: string): Promise<void> => {
-      for (const d of await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-        const p = path.join(dir, d.name)
-        if (d.isDirectory()) await walk(p)
-        else total += (await fsp.stat(p).catch(() => ({ size: 0 }))).size
-      }
-    }
-    await walk(this.memberDir)
-    if (this.cfg.walDir) await walk(this.cfg.walDir)
-    return total
-  }
 }
-
