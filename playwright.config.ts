@@ -29,7 +29,7 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   webServer: {
-    command: `node bin/raftdeck.mjs serve --port ${E2E_PORT} --token ${E2E_TOKEN} --data-dir ${E2E_DATA_DIR}`,
+    command: `node bin/raftdeck.mjs serve --port ${E2E_PORT} --token ${E2E_TOKEN} --data-dir ${E2E_DATA_DIR} --no-default-playground`,
     url: `http://127.0.0.1:${E2E_PORT}/healthz`,
     reuseExistingServer: false,
     stdout: 'pipe',

@@ -35,6 +35,14 @@ if (existsSync('test-results/playwright.json')) {
     for (const child of suite.suites ?? []) walk(child)
   }
   for (const suite of r.suites ?? []) walk(suite)
+  // Measurements that specs record as annotations (e.g. kill → new leader shown in the UI).
+  const measures = []
+  const collect = (suite) => {
+    for (const spec of suite.specs ?? []) for (const t of spec.tests ?? []) for (const res of t.results ?? []) for (const a of [...(res.annotations ?? []), ...(t.annotations ?? [])]) if (a.type === 'measure') measures.push(`${t.projectName}: ${a.description}`)
+    for (const child of suite.suites ?? []) collect(child)
+  }
+  for (const suite of r.suites ?? []) collect(suite)
+  for (const m of new Set(measures)) console.log(`measured: ${m}`)
 }
 
 for (const [why, n] of reasons) console.log(`skipped ${n}× — ${why}`)

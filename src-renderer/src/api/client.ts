@@ -3,7 +3,7 @@
 
 import type { EventOf, MethodName, ParamsOf, ResultOf, StreamName, StreamParamsOf } from '@shared/contract'
 import type { ApiError, Result } from '@shared/result'
-import type { HostMessage } from '@shared/protocol'
+import type { ClientMessage, HostMessage } from '@shared/protocol'
 import type { Transport } from './transport'
 
 interface PendingCall {
@@ -27,6 +27,8 @@ export class ApiClient {
   private nextId = 1
   private readonly pending = new Map<number, PendingCall>()
   private readonly subs = new Map<number, LiveSubscription>()
+  /** Calls made while the link is down, sent when it comes up. */
+  private readonly queued: ClientMessage[] = []
 
   constructor(readonly transport: Transport) {
     transport.onMessage((m) => this.receive(m))
@@ -39,7 +41,9 @@ export class ApiClient {
         }
       }
       if (s === 'open') {
+        // Every live subscription is (re)opened on the new connection: the host forgot the old one.
         for (const [id, sub] of this.subs) this.transport.send({ t: 'sub', id, stream: sub.stream, params: sub.params })
+        for (const m of this.queued.splice(0)) this.transport.send(m)
       }
     })
   }
@@ -48,7 +52,7 @@ export class ApiClient {
     const id = this.nextId++
     return new Promise((resolve) => {
       this.pending.set(id, { resolve: resolve as (r: Result<unknown>) => void })
-      this.transport.send({ t: 'call', id, method, params })
+      this.sendOrQueue({ t: 'call', id, method, params })
     })
   }
 
@@ -61,10 +65,16 @@ export class ApiClient {
   ): () => void {
     const id = this.nextId++
     this.subs.set(id, { stream, params, onEvent: onEvent as (e: unknown) => void, ...(onEnd ? { onEnd } : {}) })
-    this.transport.send({ t: 'sub', id, stream, params })
+    // While the link is down the subscription waits in `subs` and is opened when the link comes up.
+    if (this.transport.state === 'open') this.transport.send({ t: 'sub', id, stream, params })
     return () => {
-      if (this.subs.delete(id)) this.transport.send({ t: 'unsub', id })
+      if (this.subs.delete(id) && this.transport.state === 'open') this.transport.send({ t: 'unsub', id })
     }
+  }
+
+  private sendOrQueue(m: ClientMessage) {
+    if (this.transport.state === 'open') this.transport.send(m)
+    else this.queued.push(m)
   }
 
   get liveSubscriptions(): number {

@@ -9,7 +9,6 @@ export function wsTransport(location: Location): Transport {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/rpc`
   const messageListeners: ((m: HostMessage) => void)[] = []
   const stateListeners: ((s: TransportState) => void)[] = []
-  const queue: string[] = []
   let socket: WebSocket
   let state: TransportState = 'connecting'
   let retry = 0
@@ -24,7 +23,6 @@ export function wsTransport(location: Location): Transport {
     socket.onopen = () => {
       retry = 0
       setState('open')
-      while (queue.length) socket.send(queue.shift()!)
     }
     socket.onmessage = (ev) => {
       let m: HostMessage
@@ -51,10 +49,9 @@ export function wsTransport(location: Location): Transport {
     get state() {
       return state
     },
+    /** Sends now; the client never sends while the link is not open (it queues and resubscribes itself). */
     send(msg: ClientMessage) {
-      const data = JSON.stringify(msg)
-      if (state === 'open' && socket.readyState === WebSocket.OPEN) socket.send(data)
-      else queue.push(data)
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(msg))
     },
     onMessage: (l) => void messageListeners.push(l),
     onState: (l) => void stateListeners.push(l),

@@ -3,6 +3,7 @@ import { computed, ref } from 'vue'
 import type { ConnectionSummary, Target } from '@shared/dto'
 import type { ApiError } from '@shared/result'
 import { api } from '../api'
+import { usePlaygroundsStore } from './playgrounds'
 
 const KEY = 'raftdeck.selectedTarget'
 
@@ -27,7 +28,11 @@ export const useTargetsStore = defineStore('targets', () => {
   const selectedConnection = computed(() =>
     selected.value?.kind === 'connection' ? (connections.value.find((c) => c.id === selected.value!.id) ?? null) : null,
   )
-  const selectedName = computed(() => selectedConnection.value?.name ?? null)
+  const playgrounds = usePlaygroundsStore()
+  const selectedPlayground = computed(() =>
+    selected.value?.kind === 'playground' ? (playgrounds.list.find((p) => p.id === selected.value!.id) ?? null) : null,
+  )
+  const selectedName = computed(() => selectedConnection.value?.name ?? selectedPlayground.value?.name ?? null)
 
   async function loadConnections() {
     const r = await api().call('connections/list', {})
@@ -48,5 +53,5 @@ export const useTargetsStore = defineStore('targets', () => {
 
   const isSelected = (t: Target) => selected.value?.kind === t.kind && selected.value.id === t.id
 
-  return { connections, selected, selectedConnection, selectedName, loadError, loadConnections, select, isSelected }
+  return { connections, selected, selectedConnection, selectedPlayground, selectedName, loadError, loadConnections, select, isSelected }
 })
