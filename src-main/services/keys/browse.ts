@@ -73,10 +73,13 @@ export async function browseLevel(client: EtcdClient, req: BrowseRequest): Promi
 
   const pinned = revision!
   const folders = entries.filter((e) => e.folder)
-  await forEachLimited(folders, COUNT_CONCURRENCY, async (e) => {
-    e.count = await countPrefix(client, Buffer.from(e.key.b64, 'base64'), pinned)
-  })
-  const totalKeys = await countPrefix(client, req.prefix, pinned)
+  // The level's total and the folders' counts are independent reads at one revision: run them together.
+  const [totalKeys] = await Promise.all([
+    countPrefix(client, req.prefix, pinned),
+    forEachLimited(folders, COUNT_CONCURRENCY, async (e) => {
+      e.count = await countPrefix(client, Buffer.from(e.key.b64, 'base64'), pinned)
+    }),
+  ])
   return {
     prefix: keyName(req.prefix),
     separator: req.separator,
