@@ -22,37 +22,53 @@ export function decodeCommand(data: Uint8Array): KvCommand {
 
 export class KvStore {
   private readonly data = new Map<string, string>()
-  /** Highest seq applied per client: commands are sequential per client. */
-  private readonly lastSeq = new Map<number, number>()
+  /**
+   * The session table (thesis §6.3): per client, the last applied seq and its
+   * result, so a retried command is answered without applying it twice.
+   */
+  private readonly sessions = new Map<number, { seq: number; result: KvResult }>()
 
   get(key: string): string | null {
     return this.data.get(key) ?? null
   }
 
-  /** Applies a command; returns undefined if it was a duplicate (already applied or superseded). */
+  /** The cached result of `seq` for `client`, if that was its last applied command. */
+  session(client: number, seq: number): KvResult | undefined {
+    const last = this.sessions.get(client)
+    return last && last.seq === seq ? last.result : undefined
+  }
+
+  /**
+   * Applies a command. A retry of the last command returns its cached result;
+   * an older command (superseded by a newer one of the same client) is
+   * ignored and returns undefined.
+   */
   apply(cmd: KvCommand): KvResult | undefined {
-    const last = this.lastSeq.get(cmd.c) ?? -1
-    if (cmd.s <= last) return undefined
-    this.lastSeq.set(cmd.c, cmd.s)
+    const last = this.sessions.get(cmd.c)
+    if (last && cmd.s <= last.seq) return cmd.s === last.seq ? last.result : undefined
+    let result: KvResult
     if (cmd.op === 'put') {
       this.data.set(cmd.k, cmd.v)
-      return { kind: 'write' }
+      result = { kind: 'write' }
+    } else {
+      const ok = (this.data.get(cmd.k) ?? null) === cmd.f
+      if (ok) this.data.set(cmd.k, cmd.t)
+      result = { kind: 'cas', ok }
     }
-    const ok = (this.data.get(cmd.k) ?? null) === cmd.f
-    if (ok) this.data.set(cmd.k, cmd.t)
-    return { kind: 'cas', ok }
+    this.sessions.set(cmd.c, { seq: cmd.s, result })
+    return result
   }
 
   snapshot(): Uint8Array {
-    return enc.encode(JSON.stringify({ d: [...this.data], s: [...this.lastSeq] }))
+    return enc.encode(JSON.stringify({ d: [...this.data], s: [...this.sessions] }))
   }
 
   static restore(bytes: Uint8Array): KvStore {
     const kv = new KvStore()
     if (bytes.byteLength === 0) return kv
-    const o = JSON.parse(dec.decode(bytes)) as { d: [string, string][]; s: [number, number][] }
+    const o = JSON.parse(dec.decode(bytes)) as { d: [string, string][]; s: [number, { seq: number; result: KvResult }][] }
     for (const [k, v] of o.d) kv.data.set(k, v)
-    for (const [c, s] of o.s) kv.lastSeq.set(c, s)
+    for (const [c, s] of o.s) kv.sessions.set(c, s)
     return kv
   }
 

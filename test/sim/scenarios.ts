@@ -359,7 +359,7 @@ export const SCENARIOS: readonly Scenario[] = [
     description: 'Leaders crash right after acknowledging writes; a new leader must not serve ReadIndex before it commits an entry of its term.',
     durationMs: 3000,
     cluster: () => ({ voters: 3, crashLosesInFlight: true }),
-    workload: { clients: 8, readRatio: 0.7, thinkMs: 4, followerRatio: 0.1, timeoutMs: 60 },
+    workload: { clients: 8, readRatio: 0.7, thinkMs: 4, followerRatio: 0.1, timeoutMs: 40 },
     setup(sim) {
       const c = sim.cluster
       let last = 0

@@ -1,7 +1,9 @@
 // Simulated clients: each runs one operation at a time (read, write or
-// compare-and-set on a few keys) against the leader or a follower, retries
-// on another node when the request was certainly not accepted, and gives up
-// after a timeout, recording the operation as of unknown outcome.
+// compare-and-set on a few keys) against the leader or a follower. An
+// attempt that is refused or unanswered within timeoutMs is retried on
+// another node with the same (client, seq), which the state machine's
+// session table applies at most once; after deadlineMs the client gives up
+// and records the operation as of unknown outcome.
 
 import { contextKey } from '../../src-main/raft/readOnly'
 import type { Cluster, SimNode } from './cluster'
@@ -13,7 +15,10 @@ import type { Rng } from './prng'
 export interface WorkloadOptions {
   readonly clients: number
   readonly keys: number
+  /** Per-attempt timeout before retrying elsewhere. */
   readonly timeoutMs: number
+  /** Give up (outcome unknown) after this long. */
+  readonly deadlineMs: number
   /** Pause between a client's operations, uniform in [1, thinkMs]. */
   readonly thinkMs: number
   readonly readRatio: number
@@ -25,7 +30,8 @@ export interface WorkloadOptions {
 export const DEFAULT_WORKLOAD: WorkloadOptions = {
   clients: 4,
   keys: 3,
-  timeoutMs: 400,
+  timeoutMs: 150,
+  deadlineMs: 1000,
   thinkMs: 20,
   readRatio: 0.4,
   casRatio: 0.25,
@@ -86,7 +92,7 @@ export class Workload {
     } else input = { kind: 'write', key, value: `v${++this.valueCounter}` }
     const p: Pending = { input, call: this.cluster.q.now, seq: ++this.seq, done: false, attempts: 0 }
     this.inflight.set(client, p)
-    this.cluster.q.after(this.opts.timeoutMs, () => this.timeout(client, p))
+    this.cluster.q.after(this.opts.deadlineMs, () => this.timeout(client, p))
     this.attempt(client, p)
   }
 
@@ -110,31 +116,41 @@ export class Workload {
 
   private attempt(client: number, p: Pending): void {
     if (p.done || this.stopped) return
-    p.attempts++
+    const attempt = ++p.attempts
     const n = this.target()
     let accepted = false
     if (n) {
       if (p.input.kind === 'read') {
-        const ctx = enc.encode(`r${client}:${p.seq}:${p.attempts}`)
+        const ctx = enc.encode(`r${client}:${p.seq}:${attempt}`)
         const key = p.input.key
         n.readWaiters.set(contextKey(ctx), { key, index: null, resolve: (v) => this.complete(client, p, { kind: 'read', value: v }) })
         accepted = n.rn!.readIndex(ctx)
         if (!accepted) n.readWaiters.delete(contextKey(ctx))
       } else {
+        const done = (res: KvResult): void => this.complete(client, p, res.kind === 'write' ? { kind: 'write' } : { kind: 'cas', ok: res.ok })
+        // A retry of a command this node already applied is answered from its session table.
+        const cached = n.kv.session(client, p.seq)
+        if (cached) {
+          done(cached)
+          return
+        }
         const cmd: KvCommand =
           p.input.kind === 'write'
             ? { c: client, s: p.seq, op: 'put', k: p.input.key, v: p.input.value }
             : { c: client, s: p.seq, op: 'cas', k: p.input.key, f: p.input.from, t: p.input.to }
-        n.writeWaiters.set(`${client}:${p.seq}`, (res: KvResult) =>
-          this.complete(client, p, res.kind === 'write' ? { kind: 'write' } : { kind: 'cas', ok: res.ok }),
-        )
+        n.writeWaiters.set(`${client}:${p.seq}`, done)
         accepted = n.rn!.propose(encodeCommand(cmd))
-        // A proposal refused here certainly never entered a log: safe to retry.
         if (!accepted) n.writeWaiters.delete(`${client}:${p.seq}`)
       }
       this.cluster.drain(n)
     }
-    if (!accepted && !p.done) this.cluster.q.after(this.rng.between(5, 30), () => this.attempt(client, p))
+    if (p.done) return
+    if (!accepted) this.cluster.q.after(this.rng.between(5, 30), () => this.attempt(client, p))
+    else {
+      this.cluster.q.after(this.opts.timeoutMs, () => {
+        if (!p.done && p.attempts === attempt) this.attempt(client, p)
+      })
+    }
   }
 
   private complete(client: number, p: Pending, output: KvOutput): void {
