@@ -80,6 +80,9 @@ test('open a Kubernetes Pod decoded from protobuf, an encrypted Secret, and a >1
   await expect(keys.editor.getByTestId('k8s-view')).toContainText('image: registry.example/app:1.2.3')
   await expect(keys.editor.getByTestId('k8s-view')).toContainText('namespace: default')
   await app.screenshot('keys-k8s-pod')
+  await app.toggleTheme()
+  await app.screenshot('keys-k8s-pod-dark')
+  await app.toggleTheme()
 
   const results = await keys.search('/registry/secrets/default/token-10')
   await results.getByTestId('search-result').first().click()

@@ -34,6 +34,8 @@ export const useKeysStore = defineStore('keys', () => {
   const selectedKey = ref<string | null>(null)
   /** The folder whose changes are watched (the last one opened). */
   const watchedFolder = ref<string | null>(null)
+  /** Why live updates stopped, when they did. */
+  const liveError = ref<string | null>(null)
 
   const open = shallowRef<ValueView | null>(null)
   const draft = shallowRef('')
@@ -120,8 +122,9 @@ export const useKeysStore = defineStore('keys', () => {
     if (!idx) return
     idx.expanded.add(prefixB64)
     touch()
-    watchFolder(prefixB64)
     if (!idx.folders.has(prefixB64) || idx.folders.get(prefixB64)!.error) await loadFolder(prefixB64, false)
+    // After the load: the watch starts right after the revision the folder was read at, so nothing is missed.
+    watchFolder(prefixB64)
   }
 
   function collapse(prefixB64: string): void {
@@ -167,9 +170,20 @@ export const useKeysStore = defineStore('keys', () => {
     stopFolderWatch?.()
     watchedFolder.value = prefixB64
     const folder = index.value?.folders.get(prefixB64)
-    stopFolderWatch = api().subscribe('keys/onWatch', { target: t, key: prefixB64, prefix: true, ...(folder?.revision ? { fromRevision: String(BigInt(folder.revision) + 1n) } : {}) }, (batch) => {
-      if (index.value?.applyEvents(prefixB64, batch.events, separator.value)) touch()
-    })
+    liveError.value = null
+    stopFolderWatch = api().subscribe(
+      'keys/onWatch',
+      { target: t, key: prefixB64, prefix: true, ...(folder?.revision ? { fromRevision: String(BigInt(folder.revision) + 1n) } : {}) },
+      (batch) => {
+        if (index.value?.applyEvents(prefixB64, batch.events, separator.value)) touch()
+      },
+      (err) => {
+        // The services ended the watch (compaction, lost connection): say so; Refresh starts a new one.
+        if (watchedFolder.value !== prefixB64) return
+        watchedFolder.value = null
+        liveError.value = err?.message ?? 'The live watch ended.'
+      },
+    )
   }
 
   function watchKey(keyB64: string, fromRevision: string) {
@@ -406,6 +420,7 @@ export const useKeysStore = defineStore('keys', () => {
     rootError,
     selectedKey,
     watchedFolder,
+    liveError,
     open,
     draft,
     dirty,
