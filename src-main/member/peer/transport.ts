@@ -30,6 +30,10 @@ export interface TransportOptions {
   log: (line: string) => void
   /** Answers a joining member's question "which cluster is this and who is in it?". */
   clusterInfo: () => ClusterInfo
+  /** Was this member ID removed from the cluster? Its connections are answered with a notice. */
+  isRemoved: (id: string) => boolean
+  /** A peer told us we were removed (we missed the conf change while down). */
+  onRemovedNotice: () => void
 }
 
 export interface ClusterInfo {
@@ -157,7 +161,20 @@ class PeerLink {
     }
     s.on('error', fail)
     s.on('close', fail)
-    s.on('data', () => {})
+    // The only thing a peer ever sends back on our outbound link: "you were removed".
+    s.on(
+      'data',
+      frameReader(
+        (f) => {
+          try {
+            if ((JSON.parse(f.toString()) as { removed?: boolean }).removed) this.t.o.onRemovedNotice()
+          } catch {
+            // not a notice
+          }
+        },
+        () => s.destroy(),
+      ),
+    )
   }
 
   close(): void {
@@ -213,6 +230,11 @@ export class PeerTransport {
         if (hello.clusterId !== this.o.clusterId) {
           this.o.log(`rejected peer connection from ${hello.from}: request cluster ID mismatch (got ${BigInt(hello.clusterId).toString(16)}, want ${BigInt(this.o.clusterId).toString(16)})`)
           sock.destroy()
+          return
+        }
+        if (this.o.isRemoved(hello.from)) {
+          for (const part of frame(Buffer.from(JSON.stringify({ removed: true })))) sock.write(part)
+          sock.end()
           return
         }
         from = hello.from

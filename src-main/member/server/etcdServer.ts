@@ -57,6 +57,7 @@ export class EtcdServer {
   private duties: LeaderDuties | undefined
   private leaderWaiters: Array<() => void> = []
   private stopped = false
+  private removedNoticed = false
   readonly requestTimeoutMs: number
   readonly events: ServerEvents = {}
   readonly log: (line: string) => void
@@ -123,6 +124,13 @@ export class EtcdServer {
       onUnreachable: (id) => this.raft.reportUnreachable(id),
       log: this.log,
       clusterInfo: () => ({ clusterId: this.clusterId, members: this.sm.cluster.list() }),
+      isRemoved: (id) => this.sm.cluster.removed.has(id),
+      onRemovedNotice: () => {
+        if (this.removedNoticed) return
+        this.removedNoticed = true
+        this.log('the member has been permanently removed from the cluster')
+        setImmediate(() => this.events.onRemoved?.())
+      },
     })
     for (const url of cfg.listenPeerUrls) {
       try {

@@ -16,7 +16,9 @@ export function normalize(out: string): string {
     .replace(/127\.0\.0\.1:\d+/g, 'EP')
     .replace(/"(cluster_id|member_id|ID|leader|memberID)":(\d{6,})/g, (_m, k: string, v: string) => `"${k}":${idFor(BigInt(v).toString(16))}`)
     .replace(/"(ClusterID|MemberID|ID|Lease|Leader)" : (\d{6,})/g, (_m, k: string, v: string) => `"${k}" : ${idFor(BigInt(v).toString(16))}`)
-    .replace(/\b[0-9a-f]{14,16}\b/g, (m) => idFor(m.replace(/^0+/, '')))
+    // etcdctl prints IDs with %16x: shorter IDs are space-padded.
+    .replace(/(Member|Leadership transferred from|to) +(?=[0-9a-f])/g, '$1 ')
+    .replace(/\b(?=[0-9a-f]*[a-f])[0-9a-f]{10,16}\b/g, (m) => idFor(m.replace(/^0+/, '')))
     .replace(/took = [^\s]+/g, 'took = T')
     .replace(/remaining\(\d+s\)/g, 'remaining(Ns)')
     .replace(/\d+(\.\d+)? (kB|MB|B)\b/g, 'SIZE')
