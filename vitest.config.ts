@@ -1,7 +1,12 @@
 import { defineConfig } from 'vitest/config'
+import { fileURLToPath } from 'node:url'
+
+const shared = fileURLToPath(new URL('./src-main/shared', import.meta.url))
 
 // Three node-side suites. e2e lives in Playwright (playwright.config.ts).
 export default defineConfig({
+  // The renderer's pure modules (API client, store helpers) are unit-tested under Node too.
+  resolve: { alias: { '@shared': shared } },
   test: {
     projects: [
       {
