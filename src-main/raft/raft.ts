@@ -76,6 +76,12 @@ export class Raft {
   /** Index of the newest ConfChange entry in the leader's log; at most one may be unapplied. */
   private pendingConfIndex = 0
   private uncommittedSize = 0
+  /**
+   * A broadcast of appends is owed (new entries or a new commit index). It is
+   * sent when the caller next asks for a Ready, so every proposal and ack of
+   * one caller turn shares one MsgApp per follower instead of one each.
+   */
+  private broadcastPending = false
 
   constructor(config: Config, storage: Storage) {
     this.cfg = resolveConfig(config)
@@ -180,6 +186,7 @@ export class Raft {
     this.uncommittedSize = 0
     this.readOnly.reset()
     this.pendingReadIndex = []
+    this.broadcastPending = false
   }
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -601,7 +608,7 @@ export class Raft {
       ents.push({ type: e.type, data: e.data })
     }
     if (!this.appendEntries(ents)) return this.dropped(m, 'too many uncommitted bytes')
-    this.bcastAppend()
+    this.broadcastPending = true
     return true
   }
 
@@ -659,7 +666,18 @@ export class Raft {
       this.pendingReadIndex = []
       for (const m of waiting) this.leaderReadIndex(m)
     }
-    this.bcastAppend()
+    this.broadcastPending = true
+  }
+
+  hasPendingBroadcast(): boolean {
+    return this.broadcastPending
+  }
+
+  /** Sends the owed appends; RawNode calls this when building a Ready. */
+  flushBroadcast(): void {
+    if (!this.broadcastPending) return
+    this.broadcastPending = false
+    if (this.role === 'leader') this.bcastAppend()
   }
 
   private handleAppendResponse(m: Message, pr: Progress): void {

@@ -84,6 +84,17 @@ export class RawNode {
     return this.proposeEntry(EntryType.Normal, data)
   }
 
+  /**
+   * Proposes several entries as one message: one append for all of them, so
+   * followers receive them in one MsgApp. The caller's batching unit (e.g.
+   * everything queued during one event-loop turn).
+   */
+  proposeMany(datas: readonly Uint8Array[]): boolean {
+    if (datas.length === 0) return true
+    const entries: Entry[] = datas.map((data) => ({ term: 0, index: 0, type: EntryType.Normal, data }))
+    return this.raft.step(makeMessage({ type: MessageType.Prop, to: this.raft.id, from: this.raft.id, term: 0, entries }))
+  }
+
   proposeConfChange(cc: ConfChange): boolean {
     return this.proposeEntry(EntryType.ConfChange, encodeConfChange(cc))
   }
@@ -130,7 +141,7 @@ export class RawNode {
 
   hasReady(): boolean {
     const r = this.raft
-    if (r.msgs.length > 0 || r.readStates.length > 0) return true
+    if (r.msgs.length > 0 || r.readStates.length > 0 || r.hasPendingBroadcast()) return true
     if (r.log.unstable.entries.length > 0 || r.log.unstable.snapshot !== null) return true
     if (r.log.hasNextCommittedEntries()) return true
     const soft = r.softState()
@@ -143,6 +154,7 @@ export class RawNode {
   ready(): Ready {
     if (this.inFlight) throw new RaftInvariantError('ready() called twice without advance()')
     const r = this.raft
+    r.flushBroadcast()
     const soft = r.softState()
     const hs = r.hardState()
     const softChanged = soft.lead !== this.prevSoft.lead || soft.role !== this.prevSoft.role
