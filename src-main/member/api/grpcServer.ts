@@ -1,6 +1,8 @@
 /** The client-facing gRPC server: etcd's six services (and raftdeck.Debug when enabled). */
 import fs from 'node:fs'
+import net from 'node:net'
 import * as grpc from '@grpc/grpc-js'
+import { AuthorityShim } from './authorityShim'
 import { serviceDefinition } from '../../etcdpb/load'
 import type { EtcdServer } from '../server/etcdServer'
 import { authService } from './auth'
@@ -17,6 +19,7 @@ const GRPC_OVERHEAD_BYTES = 512 * 1024
 
 export class ClientServer {
   private readonly grpcServer: grpc.Server
+  private readonly plainListeners: net.Server[] = []
 
   constructor(private readonly server: EtcdServer) {
     this.grpcServer = new grpc.Server({
@@ -39,7 +42,11 @@ export class ClientServer {
     for (const raw of this.server.cfg.listenClientUrls) {
       const url = new URL(raw)
       const host = url.hostname
-      const creds = url.protocol === 'https:' ? this.tlsCredentials() : grpc.ServerCredentials.createInsecure()
+      if (url.protocol === 'http:') {
+        await this.listenPlain(host, Number(url.port), raw)
+        continue
+      }
+      const creds = this.tlsCredentials()
       await new Promise<void>((resolve, reject) => {
         this.grpcServer.bindAsync(`${host}:${url.port}`, creds, (err) => {
           if (err) {
@@ -48,6 +55,25 @@ export class ClientServer {
         })
       })
     }
+  }
+
+  /**
+   * Plain client URLs accept connections themselves and hand them to gRPC through the authority shim,
+   * so etcdctl's per-endpoint dials with a scheme in the target work as they do against etcd.
+   */
+  private async listenPlain(host: string, port: number, raw: string): Promise<void> {
+    const injector = this.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure())
+    const listener = net.createServer((socket) => {
+      socket.setNoDelay(true)
+      injector.injectConnection(new AuthorityShim(socket, `${host.includes(':') ? `[${host}]` : host}:${port}`))
+    })
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new Error(err.code === 'EADDRINUSE' ? `listen tcp ${host}:${port}: bind: address already in use` : `listen ${raw}: ${err.message}`)),
+      )
+      listener.listen(port, host.replace(/^\[|\]$/g, ''), () => resolve())
+    })
+    this.plainListeners.push(listener)
   }
 
   /** https client URLs: --cert-file/--key-file, and with --client-cert-auth clients must present a cert signed by --trusted-ca-file. */
@@ -66,6 +92,7 @@ export class ClientServer {
 
   async close(): Promise<void> {
     closeLeaderClients()
+    for (const l of this.plainListeners) l.close()
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         // Open watch and keep-alive streams would hold the shutdown; etcd closes them too.

@@ -1,0 +1,202 @@
+// etcdctl 3.4 dials each endpoint of `endpoint status|health|hashkv` with the endpoint string as the
+// gRPC target, so a URL endpoint ("http://127.0.0.1:2379") becomes the HTTP/2 `:authority` header,
+// which is not a valid authority (RFC 3986: no scheme, no '/'). Go's server accepts it; Node's HTTP/2
+// (nghttp2) resets the stream with PROTOCOL_ERROR, and Node offers no switch for that check.
+//
+// This shim sits between a client socket and the gRPC server (grpc-js's connection injector). It
+// reads the client's HTTP/2 frames until the first header block. If its authority is valid (every
+// client but etcdctl's per-endpoint dials), the connection becomes a plain pipe at once. Otherwise
+// it decodes every header block of that connection (HPACK, keeping the client's dynamic table),
+// replaces the authority with a valid one, and re-encodes for the server with its own table.
+
+import { Duplex } from 'node:stream'
+import type { Socket } from 'node:net'
+import hpack from 'hpack.js'
+
+const PREFACE_LENGTH = 24
+const FRAME_HEADERS = 0x1
+const FRAME_CONTINUATION = 0x9
+const FLAG_END_STREAM = 0x1
+const FLAG_END_HEADERS = 0x4
+const FLAG_PADDED = 0x8
+const FLAG_PRIORITY = 0x20
+const MAX_FRAME = 16_384
+/** HTTP/2's default header table size; Node's server does not change it. */
+const TABLE_SIZE = 4096
+
+const VALID_AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%[\]]*$/
+
+/** What the authority should have been: the host:port part of a URL-ish value. */
+export function repairAuthority(value: string, fallback: string): string {
+  const stripped = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0] ?? ''
+  return stripped && VALID_AUTHORITY.test(stripped) ? stripped : fallback
+}
+
+interface PendingBlock {
+  streamId: number
+  endStream: boolean
+  fragments: Buffer[]
+  raw: Buffer[]
+}
+
+export class AuthorityShim extends Duplex {
+  private inbound: Buffer = Buffer.alloc(0)
+  private prefaceSeen = false
+  private mode: 'undecided' | 'pass' | 'rewrite' = 'undecided'
+  private block: PendingBlock | null = null
+  private readonly decoder = hpack.decompressor.create({ table: { size: TABLE_SIZE } })
+  private readonly encoder = hpack.compressor.create({ table: { size: TABLE_SIZE } })
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly fallbackAuthority: string,
+  ) {
+    super()
+    socket.on('data', (chunk: Buffer) => this.fromClient(chunk))
+    socket.on('end', () => this.push(null))
+    socket.on('error', (err) => this.destroy(err))
+    socket.on('close', () => this.destroy())
+  }
+
+  // Socket-like fields that HTTP/2 and grpc-js read from the connection they are given.
+  get remoteAddress() {
+    return this.socket.remoteAddress
+  }
+  get remotePort() {
+    return this.socket.remotePort
+  }
+  get remoteFamily() {
+    return this.socket.remoteFamily
+  }
+  get localAddress() {
+    return this.socket.localAddress
+  }
+  get localPort() {
+    return this.socket.localPort
+  }
+  setNoDelay(v?: boolean) {
+    this.socket.setNoDelay(v)
+    return this
+  }
+  setKeepAlive(enable?: boolean, delay?: number) {
+    this.socket.setKeepAlive(enable, delay)
+    return this
+  }
+  setTimeout(ms: number, cb?: () => void) {
+    this.socket.setTimeout(ms, cb)
+    return this
+  }
+
+  override _read(): void {
+    this.socket.resume()
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.socket.write(chunk, cb)
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.socket.end(cb)
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    this.socket.destroy()
+    cb(err)
+  }
+
+  private emitToServer(b: Buffer) {
+    if (!this.push(b)) this.socket.pause()
+  }
+
+  private fromClient(chunk: Buffer) {
+    if (this.mode === 'pass') return this.emitToServer(chunk)
+    this.inbound = this.inbound.length ? Buffer.concat([this.inbound, chunk]) : chunk
+    try {
+      this.drain()
+    } catch (err) {
+      this.destroy(err as Error)
+    }
+  }
+
+  private drain() {
+    if (!this.prefaceSeen) {
+      if (this.inbound.length < PREFACE_LENGTH) return
+      this.emitToServer(this.inbound.subarray(0, PREFACE_LENGTH))
+      this.inbound = this.inbound.subarray(PREFACE_LENGTH)
+      this.prefaceSeen = true
+    }
+    while (this.mode !== 'pass' && this.inbound.length >= 9) {
+      const length = this.inbound.readUIntBE(0, 3)
+      if (this.inbound.length < 9 + length) return
+      const frame = this.inbound.subarray(0, 9 + length)
+      this.inbound = this.inbound.subarray(9 + length)
+      const type = frame[3]!
+      const flags = frame[4]!
+      const streamId = frame.readUInt32BE(5) & 0x7fffffff
+      if (type === FRAME_HEADERS) {
+        let payload = frame.subarray(9)
+        let pad = 0
+        if (flags & FLAG_PADDED) {
+          pad = payload[0]!
+          payload = payload.subarray(1)
+        }
+        if (flags & FLAG_PRIORITY) payload = payload.subarray(5)
+        payload = payload.subarray(0, payload.length - pad)
+        this.block = { streamId, endStream: Boolean(flags & FLAG_END_STREAM), fragments: [payload], raw: [frame] }
+        if (flags & FLAG_END_HEADERS) this.finishBlock()
+      } else if (type === FRAME_CONTINUATION && this.block) {
+        this.block.fragments.push(frame.subarray(9))
+        this.block.raw.push(frame)
+        if (flags & FLAG_END_HEADERS) this.finishBlock()
+      } else this.emitToServer(frame)
+    }
+    if (this.mode === 'pass' && this.inbound.length) {
+      const rest = this.inbound
+      this.inbound = Buffer.alloc(0)
+      this.emitToServer(rest)
+    }
+  }
+
+  private decode(block: Buffer): { name: string; value: string }[] {
+    this.decoder.write(block)
+    this.decoder.execute()
+    const headers: { name: string; value: string }[] = []
+    for (let h = this.decoder.read(); h; h = this.decoder.read()) headers.push({ name: h.name, value: h.value })
+    return headers
+  }
+
+  private finishBlock() {
+    const block = this.block!
+    this.block = null
+    const headers = this.decode(Buffer.concat(block.fragments))
+    const authority = headers.find((h) => h.name === ':authority')
+    if (this.mode === 'undecided') {
+      if (!authority || VALID_AUTHORITY.test(authority.value)) {
+        // A well-behaved client: from here on the bytes go through untouched.
+        this.mode = 'pass'
+        for (const f of block.raw) this.emitToServer(f)
+        return
+      }
+      this.mode = 'rewrite'
+    }
+    if (authority && !VALID_AUTHORITY.test(authority.value)) authority.value = repairAuthority(authority.value, this.fallbackAuthority)
+    this.encoder.write(headers)
+    const chunks: Buffer[] = []
+    for (let b = this.encoder.read(); b; b = this.encoder.read()) chunks.push(b)
+    this.emitHeaders(block.streamId, block.endStream, Buffer.concat(chunks))
+  }
+
+  private emitHeaders(streamId: number, endStream: boolean, block: Buffer) {
+    for (let off = 0, first = true; first || off < block.length; first = false) {
+      const part = block.subarray(off, off + MAX_FRAME)
+      off += part.length
+      const last = off >= block.length
+      const header = Buffer.alloc(9)
+      header.writeUIntBE(part.length, 0, 3)
+      header[3] = first ? FRAME_HEADERS : FRAME_CONTINUATION
+      header[4] = (last ? FLAG_END_HEADERS : 0) | (first && endStream ? FLAG_END_STREAM : 0)
+      header.writeUInt32BE(streamId, 5)
+      this.emitToServer(Buffer.concat([header, part]))
+    }
+  }
+}
