@@ -8,6 +8,7 @@ import { PlaygroundService } from '../../../src-main/services/playground/service
 import type { PlaygroundMember, PlaygroundSummary } from '../../../src-main/shared/api/playground'
 
 export interface Harness {
+  /** Replaceable, to simulate an app restart on the same data folder. */
   service: PlaygroundService
   log: LogBus
   dataDir: string
@@ -20,7 +21,7 @@ export function harness(): Harness {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-pg-'))
   const log = new LogBus(20_000)
   const service = new PlaygroundService({ dataDir, launcher: createLauncher(packageMemberCommand(), findEtcdBinary()), log })
-  return {
+  const h: Harness = {
     service,
     log,
     dataDir,
@@ -31,7 +32,7 @@ export function harness(): Harness {
           stop()
           reject(new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last?.members.map(brief))}`))
         }, timeoutMs)
-        const stop = service.subscribe(id, false, (ev) => {
+        const stop = h.service.subscribe(id, false, (ev) => {
           last = ev.state
           if (pred(ev.state)) {
             clearTimeout(timer)
@@ -43,10 +44,11 @@ export function harness(): Harness {
       })
     },
     async close() {
-      await service.dispose()
+      await h.service.dispose()
       rmSync(dataDir, { recursive: true, force: true })
     },
   }
+  return h
 }
 
 export const brief = (m: PlaygroundMember) => ({ n: m.name, p: m.process, r: m.raft?.role, t: m.raft?.term, l: m.raft?.leader, c: m.raft?.commit, a: m.raft?.applied })
