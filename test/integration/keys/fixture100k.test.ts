@@ -88,6 +88,11 @@ describe('browsing a 100k-key /registry', () => {
     expect(second.entries[0]!.label > first.entries[49]!.label).toBe(true)
   })
 
+  it('splits on another separator when asked', async () => {
+    const lvl = await h.services.handlers['keys/browse']({ target: h.target, prefix: b64('/registry/pods/default/'), separator: '-' })
+    expect(lvl.entries).toEqual([expect.objectContaining({ label: 'web', folder: true, count: 180 })])
+  })
+
   it('server-side prefix search finds keys that were never loaded, with the total count', async () => {
     const r = await h.services.handlers['keys/search']({ target: h.target, query: '/registry/pods/team-150/web-1', limit: 5 })
     expect(r.keys).toHaveLength(5)
