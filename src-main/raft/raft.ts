@@ -549,7 +549,7 @@ export class Raft {
     }
 
     const pr = this.tracker.progress.get(m.from)
-    if (!pr) return true
+    if (!pr) return m.type === MessageType.TransferLeader ? this.dropped(m, 'transferee is not a member') : true
     switch (m.type) {
       case MessageType.AppResp:
         this.handleAppendResponse(m, pr)

@@ -177,6 +177,7 @@ describe('RawNode', () => {
     h.deliver()
     h.tickAll(2)
     expect(h.leader()).toBe('3')
+    expect(h.node('3').transferLeader('9')).toBe(false) // not a member
     expect(h.appliedData('3')).toEqual(['p0', 'p1', 'p2', 'p3', 'p4'])
   })
 
