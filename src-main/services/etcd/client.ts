@@ -250,8 +250,9 @@ export class EtcdClient {
     return this.unary('Cluster', 'MemberAdd', { peerURLs, isLearner })
   }
 
-  memberRemove(id: string): Promise<{ header: pb.ResponseHeader; members: pb.Member[] }> {
-    return this.unary('Cluster', 'MemberRemove', { ID: id })
+  /** Send it to a member other than the one removed: that one stops as soon as it applies the change. */
+  memberRemove(id: string, opts: CallOptions = {}): Promise<{ header: pb.ResponseHeader; members: pb.Member[] }> {
+    return this.unary('Cluster', 'MemberRemove', { ID: id }, opts)
   }
 
   memberPromote(id: string): Promise<{ header: pb.ResponseHeader; members: pb.Member[] }> {

@@ -448,7 +448,11 @@ export class PlaygroundService {
         memberId = list.members.find((x) => x.peerURLs.includes(peerUrl(m.manifest)))?.ID ?? null
       }
       if (!memberId) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${name} is not known.`)
-      await retryMembershipChange(() => this.clientFor(pg).memberRemove(memberId!))
+      // Ask another running member (the leader if known): the removed one shuts down mid-request.
+      const others = [...pg.members.values()].filter((x) => x !== m && x.process.state === 'running')
+      const via = others.find((x) => x.raft?.role === 'leader') ?? others[0]
+      if (!via) throw new AppError(ErrorCode.FailedPrecondition, `No other member of "${pg.manifest.name}" is running to carry out the removal.`)
+      await retryMembershipChange(() => this.clientFor(pg).memberRemove(memberId!, { endpoint: clientUrl(via.manifest) }))
       m.feed?.close()
       await m.process.stop(5000)
       pg.members.delete(name)
