@@ -8,7 +8,7 @@
  * The debug service can cut links one way or both and add delay (playground faults).
  */
 import net from 'node:net'
-import type { Message } from '../../raft/index'
+import { MessageType, type Message } from '../../raft/index'
 import { decodeMessage, encodeMessage } from './messageCodec'
 
 export interface PeerFault {
@@ -27,6 +27,8 @@ export interface TransportOptions {
   clusterId: string
   onMessage: (m: Message) => void
   onUnreachable: (peerId: string) => void
+  /** A MsgSnap was handed to the peer's connection (true) or could not be (false). */
+  onSnapshotSent: (peerId: string, ok: boolean) => void
   log: (line: string) => void
   /** Answers a joining member's question "which cluster is this and who is in it?". */
   clusterInfo: () => ClusterInfo
@@ -300,7 +302,9 @@ export class PeerTransport {
         setTimeout(() => link.send(payload), fault.delayMs).unref()
         continue
       }
-      if (!link.send(payload)) this.o.onUnreachable(m.to)
+      const sent = link.send(payload)
+      if (!sent) this.o.onUnreachable(m.to)
+      if (m.type === MessageType.Snap) this.o.onSnapshotSent(m.to, sent)
     }
   }
 

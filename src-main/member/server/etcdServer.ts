@@ -122,6 +122,7 @@ export class EtcdServer {
       clusterId: this.clusterId,
       onMessage: (m) => this.raft.step(m),
       onUnreachable: (id) => this.raft.reportUnreachable(id),
+      onSnapshotSent: (id, ok) => this.raft.reportSnapshot(id, ok),
       log: this.log,
       clusterInfo: () => ({ clusterId: this.clusterId, members: this.sm.cluster.list() }),
       isRemoved: (id) => this.sm.cluster.removed.has(id),

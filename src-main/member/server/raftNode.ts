@@ -213,6 +213,12 @@ export class RaftNode {
     this.node.reportUnreachable(id)
   }
 
+  /** A snapshot message to `id` was delivered to its connection (ok) or failed. */
+  reportSnapshot(id: string, ok: boolean): void {
+    this.node.reportSnapshot(id, ok)
+    this.kick()
+  }
+
   applyConfChange(cc: ConfChange): ConfState {
     return this.node.applyConfChange(cc)
   }

@@ -1,7 +1,7 @@
 /**
  * One member's life: start-up refusals with one clear line, restart from WAL and snapshots,
- * a torn WAL tail, quota (NOSPACE) and request-size limits, lease expiry, the Snapshot RPC's
- * UNIMPLEMENTED answer, and the raftdeck.Debug stream.
+ * a torn WAL tail, quota (NOSPACE) and request-size limits, lease expiry, auto-compaction and
+ * the raftdeck.Debug stream. (Maintenance.Snapshot belongs to the snapshot issue and its tests.)
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import fs from 'node:fs'
@@ -105,7 +105,7 @@ describe('member lifecycle', () => {
     expect((await etcdctl(ep, ['get', 'auto'])).stdout).toBe('auto\n4\n')
   })
 
-  it('expires leases on the leader, answers Snapshot with UNIMPLEMENTED, and streams debug state', async () => {
+  it('expires leases on the leader and streams debug state', async () => {
     const c = await startCluster('raftdeck', 1, ['--enable-debug-service'])
     const ep = c.endpoints[0]!
     const grant = await etcdctl(ep, ['lease', 'grant', '1'])
@@ -114,10 +114,6 @@ describe('member lifecycle', () => {
     await etcdctl(ep, ['put', 'eph', 'x', `--lease=${id}`])
     await waitFor('lease to expire', async () => (await etcdctl(ep, ['get', 'eph'])).stdout === '', 10_000, 200)
     expect((await etcdctl(ep, ['lease', 'timetolive', id])).stdout).toBe(`lease ${id} already expired\n`)
-
-    const snap = await etcdctl(ep, ['snapshot', 'save', path.join(tempDir(), 'x.db')])
-    expect(snap.code).not.toBe(0)
-    expect(snap.stdout + snap.stderr).toMatch(/not implemented yet/)
 
     const pkg = etcdGrpcObject().raftdeck as grpc.GrpcObject
     const Debug = pkg.Debug as unknown as new (a: string, c: grpc.ChannelCredentials) => grpc.Client & { Watch(req: object): grpc.ClientReadableStream<{ state?: { role: string; term: string; member_id: string } }> }
