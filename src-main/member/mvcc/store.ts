@@ -40,6 +40,8 @@ export class MvccStore {
   private readonly listeners = new Set<CommitListener>()
   currentRev = 1
   compactRev = 0
+  /** Running total for sizeInUse(): checked before every write (quota), so it must be O(1). */
+  private bytes = 0
 
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
@@ -108,6 +110,7 @@ export class MvccStore {
       this.index.insert(r.key)
     }
     h.push(r)
+    this.bytes += revisionBytes(r)
     if (previous && !previous.tombstone && previous.lease !== '0') this.leaseKeys.get(previous.lease)?.delete(r.key)
     if (!r.tombstone && r.lease !== '0') {
       let s = this.leaseKeys.get(r.lease)
@@ -168,7 +171,7 @@ export class MvccStore {
       if (keep < 0) continue
       let from = keep
       if (h[keep]!.tombstone) from = keep + 1
-      if (from > 0) h.splice(0, from)
+      if (from > 0) for (const gone of h.splice(0, from)) this.bytes -= revisionBytes(gone)
       if (h.length === 0) {
         this.history.delete(key)
         this.index.remove(key)
@@ -188,9 +191,7 @@ export class MvccStore {
 
   /** Approximate bytes held, standing in for etcd's backend db size. */
   sizeInUse(): number {
-    let n = 0
-    for (const h of this.history.values()) for (const r of h) n += r.key.length + r.value.length + 64
-    return n
+    return this.bytes
   }
 
   /** Every retained revision, for snapshots. */
@@ -200,6 +201,7 @@ export class MvccStore {
 
   /** Rebuild from a snapshot's revisions (any order). */
   restore(revs: KeyRevision[], currentRev: number, compactRev: number): void {
+    this.bytes = 0
     this.history.clear()
     this.leaseKeys.clear()
     for (const k of [...this.index.all()]) this.index.remove(k)
@@ -279,4 +281,9 @@ export class WriteTxn {
     this.store.commitChanges(this.rev, this.changed)
     return this.store.currentRev
   }
+}
+
+/** What one stored revision costs, roughly as etcd's backend would hold it. */
+function revisionBytes(r: KeyRevision): number {
+  return r.key.length + r.value.length + 64
 }

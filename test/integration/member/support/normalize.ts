@@ -20,6 +20,7 @@ export function normalize(out: string): string {
     .replace(/(Member|Leadership transferred from|to) +(?=[0-9a-f])/g, '$1 ')
     .replace(/\b(?=[0-9a-f]*[a-f])[0-9a-f]{10,16}\b/g, (m) => idFor(m.replace(/^0+/, '')))
     .replace(/took = [^\s]+/g, 'took = T')
+    .replace(/"took":"[^"]*"/g, '"took":"T"')
     .replace(/remaining\(\d+s\)/g, 'remaining(Ns)')
     .replace(/\d+(\.\d+)? (kB|MB|B)\b/g, 'SIZE')
     .replace(/"(dbSize|dbSizeInUse)":\d+/g, '"$1":SIZE')
