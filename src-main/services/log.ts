@@ -9,6 +9,8 @@ export const levelAtLeast = (level: LogLevel, min: LogLevel): boolean => LEVEL_O
 
 export class LogBus {
   private readonly ring: LogEntry[] = []
+  /** info and above kept apart, so chatty member logs (debug) never push them out. */
+  private readonly important: LogEntry[] = []
   private readonly listeners = new Set<(e: LogEntry) => void>()
 
   constructor(
@@ -21,6 +23,10 @@ export class LogBus {
     const entry: LogEntry = { time: this.now(), level, source, message }
     this.ring.push(entry)
     if (this.ring.length > this.capacity) this.ring.splice(0, this.ring.length - this.capacity)
+    if (level !== 'debug') {
+      this.important.push(entry)
+      if (this.important.length > this.capacity) this.important.splice(0, this.important.length - this.capacity)
+    }
     this.echo?.(entry)
     for (const l of this.listeners) l(entry)
   }
@@ -35,8 +41,14 @@ export class LogBus {
     }
   }
 
-  recent(limit: number): LogEntry[] {
-    return this.ring.slice(-limit)
+  recent(limit: number, minLevel: LogLevel = 'debug'): LogEntry[] {
+    if (minLevel === 'debug') return this.ring.slice(-limit)
+    const out: LogEntry[] = []
+    for (let i = this.important.length - 1; i >= 0 && out.length < limit; i--) {
+      const e = this.important[i]!
+      if (levelAtLeast(e.level, minLevel)) out.push(e)
+    }
+    return out.reverse()
   }
 
   subscribe(listener: (e: LogEntry) => void): () => void {

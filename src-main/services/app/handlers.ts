@@ -6,7 +6,7 @@ import type { Handlers, StreamOpeners } from '../types'
 export function appHandlers(info: () => AppInfo, log: LogBus): Pick<Handlers, keyof typeof appMethods> {
   return {
     'app/info': async () => info(),
-    'app/recentLogs': async ({ limit }) => log.recent(limit ?? 500),
+    'app/recentLogs': async ({ limit, minLevel }) => log.recent(limit ?? 500, minLevel ?? 'debug'),
   }
 }
 

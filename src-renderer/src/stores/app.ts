@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
-import type { AppInfo, LogEntry } from '@shared/dto'
+import type { AppInfo, LogEntry, LogLevel } from '@shared/dto'
 import type { ApiError } from '@shared/result'
 import { api } from '../api'
 import type { TransportState } from '../api/transport'
@@ -14,6 +14,8 @@ export const useAppStore = defineStore('app', () => {
   const link = ref<TransportState>(api().transport.state)
   // Log lines are append-only and never edited: keep them out of deep reactivity.
   const logs = shallowRef<LogEntry[]>([])
+  /** Member processes log a lot at debug level; the activity view starts at info. */
+  const logLevel = ref<LogLevel>('info')
   let stopLogs: (() => void) | null = null
 
   api().transport.onState((s) => {
@@ -37,11 +39,17 @@ export const useAppStore = defineStore('app', () => {
 
   async function followLogs() {
     if (stopLogs) return
-    const r = await api().call('app/recentLogs', { limit: 500 })
+    const r = await api().call('app/recentLogs', { limit: 500, minLevel: logLevel.value })
     if (r.ok) logs.value = r.value
-    stopLogs = api().subscribe('app/onLog', {}, appendLog, () => {
+    stopLogs = api().subscribe('app/onLog', { minLevel: logLevel.value }, appendLog, () => {
       stopLogs = null
     })
+  }
+
+  async function setLogLevel(level: LogLevel) {
+    logLevel.value = level
+    unfollowLogs()
+    await followLogs()
   }
 
   function unfollowLogs() {
@@ -49,5 +57,5 @@ export const useAppStore = defineStore('app', () => {
     stopLogs = null
   }
 
-  return { info, error, link, logs, load, followLogs, unfollowLogs }
+  return { info, error, link, logs, logLevel, load, followLogs, unfollowLogs, setLogLevel }
 })

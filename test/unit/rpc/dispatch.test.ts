@@ -107,3 +107,16 @@ describe('dispatcher', () => {
     expect(JSON.stringify(m)).not.toContain('dispatch.ts')
   })
 })
+
+describe('service log', () => {
+  it('keeps info and above even when debug lines flood the ring', async () => {
+    const { LogBus } = await import('../../../src-main/services/log')
+    const log = new LogBus(100)
+    log.write('info', 'app', 'services started')
+    for (let i = 0; i < 1000; i++) log.write('debug', 'playground/p/n1', `line ${i}`)
+    log.write('warn', 'app', 'something odd')
+    expect(log.recent(10, 'info').map((e) => e.message)).toEqual(['services started', 'something odd'])
+    expect(log.recent(10, 'warn').map((e) => e.message)).toEqual(['something odd'])
+    expect(log.recent(3).map((e) => e.message)).toEqual(['line 998', 'line 999', 'something odd'])
+  })
+})
