@@ -6,8 +6,9 @@ import { serveCommand } from './serve'
 import { doctorCommand } from './doctor'
 import { memberCommand } from './member'
 import { playgroundCommand } from './playground'
+import { snapshotCommand } from './snapshot'
 
-const commands: Command[] = [serveCommand, playgroundCommand, doctorCommand]
+const commands: Command[] = [serveCommand, playgroundCommand, doctorCommand, snapshotCommand]
 
 /** Commands that parse their own flags (etcd's flag syntax for `member`). */
 const rawCommands: { name: string; summary: string; run(argv: string[]): Promise<number> }[] = [

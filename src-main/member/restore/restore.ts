@@ -1,0 +1,230 @@
+/**
+ * `snapshot restore` for raftdeck members: an etcd snapshot file (from real etcd or from a member)
+ * becomes the data dir of one member of a new cluster, which `raftdeck member` then restarts from.
+ *
+ * It mirrors what etcd 3.4's restore does, in our member's on-disk format:
+ *   - IDs come from the flags as etcd derives them: member ID = SHA-1(sorted peer URLs + token),
+ *     cluster ID = SHA-1(sorted member IDs) (ids.ts), so every member of the new cluster, restored
+ *     from the same file with the same flags, agrees on them;
+ *   - the log starts at index N (N = number of members), term 1, as if the N "add member" entries
+ *     had been committed; the state machine snapshot sits at that index and carries the new
+ *     membership, so Raft starts from the snapshot with all N voters and no entries to replay;
+ *   - the MVCC history, leases, auth, alarms and cluster version come from the file unchanged;
+ *     the old cluster's members do not (etcd 3.4 drops them too);
+ *   - `bumpRevision` and `markCompacted` are etcd's --bump-revision and --mark-compacted.
+ *
+ * The snapshot is verified before anything is written, and everything is written into temporary
+ * directories that are renamed into place at the end, so a failure leaves nothing behind.
+ */
+import fs from 'node:fs'
+import fsp from 'node:fs/promises'
+import path from 'node:path'
+import { openDb, readEtcdSnapshot, verifySnapshot, type VerifyResult } from '../../bbolt/index'
+import type { MemberConfig } from '../config'
+import { clusterIdFor, memberIdFor } from '../ids'
+import type { KeyRevision } from '../mvcc/types'
+import type { Member } from '../server/pb'
+import { encodeSnapshotFile } from '../server/raftNode'
+import { StateMachine } from '../server/stateMachine'
+import { encodeState } from '../snap/stateCodec'
+import { Snapshotter } from '../snap/snapshotter'
+import { Wal } from '../wal/wal'
+
+/** A problem with the request itself (flags, existing dirs): nothing was written. */
+export class RestoreInputError extends Error {}
+
+export type RestoreConfig = Pick<MemberConfig, 'name' | 'dataDir' | 'walDir' | 'initialCluster' | 'initialClusterToken' | 'initialAdvertisePeerUrls'>
+
+export interface RestoreOptions {
+  /** Move the revision forward by this much past the snapshot's newest revision (etcd's --bump-revision). */
+  bumpRevision?: number
+  /** Mark every revision up to the bumped one compacted (etcd's --mark-compacted; needs bumpRevision). */
+  markCompacted?: boolean
+  /** Accept a file without the SHA-256 trailer (a copied member/snap/db), like etcd's --skip-hash-check. */
+  skipHashCheck?: boolean
+}
+
+export interface RestoreResult {
+  dataDir: string
+  walDir: string
+  memberId: string
+  clusterId: string
+  members: Member[]
+  /** Raft index and term the restored member starts from. */
+  index: number
+  term: number
+  /** Store revision after restore (bumped when asked) and compaction revision. */
+  revision: number
+  compactRevision: number
+  /** Revisions restored into the key history, and live keys at the newest revision. */
+  revisions: number
+  keys: number
+  leases: number
+  verified: VerifyResult
+}
+
+/** The term the restored log starts in, as etcd's restore writes it. */
+const RESTORE_TERM = 1
+
+/** The new cluster's members in --initial-cluster order, with etcd's IDs. */
+export function plannedMembers(cfg: Pick<RestoreConfig, 'initialCluster' | 'initialClusterToken'>): Member[] {
+  return [...cfg.initialCluster].map(([name, urls]) => ({ ID: memberIdFor(urls, cfg.initialClusterToken), name, peerURLs: [...urls], clientURLs: [], isLearner: false }))
+}
+
+function exists(p: string): boolean {
+  try {
+    fs.statSync(p)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function checkInput(cfg: RestoreConfig, o: RestoreOptions): void {
+  if (o.markCompacted && !o.bumpRevision) throw new RestoreInputError('--mark-compacted requires --bump-revision')
+  if (o.bumpRevision !== undefined && (!Number.isSafeInteger(o.bumpRevision) || o.bumpRevision < 0)) {
+    throw new RestoreInputError(`--bump-revision must be a non-negative integer, got ${o.bumpRevision}`)
+  }
+  if (exists(cfg.dataDir)) throw new RestoreInputError(`data-dir "${cfg.dataDir}" exists`)
+  if (cfg.walDir && exists(cfg.walDir)) throw new RestoreInputError(`wal-dir "${cfg.walDir}" exists`)
+  const ids = new Set<string>()
+  for (const m of plannedMembers(cfg)) {
+    if (ids.has(m.ID)) throw new RestoreInputError(`--initial-cluster has two members with the same peer URLs (${m.peerURLs.join(',')})`)
+    ids.add(m.ID)
+  }
+}
+
+/** Reads the snapshot into a state machine that holds the new cluster's membership. */
+function loadState(snapshotPath: string, members: Member[], clusterId: string, localId: string, o: RestoreOptions) {
+  const sm = new StateMachine(clusterId, localId, 1)
+  const reader = readEtcdSnapshot(openDb(snapshotPath))
+  try {
+    const revs: KeyRevision[] = []
+    let latest = 0
+    for (const r of reader.revisions()) {
+      const main = Number(r.main)
+      if (main > latest) latest = main
+      // An empty value is the marker an earlier --bump-revision left: it only moves the revision.
+      if (!r.kv) continue
+      const key = Buffer.from(r.kv.key).toString('latin1')
+      if (r.tombstone) {
+        revs.push({ key, value: Buffer.alloc(0), create: 0, mod: main, sub: Number(r.sub), version: 0, lease: '0', tombstone: true })
+      } else {
+        revs.push({
+          key,
+          // Copy: the reader's bytes are views into its page cache.
+          value: Buffer.from(r.kv.value),
+          create: Number(r.kv.createRevision),
+          mod: main,
+          sub: Number(r.sub),
+          version: Number(r.kv.version),
+          lease: r.kv.lease.toString(),
+          tombstone: false,
+        })
+      }
+    }
+    const meta = reader.meta()
+    let compactRev = Math.max(Number(meta.scheduledCompactRev?.main ?? 0n), Number(meta.finishedCompactRev?.main ?? 0n))
+    let currentRev = Math.max(1, latest, compactRev)
+    if (o.bumpRevision) {
+      // etcd bumps from the newest revision in the file, so the next write lands at latest + N + 1.
+      currentRev = Math.max(currentRev, latest + o.bumpRevision)
+      if (o.markCompacted) compactRev = currentRev
+    }
+    sm.store.restore(revs, currentRev, compactRev)
+    const leases = [...reader.leases()].map((l) => ({ id: l.id.toString(), ttl: Number(l.ttl), remainingTTL: Number(l.remainingTtl) }))
+    sm.lessor.restore(leases)
+    sm.cluster.restore({ clusterId, members, removed: [] })
+    const auth = reader.auth()
+    sm.auth.restore({
+      enabled: auth.enabled,
+      // etcd starts at 1 when the key is missing.
+      revision: Math.max(1, Number(auth.revision)),
+      users: [...reader.users()].map((u) => ({ name: u.name, password: Buffer.from(u.password).toString('latin1'), roles: [...u.roles].sort() })),
+      roles: [...reader.roles()].map((r) => ({
+        name: r.name,
+        perms: r.keyPermission.map((p) => ({
+          permType: p.permType === 'read' ? ('READ' as const) : p.permType === 'write' ? ('WRITE' as const) : ('READWRITE' as const),
+          key: Buffer.from(p.key).toString('latin1'),
+          rangeEnd: Buffer.from(p.rangeEnd).toString('latin1'),
+        })),
+      })),
+    })
+    for (const a of reader.alarms()) if (a.alarm !== 'none') sm.alarms.add(`${a.memberId.toString()}/${a.alarm.toUpperCase()}`)
+    sm.clusterVersion = reader.clusterVersion() ?? ''
+    return { sm, revisions: revs.length, leases: leases.length }
+  } finally {
+    reader.close()
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+/** Restores `snapshotPath` into the data dir (and WAL dir) that `cfg` names. */
+export async function restoreSnapshot(snapshotPath: string, cfg: RestoreConfig, o: RestoreOptions = {}): Promise<RestoreResult> {
+  checkInput(cfg, o)
+  // Throws the specific BboltError (hash mismatch, truncated, not bbolt…) before anything is written.
+  const verified = verifySnapshot(snapshotPath, { skipHashCheck: o.skipHashCheck ?? false })
+
+  const members = plannedMembers(cfg)
+  const localId = memberIdFor(cfg.initialAdvertisePeerUrls, cfg.initialClusterToken)
+  if (!members.some((m) => m.ID === localId)) throw new RestoreInputError(`couldn't find local name "${cfg.name}" in the initial cluster configuration`)
+  const clusterId = clusterIdFor(members.map((m) => m.ID))
+  const index = members.length
+  const { sm, revisions, leases } = loadState(snapshotPath, members, clusterId, localId, o)
+  sm.appliedIndex = index
+  sm.appliedTerm = RESTORE_TERM
+
+  const dataDir = path.resolve(cfg.dataDir)
+  const walDir = cfg.walDir ? path.resolve(cfg.walDir) : ''
+  const tmpData = `${dataDir}.restoring-${process.pid}`
+  const tmpWal = walDir ? `${walDir}.restoring-${process.pid}` : ''
+  try {
+    await fsp.mkdir(path.join(tmpData, 'member'), { recursive: true, mode: 0o700 })
+    const confState = { voters: members.map((m) => m.ID), learners: [] }
+    await new Snapshotter(path.join(tmpData, 'member', 'snap')).save(index, RESTORE_TERM, encodeSnapshotFile(confState, encodeState(sm)))
+    const wal = await Wal.create(tmpWal || path.join(tmpData, 'member', 'wal'), { memberId: localId, clusterId, initialMembers: members })
+    try {
+      // Hard state and snapshot mark: everything up to `index` is committed and covered by the snapshot.
+      await wal.save({ term: RESTORE_TERM, vote: '0', commit: index }, [], true)
+      await wal.saveSnapshot({ index, term: RESTORE_TERM })
+    } finally {
+      await wal.close()
+    }
+    if (tmpWal) {
+      await fsp.rename(tmpWal, walDir)
+      await fsyncDir(path.dirname(walDir))
+    }
+    await fsp.rename(tmpData, dataDir)
+    await fsyncDir(path.dirname(dataDir))
+  } catch (err) {
+    await fsp.rm(tmpData, { recursive: true, force: true })
+    if (tmpWal) await fsp.rm(tmpWal, { recursive: true, force: true })
+    if (walDir && !exists(dataDir)) await fsp.rm(walDir, { recursive: true, force: true })
+    throw err
+  }
+  // '' to '' is every key (etcd's "\0" range end): the live ones at the newest revision.
+  const keys = sm.store.rangeAt('', '', sm.store.currentRev, 1).count
+  return {
+    dataDir,
+    walDir: walDir || path.join(dataDir, 'member', 'wal'),
+    memberId: localId,
+    clusterId,
+    members,
+    index,
+    term: RESTORE_TERM,
+    revision: sm.store.currentRev,
+    compactRevision: sm.store.compactRev,
+    revisions,
+    keys,
+    leases,
+    verified,
+  }
+}
