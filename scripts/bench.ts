@@ -1,0 +1,167 @@
+// `npm run bench`: the same workload, with the same client (the app's grpc-js EtcdClient), against a
+// 3-member Raftdeck playground and a 3-member real etcd (/usr/bin/etcd) started side by side by the
+// same supervisor, then a table with the ratio playground/etcd for each number.
+//   npm run bench -- --seconds 5 --concurrency 1,16,64 --runs 1
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { randomBytes } from 'node:crypto'
+import { LogBus } from '../src-main/services'
+import { findEtcdBinary } from '../src-main/services/app/etcdBinary'
+import type { EtcdClient } from '../src-main/services/etcd/client'
+import { createLauncher, packageMemberCommand } from '../src-main/services/playground/launcher'
+import { PlaygroundService } from '../src-main/services/playground/service'
+import type { PlaygroundEngine, PlaygroundSummary } from '../src-main/shared/api/playground'
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '1,16,64' },
+    runs: { type: 'string', default: '1' },
+    engines: { type: 'string', default: 'raftdeck,etcd' },
+  },
+})
+const SECONDS = Number(values.seconds)
+const LEVELS = String(values.concurrency).split(',').map(Number)
+const RUNS = Number(values.runs)
+const VALUE = randomBytes(256)
+
+interface Sample {
+  ops: number
+  p50: number
+  p99: number
+}
+
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN)
+
+/** Runs `op` from `concurrency` loops for SECONDS; returns ops/s and latency percentiles in ms. */
+async function load(concurrency: number, op: (i: number) => Promise<unknown>): Promise<Sample> {
+  const lat: number[] = []
+  const end = performance.now() + SECONDS * 1000
+  let n = 0
+  let errors = 0
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now()
+        try {
+          await op(n++)
+          lat.push(performance.now() - t)
+        } catch {
+          errors++
+        }
+      }
+    }),
+  )
+  if (errors > lat.length / 100) throw new Error(`${errors} of ${n} operations failed`)
+  lat.sort((a, b) => a - b)
+  return { ops: lat.length / SECONDS, p50: pct(lat, 50), p99: pct(lat, 99) }
+}
+
+function rssMiB(pid: number | null): number {
+  if (!pid) return NaN
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)
+  return m ? Number(m[1]) / 1024 : NaN
+}
+
+async function waitSettled(svc: PlaygroundService, id: string): Promise<PlaygroundSummary> {
+  return new Promise((resolve) => {
+    const stop = svc.subscribe(id, false, (ev) => {
+      const up = ev.state.members.filter((m) => m.process === 'running')
+      const leaders = up.filter((m) => m.raft?.role === 'leader')
+      if (up.length === ev.state.members.length && leaders.length === 1 && up.every((m) => m.raft?.leader === leaders[0]!.id)) {
+        queueMicrotask(() => stop())
+        resolve(ev.state)
+      }
+    })
+  })
+}
+
+type Row = Record<string, number>
+
+async function benchEngine(engine: PlaygroundEngine): Promise<Row> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `raftdeck-bench-${engine}-`))
+  const svc = new PlaygroundService({ dataDir, launcher: createLauncher(packageMemberCommand(), findEtcdBinary()), log: new LogBus() })
+  const row: Row = {}
+  try {
+    const { id } = await svc.create(`bench-${engine}`, 3, engine)
+    let state = await waitSettled(svc, id)
+    const client: EtcdClient = await svc.client(id)
+    const leader = () => state.members.find((m) => m.raft?.role === 'leader')!
+    const everyone = state.members.map((m) => m.clientUrl)
+    // Warm up channels to every member.
+    for (const e of everyone) await client.status(e)
+    for (const c of LEVELS) {
+      const l = leader().clientUrl
+      const w = await load(c, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }))
+      row[`put c${c} ops/s`] = w.ops
+      row[`put c${c} p50 ms`] = w.p50
+      row[`put c${c} p99 ms`] = w.p99
+      const lr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }))
+      row[`get lin c${c} ops/s`] = lr.ops
+      row[`get lin c${c} p50 ms`] = lr.p50
+      row[`get lin c${c} p99 ms`] = lr.p99
+      const sr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }))
+      row[`get ser c${c} ops/s`] = sr.ops
+      row[`get ser c${c} p50 ms`] = sr.p50
+      row[`get ser c${c} p99 ms`] = sr.p99
+    }
+    state = (await svc.list()).find((p) => p.id === id)!
+    const rss = state.members.map((m) => rssMiB(m.pid))
+    row['RSS per member MiB'] = rss.reduce((a, b) => a + b, 0) / rss.length
+
+    // Fail-over: kill -9 the leader; time until a write succeeds through the survivors.
+    const old = leader()
+    const survivors = state.members.filter((m) => m.name !== old.name).map((m) => m.clientUrl)
+    const t0 = performance.now()
+    await svc.memberAction(id, old.name, 'kill')
+    for (let i = 0; ; i++) {
+      try {
+        await client.put({ key: Buffer.from('/bench/failover'), value: VALUE }, { endpoint: survivors[i % 2]!, timeoutMs: 500 })
+        break
+      } catch {
+        // no leader yet
+      }
+    }
+    row['fail-over ms'] = performance.now() - t0
+  } finally {
+    await svc.dispose()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+  return row
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+async function main() {
+  const engines = String(values.engines).split(',') as PlaygroundEngine[]
+  if (engines.includes('etcd') && !findEtcdBinary()) {
+    console.error('No etcd binary found (apt-get install etcd-server, or set RAFTDECK_ETCD_BINARY); running the playground only.')
+    engines.splice(engines.indexOf('etcd'), 1)
+  }
+  const results: Record<string, Row[]> = {}
+  for (let r = 0; r < RUNS; r++) {
+    // Alternate the order so neither engine always runs on a warmer machine.
+    for (const e of r % 2 ? [...engines].reverse() : engines) {
+      process.stderr.write(`run ${r + 1}/${RUNS}: ${e}…\n`)
+      ;(results[e] ??= []).push(await benchEngine(e))
+    }
+  }
+  const keys = Object.keys(results[engines[0]!]![0]!)
+  const med = (e: string, k: string) => (results[e] ? median(results[e]!.map((row) => row[k]!)) : NaN)
+  const fmt = (v: number) => (Number.isNaN(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(2))
+  console.log(`\n3 members each, 256-byte values, ${SECONDS} s per cell, median of ${RUNS} run(s), client: grpc-js EtcdClient`)
+  console.log(`${'metric'.padEnd(24)} ${'raftdeck'.padStart(10)} ${'etcd'.padStart(10)} ${'ratio'.padStart(8)}`)
+  for (const k of keys) {
+    const a = med('raftdeck', k)
+    const b = med('etcd', k)
+    console.log(`${k.padEnd(24)} ${fmt(a).padStart(10)} ${fmt(b).padStart(10)} ${(Number.isNaN(a / b) ? '—' : (a / b).toFixed(2)).padStart(8)}`)
+  }
+  console.log('ratio = raftdeck / etcd (for ops/s higher is better; for ms and MiB lower is better)')
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
