@@ -129,6 +129,17 @@ class PeerLink {
     return true
   }
 
+  /** Hold writes until uncork(): all messages of one Ready leave in one writev. */
+  cork(): boolean {
+    if (!this.socket) return false
+    this.socket.cork()
+    return true
+  }
+
+  uncork(): void {
+    this.socket?.uncork()
+  }
+
   connect(): void {
     if (this.connecting || this.closed || this.retryTimer) return
     const url = this.urls[0]
@@ -291,6 +302,15 @@ export class PeerTransport {
   }
 
   send(msgs: readonly Message[]): void {
+    const corked = new Set<PeerLink>()
+    try {
+      this.sendEach(msgs, corked)
+    } finally {
+      for (const l of corked) l.uncork()
+    }
+  }
+
+  private sendEach(msgs: readonly Message[], corked: Set<PeerLink>): void {
     for (const m of msgs) {
       const link = this.links.get(m.to)
       if (!link) continue
@@ -302,6 +322,7 @@ export class PeerTransport {
         setTimeout(() => link.send(payload), fault.delayMs).unref()
         continue
       }
+      if (msgs.length > 1 && !corked.has(link) && link.cork()) corked.add(link)
       const sent = link.send(payload)
       if (!sent) this.o.onUnreachable(m.to)
       if (m.type === MessageType.Snap) this.o.onSnapshotSent(m.to, sent)
