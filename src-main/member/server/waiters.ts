@@ -58,7 +58,10 @@ export class AppliedWaiters {
   applied(index: number): void {
     if (this.waiting.length === 0) return
     const still: typeof this.waiting = []
-    for (const w of this.waiting) (w.index <= index ? w.resolve() : still.push(w))
+    for (const w of this.waiting) {
+      if (w.index <= index) w.resolve()
+      else still.push(w)
+    }
     this.waiting = still
   }
 }
