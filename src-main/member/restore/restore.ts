@@ -167,34 +167,53 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Restores `snapshotPath` into the data dir (and WAL dir) that `cfg` names. */
-export async function restoreSnapshot(snapshotPath: string, cfg: RestoreConfig, o: RestoreOptions = {}): Promise<RestoreResult> {
-  checkInput(cfg, o)
+/** The snapshot read once, ready to be written into any member's data dir of the new cluster. */
+interface PreparedRestore {
+  members: Member[]
+  clusterId: string
+  index: number
+  /** The state machine snapshot: identical for every member (it does not name the local member). */
+  snapshotFile: Buffer
+  summary: { revision: number; compactRevision: number; revisions: number; keys: number; leases: number }
+  verified: VerifyResult
+}
+
+function prepare(snapshotPath: string, cfg: Pick<RestoreConfig, 'initialCluster' | 'initialClusterToken'>, o: RestoreOptions): PreparedRestore {
   // Throws the specific BboltError (hash mismatch, truncated, not bbolt…) before anything is written.
   const verified = verifySnapshot(snapshotPath, { skipHashCheck: o.skipHashCheck ?? false })
-
   const members = plannedMembers(cfg)
-  const localId = memberIdFor(cfg.initialAdvertisePeerUrls, cfg.initialClusterToken)
-  if (!members.some((m) => m.ID === localId)) throw new RestoreInputError(`couldn't find local name "${cfg.name}" in the initial cluster configuration`)
   const clusterId = clusterIdFor(members.map((m) => m.ID))
   const index = members.length
-  const { sm, revisions, leases } = loadState(snapshotPath, members, clusterId, localId, o)
+  const { sm, revisions, leases } = loadState(snapshotPath, members, clusterId, members[0]!.ID, o)
   sm.appliedIndex = index
   sm.appliedTerm = RESTORE_TERM
+  const confState = { voters: members.map((m) => m.ID), learners: [] }
+  // '' to '' is every key (etcd's "\0" range end): the live ones at the newest revision.
+  const keys = sm.store.rangeAt('', '', sm.store.currentRev, 1).count
+  return {
+    members,
+    clusterId,
+    index,
+    snapshotFile: encodeSnapshotFile(confState, encodeState(sm)),
+    summary: { revision: sm.store.currentRev, compactRevision: sm.store.compactRev, revisions, keys, leases },
+    verified,
+  }
+}
 
-  const dataDir = path.resolve(cfg.dataDir)
-  const walDir = cfg.walDir ? path.resolve(cfg.walDir) : ''
+/** One member's data dir (and WAL dir), written beside the target and renamed into place. */
+async function writeMemberDirs(p: PreparedRestore, localId: string, dataDirIn: string, walDirIn: string): Promise<{ dataDir: string; walDir: string }> {
+  const dataDir = path.resolve(dataDirIn)
+  const walDir = walDirIn ? path.resolve(walDirIn) : ''
   const tmpData = `${dataDir}.restoring-${process.pid}`
   const tmpWal = walDir ? `${walDir}.restoring-${process.pid}` : ''
   try {
     await fsp.mkdir(path.join(tmpData, 'member'), { recursive: true, mode: 0o700 })
-    const confState = { voters: members.map((m) => m.ID), learners: [] }
-    await new Snapshotter(path.join(tmpData, 'member', 'snap')).save(index, RESTORE_TERM, encodeSnapshotFile(confState, encodeState(sm)))
-    const wal = await Wal.create(tmpWal || path.join(tmpData, 'member', 'wal'), { memberId: localId, clusterId, initialMembers: members })
+    await new Snapshotter(path.join(tmpData, 'member', 'snap')).save(p.index, RESTORE_TERM, p.snapshotFile)
+    const wal = await Wal.create(tmpWal || path.join(tmpData, 'member', 'wal'), { memberId: localId, clusterId: p.clusterId, initialMembers: p.members })
     try {
       // Hard state and snapshot mark: everything up to `index` is committed and covered by the snapshot.
-      await wal.save({ term: RESTORE_TERM, vote: '0', commit: index }, [], true)
-      await wal.saveSnapshot({ index, term: RESTORE_TERM })
+      await wal.save({ term: RESTORE_TERM, vote: '0', commit: p.index }, [], true)
+      await wal.saveSnapshot({ index: p.index, term: RESTORE_TERM })
     } finally {
       await wal.close()
     }
@@ -210,21 +229,48 @@ export async function restoreSnapshot(snapshotPath: string, cfg: RestoreConfig, 
     if (walDir && !exists(dataDir)) await fsp.rm(walDir, { recursive: true, force: true })
     throw err
   }
-  // '' to '' is every key (etcd's "\0" range end): the live ones at the newest revision.
-  const keys = sm.store.rangeAt('', '', sm.store.currentRev, 1).count
-  return {
-    dataDir,
-    walDir: walDir || path.join(dataDir, 'member', 'wal'),
-    memberId: localId,
-    clusterId,
-    members,
-    index,
-    term: RESTORE_TERM,
-    revision: sm.store.currentRev,
-    compactRevision: sm.store.compactRev,
-    revisions,
-    keys,
-    leases,
-    verified,
+  return { dataDir, walDir: walDir || path.join(dataDir, 'member', 'wal') }
+}
+
+/** Restores `snapshotPath` into the data dir (and WAL dir) of the member that `cfg` names (etcdctl's restore). */
+export async function restoreSnapshot(snapshotPath: string, cfg: RestoreConfig, o: RestoreOptions = {}): Promise<RestoreResult> {
+  checkInput(cfg, o)
+  const localId = memberIdFor(cfg.initialAdvertisePeerUrls, cfg.initialClusterToken)
+  if (!plannedMembers(cfg).some((m) => m.ID === localId)) throw new RestoreInputError(`couldn't find local name "${cfg.name}" in the initial cluster configuration`)
+  const p = prepare(snapshotPath, cfg, o)
+  const dirs = await writeMemberDirs(p, localId, cfg.dataDir, cfg.walDir)
+  return { ...dirs, memberId: localId, clusterId: p.clusterId, members: p.members, index: p.index, term: RESTORE_TERM, ...p.summary, verified: p.verified }
+}
+
+export interface ClusterRestorePlan {
+  initialCluster: Map<string, string[]>
+  initialClusterToken: string
+  /** Data dir per member name (every name of initialCluster). */
+  dataDirs: Map<string, string>
+}
+
+/**
+ * Every member of a new N-member cluster at once (what a playground restore needs): the snapshot is
+ * verified and read once, then each data dir is written. All or nothing: if one write fails, the
+ * dirs already written are removed again.
+ */
+export async function restoreCluster(snapshotPath: string, plan: ClusterRestorePlan, o: RestoreOptions = {}): Promise<RestoreResult[]> {
+  const names = [...plan.initialCluster.keys()]
+  for (const name of names) {
+    const dataDir = plan.dataDirs.get(name)
+    if (!dataDir) throw new RestoreInputError(`no data dir given for member "${name}"`)
+    checkInput({ name, dataDir, walDir: '', initialCluster: plan.initialCluster, initialClusterToken: plan.initialClusterToken, initialAdvertisePeerUrls: plan.initialCluster.get(name)! }, o)
   }
+  const p = prepare(snapshotPath, plan, o)
+  const done: RestoreResult[] = []
+  try {
+    for (const m of p.members) {
+      const dirs = await writeMemberDirs(p, m.ID, plan.dataDirs.get(m.name)!, '')
+      done.push({ ...dirs, memberId: m.ID, clusterId: p.clusterId, members: p.members, index: p.index, term: RESTORE_TERM, ...p.summary, verified: p.verified })
+    }
+  } catch (err) {
+    for (const d of done) await fsp.rm(d.dataDir, { recursive: true, force: true })
+    throw err
+  }
+  return done
 }

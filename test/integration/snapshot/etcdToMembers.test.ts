@@ -103,7 +103,7 @@ describe('real etcd snapshot → 3 raftdeck members → snapshot again', () => {
     // Stream a snapshot of ~30 MB out of the leader: Raft must keep its leader and term meanwhile.
     const before = await Promise.all(members.map((m) => endpointStatus(m.endpoint)))
     expect(new Set(before.map((s) => `${s.leader}/${s.term}`)).size).toBe(1)
-    const leaderProc = members.find((m, i) => before[i]!.member === before[i]!.leader)!
+    const leaderProc = members.find((_m, i) => before[i]!.member === before[i]!.leader)!
     const fromMember = path.join(dir, 'from-member.db')
     const t0 = Date.now()
     const fromLeader = await raftdeck(['snapshot', 'save', fromMember, '--endpoints', leaderProc.clientUrl])
