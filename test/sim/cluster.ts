@@ -168,6 +168,7 @@ export class Cluster {
   }
 
   private startNode(n: SimNode): void {
+    this.inv.checkDurable(n.id, n.storage)
     const snap = n.storage.snapshot()
     n.kv = KvStore.restore(snap.data)
     n.applied = snap.metadata.index
@@ -382,6 +383,12 @@ export class Cluster {
     const logs = new Map<NodeId, MemoryStorage>()
     for (const [id, n] of this.nodes) logs.set(id, n.storage)
     this.inv.checkLogMatching(logs)
+  }
+
+  /** End-of-run checks over every node's disk. */
+  checkFinal(): void {
+    this.checkLogs()
+    for (const [id, n] of this.nodes) this.inv.checkDurable(id, n.storage)
   }
 
   private handleReady(n: SimNode): void {

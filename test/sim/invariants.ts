@@ -171,6 +171,25 @@ export class Invariants {
     }
   }
 
+  /**
+   * Committed entries are never lost: a node's durable log, up to its durable
+   * commit index, must hold exactly the committed entries (checked when a
+   * node restarts from disk and at the end of a run).
+   */
+  checkDurable(node: NodeId, storage: MemoryStorage): void {
+    this.checks++
+    const commit = storage.initialState().hardState.commit
+    const lo = storage.firstIndex()
+    if (commit < lo) return
+    const ents = storage.entries(lo, commit + 1, 0)
+    for (const e of ents) {
+      const c = this.committed[e.index]
+      if (c && (c.term !== e.term || !sameBytes(c.data, e.data))) {
+        throw new SafetyViolation('CommittedNeverLost', `${node}'s disk holds (${e.index}, term ${e.term}) below its commit ${commit}; committed has term ${c.term}`)
+      }
+    }
+  }
+
   committedCount(): number {
     return this.committed.length - 1
   }

@@ -80,7 +80,7 @@ export function runScenario(o: RunOptions): RunResult {
     }
     settle(cluster, workload)
     if (scenario.finalCheck) scenario.finalCheck(sim)
-    cluster.checkLogs()
+    cluster.checkFinal()
     workload.finish()
     const report = checkOperations(kvModel, workload.history)
     if (report.result !== 'ok') {
