@@ -5,6 +5,7 @@
  */
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto'
 import { Errors } from '../errors'
+import { bcryptVerify, isBcryptHash } from './bcrypt'
 
 export type PermType = 'READ' | 'WRITE' | 'READWRITE'
 
@@ -35,6 +36,8 @@ export function hashPassword(password: string): string {
 }
 
 function checkPassword(stored: string, password: string): boolean {
+  // Users restored from a real etcd snapshot keep etcd's bcrypt hashes.
+  if (isBcryptHash(stored)) return bcryptVerify(stored, password)
   const [kind, salt, hash] = stored.split('$')
   if (kind !== 'scrypt' || !salt || !hash) return false
   const got = scryptSync(password, Buffer.from(salt, 'hex'), 32)

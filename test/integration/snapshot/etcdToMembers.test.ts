@@ -5,7 +5,8 @@
  *  - `raftdeck snapshot restore` (3 members, new token) → `raftdeck member` ×3 serve exactly etcd's
  *    keys, values and revisions (etcdctl get -w json), old revisions, leases, users and roles, and the
  *    same HashKV; the member IDs are etcd's for the new URLs and token;
- *  - while ~30 MB stream out of the leader, no election happens (same leader, same term everywhere).
+ *  - while ~30 MB stream out of the leader, no election happens (same leader, same term everywhere);
+ *  - users keep etcd's bcrypt passwords: they log in to the restored members.
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
@@ -42,6 +43,11 @@ describe('real etcd snapshot → 3 raftdeck members → snapshot again', () => {
     await ctl(src, ['role', 'add', 'writer'])
     await ctl(src, ['role', 'grant-permission', 'writer', 'readwrite', '/s/a'])
     await ctl(src, ['user', 'grant-role', 'bob', 'writer'])
+    // Users with passwords: etcd stores bcrypt hashes, which restored members must accept at login.
+    await ctl(src, ['user', 'add', 'root:rootpw'])
+    await ctl(src, ['user', 'grant-role', 'root', 'root'])
+    await ctl(src, ['user', 'add', 'carol:carolpw'])
+    await ctl(src, ['user', 'grant-role', 'carol', 'writer'])
     const kv = new KV(src)
     try {
       for (let i = 0; i < BIG_VALUES; i++) await kv.put(`/big/${String(i).padStart(3, '0')}`, randomBytes(BIG_VALUE_BYTES * 0.75).toString('base64'), 20_000)
@@ -117,5 +123,12 @@ describe('real etcd snapshot → 3 raftdeck members → snapshot again', () => {
     const memberStatus = JSON.parse(await ctl(src, ['snapshot', 'status', fromMember, '-w', 'json'])) as { revision: number }
     expect(JSON.parse((await raftdeck(['snapshot', 'status', fromMember, '-w', 'json'])).stdout)).toEqual(memberStatus)
     expect(memberStatus.revision).toBe((etcdStatus as { revision: number }).revision)
+
+    // Logins with the passwords set in etcd work on the restored members (bcrypt), wrong ones do not.
+    await ctl(leader, ['auth', 'enable'])
+    expect(await ctl(members[1]!.endpoint, ['get', '/s/a', '--user=carol:carolpw', '--print-value-only'])).toBe('3\n')
+    const wrong = await ctl(members[1]!.endpoint, ['get', '/s/a', '--user=carol:nope']).catch((e: Error) => e.message)
+    expect(wrong).toMatch(/authentication failed, invalid user ID or password/)
+    expect(await ctl(leader, ['user', 'list', '--user=root:rootpw'])).toBe('bob\ncarol\nroot\n')
   })
 })

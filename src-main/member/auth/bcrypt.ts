@@ -1,0 +1,195 @@
+/**
+ * bcrypt password checks, for users restored from a real etcd snapshot: etcd stores bcrypt hashes
+ * (`$2a$10$…`, Go's golang.org/x/crypto/bcrypt) while our members hash new passwords with scrypt.
+ * Only verification is needed, so this is the textbook EksBlowfish, verify-only.
+ *
+ * Blowfish's initial P-array and S-boxes are the hexadecimal digits of π's fractional part.
+ * Rather than carry 4 KiB of constants, they are computed once (Machin's formula in BigInt fixed
+ * point, well under 100 ms) the first time a bcrypt hash is checked.
+ */
+import { timingSafeEqual } from 'node:crypto'
+
+const WORDS = 18 + 4 * 256
+
+let piWords: Uint32Array | undefined
+
+/** The first `WORDS` 32-bit words of π's fractional part in hex: 243f6a88 85a308d3 … */
+function blowfishConstants(): Uint32Array {
+  if (piWords) return piWords
+  const bits = BigInt(WORDS * 32 + 64)
+  const one = 1n << bits
+  // arctan(1/x) in fixed point: sum of (-1)^k / ((2k+1) x^(2k+1)).
+  const arctanInv = (x: bigint): bigint => {
+    const x2 = x * x
+    let power = one / x
+    let sum = power
+    for (let k = 1n; power !== 0n; k++) {
+      power /= x2
+      const term = power / (2n * k + 1n)
+      sum = k % 2n ? sum - term : sum + term
+    }
+    return sum
+  }
+  const pi = 16n * arctanInv(5n) - 4n * arctanInv(239n)
+  const frac = pi & (one - 1n)
+  const out = new Uint32Array(WORDS)
+  for (let i = 0; i < WORDS; i++) out[i] = Number((frac >> (bits - 32n * BigInt(i + 1))) & 0xffffffffn)
+  piWords = out
+  return out
+}
+
+class Blowfish {
+  readonly p: Uint32Array
+  readonly s: Uint32Array
+
+  constructor() {
+    const c = blowfishConstants()
+    this.p = c.slice(0, 18)
+    this.s = c.slice(18)
+  }
+
+  private f(x: number): number {
+    const s = this.s
+    return ((((s[x >>> 24]! + s[256 + ((x >>> 16) & 0xff)]!) >>> 0) ^ s[512 + ((x >>> 8) & 0xff)]!) + s[768 + (x & 0xff)]!) >>> 0
+  }
+
+  /** Encrypts the block in lr[0..1] in place. */
+  encrypt(lr: Uint32Array): void {
+    const p = this.p
+    let l = lr[0]!
+    let r = lr[1]!
+    l ^= p[0]!
+    for (let i = 1; i <= 16; i += 2) {
+      r ^= this.f(l) ^ p[i]!
+      l ^= this.f(r) ^ p[i + 1]!
+    }
+    r ^= p[17]!
+    lr[0] = r >>> 0
+    lr[1] = l >>> 0
+  }
+
+  /** bcrypt's ExpandKey: key into P, then re-encrypt P and S mixing in the salt (none for expand0). */
+  expand(key: Uint8Array, salt: Uint8Array | null): void {
+    let j = 0
+    const keyWord = (): number => {
+      let w = 0
+      for (let k = 0; k < 4; k++) {
+        w = ((w << 8) | key[j]!) >>> 0
+        j = (j + 1) % key.length
+      }
+      return w
+    }
+    for (let i = 0; i < 18; i++) this.p[i] = (this.p[i]! ^ keyWord()) >>> 0
+    let sj = 0
+    const saltWord = (): number => {
+      if (!salt) return 0
+      let w = 0
+      for (let k = 0; k < 4; k++) {
+        w = ((w << 8) | salt[sj]!) >>> 0
+        sj = (sj + 1) % salt.length
+      }
+      return w
+    }
+    const lr = new Uint32Array(2)
+    const fill = (arr: Uint32Array): void => {
+      for (let i = 0; i < arr.length; i += 2) {
+        lr[0] = (lr[0]! ^ saltWord()) >>> 0
+        lr[1] = (lr[1]! ^ saltWord()) >>> 0
+        this.encrypt(lr)
+        arr[i] = lr[0]!
+        arr[i + 1] = lr[1]!
+      }
+    }
+    fill(this.p)
+    fill(this.s)
+  }
+}
+
+const ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+const INDEX = new Map([...ALPHABET].map((c, i) => [c, i]))
+
+/** bcrypt's base64 (own alphabet, no padding). */
+function decode64(s: string, bytes: number): Uint8Array | undefined {
+  const out = new Uint8Array(bytes)
+  let bitBuf = 0
+  let bitLen = 0
+  let n = 0
+  for (const ch of s) {
+    const v = INDEX.get(ch)
+    if (v === undefined) return undefined
+    bitBuf = (bitBuf << 6) | v
+    bitLen += 6
+    if (bitLen >= 8) {
+      bitLen -= 8
+      if (n < bytes) out[n++] = (bitBuf >> bitLen) & 0xff
+    }
+  }
+  return n === bytes ? out : undefined
+}
+
+function encode64(b: Uint8Array): string {
+  let out = ''
+  let bitBuf = 0
+  let bitLen = 0
+  for (const byte of b) {
+    bitBuf = (bitBuf << 8) | byte
+    bitLen += 8
+    while (bitLen >= 6) {
+      bitLen -= 6
+      out += ALPHABET[(bitBuf >> bitLen) & 0x3f]
+    }
+    bitBuf &= (1 << bitLen) - 1
+  }
+  if (bitLen > 0) out += ALPHABET[(bitBuf << (6 - bitLen)) & 0x3f]
+  return out
+}
+
+const HASH_RE = /^\$2([abxy]?)\$(\d\d)\$([./A-Za-z0-9]{22})([./A-Za-z0-9]{31})$/
+
+export function isBcryptHash(stored: string): boolean {
+  return HASH_RE.test(stored)
+}
+
+/** The 31-character hash part for `password` with the cost and salt of `stored`, or undefined if malformed. */
+export function bcryptHashPart(password: string, cost: number, salt: Uint8Array): string {
+  // Go's bcrypt keys with the password bytes plus a terminating NUL.
+  const pw = Buffer.from(password, 'utf8')
+  const key = new Uint8Array(pw.length + 1)
+  key.set(pw)
+  const bf = new Blowfish()
+  bf.expand(key, salt)
+  const rounds = 2 ** cost
+  for (let i = 0; i < rounds; i++) {
+    bf.expand(key, null)
+    bf.expand(salt, null)
+  }
+  const text = Buffer.from('OrpheanBeholderScryDoubt')
+  const words = new Uint32Array(6)
+  for (let i = 0; i < 6; i++) words[i] = text.readUInt32BE(4 * i)
+  const lr = new Uint32Array(2)
+  for (let i = 0; i < 64; i++) {
+    for (let j = 0; j < 6; j += 2) {
+      lr[0] = words[j]!
+      lr[1] = words[j + 1]!
+      bf.encrypt(lr)
+      words[j] = lr[0]!
+      words[j + 1] = lr[1]!
+    }
+  }
+  const out = Buffer.alloc(24)
+  for (let i = 0; i < 6; i++) out.writeUInt32BE(words[i]!, 4 * i)
+  return encode64(out.subarray(0, 23))
+}
+
+/** Does `password` match the bcrypt hash `stored` (as etcd's CompareHashAndPassword)? */
+export function bcryptVerify(stored: string, password: string): boolean {
+  const m = HASH_RE.exec(stored)
+  if (!m) return false
+  const cost = Number(m[2])
+  if (cost < 4 || cost > 31) return false
+  const salt = decode64(m[3]!, 16)
+  if (!salt) return false
+  const got = Buffer.from(bcryptHashPart(password, cost, salt))
+  const want = Buffer.from(m[4]!)
+  return got.length === want.length && timingSafeEqual(got, want)
+}
