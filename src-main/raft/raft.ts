@@ -340,7 +340,7 @@ export class Raft {
 
   private poll(from: NodeId, preVote: boolean, granted: boolean): 'won' | 'lost' | 'pending' {
     const t = this.trace
-    if (t) t({ kind: 'vote', node: this.id, term: this.term, candidate: this.id, preVote, granted })
+    if (t) t({ kind: 'vote', node: this.id, term: this.term, voter: from, candidate: this.id, preVote, granted })
     this.tracker.recordVote(from, granted)
     return this.tracker.tallyVotes().result
   }
@@ -357,7 +357,7 @@ export class Raft {
     const upToDate = preVote && f.preVoteSkipsLogCheck ? true : this.log.isUpToDate(m.index, m.logTerm, f.voteIgnoresLastTerm === true)
     const granted = canVote && upToDate
     const t = this.trace
-    if (t) t({ kind: 'vote', node: this.id, term: m.term, candidate: m.from, preVote, granted })
+    if (t) t({ kind: 'vote', node: this.id, term: m.term, voter: this.id, candidate: m.from, preVote, granted })
     if (granted) {
       // The response carries the candidate's term, so it is counted in the
       // election it belongs to (a pre-vote grant is for term+1).

@@ -7,7 +7,8 @@ import type { Message, NodeId, Role } from './types'
 export type TraceEvent =
   | { readonly kind: 'role'; readonly node: NodeId; readonly term: number; readonly from: Role; readonly to: Role; readonly lead: NodeId }
   | { readonly kind: 'term'; readonly node: NodeId; readonly from: number; readonly to: number }
-  | { readonly kind: 'vote'; readonly node: NodeId; readonly term: number; readonly candidate: NodeId; readonly preVote: boolean; readonly granted: boolean }
+  /** A vote cast by `voter` (seen at the voter, or counted at the candidate): `node` is where it was observed. */
+  | { readonly kind: 'vote'; readonly node: NodeId; readonly term: number; readonly voter: NodeId; readonly candidate: NodeId; readonly preVote: boolean; readonly granted: boolean }
   | { readonly kind: 'commit'; readonly node: NodeId; readonly term: number; readonly from: number; readonly to: number }
   | { readonly kind: 'apply'; readonly node: NodeId; readonly from: number; readonly to: number }
   | { readonly kind: 'send'; readonly node: NodeId; readonly message: Message }
