@@ -106,6 +106,9 @@ function frame(payload: Buffer): Buffer[] {
 
 class PeerLink {
   private socket: net.Socket | undefined
+  /** The socket being connected, so close() can abort it (it would keep the process alive). */
+  private pending: net.Socket | undefined
+  private latest: net.Socket | undefined
   private connecting = false
   private backoffMs = 50
   private retryTimer: NodeJS.Timeout | undefined
@@ -147,22 +150,37 @@ class PeerLink {
     this.connecting = true
     const { host, port } = hostPort(url)
     const s = net.connect({ host, port })
+    this.pending = s
+    this.latest = s
     s.setNoDelay(true)
     s.once('connect', () => {
+      this.pending = undefined
       this.connecting = false
+      if (this.closed) {
+        s.destroy()
+        return
+      }
       this.backoffMs = 50
       const hello = Buffer.from(JSON.stringify({ from: this.t.o.localId, to: this.id, clusterId: this.t.o.clusterId }))
       for (const part of frame(hello)) s.write(part)
       this.socket = s
       this.connectedSince = Date.now()
     })
+    // 'error' and 'close' both arrive for one failure, and an old socket's 'close' can come after
+    // a newer socket was opened: only the newest socket may change the link's state.
+    let dead = false
     const fail = (): void => {
+      if (dead) return
+      dead = true
+      s.destroy()
+      if (this.pending === s) this.pending = undefined
+      if (this.socket === s) this.socket = undefined
+      if (this.latest !== s) return
       this.connecting = false
       this.connectedSince = 0
-      if (this.socket === s) this.socket = undefined
-      s.destroy()
       if (this.closed) return
       this.t.o.onUnreachable(this.id)
+      if (this.retryTimer) clearTimeout(this.retryTimer)
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined
         // Keep the link up even when Raft has nothing to send (a follower to another follower), as
@@ -193,6 +211,7 @@ class PeerLink {
   close(): void {
     this.closed = true
     if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.pending?.destroy()
     this.socket?.destroy()
     this.socket = undefined
   }

@@ -344,6 +344,7 @@ export class EtcdServer {
 
   async stop(): Promise<void> {
     if (this.stopped) return
+    await this.handOverLeadership()
     this.stopped = true
     this.duties?.stop()
     await this.raft?.stop()
@@ -351,6 +352,30 @@ export class EtcdServer {
     this.reads?.failAll(Errors.stopped())
     await this.transport?.close()
     await this.wal?.close()
+  }
+
+  /**
+   * A leader stopping gracefully first hands leadership to its most caught-up voter, as etcd does,
+   * so the cluster does not wait out an election timeout.
+   */
+  private async handOverLeadership(): Promise<void> {
+    if (!this.raft || !this.isLeader()) return
+    const st = this.raft.status()
+    let best: string | undefined
+    let bestMatch = -1
+    for (const id of this.sm.cluster.voters()) {
+      if (id === this.localId) continue
+      const pr = st.progress.get(id)
+      if (pr?.recentActive && pr.match > bestMatch) {
+        best = id
+        bestMatch = pr.match
+      }
+    }
+    if (!best) return
+    this.log(`transferring leadership to ${toHex(best)} before stopping`)
+    this.raft.transferLeader(best)
+    const deadline = Date.now() + this.cfg.electionMs
+    while (this.lead !== best && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
   }
 
 }

@@ -137,6 +137,16 @@ describe('crashes', () => {
     expect((await etcdctl(again.endpoint, ['get', 'snap/0', '--consistency=s'])).stdout).toBe('snap/0\nv0\n')
   })
 
+  it('a leader stopped with SIGTERM hands leadership over first', async () => {
+    const c = await startCluster('raftdeck', 3)
+    const lead = await leaderIndex(c)
+    const old = c.members[lead]!
+    expect(await stopProc(old)).toBe(0)
+    expect(old.log.join('')).toMatch(/transferring leadership to [0-9a-f]+ before stopping/)
+    const others = c.members.filter((_, i) => i !== lead).map((m) => m.endpoint)
+    expect((await etcdctl(others, ['put', 'after-stop', '1', '--command-timeout=3s'])).code).toBe(0)
+  })
+
   it('a leader paused past the election timeout serves no stale linearizable read', async () => {
     const c = await startCluster('raftdeck', 3)
     await etcdctl(c.endpoints, ['put', 'reg', 'old'])
