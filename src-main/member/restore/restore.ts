@@ -124,14 +124,18 @@ function loadState(snapshotPath: string, members: Member[], clusterId: string, l
       }
     }
     const meta = reader.meta()
-    let compactRev = Math.max(Number(meta.scheduledCompactRev?.main ?? 0n), Number(meta.finishedCompactRev?.main ?? 0n))
-    let currentRev = Math.max(1, latest, compactRev)
+    const finished = Number(meta.finishedCompactRev?.main ?? 0n)
+    // A scheduled compaction past the finished one was still running; etcd completes it at start.
+    let compactTo = Math.max(finished, Number(meta.scheduledCompactRev?.main ?? 0n))
+    let currentRev = Math.max(1, latest, compactTo)
     if (o.bumpRevision) {
       // etcd bumps from the newest revision in the file, so the next write lands at latest + N + 1.
       currentRev = Math.max(currentRev, latest + o.bumpRevision)
-      if (o.markCompacted) compactRev = currentRev
+      if (o.markCompacted) compactTo = currentRev
     }
-    sm.store.restore(revs, currentRev, compactRev)
+    sm.store.restore(revs, currentRev, finished)
+    // Compact for real, as etcd does on start, so the member holds only what reads can still see.
+    if (compactTo > finished) sm.store.compact(compactTo)
     const leases = [...reader.leases()].map((l) => ({ id: l.id.toString(), ttl: Number(l.ttl), remainingTTL: Number(l.remainingTtl) }))
     sm.lessor.restore(leases)
     sm.cluster.restore({ clusterId, members, removed: [] })

@@ -2,7 +2,8 @@
  * A raftdeck member's snapshot in real etcd's hands: `etcdctl snapshot save` against the member,
  * `etcdctl snapshot status` accepts it (and agrees with ours), `etcdctl snapshot restore` + etcd
  * 3.4 serve exactly the member's keys, values, revisions, leases, users and roles, and etcd's
- * HashKV over the restored history equals the member's.
+ * HashKV over the restored history equals the member's. The same file restored into a member with
+ * --bump-revision/--mark-compacted moves the revision on and refuses older reads.
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import path from 'node:path'
@@ -70,5 +71,18 @@ describe('member snapshot → real etcd', () => {
     // And etcd carries on from the member's revision.
     await ctl(etcd.endpoint, ['put', '/app/next', 'n'])
     expect((await getJson(etcd.endpoint, ['/app/next'])).kvs[0]).toMatchObject({ mod: before.revision + 1 })
+
+    // The same file back into a raftdeck member with etcd's --bump-revision and --mark-compacted.
+    const bumped = { name: 'b1', clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(dir, 'b1.etcd') }
+    const bic = `b1=http://127.0.0.1:${bumped.peerPort}`
+    const r = await raftdeck(['snapshot', 'restore', file, '--name', 'b1', '--initial-cluster', bic, '--initial-cluster-token', 'bumped', '--initial-advertise-peer-urls', `http://127.0.0.1:${bumped.peerPort}`, '--data-dir', bumped.dataDir, '--bump-revision', '1000', '--mark-compacted'])
+    expect(r, r.stderr).toMatchObject({ code: 0 })
+    const member = await startRestored('raftdeck', bumped, bic, 'bumped')
+    await waitHealthy(member, 60_000)
+    const bumpedGet = await getJson(member.endpoint, ['/app/', '--prefix'])
+    expect(bumpedGet).toEqual({ ...before, revision: before.revision + 1000 })
+    expect(await ctl(member.endpoint, ['get', '/app/a', `--rev=${before.revision}`]).catch((e: Error) => e.message)).toMatch(/required revision has been compacted/)
+    await ctl(member.endpoint, ['put', '/app/next', 'n'])
+    expect((await getJson(member.endpoint, ['/app/next'])).kvs[0]).toMatchObject({ mod: before.revision + 1001 })
   })
 })

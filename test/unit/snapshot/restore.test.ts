@@ -116,6 +116,8 @@ describe('restore into member data dirs', () => {
     const { sm } = await readBack(cfg.dataDir)
     expect(sm.store.currentRev).toBe(1006)
     expect(() => sm.store.range('a', undefined, { rev: 1005 })).toThrow(/compacted/)
+    // Compacted for real: only what a read at 1006 sees is left (a@4, leased@6).
+    expect([...sm.store.allRevisions()].map((x) => `${x.key}@${x.mod}`)).toEqual(['a@4', 'leased@6'])
     const t = sm.store.write()
     expect(t.put('next', Buffer.from('v'), '0').mod).toBe(1007)
   })
