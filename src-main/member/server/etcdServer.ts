@@ -5,7 +5,7 @@
  * lease expiry and auto-compaction.
  */
 import path from 'node:path'
-import { MemoryStorage, RawNode, decodeConfChange, EntryType, NO_NODE, type ConfChange, type Entry, type Snapshot, type SoftState } from '../../raft/index'
+import { MemoryStorage, RawNode, decodeConfChange, EntryType, NO_NODE, type ConfChange, type Entry, type Snapshot, type SoftState, type TraceEvent } from '../../raft/index'
 import { internalRequestCodec } from '../../etcdpb/load'
 import { quotaBytes, type MemberConfig } from '../config'
 import { Errors } from '../errors'
@@ -111,7 +111,8 @@ export class EtcdServer {
         applied: snapshotIndex,
         preVote: true,
         checkQuorum: true,
-        trace: (ev) => this.onRaftTrace(ev),
+        // Tracing costs an event object per message: only when the debug service can stream it.
+        ...(cfg.enableDebugService ? { trace: (ev: TraceEvent) => this.onRaftTrace(ev) } : {}),
       },
       storage,
     )
@@ -259,7 +260,7 @@ export class EtcdServer {
     this.events.onState?.()
   }
 
-  private onRaftTrace(ev: import('../../raft/index').TraceEvent): void {
+  private onRaftTrace(ev: TraceEvent): void {
     if (!this.events.onTrace) return
     if (ev.kind === 'send' || ev.kind === 'receive') {
       this.events.onTrace(ev.kind, ev.message.type, ev.message.from, ev.message.to)
