@@ -193,13 +193,23 @@ export class EtcdServer {
   private applyEntry(e: Entry): void {
     if (e.type === EntryType.ConfChange) {
       const cc = decodeConfChange(e.data)
-      this.raft.applyConfChange(cc)
       let outcome: ApplyOutcome | undefined
       let req: InternalRequest | undefined
       if (cc.context.byteLength > 0) {
         req = codec.decode(Buffer.from(cc.context))
+        // Checked again when applied, as etcd does: two racing changes may both have passed the
+        // check at proposal time. A change that is no longer valid changes nothing, in Raft either.
+        const invalid = this.sm.checkMemberChange(req)
+        if (invalid) {
+          this.sm.appliedIndex = e.index
+          this.sm.appliedTerm = e.term
+          if (req.proposer === this.localId) this.waiters.trigger(req.ID, { result: undefined, error: invalid, revision: this.sm.store.currentRev })
+          return
+        }
+        this.raft.applyConfChange(cc)
         outcome = this.sm.apply(e.index, e.term, req)
       } else {
+        this.raft.applyConfChange(cc)
         this.sm.appliedIndex = e.index
         this.sm.appliedTerm = e.term
       }

@@ -159,6 +159,32 @@ export class StateMachine {
     return { alarms: this.alarmList().filter((x) => a.alarm === 'NONE' || x.alarm === a.alarm) }
   }
 
+  /**
+   * The error a membership change would fail with now, if any (re-checked at apply time). Lenient
+   * where the change is already in effect: a member that joined with the current member list, or a
+   * restart without a snapshot, replays changes its seeded list already contains.
+   */
+  checkMemberChange(req: InternalRequest): EtcdError | undefined {
+    const change = req.member_change
+    if (!change) return undefined
+    const m = change.member
+    const existing = this.cluster.get(m.ID)
+    switch (change.kind) {
+      case 'ADD': {
+        if (existing) return undefined
+        if (this.cluster.removed.has(m.ID)) return Errors.memberExist()
+        const urls = new Set(m.peerURLs)
+        for (const other of this.cluster.members.values()) if (other.peerURLs.some((u) => urls.has(u))) return Errors.peerURLExist()
+        return undefined
+      }
+      case 'PROMOTE':
+      case 'UPDATE':
+        return existing ? undefined : Errors.memberNotFound()
+      default:
+        return undefined
+    }
+  }
+
   private applyMemberChange(kind: string, m: Member): unknown {
     switch (kind) {
       case 'ADD':
