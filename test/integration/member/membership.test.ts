@@ -14,6 +14,7 @@ import {
   portsFor,
   startCluster,
   stopCluster,
+  stopProc,
   tempDir,
   waitFor,
   waitHealthy,
@@ -89,6 +90,11 @@ async function scenario(kind: 'raftdeck' | 'etcd', ports: Array<{ clientPort: nu
     )
     record('promote', promote.stdout)
     await waitHealthy(m4, 60_000)
+    // A member that joined restarts from its own log (the joined-with member list plus replay).
+    await stopProc(m4)
+    const m4b = launch(kind, spec4, m4.args)
+    c.members.push(m4b)
+    await waitHealthy(m4b, 60_000)
     const all = [...c.endpoints, m4.endpoint]
     const list = await etcdctl(all, ['member', 'list'])
     // Rows are ordered by member ID, and m4's ID is time-derived: compare rows by name.
@@ -116,7 +122,7 @@ async function scenario(kind: 'raftdeck' | 'etcd', ports: Array<{ clientPort: nu
 
     const remove = await etcdctl(c.endpoints, ['member', 'remove', newId])
     record('remove', remove.stdout + remove.stderr)
-    await waitFor('removed member to stop', async () => m4.proc.exitCode !== null || m4.proc.signalCode !== null, 30_000)
+    await waitFor('removed member to stop', async () => m4b.proc.exitCode !== null || m4b.proc.signalCode !== null, 30_000)
 
     if (kind === 'raftdeck') {
       // Restarted after its removal, it learns of it from the others and stops.
