@@ -84,6 +84,8 @@ export class Wal {
   private hardState: WalHardState
   private lastIndex: number
   private closed = false
+  /** Segment size that triggers a cut (etcd: 64 MB); smaller in tests. */
+  segmentBytes = SEGMENT_SIZE
   /** fdatasync count and total time, for the debug stream and benchmarks. */
   readonly stats = { syncs: 0, syncMs: 0, records: 0 }
 
@@ -245,7 +247,7 @@ export class Wal {
             this.stats.syncMs += performance.now() - t0
           }
           for (const w of batch.waiters) w.resolve()
-          if (this.size >= SEGMENT_SIZE) await this.cut()
+          if (this.size >= this.segmentBytes) await this.cut()
         } catch (err) {
           for (const w of batch.waiters) w.reject(err)
         }

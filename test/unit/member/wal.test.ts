@@ -107,3 +107,28 @@ describe('wal', () => {
     await w.close()
   })
 })
+
+describe('wal segments', () => {
+  it('cuts full segments, replays across them, and drops the ones a snapshot covers', async () => {
+    const dir = tempDir()
+    const wal = await Wal.create(dir, meta)
+    wal.segmentBytes = 300
+    for (let i = 1; i <= 40; i++) await wal.save({ term: 1, vote: '1', commit: i }, [entry(i, 1, `value-${i}`)])
+    const segs = wal.segmentFiles()
+    expect(segs.length).toBeGreaterThan(3)
+    await wal.close()
+    const { wal: w, replay } = await Wal.open(dir)
+    expect(replay.entries.map((e) => e.index)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
+    expect(replay.hardState.commit).toBe(40)
+    w.segmentBytes = 300
+    await w.saveSnapshot({ index: 30, term: 1 })
+    expect(w.segmentFiles().length).toBeLessThan(segs.length)
+    await w.save(null, [entry(41)])
+    await w.close()
+    const again = await Wal.open(dir)
+    expect(again.replay.snapshot).toEqual({ index: 30, term: 1 })
+    expect(again.replay.entries.map((e) => e.index)).toEqual([31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41])
+    expect(again.replay.hardState.commit).toBe(40)
+    await again.wal.close()
+  })
+})
