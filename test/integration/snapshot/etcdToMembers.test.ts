@@ -130,5 +130,13 @@ describe('real etcd snapshot → 3 raftdeck members → snapshot again', () => {
     const wrong = await ctl(members[1]!.endpoint, ['get', '/s/a', '--user=carol:nope']).catch((e: Error) => e.message)
     expect(wrong).toMatch(/authentication failed, invalid user ID or password/)
     expect(await ctl(leader, ['user', 'list', '--user=root:rootpw'])).toBe('bob\ncarol\nroot\n')
+
+    // With auth on, a snapshot needs an admin (as in etcd); a refused save leaves no file behind.
+    const denied = await raftdeck(['snapshot', 'save', path.join(dir, 'denied.db'), '--endpoints', members[1]!.clientUrl, '--user', 'carol:carolpw'])
+    expect(denied.code).toBe(1)
+    expect(denied.stderr).toMatch(/^raftdeck snapshot save: Permission denied/i)
+    expect(fs.existsSync(path.join(dir, 'denied.db')) || fs.existsSync(path.join(dir, 'denied.db.part'))).toBe(false)
+    const asRoot = await raftdeck(['snapshot', 'save', path.join(dir, 'root.db'), '--endpoints', members[1]!.clientUrl, '--user', 'root:rootpw'])
+    expect(asRoot, asRoot.stderr).toMatchObject({ code: 0 })
   })
 })
