@@ -157,7 +157,8 @@ async function runSave(file: string, values: OptionValues): Promise<number> {
     if (!closed) fs.closeSync(fd)
     fs.rmSync(part, { force: true })
     if (err instanceof BboltError) return printSnapshotError('save', err)
-    process.stderr.write(`raftdeck snapshot save: ${err instanceof Error ? err.message : String(err)}\n`)
+    const hint = err instanceof Error && typeof (err as { hint?: unknown }).hint === 'string' ? (err as { hint: string }).hint : ''
+    process.stderr.write(`raftdeck snapshot save: ${err instanceof Error ? err.message : String(err)}\n${hint ? `hint: ${hint}\n` : ''}`)
     return 1
   } finally {
     client.close()
