@@ -157,7 +157,8 @@ async function runSave(file: string, values: OptionValues): Promise<number> {
     if (!closed) fs.closeSync(fd)
     fs.rmSync(part, { force: true })
     if (err instanceof BboltError) return printSnapshotError('save', err)
-    const hint = err instanceof Error && typeof (err as { hint?: unknown }).hint === 'string' ? (err as { hint: string }).hint : ''
+    const maybeHint = (err as { hint?: unknown } | null)?.hint
+    const hint = typeof maybeHint === 'string' ? maybeHint : ''
     process.stderr.write(`raftdeck snapshot save: ${err instanceof Error ? err.message : String(err)}\n${hint ? `hint: ${hint}\n` : ''}`)
     return 1
   } finally {
