@@ -1,5 +1,6 @@
 import { test, expect } from './fixtures'
 import { E2E_TOKEN } from './env'
+import { ConnectionsPage } from './pages/ConnectionsPage'
 
 test.describe('app frame', () => {
   test('connects to the services and shows where it runs', async ({ app }) => {
@@ -23,11 +24,16 @@ test.describe('app frame', () => {
     }
   })
 
-  test('the activity area shows this installation and the live service log', async ({ app }) => {
+  test('the activity area shows this installation and the live service log', async ({ app }, info) => {
     await app.open('activity')
-    const info = app.page.getByTestId('app-info')
-    await expect(info).toContainText(app.shell === 'electron' ? 'Desktop (Electron)' : 'Browser shell (raftdeck serve)')
-    await expect(app.page.getByTestId('service-log')).toContainText('services started')
+    await expect(app.page.getByTestId('app-info')).toContainText(app.shell === 'electron' ? 'Desktop (Electron)' : 'Browser shell (raftdeck serve)')
+    // Something logged while the view is open appears at the top of the log, live.
+    const name = `log-probe-${info.project.name}-${Date.now()}`
+    const conns = new ConnectionsPage(app.page)
+    await conns.openNew()
+    await conns.fill({ name, endpoints: ['http://127.0.0.1:1'] })
+    await conns.save()
+    await expect(app.page.getByTestId('service-log').locator('tbody tr').first()).toContainText(`connection "${name}" saved`)
     await app.screenshot('area-activity')
   })
 
