@@ -49,9 +49,11 @@ export function decodeRecord(buf: Buffer, offset: number): DecodeResult {
   if (end > buf.length) return { ok: false, reason: 'torn' }
   const crc = buf.readUInt32LE(offset + 4)
   if (crc32(buf.subarray(offset + 8, end)) !== crc) {
-    // A zero-filled region (a preallocated or partly flushed page) is a torn write, not damage.
+    // A zero-filled frame, or a bad last frame with only zeros (preallocated space) after it, is
+    // a write the crash interrupted (torn); anything else is damage.
+    const zerosFrom = (from: number): boolean => buf.subarray(from).every((b) => b === 0)
     const allZero = buf.subarray(offset, end).every((b) => b === 0)
-    return { ok: false, reason: allZero ? 'torn' : 'corrupt' }
+    return { ok: false, reason: allZero || zerosFrom(end) ? 'torn' : 'corrupt' }
   }
   const type = buf[offset + 8] as RecordType
   if (type < RecordType.Metadata || type > RecordType.Snapshot) return { ok: false, reason: 'corrupt' }

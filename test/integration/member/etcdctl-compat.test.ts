@@ -110,7 +110,8 @@ async function runSequence(c: Cluster): Promise<string[]> {
   const out: string[] = []
   for (const s of steps) {
     const args = s.args[0] === 'lease' && s.args[1] === 'grant' ? ['lease', 'grant', '600'] : s.args
-    const r = await etcdctl(c.endpoints[0]!, args, s.input !== undefined ? { input: s.input } : {})
+    // A generous deadline: the shared machine sometimes stalls either server for seconds.
+    const r = await etcdctl(c.endpoints[0]!, ['--command-timeout=15s', ...args], s.input !== undefined ? { input: s.input, timeoutMs: 30_000 } : { timeoutMs: 30_000 })
     out.push(`$ etcdctl ${s.args.join(' ')}\n[${r.code}] ${normalize(r.stdout + r.stderr)}`)
   }
   return out

@@ -3,6 +3,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Wal } from '../../../src-main/member/wal/wal'
+import { encodeRecord, RecordType } from '../../../src-main/member/wal/record'
+import { encodeEntry } from '../../../src-main/member/wal/payloads'
 
 const dirs: string[] = []
 function tempDir(): string {
@@ -57,15 +59,13 @@ describe('wal', () => {
     const dir = tempDir()
     const wal = await Wal.create(dir, meta)
     await wal.save(null, [entry(1), entry(2)])
+    const end = wal.endOffset
     await wal.close()
     const file = wal.segmentFiles()[0]!
-    const full = fs.readFileSync(file)
-    // Simulate a crash mid-write: half of a third record.
-    const w2 = await Wal.create(tempDir(), meta)
-    await w2.save(null, [entry(3)])
-    await w2.close()
-    const third = fs.readFileSync(w2.segmentFiles()[0]!).subarray(-20)
-    fs.writeFileSync(file, Buffer.concat([full, third.subarray(0, 10)]))
+    const buf = fs.readFileSync(file)
+    // Simulate a crash mid-write: the first 10 bytes of a third record, inside the preallocated zeros.
+    encodeRecord(RecordType.Entry, encodeEntry(entry(3))).copy(buf, end, 0, 10)
+    fs.writeFileSync(file, buf)
     const { wal: reopened, replay } = await Wal.open(dir)
     expect(replay.entries.map((e) => e.index)).toEqual([1, 2])
     expect(replay.tornTail).toMatch(/torn record at .* offset/)
@@ -77,17 +77,33 @@ describe('wal', () => {
     await again.wal.close()
   })
 
+  it('treats preallocated zeros after the last record as the clean end', async () => {
+    const dir = tempDir()
+    const wal = await Wal.create(dir, meta)
+    await wal.save(null, [entry(1)])
+    await wal.close()
+    expect(fs.statSync(wal.segmentFiles()[0]!).size).toBeGreaterThan(wal.endOffset)
+    const { wal: w, replay } = await Wal.open(dir)
+    expect(replay.tornTail).toBeUndefined()
+    expect(w.endOffset).toBe(wal.endOffset)
+    await w.save(null, [entry(2)])
+    await w.close()
+    expect((await Wal.open(dir)).replay.entries.map((e) => e.index)).toEqual([1, 2])
+  })
+
   it('stops at a corrupt record (bit flip) instead of loading garbage', async () => {
     const dir = tempDir()
     const wal = await Wal.create(dir, meta)
-    await wal.save(null, [entry(1), entry(2), entry(3)])
+    await wal.save(null, [entry(1), entry(2)])
+    const endOfSecond = wal.endOffset
+    await wal.save(null, [entry(3)])
     await wal.close()
     const file = wal.segmentFiles()[0]!
     const buf = fs.readFileSync(file)
-    buf[buf.length - 2] ^= 0xff
+    buf[endOfSecond - 2]! ^= 0xff
     fs.writeFileSync(file, buf)
     const { wal: w, replay } = await Wal.open(dir)
-    expect(replay.entries.map((e) => e.index)).toEqual([1, 2])
+    expect(replay.entries.map((e) => e.index)).toEqual([1])
     expect(replay.tornTail).toMatch(/corrupt record/)
     await w.close()
   })
