@@ -9,6 +9,7 @@ import { BboltError, snapshotStatus, verifySnapshot, type SnapshotStatus } from 
 import { FlagError, parseMemberFlags } from '../member/config'
 import { toHex } from '../member/ids'
 import { restoreSnapshot, RestoreInputError } from '../member/restore/restore'
+import { saveSnapshotFile } from '../services/backup/snapshotFile'
 import { EtcdClient } from '../services/etcd/client'
 import { loadTlsMaterial, TlsMaterialError } from '../services/etcd/tlsMaterial'
 import { UsageError, type Command, type OptionValues } from './command'
@@ -133,29 +134,10 @@ async function runSave(file: string, values: OptionValues): Promise<number> {
   }
   const target = path.resolve(file)
   if (!fs.existsSync(path.dirname(target))) throw new UsageError(`directory ${path.dirname(target)} does not exist`)
-  const part = `${target}.part`
   const client = new EtcdClient({ endpoints: [endpoint], ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) })
-  const fd = fs.openSync(part, 'w', 0o600)
-  let closed = false
-  let received = 0
-  let lastRemaining = ''
   try {
-    await client.snapshot(endpoint, (blob, remaining) => {
-      fs.writeSync(fd, blob)
-      received += blob.length
-      lastRemaining = remaining
-    })
-    if (received === 0) throw new Error('the server sent an empty snapshot')
-    if (lastRemaining !== '0') throw new Error(`the stream ended with ${lastRemaining} bytes still to come (connection lost?)`)
-    fs.fsyncSync(fd)
-    fs.closeSync(fd)
-    closed = true
-    // Never rename a file that etcd could not restore.
-    verifySnapshot(part)
-    fs.renameSync(part, target)
+    await saveSnapshotFile(client, endpoint, target)
   } catch (err) {
-    if (!closed) fs.closeSync(fd)
-    fs.rmSync(part, { force: true })
     if (err instanceof BboltError) return printSnapshotError('save', err)
     const maybeHint = (err as { hint?: unknown } | null)?.hint
     const hint = typeof maybeHint === 'string' ? maybeHint : ''

@@ -18,6 +18,8 @@ import { TargetResolver } from './targets'
 import { createLauncher, packageMemberCommand, type RaftdeckCommand } from './playground/launcher'
 import { PlaygroundService } from './playground/service'
 import { playgroundHandlers, playgroundStreamOpeners } from './playground/handlers'
+import { BackupService } from './backup/service'
+import { backupHandlers } from './backup/handlers'
 import type { Handlers, Services, StreamOpeners } from './types'
 
 export type { Handlers, Services, StreamOpeners, StreamSink } from './types'
@@ -62,6 +64,7 @@ export function createServices(config: ServiceConfig): Services {
     }).catch((err: Error) => log.scoped('playground').error(`could not start the default playground: ${err.message}`))
   }
   const keys = keysArea(targets, log.scoped('keys'))
+  const backups = new BackupService(config.dataDir, targets, log.scoped('backups'))
 
   const info = () => ({
     name: 'Raftdeck',
@@ -79,6 +82,7 @@ export function createServices(config: ServiceConfig): Services {
     ...clusterHandlers(cluster),
     ...keys.handlers,
     ...playgroundHandlers(playgrounds),
+    ...backupHandlers(backups),
   }
 
   const streams: StreamOpeners = {

@@ -6,6 +6,7 @@ import { appMethods, appStreams } from './api/app'
 import { clusterMethods, clusterStreams } from './api/cluster'
 import { connectionMethods } from './api/connections'
 import { playgroundMethods, playgroundStreams } from './api/playground'
+import { backupMethods } from './api/backups'
 import { keyMethods, keyStreams } from './api/keys'
 import type { MethodSpec, StreamSpec } from './api/spec'
 
@@ -17,6 +18,7 @@ export const methods = {
   ...clusterMethods,
   ...keyMethods,
   ...playgroundMethods,
+  ...backupMethods,
 } as const
 
 export const streams = {

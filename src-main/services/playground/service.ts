@@ -3,6 +3,9 @@
 
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { BboltError } from '../../bbolt'
+import { restoreCluster, RestoreInputError } from '../../member/restore/restore'
 import { AppError, ErrorCode } from '../../shared'
 import type { PlaygroundEngine, PlaygroundEvent, PlaygroundMember, PlaygroundPhase, PlaygroundSummary, PlaygroundTrace, RaftStateInfo } from '../../shared/api/playground'
 import { EtcdClient } from '../etcd/client'
@@ -156,19 +159,17 @@ export class PlaygroundService {
     return m
   }
 
-  async create(name: string, size: number, engine: PlaygroundEngine = 'raftdeck'): Promise<PlaygroundSummary> {
-    await this.ready
+  private assertNameFree(name: string) {
     if ([...this.playgrounds.values()].some((p) => p.manifest.name.toLowerCase() === name.toLowerCase()))
       throw new AppError(ErrorCode.Conflict, `A playground named "${name}" already exists.`, 'Choose another name.')
-    if (engine === 'etcd' && !this.opts.launcher.etcdBinary)
-      throw new AppError(ErrorCode.FailedPrecondition, 'No etcd binary was found on this machine.', 'Install etcd (Debian: apt-get install etcd-server) or set RAFTDECK_ETCD_BINARY, or use the Raftdeck engine.')
-    const id = randomUUID()
-    const ports = await pickFreePorts(size * 2)
+  }
+
+  private newManifest(name: string, engine: PlaygroundEngine, ports: number[], size: number): PlaygroundManifest {
     const members = Array.from({ length: size }, (_, i) => ({ name: `n${i + 1}`, clientPort: ports[i]!, peerPort: ports[size + i]! }))
     const initialCluster = members.map((m) => `${m.name}=${peerUrl(m)}`).join(',')
-    const manifest: PlaygroundManifest = {
+    return {
       version: 1,
-      id,
+      id: randomUUID(),
       name,
       engine,
       clusterToken: `raftdeck-${name.replace(/[^a-zA-Z0-9]/g, '-').toLowerCase()}-${randomBytes(4).toString('hex')}`,
@@ -177,7 +178,50 @@ export class PlaygroundService {
       wantRunning: true,
       nextMemberNumber: size + 1,
     }
-    await mkdir(playgroundDir(this.opts.dataDir, id), { recursive: true, mode: 0o700 })
+  }
+
+  /**
+   * A playground restored from a snapshot: every member's data dir is written from the same file with
+   * the same new cluster token (so IDs are derived alike and the members form one cluster), then the
+   * members start as usual.
+   */
+  async restore(name: string, size: number, snapshotPath: string, opts: { bumpRevision?: number; markCompacted?: boolean } = {}): Promise<PlaygroundSummary> {
+    await this.ready
+    this.assertNameFree(name)
+    const manifest = this.newManifest(name, 'raftdeck', await pickFreePorts(size * 2), size)
+    const dir = playgroundDir(this.opts.dataDir, manifest.id)
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    try {
+      await restoreCluster(
+        path.resolve(snapshotPath),
+        {
+          initialCluster: new Map(manifest.members.map((m) => [m.name, [peerUrl(m)]])),
+          initialClusterToken: manifest.clusterToken,
+          dataDirs: new Map(manifest.members.map((m) => [m.name, memberDataDir(this.opts.dataDir, manifest.id, m.name)])),
+        },
+        opts,
+      )
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true })
+      if (err instanceof BboltError) throw new AppError(ErrorCode.InvalidParams, `The snapshot cannot be restored: ${err.message}`, err.hint)
+      if (err instanceof RestoreInputError) throw new AppError(ErrorCode.InvalidParams, err.message)
+      throw err
+    }
+    await saveManifest(this.opts.dataDir, manifest)
+    const pg = this.adopt(manifest)
+    this.log.info(`restored playground "${name}" (${size} members) from ${snapshotPath}`)
+    this.listChanged()
+    await this.enqueue(pg, () => this.startMembers(pg))
+    return this.summary(pg)
+  }
+
+  async create(name: string, size: number, engine: PlaygroundEngine = 'raftdeck'): Promise<PlaygroundSummary> {
+    await this.ready
+    this.assertNameFree(name)
+    if (engine === 'etcd' && !this.opts.launcher.etcdBinary)
+      throw new AppError(ErrorCode.FailedPrecondition, 'No etcd binary was found on this machine.', 'Install etcd (Debian: apt-get install etcd-server) or set RAFTDECK_ETCD_BINARY, or use the Raftdeck engine.')
+    const manifest = this.newManifest(name, engine, await pickFreePorts(size * 2), size)
+    await mkdir(playgroundDir(this.opts.dataDir, manifest.id), { recursive: true, mode: 0o700 })
     await saveManifest(this.opts.dataDir, manifest)
     const pg = this.adopt(manifest)
     this.log.info(`created playground "${name}" (${size} members, ${engine} engine)`)

@@ -107,6 +107,19 @@ export const playgroundMethods = {
       engine: s.optional(s.enum(['raftdeck', 'etcd'] as const)),
     }),
   ),
+  /**
+   * A new playground whose members all start from one snapshot file, with a fresh cluster token and
+   * member/cluster IDs derived from it: one cluster, never N one-member clusters.
+   */
+  'playground/restore': method<PlaygroundSummary>()(
+    s.object({
+      name: s.string({ min: 1, max: 60, pattern: /^[a-zA-Z0-9][a-zA-Z0-9 _.-]*$/ }),
+      members: s.number({ int: true, min: 1, max: 7 }),
+      snapshotPath: s.string({ min: 1, max: 4096 }),
+      bumpRevision: s.optional(s.number({ int: true, min: 0, max: 1_000_000_000 })),
+      markCompacted: s.optional(s.boolean()),
+    }),
+  ),
   'playground/start': method<PlaygroundSummary>()(s.object({ id })),
   'playground/stop': method<PlaygroundSummary>()(s.object({ id })),
   'playground/delete': method<null>()(s.object({ id })),

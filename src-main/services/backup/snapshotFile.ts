@@ -1,0 +1,41 @@
+// Saving a snapshot to a file so that the file is either complete and restorable, or absent: stream
+// into FILE.part, check the stream ended where the server said, fsync, verify (SHA-256 trailer,
+// bbolt consistency, etcd schema), then rename. Used by `raftdeck snapshot save` and the Backups area.
+
+import fs from 'node:fs'
+import { verifySnapshot } from '../../bbolt'
+import type { EtcdClient } from '../etcd/client'
+
+export interface SavedSnapshot {
+  path: string
+  bytes: number
+}
+
+export async function saveSnapshotFile(client: EtcdClient, endpoint: string, target: string, onProgress?: (received: number, remaining: number) => void): Promise<SavedSnapshot> {
+  const part = `${target}.part`
+  const fd = fs.openSync(part, 'w', 0o600)
+  let closed = false
+  let received = 0
+  let lastRemaining = ''
+  try {
+    await client.snapshot(endpoint, (blob, remaining) => {
+      fs.writeSync(fd, blob)
+      received += blob.length
+      lastRemaining = remaining
+      onProgress?.(received, Number(remaining))
+    })
+    if (received === 0) throw new Error('the server sent an empty snapshot')
+    if (lastRemaining !== '0') throw new Error(`the stream ended with ${lastRemaining} bytes still to come (connection lost?)`)
+    fs.fsyncSync(fd)
+    fs.closeSync(fd)
+    closed = true
+    // Never keep a file that etcd could not restore.
+    verifySnapshot(part)
+    fs.renameSync(part, target)
+    return { path: target, bytes: received }
+  } catch (err) {
+    if (!closed) fs.closeSync(fd)
+    fs.rmSync(part, { force: true })
+    throw err
+  }
+}

@@ -1,0 +1,47 @@
+// Snapshots kept by Raftdeck (the Backups area) and the guided restore into a new playground.
+
+import { s } from '../schema'
+import { method, target } from './spec'
+
+export interface SnapshotInfo {
+  /** etcd's snapshot status: CRC-32C hash over the buckets, revision, keys, file size. */
+  hash: number
+  revision: number
+  totalKey: number
+  totalSize: number
+}
+
+export interface SnapshotProblem {
+  code: string
+  message: string
+  hint: string
+}
+
+export interface BackupFile {
+  path: string
+  /** The cluster it came from (playground or connection name). */
+  source: string
+  createdAt: number
+  bytes: number
+  status: SnapshotInfo | null
+  problem: SnapshotProblem | null
+}
+
+export interface SnapshotInspection {
+  path: string
+  bytes: number
+  status: SnapshotInfo | null
+  /** Set when verify failed: the file must not be restored. */
+  problem: SnapshotProblem | null
+}
+
+const filePath = s.string({ min: 1, max: 4096 })
+
+export const backupMethods = {
+  'backups/list': method<BackupFile[]>()(s.object({})),
+  /** A snapshot of the target now, from its leader, saved into the data folder and verified. */
+  'backups/saveNow': method<BackupFile>()(s.object({ target })),
+  'backups/delete': method<null>()(s.object({ path: filePath })),
+  /** Status and verification of any snapshot file on this machine (nothing is written). */
+  'restore/inspect': method<SnapshotInspection>()(s.object({ path: filePath })),
+} as const
