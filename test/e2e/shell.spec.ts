@@ -14,8 +14,8 @@ test.describe('app frame', () => {
     const areas = [
       ['cluster', 'cluster-empty', /Choose a local playground or a saved connection/],
       ['keys', 'keys-empty', /one folder at a time/],
-      ['backups', 'backups-empty', /verified after it is written/],
-      ['restore', 'restore-empty', /same new cluster identity/],
+      ['backups', 'backups-view', /Select a cluster to snapshot it/],
+      ['restore', 'restore-view', /Choose a snapshot/],
     ] as const
     for (const [area, testid, text] of areas) {
       await app.open(area)
