@@ -45,17 +45,24 @@ export class LeaderDuties {
         if (s.isLeader() && target > s.sm.store.compactRev) this.compact(target)
       }, 5 * 60_000)
     } else {
-      // Periodic: sample the revision every retention/10 (between 1 s and 1 h) and compact to the
-      // revision seen one retention period ago.
-      const interval = Math.min(Math.max(retention / 10, 1000), 3600_000)
+      // Periodic, as etcd's compactor: sample the revision every min(retention, 1 h)/10, and every
+      // min(retention, 1 h) compact to the revision sampled one retention period ago.
+      const compactEvery = Math.min(retention, 3600_000)
+      const sampleEvery = Math.max(compactEvery / 10, 100)
       const samples: Array<{ at: number; rev: number }> = []
+      let lastCompact = Date.now()
+      let lastRev = 0
       this.compactTimer = setInterval(() => {
         const now = Date.now()
         samples.push({ at: now, rev: s.sm.store.currentRev })
         while (samples.length > 1 && now - samples[1]!.at >= retention) samples.shift()
         const old = samples[0]!
-        if (now - old.at >= retention && s.isLeader() && old.rev > s.sm.store.compactRev) this.compact(old.rev)
-      }, interval)
+        if (now - old.at < retention || now - lastCompact < compactEvery || old.rev === lastRev) return
+        if (!s.isLeader() || old.rev <= s.sm.store.compactRev) return
+        lastCompact = now
+        lastRev = old.rev
+        this.compact(old.rev)
+      }, sampleEvery)
     }
     this.compactTimer.unref()
   }
