@@ -4,10 +4,14 @@
  * --enable-debug-service.
  */
 import type * as grpc from '@grpc/grpc-js'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { EtcdServer } from '../server/etcdServer'
 import { unary } from './handler'
 
 const ROLE_NAMES: Record<string, string> = { follower: 'follower', preCandidate: 'pre-candidate', candidate: 'candidate', leader: 'leader' }
+
+// Started once per process, only when the debug service exists.
+let loopDelay: ReturnType<typeof monitorEventLoopDelay> | undefined
 
 export function raftState(server: EtcdServer) {
   const st = server.raft.status()
@@ -44,10 +48,24 @@ export function raftState(server: EtcdServer) {
     snapshot_index: String(server.raft.snapshotAt),
     revision: String(server.sm.store.currentRev),
     peers,
+    wal_syncs: String(server.walStats().syncs),
+    wal_sync_avg_ms: server.walStats().syncs ? server.walStats().syncMs / server.walStats().syncs : 0,
+    event_loop_p99_ms: loopP99(),
   }
 }
 
+function loopP99(): number {
+  if (!loopDelay) return 0
+  const p99 = loopDelay.percentile(99) / 1e6
+  loopDelay.reset()
+  return Number.isFinite(p99) ? p99 : 0
+}
+
 export function debugService(server: EtcdServer): grpc.UntypedServiceImplementation {
+  if (!loopDelay) {
+    loopDelay = monitorEventLoopDelay({ resolution: 10 })
+    loopDelay.enable()
+  }
   const subscribers = new Set<{ state: () => void; trace: (kind: string, detail: string, from?: string, to?: string) => void }>()
   server.events.onState = () => {
     for (const s of subscribers) s.state()

@@ -331,6 +331,11 @@ export class EtcdServer {
     await this.appliedWaiters.wait(index, this.raft.applied)
   }
 
+  /** fdatasync count and total time of the WAL (debug stream). */
+  walStats(): { syncs: number; syncMs: number } {
+    return this.wal.stats
+  }
+
   /** Next ID from etcd's generator (lease IDs). */
   nextId(): bigint {
     return this.idGen.next()

@@ -14,6 +14,8 @@ interface RaftState {
   term: string
   leader: string
   peers: Array<{ id: string; isolated_out: boolean; isolated_in: boolean; msgs_sent: string }>
+  wal_syncs: string
+  event_loop_p99_ms: number
 }
 
 type DebugClient = grpc.Client & {
@@ -55,6 +57,8 @@ describe('raftdeck.Debug', () => {
       })
       const leader = latest.get(leaderIdx)!
       expect(leader.peers).toHaveLength(2)
+      expect(Number(leader.wal_syncs)).toBeGreaterThan(0)
+      expect(leader.event_loop_p99_ms).toBeGreaterThanOrEqual(0)
       await etcdctl(c.endpoints, ['put', 'traced', '1'])
       await waitFor('trace events', async () => traces.includes('send') && traces.includes('receive'))
 
