@@ -133,7 +133,10 @@ export class RaftNode {
 
     if (rd.snapshot) {
       const s = rd.snapshot
+      // Snapshot file, then its WAL mark, before the hard state whose commit may point into it:
+      // a crash in between must not leave a commit index beyond the log (etcd's order too).
       await this.o.snapshotter.save(s.metadata.index, s.metadata.term, encodeSnapshotFile(s.metadata.confState, Buffer.from(s.data)))
+      await this.o.wal.saveSnapshot({ index: s.metadata.index, term: s.metadata.term })
       this.o.storage.applySnapshot(s)
       h.applySnapshot(s)
       this.appliedIndex = s.metadata.index
@@ -143,7 +146,6 @@ export class RaftNode {
       await this.o.wal.save(rd.hardState, rd.entries, rd.mustSync)
       this.stats.entries += rd.entries.length
     }
-    if (rd.snapshot) await this.o.wal.saveSnapshot({ index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term })
     if (rd.hardState) this.o.storage.setHardState(rd.hardState)
     if (rd.entries.length) this.o.storage.append(rd.entries)
     if (late.length) h.send(late)

@@ -299,6 +299,8 @@ export class Wal {
    */
   async saveSnapshot(mark: WalSnapshotMark): Promise<void> {
     this.snapMark = mark
+    // A snapshot received from the leader may reach past our last entry.
+    if (mark.index > this.lastIndex) this.lastIndex = mark.index
     await new Promise<void>((resolve, reject) => {
       const batch = (this.pending ??= { frames: [], sync: false, waiters: [] })
       batch.frames.push(encodeRecord(RecordType.Snapshot, encodeSnapshotMark(mark)))
