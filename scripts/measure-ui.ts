@@ -32,7 +32,8 @@ function cpuSeconds(pids: number[]): number {
 }
 
 async function main() {
-  const serve = spawn(process.execPath, ['bin/raftdeck.mjs', 'serve', '--port', '0', '--token', token, '--data-dir', dataDir, '--no-default-playground'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // Run the services from source directly (no wrapper process), so their CPU is this process's.
+  const serve = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', 'serve', '--port', '0', '--token', token, '--data-dir', dataDir, '--no-default-playground'], { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((resolve) => serve.stdout!.on('data', (d: Buffer) => { const m = String(d).match(/serving at (\S+)/); if (m) resolve(m[1]!) }))
   const origin = new URL(url).origin
   const ws = new WebSocket(`${origin.replace('http', 'ws')}/rpc?token=${token}`, { headers: { Origin: origin } })
