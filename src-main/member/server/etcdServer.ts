@@ -92,6 +92,13 @@ export class EtcdServer {
     const storage = new MemoryStorage()
     let snapshotIndex = 0
     const snap = await snapshotter.loadNewest(replay ? replay.snapshot.index : 0)
+    const marked = replay?.snapshot.index ?? 0
+    if (marked > 0 && (!snap || snap.index < marked)) {
+      // The WAL dropped the entries before its snapshot mark; without that snapshot the state
+      // would silently miss them.
+      await this.wal.close()
+      throw new StartError(`snapshot at index ${marked} is missing or corrupt in ${path.join(this.memberDir, 'snap')}; the WAL no longer holds the entries before it`)
+    }
     if (snap) {
       const { confState, state } = decodeSnapshotFile(snap.data)
       decodeStateInto(this.sm, state)

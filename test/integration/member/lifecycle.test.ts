@@ -73,6 +73,17 @@ describe('member lifecycle', () => {
     expect(p.log.join('')).toMatch(/WARNING: wal: (torn|corrupt) record at .* recovered up to the last intact record/)
     expect((await etcdctl(p.endpoint, ['get', 'k49'])).stdout).toBe('k49\nv49\n')
     await stopProc(p)
+
+    // A damaged snapshot file the WAL depends on: refuse to start rather than lose entries.
+    const snapDir = path.join(s.dataDir, 'member/snap')
+    for (const f of fs.readdirSync(snapDir).filter((n) => n.endsWith('.snap'))) {
+      const b = fs.readFileSync(path.join(snapDir, f))
+      b[b.length - 1]! ^= 0xff
+      fs.writeFileSync(path.join(snapDir, f), b)
+    }
+    const broken = launch('raftdeck', s, args)
+    expect(await broken.exited).toBe(1)
+    expect(broken.log.join('')).toMatch(/raftdeck member: snapshot at index \d+ is missing or corrupt/)
   })
 
   it('raises NOSPACE past the quota and then allows only reads, deletes and compaction', async () => {
