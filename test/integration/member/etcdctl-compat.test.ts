@@ -123,8 +123,13 @@ async function watchReplay(c: Cluster, args: string[], events: number): Promise<
   let text = ''
   child.stdout.on('data', (d: Buffer) => (text += d.toString()))
   child.stderr.on('data', (d: Buffer) => (text += d.toString()))
+  // 'close' comes after the process exited and its output streams ended.
+  let closed = false
+  child.on('close', () => (closed = true))
   try {
-    await waitFor(`${events} watch events`, async () => (text.match(/^(PUT|DELETE)$/gm)?.length ?? 0) >= events || /canceled/.test(text), 15_000)
+    // A cancelled watch makes etcdctl print its reason and exit by itself: wait for the exit, so every
+    // line it prints is captured (stopping at the first 'canceled' line raced its last line).
+    await waitFor(`${events} watch events or etcdctl's exit`, async () => (text.match(/^(PUT|DELETE)$/gm)?.length ?? 0) >= events || closed, 15_000)
   } finally {
     child.kill('SIGKILL')
   }
