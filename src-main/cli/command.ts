@@ -2,6 +2,7 @@
 // gives strict parsing (unknown flags are errors), --help text, and one clear line on bad input.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { LogBus } from '../services/log'
 
 export interface OptionSpec {
   type: 'string' | 'boolean'
@@ -58,4 +59,12 @@ export function parseCommandArgs(cmd: Command, argv: string[]) {
     const message = err instanceof Error ? err.message.split('\n')[0]! : String(err)
     throw new UsageError(message, `Run 'raftdeck ${cmd.name} --help' for the list of options.`)
   }
+}
+
+/** The service log of a command, echoed to stderr one line an entry; debug lines only with `verbose`. */
+export function stderrLog(verbose = false): LogBus {
+  return new LogBus(5000, (e) => {
+    if (e.level === 'debug' && !verbose) return
+    process.stderr.write(`${new Date(e.time).toISOString()} ${e.level.padEnd(5)} [${e.source}] ${e.message}\n`)
+  })
 }

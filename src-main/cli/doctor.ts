@@ -2,7 +2,8 @@
 // classification and fix as the app's "Test connection"; exits 1 when any endpoint fails.
 
 import { runDoctor } from '../services/connections/doctor'
-import { loadTlsMaterial, TlsMaterialError } from '../services/etcd/tlsMaterial'
+import { TlsMaterialError } from '../services/etcd/tlsMaterial'
+import { authFromFlags, connectionOptions, tlsFromFlags } from './etcdFlags'
 import type { DoctorReport, EndpointVerdict } from '../shared'
 import { UsageError, type Command } from './command'
 
@@ -24,12 +25,7 @@ export const doctorCommand: Command = {
   usage: 'raftdeck doctor --endpoints URL[,URL…] [--cacert F --cert F --key F] [--user NAME[:PASSWORD]] [-w table|json]',
   options: {
     endpoints: { type: 'string', value: 'URLS', description: 'Comma-separated client URLs (https://host:2379,…).' },
-    cacert: { type: 'string', value: 'FILE', description: 'CA bundle that signed the server certificates (PEM).' },
-    cert: { type: 'string', value: 'FILE', description: 'Client certificate (PEM).' },
-    key: { type: 'string', value: 'FILE', description: 'Client key (PEM: PKCS#1, PKCS#8 or EC).' },
-    'server-name': { type: 'string', value: 'NAME', description: 'Verify the server certificate against this name.' },
-    'insecure-skip-tls-verify': { type: 'boolean', description: 'Do not verify the server certificate (insecure).' },
-    user: { type: 'string', value: 'NAME[:PASSWORD]', description: 'etcd user; the password may also come from $ETCDCTL_PASSWORD.' },
+    ...connectionOptions(),
     timeout: { type: 'string', value: 'MS', default: '4000', description: 'Per-step timeout in milliseconds.' },
     'write-out': { type: 'string', short: 'w', value: 'FORMAT', default: 'table', description: 'Output format: table or json.' },
   },
@@ -40,23 +36,10 @@ export const doctorCommand: Command = {
     if (format !== 'table' && format !== 'json') throw new UsageError(`-w must be table or json, got '${format}'`)
     const timeoutMs = Number(values.timeout)
     if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new UsageError('--timeout must be a number of milliseconds ≥ 100')
-    let auth: { username: string; password: string } | undefined
-    if (typeof values.user === 'string') {
-      const i = values.user.indexOf(':')
-      auth = i >= 0 ? { username: values.user.slice(0, i), password: values.user.slice(i + 1) } : { username: values.user, password: process.env.ETCDCTL_PASSWORD ?? '' }
-    }
-    const wantsTls = endpoints.some((e) => e.startsWith('https://')) || Boolean(values.cacert || values.cert || values.key)
+    const auth = authFromFlags(values)
     let report: DoctorReport
     try {
-      const tls = wantsTls
-        ? await loadTlsMaterial({
-            ...(typeof values.cacert === 'string' ? { caFile: values.cacert } : {}),
-            ...(typeof values.cert === 'string' ? { certFile: values.cert } : {}),
-            ...(typeof values.key === 'string' ? { keyFile: values.key } : {}),
-            ...(typeof values['server-name'] === 'string' ? { serverName: values['server-name'] } : {}),
-            ...(values['insecure-skip-tls-verify'] ? { insecureSkipVerify: true } : {}),
-          })
-        : undefined
+      const tls = await tlsFromFlags(values, endpoints)
       const verdicts = await runDoctor({ endpoints, ...(tls ? { tls } : {}), ...(auth ? { auth } : {}), timeoutMs })
       report = { ok: verdicts.every((v) => v.status !== 'fail'), verdicts }
     } catch (err) {

@@ -4,12 +4,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { LogBus } from '../services'
 import { findEtcdBinary } from '../services/app/etcdBinary'
 import { createLauncher, packageMemberCommand } from '../services/playground/launcher'
 import { PlaygroundService } from '../services/playground/service'
 import { AppError } from '../shared'
-import { UsageError, type Command } from './command'
+import { stderrLog, UsageError, type Command } from './command'
 
 export const playgroundCommand: Command = {
   name: 'playground',
@@ -29,10 +28,7 @@ export const playgroundCommand: Command = {
     if (engine !== 'raftdeck' && engine !== 'etcd') throw new UsageError(`--engine must be raftdeck or etcd, got '${engine}'`)
     const keep = typeof values['data-dir'] === 'string'
     const dataDir = keep ? path.resolve(String(values['data-dir'])) : mkdtempSync(path.join(os.tmpdir(), 'raftdeck-playground-'))
-    const log = new LogBus(2000, (e) => {
-      if (e.level === 'debug' && !values.verbose) return
-      process.stderr.write(`${new Date(e.time).toISOString()} ${e.level.padEnd(5)} [${e.source}] ${e.message}\n`)
-    })
+    const log = stderrLog(Boolean(values.verbose))
     const service = new PlaygroundService({ dataDir, launcher: createLauncher(packageMemberCommand(), findEtcdBinary()), log })
     let cleanup = async () => {
       await service.dispose()

@@ -3,11 +3,11 @@
 
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { createServices, LogBus } from '../services'
+import { createServices } from '../services'
 import { defaultDataDir } from '../services/app/dataDir'
 import { createDispatcher } from '../rpc/dispatch'
 import { startWebHost } from '../rpc/webHost'
-import { UsageError, type Command } from './command'
+import { stderrLog, UsageError, type Command } from './command'
 import { packageRoot, packageVersion } from '../services/app/packageRoot'
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
@@ -36,9 +36,7 @@ export const serveCommand: Command = {
     if (!existsSync(path.join(rendererDir, 'index.html')))
       throw new UsageError(`the UI is not built (no ${path.join(rendererDir, 'index.html')})`, "Run 'npm run build' first.")
 
-    const log = new LogBus(5000, (e) => {
-      if (e.level !== 'debug') process.stderr.write(`${new Date(e.time).toISOString()} ${e.level.padEnd(5)} [${e.source}] ${e.message}\n`)
-    })
+    const log = stderrLog()
     const dataDir = typeof values['data-dir'] === 'string' ? path.resolve(values['data-dir']) : defaultDataDir()
     const services = createServices({
       dataDir,

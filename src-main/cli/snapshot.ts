@@ -11,7 +11,8 @@ import { toHex } from '../member/ids'
 import { restoreSnapshot, RestoreInputError } from '../member/restore/restore'
 import { saveSnapshotFile } from '../services/backup/snapshotFile'
 import { EtcdClient } from '../services/etcd/client'
-import { loadTlsMaterial, TlsMaterialError } from '../services/etcd/tlsMaterial'
+import { TlsMaterialError } from '../services/etcd/tlsMaterial'
+import { authFromFlags, connectionOptions, tlsFromFlags } from './etcdFlags'
 import { UsageError, type Command, type OptionValues } from './command'
 
 type Sub = 'save' | 'status' | 'verify' | 'restore'
@@ -110,24 +111,10 @@ async function runSave(file: string, values: OptionValues): Promise<number> {
   // etcd's own rule: a snapshot is one member's backend, so it must come from exactly one endpoint.
   if (endpoints.length > 1) throw new UsageError(`snapshot must be requested to one selected node, not multiple [${endpoints.join(' ')}]`)
   const endpoint = endpoints[0]!
-  let auth: { username: string; password: string } | undefined
-  const user = str(values, 'user')
-  if (user !== undefined) {
-    const i = user.indexOf(':')
-    auth = i >= 0 ? { username: user.slice(0, i), password: user.slice(i + 1) } : { username: user, password: process.env.ETCDCTL_PASSWORD ?? '' }
-  }
-  const wantsTls = endpoint.startsWith('https://') || Boolean(values.cacert || values.cert || values.key)
+  const auth = authFromFlags(values)
   let tls
   try {
-    tls = wantsTls
-      ? await loadTlsMaterial({
-          ...(str(values, 'cacert') ? { caFile: str(values, 'cacert')! } : {}),
-          ...(str(values, 'cert') ? { certFile: str(values, 'cert')! } : {}),
-          ...(str(values, 'key') ? { keyFile: str(values, 'key')! } : {}),
-          ...(str(values, 'server-name') ? { serverName: str(values, 'server-name')! } : {}),
-          ...(values['insecure-skip-tls-verify'] ? { insecureSkipVerify: true } : {}),
-        })
-      : undefined
+    tls = await tlsFromFlags(values, [endpoint])
   } catch (err) {
     if (err instanceof TlsMaterialError) throw new UsageError(err.message, err.hint)
     throw err
@@ -202,12 +189,7 @@ export const snapshotCommand: Command = {
   allowPositionals: true,
   options: {
     endpoints: { type: 'string', value: 'URL', description: 'save: the one client URL to take the snapshot from.' },
-    cacert: { type: 'string', value: 'FILE', description: 'save: CA bundle that signed the server certificate (PEM).' },
-    cert: { type: 'string', value: 'FILE', description: 'save: client certificate (PEM).' },
-    key: { type: 'string', value: 'FILE', description: 'save: client key (PEM).' },
-    'server-name': { type: 'string', value: 'NAME', description: 'save: verify the server certificate against this name.' },
-    'insecure-skip-tls-verify': { type: 'boolean', description: 'save: do not verify the server certificate (insecure).' },
-    user: { type: 'string', value: 'NAME[:PASSWORD]', description: 'save: etcd user; the password may also come from $ETCDCTL_PASSWORD.' },
+    ...connectionOptions('save: '),
     'write-out': { type: 'string', short: 'w', value: 'FORMAT', description: 'status/verify/restore: table (default) or json.' },
     'skip-hash-check': { type: 'boolean', description: 'verify/restore: accept a file without SHA-256 trailer (a copied member/snap/db).' },
     name: { type: 'string', value: 'NAME', description: 'restore: this member’s name (default "default").' },
