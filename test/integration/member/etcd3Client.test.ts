@@ -5,8 +5,8 @@ import path from 'node:path'
 import { Etcd3 } from 'etcd3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { harness, settled, type Harness } from '../playground/support'
-import { cleanupAll, etcdctl, freePort, launch, tempDir, waitFor } from './support/procs'
-import { makeCerts } from './support/certs'
+import { cleanupAll, etcdctl, launchTlsMember, tempDir } from './support/procs'
+import { makePki } from '../../support/certs'
 
 describe('etcd3 npm client against a 3-member playground', () => {
   let h: Harness
@@ -66,26 +66,8 @@ describe('etcd3 npm client with TLS and auth', () => {
   afterAll(cleanupAll)
 
   it('connects with client certificates, authenticates, and is refused with a wrong password', async () => {
-    const certs = makeCerts(tempDir('rd-etcd3-certs-'))
-    const clientPort = await freePort()
-    const peerPort = await freePort()
-    const spec = { name: 'm1', clientPort, peerPort, dataDir: path.join(tempDir(), 'm1') }
-    const url = `https://127.0.0.1:${clientPort}`
-    launch('raftdeck', spec, [
-      '--name', 'm1',
-      '--data-dir', spec.dataDir,
-      '--listen-client-urls', url,
-      '--advertise-client-urls', url,
-      '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-      '--initial-cluster', `m1=http://127.0.0.1:${peerPort}`,
-      '--cert-file', certs.serverCert,
-      '--key-file', certs.serverKey,
-      '--trusted-ca-file', certs.ca,
-      '--client-cert-auth',
-    ])
-    const tls = [`--cacert=${certs.ca}`, `--cert=${certs.clientCert}`, `--key=${certs.clientKey}`]
-    await waitFor('TLS member to serve', async () => (await etcdctl(url, [...tls, 'put', 'ready', 'yes', '--command-timeout=2s'])).code === 0, 30_000, 200)
+    const certs = makePki(path.join(tempDir('rd-etcd3-certs-'), 'pki'))
+    const { url, tlsArgs: tls } = await launchTlsMember(certs)
     for (const args of [['user', 'add', 'root:rootpw'], ['user', 'add', 'app:apppw'], ['role', 'add', 'app'], ['role', 'grant-permission', 'app', '--prefix=true', 'readwrite', '/app/'], ['user', 'grant-role', 'app', 'app'], ['auth', 'enable']]) {
       expect((await etcdctl(url, [...tls, '--user=root:rootpw', ...args])).code).toBe(0)
     }

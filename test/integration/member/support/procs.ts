@@ -8,6 +8,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { spawnRaftdeck } from '../../../support/raftdeck'
+import type { Pki } from '../../../support/certs'
 
 export const ETCD = '/usr/bin/etcd'
 export const ETCDCTL = '/usr/bin/etcdctl'
@@ -196,4 +197,39 @@ export async function startCluster(kind: 'raftdeck' | 'etcd', n: number, extra: 
   const members = specs.map((s) => launch(kind, s, memberArgs(s, initialCluster, extra)))
   await Promise.all(members.map((m) => waitHealthy(m, 60_000)))
   return { kind, members, specs, initialCluster, endpoints: members.map((m) => m.endpoint) }
+}
+
+export interface TlsMember {
+  proc: Proc
+  /** https client URL. */
+  url: string
+  /** etcdctl flags that present the CA and the client certificate. */
+  tlsArgs: string[]
+}
+
+/**
+ * One raftdeck member serving clients over TLS with --client-cert-auth (peers stay plain), started
+ * and waited for until etcdctl can write through it.
+ */
+export async function launchTlsMember(pki: Pick<Pki, 'ca' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey'>): Promise<TlsMember> {
+  const clientPort = await freePort()
+  const peerPort = await freePort()
+  const spec = { name: 'm1', clientPort, peerPort, dataDir: path.join(tempDir(), 'm1') }
+  const url = `https://127.0.0.1:${clientPort}`
+  const proc = launch('raftdeck', spec, [
+    '--name', 'm1',
+    '--data-dir', spec.dataDir,
+    '--listen-client-urls', url,
+    '--advertise-client-urls', url,
+    '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
+    '--initial-cluster', `m1=http://127.0.0.1:${peerPort}`,
+    '--cert-file', pki.serverCert,
+    '--key-file', pki.serverKey,
+    '--trusted-ca-file', pki.ca,
+    '--client-cert-auth',
+  ])
+  const tlsArgs = [`--cacert=${pki.ca}`, `--cert=${pki.clientCert}`, `--key=${pki.clientKey}`]
+  await waitFor('TLS member to serve', async () => (await etcdctl(url, [...tlsArgs, 'put', 'ready', 'yes', '--command-timeout=2s'])).code === 0, 30_000, 200)
+  return { proc, url, tlsArgs }
 }
