@@ -81,8 +81,13 @@ export class MemberProcess {
         }
         resolve()
       })
+      // A command that cannot be run at all emits 'error' and never 'exit'.
       child.once('error', (e) => {
         this.log.push(`cannot start ${spec.cmd}: ${e.message}`)
+        if (this.child === child) {
+          this.child = null
+          this.setState('crashed')
+        }
         resolve()
       })
     })
