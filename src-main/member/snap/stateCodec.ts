@@ -2,8 +2,38 @@
  * Serialises the whole state machine for a snapshot: a small JSON header (revisions, leases,
  * membership, alarms, auth) followed by every retained key revision in a compact binary form.
  */
+import type { AuthStore } from '../auth/store'
+import type { Lessor } from '../lease/lessor'
+import type { MvccStore } from '../mvcc/store'
 import type { KeyRevision } from '../mvcc/types'
-import type { StateMachine } from '../server/stateMachine'
+import type { AlarmStore } from '../server/alarms'
+import type { ClusterMembers } from '../server/cluster'
+
+/** What a snapshot is made of (the state machine's parts). */
+export interface EncodableState {
+  readonly appliedIndex: number
+  readonly appliedTerm: number
+  readonly store: MvccStore
+  readonly lessor: Lessor
+  readonly cluster: ClusterMembers
+  readonly alarms: AlarmStore
+  readonly auth: AuthStore
+  readonly clusterVersion: string
+}
+
+/** Everything a snapshot holds, decoded; the state machine loads it with `restore`. */
+export interface StateImage {
+  appliedIndex: number
+  appliedTerm: number
+  currentRev: number
+  compactRev: number
+  revisions: KeyRevision[]
+  leases: Header['leases']
+  cluster: Header['cluster']
+  alarms: string[]
+  auth: Header['auth']
+  clusterVersion: string
+}
 
 const MAGIC = Buffer.from('RDSNAP1\n')
 
@@ -13,14 +43,14 @@ interface Header {
   currentRev: number
   compactRev: number
   leases: Array<{ id: string; ttl: number; remainingTTL: number }>
-  cluster: ReturnType<StateMachine['cluster']['toJSON']>
+  cluster: ReturnType<ClusterMembers['toJSON']>
   alarms: string[]
-  auth: ReturnType<StateMachine['auth']['toJSON']>
+  auth: ReturnType<AuthStore['toJSON']>
   revisions: number
   clusterVersion: string
 }
 
-export function encodeState(sm: StateMachine): Buffer {
+export function encodeState(sm: EncodableState): Buffer {
   const revs = [...sm.store.allRevisions()]
   const header: Header = {
     appliedIndex: sm.appliedIndex,
@@ -29,7 +59,7 @@ export function encodeState(sm: StateMachine): Buffer {
     compactRev: sm.store.compactRev,
     leases: [...sm.lessor.leases.values()].map((l) => ({ id: l.id, ttl: l.ttl, remainingTTL: sm.lessor.remaining(l.id) })),
     cluster: sm.cluster.toJSON(),
-    alarms: [...sm.alarms],
+    alarms: sm.alarms.toJSON(),
     auth: sm.auth.toJSON(),
     revisions: revs.length,
     clusterVersion: sm.clusterVersion,
@@ -53,41 +83,45 @@ export function encodeState(sm: StateMachine): Buffer {
   return Buffer.concat(parts)
 }
 
-export function decodeStateInto(sm: StateMachine, data: Buffer): void {
-  if (!data.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('snap: not a raftdeck state snapshot')
+export function decodeState(data: Uint8Array): StateImage {
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('snap: not a raftdeck state snapshot')
   let off = MAGIC.length
-  const hlen = data.readUInt32LE(off)
+  const hlen = buf.readUInt32LE(off)
   off += 4
-  const header = JSON.parse(data.subarray(off, off + hlen).toString()) as Header
+  const header = JSON.parse(buf.subarray(off, off + hlen).toString()) as Header
   off += hlen
   const revs: KeyRevision[] = []
   for (let i = 0; i < header.revisions; i++) {
-    const klen = data.readUInt32LE(off)
-    const vlen = data.readUInt32LE(off + 4)
-    const llen = data[off + 8]!
-    const create = data.readDoubleLE(off + 9)
-    const mod = data.readDoubleLE(off + 17)
-    const sub = data.readDoubleLE(off + 25)
-    const version = data.readDoubleLE(off + 33)
-    const tombstone = data.readDoubleLE(off + 41) === 1
+    const klen = buf.readUInt32LE(off)
+    const vlen = buf.readUInt32LE(off + 4)
+    const llen = buf[off + 8]!
+    const create = buf.readDoubleLE(off + 9)
+    const mod = buf.readDoubleLE(off + 17)
+    const sub = buf.readDoubleLE(off + 25)
+    const version = buf.readDoubleLE(off + 33)
+    const tombstone = buf.readDoubleLE(off + 41) === 1
     off += 49
-    const key = data.subarray(off, off + klen).toString('latin1')
+    const key = buf.subarray(off, off + klen).toString('latin1')
     off += klen
-    const value = Buffer.from(data.subarray(off, off + vlen))
+    const value = Buffer.from(buf.subarray(off, off + vlen))
     off += vlen
-    const lease = data.subarray(off, off + llen).toString('latin1')
+    const lease = buf.subarray(off, off + llen).toString('latin1')
     off += llen
     revs.push({ key, value, create, mod, sub, version, lease, tombstone })
   }
-  sm.store.restore(revs, header.currentRev, header.compactRev)
-  sm.lessor.restore(header.leases)
-  sm.cluster.restore(header.cluster)
-  sm.alarms.clear()
-  for (const a of header.alarms) sm.alarms.add(a)
-  sm.auth.restore(header.auth)
-  sm.clusterVersion = header.clusterVersion ?? ''
-  sm.appliedIndex = header.appliedIndex
-  sm.appliedTerm = header.appliedTerm
+  return {
+    appliedIndex: header.appliedIndex,
+    appliedTerm: header.appliedTerm,
+    currentRev: header.currentRev,
+    compactRev: header.compactRev,
+    revisions: revs,
+    leases: header.leases,
+    cluster: header.cluster,
+    alarms: header.alarms,
+    auth: header.auth,
+    clusterVersion: header.clusterVersion ?? '',
+  }
 }
 
 function u32(n: number): Buffer {
