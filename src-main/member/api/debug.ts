@@ -1,12 +1,11 @@
 /**
  * raftdeck.Debug: the playground's view into a member (Raft role, term, indexes, per-peer
- * progress and message counts, trace events) and its fault controls. Served only with
+ * progress and message counts, typed trace events) and its fault controls. Served only with
  * --enable-debug-service.
  */
 import type * as grpc from '@grpc/grpc-js'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import type { Role, TraceEvent } from '../../raft/index'
-import { toHex } from '../ids'
+import type { Message, Role, TraceEvent } from '../../raft/index'
 import type { PeerDiagnostics } from '../peer/transport'
 import type { ApiContext, RaftView, Roles, ServerEvents } from '../server/ports'
 import { unary } from './handler'
@@ -74,19 +73,34 @@ function loopP99(): number {
   return Number.isFinite(p99) ? p99 : 0
 }
 
-/** A core trace event as the wire's TraceEvent (kind, detail, from, to); events the playground does not show are dropped. */
+function messageTrace(m: Message) {
+  return {
+    type: m.type,
+    from: m.from,
+    to: m.to,
+    term: String(m.term),
+    log_term: String(m.logTerm),
+    index: String(m.index),
+    commit: String(m.commit),
+    entries: m.entries.length,
+    reject: m.reject,
+  }
+}
+
+/** A core trace event as the wire's TraceEvent (debug.proto); events the playground does not show are dropped. */
 export function traceToWire(ev: TraceEvent, atUnixMs: number): object | undefined {
   const at_unix_ms = String(atUnixMs)
   switch (ev.kind) {
     case 'send':
+      return { at_unix_ms, send: messageTrace(ev.message) }
     case 'receive':
-      return { kind: ev.kind, at_unix_ms, from: ev.message.from, to: ev.message.to, detail: ev.message.type }
+      return { at_unix_ms, receive: messageTrace(ev.message) }
     case 'role':
-      return { kind: 'role', at_unix_ms, from: '0', to: '0', detail: `${ev.from} -> ${ev.to} term ${ev.term}` }
-    case 'commit':
-      return { kind: 'commit', at_unix_ms, from: '0', to: '0', detail: `${ev.from} -> ${ev.to}` }
+      return { at_unix_ms, role: { from: ROLE_NAMES[ev.from], to: ROLE_NAMES[ev.to], term: String(ev.term), leader: ev.lead } }
     case 'vote':
-      return { kind: 'vote', at_unix_ms, from: '0', to: '0', detail: `${ev.preVote ? 'pre-vote' : 'vote'} for ${toHex(ev.candidate)} ${ev.granted ? 'granted' : 'rejected'} term ${ev.term}` }
+      return { at_unix_ms, vote: { voter: ev.voter, candidate: ev.candidate, term: String(ev.term), pre_vote: ev.preVote, granted: ev.granted } }
+    case 'commit':
+      return { at_unix_ms, commit: { from: String(ev.from), to: String(ev.to), term: String(ev.term) } }
     default:
       return undefined
   }
