@@ -128,11 +128,16 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
     )
     if (boot.bootstrapVoters) node.bootstrap(boot.bootstrapVoters)
     const transportFactory = this.deps.transport ?? ((ctx) => new PeerTransport(ctx, cfg.listenPeerUrls))
-    const transport = transportFactory({ identity: { localId: this.localId, clusterId: this.clusterId }, directory: {
+    const transport = transportFactory({
+      identity: { localId: this.localId, clusterId: this.clusterId },
+      directory: {
         clusterInfo: () => ({ clusterId: this.clusterId, members: sm.cluster.list() }),
         isRemoved: (id) => sm.cluster.removed.has(id),
         onRemovedNotice: () => this.removed(),
-      }, diagnostics: this.peerDiagnostics, log: this.log })
+      },
+      diagnostics: this.peerDiagnostics,
+      log: this.log,
+    })
     const raft = new RaftNode({
       node,
       storage: boot.storage,
@@ -224,7 +229,7 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
     this.lead = s.lead
     this.role = s.role
     this.p.duties.onLeadership(s.role === 'leader')
-    if (oldLead !== s.lead) this.log(s.lead === NO_NODE ? `lost leader ${toHex(oldLead)}` : `elected leader ${toHex(s.lead)} at term ${this.p.raft.status().term}`)
+    if (oldLead !== s.lead) this.log(s.lead === NO_NODE ? `lost leader ${toHex(oldLead)}` : `elected leader ${toHex(s.lead)} at term ${this.p.raft.term}`)
     this.changes.changed()
     this.events.onState?.()
   }
@@ -246,7 +251,7 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
   // ---- operations for the API (ports.ts) ----
 
   header(revision = this.p.sm.store.currentRev): ResponseHeader {
-    return { cluster_id: this.clusterId, member_id: this.localId, revision: String(revision), raft_term: String(this.p.raft.status().term) }
+    return { cluster_id: this.clusterId, member_id: this.localId, revision: String(revision), raft_term: String(this.p.raft.term) }
   }
 
   propose(body: ProposalBody, opts?: ProposeOptions): Promise<ApplyOutcome> {

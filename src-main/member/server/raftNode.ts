@@ -248,6 +248,11 @@ export class RaftNode implements PeerHandler {
     return this.node.status()
   }
 
+  /** The current term, without building a whole Status (every response header carries it). */
+  get term(): number {
+    return this.node.raft.term
+  }
+
   get applied(): number {
     return this.o.stateMachine.appliedIndex
   }
