@@ -6,8 +6,8 @@ import type { AuthStore } from '../auth/store'
 import type { Lessor } from '../lease/lessor'
 import type { MvccStore } from '../mvcc/store'
 import type { KeyRevision } from '../mvcc/types'
-import type { AlarmStore } from '../server/alarms'
-import type { ClusterMembers } from '../server/cluster'
+import type { AlarmStore } from './alarms'
+import type { ClusterMembers } from './cluster'
 
 /** What a snapshot is made of (the state machine's parts). */
 export interface EncodableState {
