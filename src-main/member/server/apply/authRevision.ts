@@ -39,8 +39,13 @@ export class AuthApplier extends PassThrough {
     super(next)
   }
 
+  /** Auth is on and the entry says who made it: the only case with anything to check. */
+  private checks(ai: AuthInfo | undefined): ai is AuthInfo {
+    return ai !== undefined && this.auth.enabled
+  }
+
   override put(r: PutRequest, ai: AuthInfo | undefined): PutResponse {
-    if (ai) {
+    if (this.checks(ai)) {
       this.auth.checkOp(ai, 'WRITE', latin1(r.key), SINGLE_KEY)
       // Attaching a lease whose keys this user may not write would let them delete those keys by revoking it.
       this.checkLeaseKeys(r.lease, ai)
@@ -50,7 +55,7 @@ export class AuthApplier extends PassThrough {
   }
 
   override deleteRange(r: DeleteRangeRequest, ai: AuthInfo | undefined): DeleteRangeResponse {
-    if (ai) {
+    if (this.checks(ai)) {
       this.auth.checkOp(ai, 'WRITE', latin1(r.key), latin1(r.range_end))
       if (r.prev_kv) this.auth.checkOp(ai, 'READ', latin1(r.key), latin1(r.range_end))
     }
@@ -58,17 +63,17 @@ export class AuthApplier extends PassThrough {
   }
 
   override txn(r: TxnRequest, ai: AuthInfo | undefined): TxnResponse {
-    if (ai) this.checkTxn(r, ai)
+    if (this.checks(ai)) this.checkTxn(r, ai)
     return this.next.txn(r, ai)
   }
 
   override leaseRevoke(r: LeaseRevokeRequest, ai: AuthInfo | undefined): object {
-    if (ai) this.checkLeaseKeys(r.ID, ai)
+    if (this.checks(ai)) this.checkLeaseKeys(r.ID, ai)
     return this.next.leaseRevoke(r, ai)
   }
 
   override control(req: InternalRequest, ai: AuthInfo | undefined): unknown {
-    if (ai && ADMIN_REQUESTS.has(req.request ?? '')) this.auth.checkAdmin(ai)
+    if (this.checks(ai) && ADMIN_REQUESTS.has(req.request ?? '')) this.auth.checkAdmin(ai)
     return this.next.control(req, ai)
   }
 
