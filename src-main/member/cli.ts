@@ -25,8 +25,15 @@ export async function runMember(argv: string[]): Promise<number> {
   }
   // grpc-js would print its own bind errors; ours are one line each.
   grpc.setLogVerbosity(grpc.logVerbosity.NONE)
-  const server = new EtcdServer(cfg, log)
-  const client = new ClientServer(server)
+  const server = new EtcdServer(cfg, {
+    log,
+    // A WAL or snapshot write failed: nothing more may be acknowledged, and the process must go.
+    onFatal: (err) => {
+      log(`fatal: ${err.stack ?? err.message}`)
+      process.exit(1)
+    },
+  })
+  const client = new ClientServer(cfg, server)
   try {
     // Fail on a taken port before anything is written to the data dir (as etcd, which listens first).
     for (const url of [...cfg.listenPeerUrls, ...cfg.listenClientUrls]) await checkPortFree(url)

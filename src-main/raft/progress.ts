@@ -21,6 +21,8 @@ export class Progress {
   recentActive = false
   /** Probe state: a MsgApp was sent and we wait for a reply or a heartbeat response. */
   probeSent = false
+  /** The commit index carried by the last MsgApp sent to this peer. */
+  sentCommit = 0
   isLearner: boolean
   readonly inflights: Inflights
 

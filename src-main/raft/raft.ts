@@ -771,7 +771,15 @@ export class Raft {
   // ---------------------------------------------------------------- replication
 
   private bcastAppend(): void {
-    for (const id of this.tracker.progress.keys()) if (id !== this.id) this.sendAppend(id)
+    const last = this.log.lastIndex()
+    const commit = this.log.committed
+    for (const [id, pr] of this.tracker.progress) {
+      if (id === this.id) continue
+      // Already sent everything, and the current commit index, during this turn (a paused
+      // follower that just answered): one append per follower is enough.
+      if (pr.next > last && pr.sentCommit === commit) continue
+      this.sendAppend(id)
+    }
   }
 
   private sendAppend(to: NodeId): void {
@@ -810,6 +818,7 @@ export class Raft {
       }),
     )
     pr.sentEntries(ents.length, payloadsSize(ents))
+    pr.sentCommit = this.log.committed
     return true
   }
 

@@ -1,7 +1,6 @@
 // The error taxonomy shared by every service and both shells. Services throw AppError; the dispatcher
-// turns it into an ApiError envelope. Codes are stable strings so the UI can branch on them.
-
-import type { ApiError } from './result'
+// turns it into an ApiError envelope (result.ts carries it). Codes are stable strings so the UI can
+// branch on them.
 
 export const ErrorCode = {
   /** The caller sent parameters that do not match the method's schema. */
@@ -27,6 +26,17 @@ export const ErrorCode = {
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** A failure as it crosses a process boundary: plain data. */
+export interface ApiError {
+  code: ErrorCode
+  /** What went wrong, in the user's terms. */
+  message: string
+  /** What to do about it. */
+  hint?: string
+  /** Machine-readable extras (e.g. the field that failed validation). */
+  details?: Record<string, unknown>
+}
 
 /** An expected failure with a message for the user and, where possible, a hint about what to do. */
 export class AppError extends Error {

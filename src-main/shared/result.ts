@@ -1,17 +1,9 @@
 // Results cross every process boundary as plain data: Electron's IPC drops custom fields of thrown
 // errors, and a WebSocket carries only JSON, so failures travel as values, never as exceptions.
 
-import type { ErrorCode } from './errors'
+import type { ApiError } from './errors'
 
-export interface ApiError {
-  code: ErrorCode
-  /** What went wrong, in the user's terms. */
-  message: string
-  /** What to do about it. */
-  hint?: string
-  /** Machine-readable extras (e.g. the field that failed validation). */
-  details?: Record<string, unknown>
-}
+export type { ApiError }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError }
 

@@ -1,21 +1,23 @@
 /** etcdserverpb.Auth: enable/disable, authenticate, users and roles (etcdctl auth/user/role). */
 import type * as grpc from '@grpc/grpc-js'
 import { hashPassword } from '../auth/store'
-import type { EtcdServer } from '../server/etcdServer'
-import { requireAdmin, unary } from './handler'
+import type { ApiContext, LinearizableReads, ProposalBody, Proposing } from '../server/ports'
+import { authOf, requireAdmin, unary } from './handler'
 
-export function authService(server: EtcdServer): grpc.UntypedServiceImplementation {
-  const auth = () => server.sm.auth
+export type AuthHost = ApiContext & Proposing & LinearizableReads
+
+export function authService(server: AuthHost): grpc.UntypedServiceImplementation {
+  const auth = () => server.state.auth
   /** A replicated auth change, allowed to root users only once auth is on. */
-  const change = <Req>(build: (req: Req) => Parameters<EtcdServer['propose']>[0]) =>
+  const change = <Req>(build: (req: Req) => ProposalBody) =>
     unary(server, async (req: Req, call) => {
-      requireAdmin(server, call.metadata)
-      const out = await server.propose(build(req))
+      requireAdmin(auth(), call.metadata)
+      const out = await server.propose(build(req), { auth: authOf(auth(), call.metadata) })
       return { header: server.header(out.revision) }
     })
   const read = <Req, Res>(fn: (req: Req) => Res) =>
     unary(server, async (req: Req, call) => {
-      requireAdmin(server, call.metadata)
+      requireAdmin(auth(), call.metadata)
       return { header: server.header(), ...fn(req) }
     })
   return {
@@ -23,7 +25,7 @@ export function authService(server: EtcdServer): grpc.UntypedServiceImplementati
     AuthDisable: change(() => ({ auth_disable: {} })),
     Authenticate: unary(server, async (req: { name: string; password: string }) => {
       await server.linearizableBarrier()
-      const token = auth().checkPassword(req.name, req.password, server.raft.applied)
+      const token = auth().checkPassword(req.name, req.password, server.state.appliedIndex)
       const out = await server.propose({ auth_authenticate: { name: req.name, simple_token: token } })
       return { header: server.header(out.revision), token }
     }),

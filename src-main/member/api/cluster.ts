@@ -1,9 +1,9 @@
 /** etcdserverpb.Cluster: MemberAdd (incl. learners), MemberRemove, MemberUpdate, MemberList, MemberPromote. */
 import type * as grpc from '@grpc/grpc-js'
 import { EtcdError, Errors } from '../errors'
-import type { EtcdServer } from '../server/etcdServer'
 import { memberAdd, memberPromote, memberRemove, memberUpdate } from '../server/membership'
-import { requireAdmin, unary } from './handler'
+import type { ApiContext, LeaderLookup, MembershipHost } from '../server/ports'
+import { authOf, requireAdmin, unary } from './handler'
 import { forwardUnary } from './leaderClient'
 
 function checkUrls(urls: string[]): void {
@@ -18,36 +18,38 @@ function checkUrls(urls: string[]): void {
   }
 }
 
-export function clusterService(server: EtcdServer): grpc.UntypedServiceImplementation {
+export type ClusterHost = ApiContext & MembershipHost & LeaderLookup
+
+export function clusterService(server: ClusterHost): grpc.UntypedServiceImplementation {
   return {
-    MemberList: unary(server, async () => ({ header: server.header(), members: server.sm.cluster.list() })),
+    MemberList: unary(server, async () => ({ header: server.header(), members: server.cluster.list() })),
     MemberAdd: unary(server, async (req: { peerURLs: string[]; isLearner: boolean }, call) => {
-      requireAdmin(server, call.metadata)
+      requireAdmin(server.state.auth, call.metadata)
       checkUrls(req.peerURLs)
-      const { member, members } = await memberAdd(server, req.peerURLs, req.isLearner)
+      const { member, members } = await memberAdd(server, req.peerURLs, req.isLearner, authOf(server.state.auth, call.metadata))
       return { header: server.header(), member, members }
     }),
     MemberRemove: unary(server, async (req: { ID: string }, call) => {
-      requireAdmin(server, call.metadata)
-      const members = await memberRemove(server, req.ID)
+      requireAdmin(server.state.auth, call.metadata)
+      const members = await memberRemove(server, req.ID, authOf(server.state.auth, call.metadata))
       return { header: server.header(), members }
     }),
     MemberUpdate: unary(server, async (req: { ID: string; peerURLs: string[] }, call) => {
-      requireAdmin(server, call.metadata)
+      requireAdmin(server.state.auth, call.metadata)
       checkUrls(req.peerURLs)
-      const members = await memberUpdate(server, req.ID, req.peerURLs)
+      const members = await memberUpdate(server, req.ID, req.peerURLs, authOf(server.state.auth, call.metadata))
       return { header: server.header(), members }
     }),
     MemberPromote: unary(server, async (req: { ID: string }, call) => {
-      requireAdmin(server, call.metadata)
+      requireAdmin(server.state.auth, call.metadata)
       if (!server.isLeader()) {
         // Only the leader knows how far the learner has caught up: ask it.
-        server.sm.cluster.checkPromote(req.ID)
+        server.cluster.checkPromote(req.ID)
         return forwardUnary(server, 'Cluster', 'MemberPromote', req, call.metadata).catch((err: { code?: number; details?: string }) => {
           throw new EtcdError(err.code ?? 2, err.details ?? String(err))
         })
       }
-      const members = await memberPromote(server, req.ID)
+      const members = await memberPromote(server, req.ID, authOf(server.state.auth, call.metadata))
       return { header: server.header(), members }
     }),
   }

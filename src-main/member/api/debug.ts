@@ -1,28 +1,39 @@
 /**
  * raftdeck.Debug: the playground's view into a member (Raft role, term, indexes, per-peer
- * progress and message counts, trace events) and its fault controls. Served only with
+ * progress and message counts, typed trace events) and its fault controls. Served only with
  * --enable-debug-service.
  */
 import type * as grpc from '@grpc/grpc-js'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import type { EtcdServer } from '../server/etcdServer'
+import type { Message, Role, TraceEvent } from '../../raft/index'
+import type { PeerDiagnostics } from '../peer/transport'
+import type { ApiContext, RaftView, Roles, ServerEvents } from '../server/ports'
 import { unary } from './handler'
 
-const ROLE_NAMES: Record<string, string> = { follower: 'follower', preCandidate: 'pre-candidate', candidate: 'candidate', leader: 'leader' }
+/** What the debug service reads and controls. */
+export type DebugHost = ApiContext &
+  RaftView &
+  Pick<Roles, 'isLearner'> & {
+    readonly peerDiagnostics: PeerDiagnostics
+    readonly events: Pick<ServerEvents, 'onState' | 'onTrace'>
+    walStats(): { syncs: number; syncMs: number }
+  }
+
+const ROLE_NAMES: Record<Role, string> = { follower: 'follower', preCandidate: 'pre-candidate', candidate: 'candidate', leader: 'leader' }
 
 // Started once per process, only when the debug service exists.
 let loopDelay: ReturnType<typeof monitorEventLoopDelay> | undefined
 
-export function raftState(server: EtcdServer) {
-  const st = server.raft.status()
-  const isLearner = server.sm.cluster.get(server.localId)?.isLearner ?? false
-  const peers = server.sm.cluster
+export function raftState(member: DebugHost) {
+  const st = member.raftStatus()
+  const diag = member.peerDiagnostics
+  const peers = member.state.cluster
     .list()
-    .filter((m) => m.ID !== server.localId)
+    .filter((m) => m.ID !== member.localId)
     .map((m) => {
       const pr = st.progress.get(m.ID)
-      const stats = server.transport.stats.get(m.ID)
-      const fault = server.transport.faults.get(m.ID)
+      const stats = diag.stats.get(m.ID)
+      const fault = diag.faults.get(m.ID)
       return {
         id: m.ID,
         match: String(pr?.match ?? 0),
@@ -36,20 +47,21 @@ export function raftState(server: EtcdServer) {
         delay_ms: fault?.delayMs ?? 0,
       }
     })
+  const wal = member.walStats()
   return {
-    member_id: server.localId,
-    role: isLearner ? 'learner' : (ROLE_NAMES[st.role] ?? st.role),
+    member_id: member.localId,
+    role: member.isLearner() ? 'learner' : ROLE_NAMES[st.role],
     term: String(st.term),
     vote: st.vote,
     leader: st.lead,
     commit: String(st.commit),
-    applied: String(server.raft.applied),
+    applied: String(member.state.appliedIndex),
     last_index: String(st.lastIndex),
-    snapshot_index: String(server.raft.snapshotAt),
-    revision: String(server.sm.store.currentRev),
+    snapshot_index: String(member.snapshotIndex),
+    revision: String(member.state.store.currentRev),
     peers,
-    wal_syncs: String(server.walStats().syncs),
-    wal_sync_avg_ms: server.walStats().syncs ? server.walStats().syncMs / server.walStats().syncs : 0,
+    wal_syncs: String(wal.syncs),
+    wal_sync_avg_ms: wal.syncs ? wal.syncMs / wal.syncs : 0,
     event_loop_p99_ms: loopP99(),
   }
 }
@@ -61,17 +73,52 @@ function loopP99(): number {
   return Number.isFinite(p99) ? p99 : 0
 }
 
-export function debugService(server: EtcdServer): grpc.UntypedServiceImplementation {
+function messageTrace(m: Message) {
+  return {
+    type: m.type,
+    from: m.from,
+    to: m.to,
+    term: String(m.term),
+    log_term: String(m.logTerm),
+    index: String(m.index),
+    commit: String(m.commit),
+    entries: m.entries.length,
+    reject: m.reject,
+  }
+}
+
+/** A core trace event as the wire's TraceEvent (debug.proto); events the playground does not show are dropped. */
+export function traceToWire(ev: TraceEvent, atUnixMs: number): object | undefined {
+  const at_unix_ms = String(atUnixMs)
+  switch (ev.kind) {
+    case 'send':
+      return { at_unix_ms, send: messageTrace(ev.message) }
+    case 'receive':
+      return { at_unix_ms, receive: messageTrace(ev.message) }
+    case 'role':
+      return { at_unix_ms, role: { from: ROLE_NAMES[ev.from], to: ROLE_NAMES[ev.to], term: String(ev.term), leader: ev.lead } }
+    case 'vote':
+      return { at_unix_ms, vote: { voter: ev.voter, candidate: ev.candidate, term: String(ev.term), pre_vote: ev.preVote, granted: ev.granted } }
+    case 'commit':
+      return { at_unix_ms, commit: { from: String(ev.from), to: String(ev.to), term: String(ev.term) } }
+    default:
+      return undefined
+  }
+}
+
+export function debugService(member: DebugHost): grpc.UntypedServiceImplementation {
   if (!loopDelay) {
     loopDelay = monitorEventLoopDelay({ resolution: 10 })
     loopDelay.enable()
   }
-  const subscribers = new Set<{ state: () => void; trace: (kind: string, detail: string, from?: string, to?: string) => void }>()
-  server.events.onState = () => {
+  const subscribers = new Set<{ state: () => void; trace: (wire: object) => void }>()
+  member.events.onState = () => {
     for (const s of subscribers) s.state()
   }
-  server.events.onTrace = (kind, detail, from, to) => {
-    for (const s of subscribers) s.trace(kind, detail, from, to)
+  member.events.onTrace = (ev) => {
+    if (subscribers.size === 0) return
+    const wire = traceToWire(ev, Date.now())
+    if (wire) for (const s of subscribers) s.trace(wire)
   }
   return {
     Watch: (call: grpc.ServerWritableStream<{ interval_ms: number }, unknown>) => {
@@ -80,7 +127,7 @@ export function debugService(server: EtcdServer): grpc.UntypedServiceImplementat
       let pending: NodeJS.Timeout | undefined
       const sendState = (): void => {
         last = Date.now()
-        call.write({ state: raftState(server) })
+        call.write({ state: raftState(member) })
       }
       const sub = {
         state: () => {
@@ -92,8 +139,7 @@ export function debugService(server: EtcdServer): grpc.UntypedServiceImplementat
             sendState()
           }, wait)
         },
-        trace: (kind: string, detail: string, from?: string, to?: string) =>
-          call.write({ trace: { kind, at_unix_ms: String(Date.now()), from: from ?? '0', to: to ?? '0', detail } }),
+        trace: (wire: object) => call.write({ trace: wire }),
       }
       subscribers.add(sub)
       sendState()
@@ -107,15 +153,15 @@ export function debugService(server: EtcdServer): grpc.UntypedServiceImplementat
       call.on('close', stop)
       call.on('error', stop)
     },
-    SetFault: unary(server, async (req: { peer_id: string; isolate_out: boolean; isolate_in: boolean; delay_ms: number }) => {
-      server.transport.faults.set(req.peer_id, { dropOut: req.isolate_out, dropIn: req.isolate_in, delayMs: req.delay_ms })
-      server.events.onState?.()
-      return { peers: raftState(server).peers }
+    SetFault: unary(member, async (req: { peer_id: string; isolate_out: boolean; isolate_in: boolean; delay_ms: number }) => {
+      member.peerDiagnostics.faults.set(req.peer_id, { dropOut: req.isolate_out, dropIn: req.isolate_in, delayMs: req.delay_ms })
+      member.events.onState?.()
+      return { peers: raftState(member).peers }
     }),
-    ClearFaults: unary(server, async () => {
-      server.transport.faults.clear()
-      server.events.onState?.()
-      return { peers: raftState(server).peers }
+    ClearFaults: unary(member, async () => {
+      member.peerDiagnostics.faults.clear()
+      member.events.onState?.()
+      return { peers: raftState(member).peers }
     }),
   }
 }

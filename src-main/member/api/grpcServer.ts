@@ -4,15 +4,18 @@ import net from 'node:net'
 import * as grpc from '@grpc/grpc-js'
 import { AuthorityShim } from './authorityShim'
 import { serviceDefinition } from '../../etcdpb/load'
-import type { EtcdServer } from '../server/etcdServer'
-import { authService } from './auth'
-import { clusterService } from './cluster'
-import { debugService } from './debug'
-import { kvService } from './kv'
+import type { MemberConfig } from '../config'
+import { authService, type AuthHost } from './auth'
+import { clusterService, type ClusterHost } from './cluster'
+import { debugService, type DebugHost } from './debug'
+import { kvService, type KvHost } from './kv'
 import { closeLeaderClients } from './leaderClient'
-import { leaseService } from './lease'
-import { maintenanceService } from './maintenance'
-import { watchService } from './watch'
+import { leaseService, type LeaseHost } from './lease'
+import { maintenanceService, type MaintenanceHost } from './maintenance'
+import { watchService, type WatchHost } from './watch'
+
+/** Everything the client API uses of a member: the union of what each service needs. */
+export type ClientApiHost = KvHost & WatchHost & LeaseHost & ClusterHost & MaintenanceHost & AuthHost & DebugHost
 
 /** etcd allows this much gRPC framing on top of --max-request-bytes. */
 const GRPC_OVERHEAD_BYTES = 512 * 1024
@@ -21,9 +24,12 @@ export class ClientServer {
   private readonly grpcServer: grpc.Server
   private readonly plainListeners: net.Server[] = []
 
-  constructor(private readonly server: EtcdServer) {
+  constructor(
+    private readonly cfg: MemberConfig,
+    server: ClientApiHost,
+  ) {
     this.grpcServer = new grpc.Server({
-      'grpc.max_receive_message_length': server.cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+      'grpc.max_receive_message_length': cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
       'grpc.max_send_message_length': 0x7fffffff,
       'grpc.keepalive_permit_without_calls': 1,
     })
@@ -34,12 +40,12 @@ export class ClientServer {
     s.addService(serviceDefinition('etcdserverpb.Cluster'), clusterService(server))
     s.addService(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(server))
     s.addService(serviceDefinition('etcdserverpb.Auth'), authService(server))
-    if (server.cfg.enableDebugService) s.addService(serviceDefinition('raftdeck.Debug'), debugService(server))
+    if (cfg.enableDebugService) s.addService(serviceDefinition('raftdeck.Debug'), debugService(server))
   }
 
   /** Bind every --listen-client-urls address; rejects with etcd-like one-line reasons. */
   async listen(): Promise<void> {
-    for (const raw of this.server.cfg.listenClientUrls) {
+    for (const raw of this.cfg.listenClientUrls) {
       const url = new URL(raw)
       const host = url.hostname
       if (url.protocol === 'http:') {
@@ -78,7 +84,7 @@ export class ClientServer {
 
   /** https client URLs: --cert-file/--key-file, and with --client-cert-auth clients must present a cert signed by --trusted-ca-file. */
   private tlsCredentials(): grpc.ServerCredentials {
-    const c = this.server.cfg
+    const c = this.cfg
     const read = (f: string, what: string): Buffer => {
       try {
         return fs.readFileSync(f)

@@ -1,19 +1,23 @@
 /** etcdserverpb.KV: Range, Put, DeleteRange, Txn, Compact. */
 import type * as grpc from '@grpc/grpc-js'
-import type { EtcdServer } from '../server/etcdServer'
+import type { AuthStore } from '../auth/store'
+import { putCost, txnCost } from '../server/apply/quota'
 import { applyRange, checkDelete, checkPut, checkRange, checkTxn, isTxnReadOnly, applyTxn } from '../server/kvApply'
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../server/pb'
-import { requirePermission, unary } from './handler'
+import type { ApiContext, LinearizableReads, Proposing, QuotaCheck, Roles } from '../server/ports'
+import { authOf, requirePermission, unary } from './handler'
 import { rejectIfLearner } from './learner'
 
-function checkTxnPermissions(server: EtcdServer, md: grpc.Metadata, t: TxnRequest): void {
-  for (const c of t.compare) requirePermission(server, md, 'READ', c.key, c.range_end)
+export type KvHost = ApiContext & Proposing & LinearizableReads & QuotaCheck & Pick<Roles, 'isLearner'>
+
+function checkTxnPermissions(auth: AuthStore, md: grpc.Metadata, t: TxnRequest): void {
+  for (const c of t.compare) requirePermission(auth, md, 'READ', c.key, c.range_end)
   const ops: RequestOp[] = [...t.success, ...t.failure]
   for (const op of ops) {
-    if (op.request_range) requirePermission(server, md, 'READ', op.request_range.key, op.request_range.range_end)
-    else if (op.request_put) requirePermission(server, md, 'WRITE', op.request_put.key, Buffer.alloc(0))
-    else if (op.request_delete_range) requirePermission(server, md, 'WRITE', op.request_delete_range.key, op.request_delete_range.range_end)
-    else if (op.request_txn) checkTxnPermissions(server, md, op.request_txn)
+    if (op.request_range) requirePermission(auth, md, 'READ', op.request_range.key, op.request_range.range_end)
+    else if (op.request_put) requirePermission(auth, md, 'WRITE', op.request_put.key, Buffer.alloc(0))
+    else if (op.request_delete_range) requirePermission(auth, md, 'WRITE', op.request_delete_range.key, op.request_delete_range.range_end)
+    else if (op.request_txn) checkTxnPermissions(auth, md, op.request_txn)
   }
 }
 
@@ -25,63 +29,53 @@ function txnIsSerializable(t: TxnRequest): boolean {
   return true
 }
 
-function txnPutBytes(t: TxnRequest): number {
-  let n = 0
-  for (const op of [...t.success, ...t.failure]) {
-    if (op.request_put) n += op.request_put.key.length + op.request_put.value.length
-    if (op.request_txn) n += txnPutBytes(op.request_txn)
-  }
-  return n
-}
-
-export function kvService(server: EtcdServer): grpc.UntypedServiceImplementation {
-  const store = () => server.sm.store
+export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
   return {
-    Range: unary(server, async (req: RangeRequest, call) => {
+    Range: unary(member, async (req: RangeRequest, call) => {
       checkRange(req)
-      if (!req.serializable) rejectIfLearner(server)
-      requirePermission(server, call.metadata, 'READ', req.key, req.range_end)
-      if (!req.serializable) await server.linearizableBarrier()
-      const res = applyRange({ range: (k, e, o) => store().range(k, e, o) }, req)
-      return { header: server.header(), ...res }
+      if (!req.serializable) rejectIfLearner(member)
+      requirePermission(member.state.auth, call.metadata, 'READ', req.key, req.range_end)
+      if (!req.serializable) await member.linearizableBarrier()
+      const res = applyRange({ range: (k, e, o) => member.state.store.range(k, e, o) }, req)
+      return { header: member.header(), ...res }
     }),
-    Put: unary(server, async (req: PutRequest, call) => {
+    Put: unary(member, async (req: PutRequest, call) => {
       checkPut(req)
-      rejectIfLearner(server)
-      requirePermission(server, call.metadata, 'WRITE', req.key, Buffer.alloc(0))
-      await server.checkQuota(req.key.length + req.value.length)
-      const out = await server.propose({ put: req })
-      return { header: server.header(out.revision), ...(out.result as object) }
+      rejectIfLearner(member)
+      requirePermission(member.state.auth, call.metadata, 'WRITE', req.key, Buffer.alloc(0))
+      await member.checkQuota(putCost(req))
+      const out = await member.propose({ put: req }, { auth: authOf(member.state.auth, call.metadata) })
+      return { header: member.header(out.revision), ...(out.result as object) }
     }),
-    DeleteRange: unary(server, async (req: DeleteRangeRequest, call) => {
+    DeleteRange: unary(member, async (req: DeleteRangeRequest, call) => {
       checkDelete(req)
-      rejectIfLearner(server)
-      requirePermission(server, call.metadata, 'WRITE', req.key, req.range_end)
-      const out = await server.propose({ delete_range: req })
-      return { header: server.header(out.revision), ...(out.result as object) }
+      rejectIfLearner(member)
+      requirePermission(member.state.auth, call.metadata, 'WRITE', req.key, req.range_end)
+      const out = await member.propose({ delete_range: req }, { auth: authOf(member.state.auth, call.metadata) })
+      return { header: member.header(out.revision), ...(out.result as object) }
     }),
-    Txn: unary(server, async (req: TxnRequest, call) => {
+    Txn: unary(member, async (req: TxnRequest, call) => {
       checkTxn(req)
-      rejectIfLearner(server)
-      checkTxnPermissions(server, call.metadata, req)
+      rejectIfLearner(member)
+      checkTxnPermissions(member.state.auth, call.metadata, req)
       if (isTxnReadOnly(req)) {
         // No writes: answer from local state after a ReadIndex round, without a log entry.
-        if (!txnIsSerializable(req)) await server.linearizableBarrier()
-        const txn = store().write()
-        const res = applyTxn(txn, server.sm.lessor, req)
+        if (!txnIsSerializable(req)) await member.linearizableBarrier()
+        const txn = member.state.store.write()
+        const res = applyTxn(txn, member.state.lessor, req)
         txn.end()
-        return { header: server.header(), ...res }
+        return { header: member.header(), ...res }
       }
-      const bytes = txnPutBytes(req)
-      if (bytes > 0) await server.checkQuota(bytes)
-      const out = await server.propose({ txn: req })
-      return { header: server.header(out.revision), ...(out.result as object) }
+      const bytes = txnCost(req)
+      if (bytes > 0) await member.checkQuota(bytes)
+      const out = await member.propose({ txn: req }, { auth: authOf(member.state.auth, call.metadata) })
+      return { header: member.header(out.revision), ...(out.result as object) }
     }),
-    Compact: unary(server, async (req: { revision: string; physical: boolean }) => {
-      rejectIfLearner(server)
+    Compact: unary(member, async (req: { revision: string; physical: boolean }, call) => {
+      rejectIfLearner(member)
       // Validated when applied (as etcd does), so every member fails it the same way.
-      const out = await server.propose({ compaction: { revision: req.revision, physical: req.physical } })
-      return { header: server.header(out.revision) }
+      const out = await member.propose({ compaction: { revision: req.revision, physical: req.physical } }, { auth: authOf(member.state.auth, call.metadata) })
+      return { header: member.header(out.revision) }
     }),
   }
 }

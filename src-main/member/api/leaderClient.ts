@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import * as grpc from '@grpc/grpc-js'
 import { etcdGrpcObject } from '../../etcdpb/load'
 import { Errors } from '../errors'
-import type { EtcdServer } from '../server/etcdServer'
+import type { LeaderLookup } from '../server/ports'
 
 type ClientCtor = new (address: string, creds: grpc.ChannelCredentials, options?: object) => grpc.Client
 
@@ -18,7 +18,7 @@ function ctor(service: 'Lease' | 'Cluster'): ClientCtor {
   return pkg[service] as unknown as ClientCtor
 }
 
-export function leaderClient(server: EtcdServer, service: 'Lease' | 'Cluster'): grpc.Client {
+export function leaderClient(server: LeaderLookup, service: 'Lease' | 'Cluster'): grpc.Client {
   const leader = server.leaderMember()
   if (!leader) throw Errors.noLeader()
   const url = leader.clientURLs[0]
@@ -34,15 +34,15 @@ export function leaderClient(server: EtcdServer, service: 'Lease' | 'Cluster'): 
 }
 
 /** A leader serving https is reached with this member's own certificate and CA. */
-function credentialsFor(server: EtcdServer, url: string): grpc.ChannelCredentials {
+function credentialsFor(server: LeaderLookup, url: string): grpc.ChannelCredentials {
   if (!url.startsWith('https:')) return grpc.credentials.createInsecure()
-  const c = server.cfg
+  const c = server.clientTls
   const opt = (f: string): Buffer | null => (f ? fs.readFileSync(f) : null)
   return grpc.credentials.createSsl(opt(c.trustedCaFile), opt(c.keyFile), opt(c.certFile))
 }
 
 /** Call a unary method on the leader and hand back its answer or its error unchanged. */
-export function forwardUnary<Res>(server: EtcdServer, service: 'Lease' | 'Cluster', method: string, req: unknown, md?: grpc.Metadata): Promise<Res> {
+export function forwardUnary<Res>(server: LeaderLookup, service: 'Lease' | 'Cluster', method: string, req: unknown, md?: grpc.Metadata): Promise<Res> {
   const c = leaderClient(server, service) as unknown as Record<string, (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => void>
   return new Promise((resolve, reject) => {
     c[method]!.call(c, req, md ?? new grpc.Metadata(), { deadline: Date.now() + server.requestTimeoutMs }, (err, res) => {

@@ -3,8 +3,8 @@
  * member-local maintenance calls, and refuses the rest with "rpc not supported for learner".
  */
 import { Errors } from '../errors'
-import type { EtcdServer } from '../server/etcdServer'
+import type { Roles } from '../server/ports'
 
-export function rejectIfLearner(server: EtcdServer): void {
-  if (server.sm.cluster.get(server.localId)?.isLearner) throw Errors.learnerNotSupported()
+export function rejectIfLearner(member: Pick<Roles, 'isLearner'>): void {
+  if (member.isLearner()) throw Errors.learnerNotSupported()
 }

@@ -1,8 +1,8 @@
 /** etcdserverpb.Lease: Grant, Revoke, KeepAlive (stream), TimeToLive, Leases. */
 import type * as grpc from '@grpc/grpc-js'
 import { EtcdError, Errors } from '../errors'
-import type { EtcdServer } from '../server/etcdServer'
-import { toServiceError, unary } from './handler'
+import type { ApiContext, LeaderLookup, Proposing, QuotaCheck, Roles } from '../server/ports'
+import { authOf, toServiceError, unary } from './handler'
 import { forwardUnary, leaderClient } from './leaderClient'
 import { rejectIfLearner } from './learner'
 
@@ -15,10 +15,12 @@ function rethrow(err: unknown): never {
   throw err
 }
 
-export function leaseService(server: EtcdServer): grpc.UntypedServiceImplementation {
-  const lessor = () => server.sm.lessor
+export type LeaseHost = ApiContext & Proposing & QuotaCheck & Roles & LeaderLookup & { nextId(): bigint }
+
+export function leaseService(server: LeaseHost): grpc.UntypedServiceImplementation {
+  const lessor = () => server.state.lessor
   return {
-    LeaseGrant: unary(server, async (req: { TTL: string; ID: string }) => {
+    LeaseGrant: unary(server, async (req: { TTL: string; ID: string }, call) => {
       rejectIfLearner(server)
       await server.checkQuota(0)
       let id = req.ID
@@ -27,12 +29,12 @@ export function leaseService(server: EtcdServer): grpc.UntypedServiceImplementat
         do id = (server.nextId() & MAX_INT63).toString()
         while (lessor().leases.has(id) || id === '0')
       }
-      const out = await server.propose({ lease_grant: { TTL: req.TTL, ID: id } })
+      const out = await server.propose({ lease_grant: { TTL: req.TTL, ID: id } }, { auth: authOf(server.state.auth, call.metadata) })
       return { header: server.header(out.revision), ...(out.result as object) }
     }),
-    LeaseRevoke: unary(server, async (req: { ID: string }) => {
+    LeaseRevoke: unary(server, async (req: { ID: string }, call) => {
       rejectIfLearner(server)
-      const out = await server.propose({ lease_revoke: { ID: req.ID } })
+      const out = await server.propose({ lease_revoke: { ID: req.ID } }, { auth: authOf(server.state.auth, call.metadata) })
       return { header: server.header(out.revision) }
     }),
     LeaseTimeToLive: unary(server, async (req: { ID: string; keys: boolean }) => {
@@ -44,7 +46,7 @@ export function leaseService(server: EtcdServer): grpc.UntypedServiceImplementat
         ID: req.ID,
         TTL: String(lessor().remaining(req.ID)),
         grantedTTL: String(l.ttl),
-        keys: req.keys ? server.sm.store.keysOfLease(req.ID).map((k) => Buffer.from(k, 'latin1')) : [],
+        keys: req.keys ? server.state.store.keysOfLease(req.ID).map((k) => Buffer.from(k, 'latin1')) : [],
       }
     }),
     LeaseLeases: unary(server, async () => {

@@ -1,30 +1,33 @@
 /** etcdserverpb.Watch: one WatchStream per RPC. */
 import type * as grpc from '@grpc/grpc-js'
 import { Errors } from '../errors'
-import type { EtcdServer } from '../server/etcdServer'
+import type { ApiContext } from '../server/ports'
 import { WatchStream, type WatchRequest } from '../watch/watchStream'
 import { callerOf } from './handler'
 
 /** etcd sends progress notifications to idle watchers every 10 minutes. */
 export const PROGRESS_INTERVAL_MS = 10 * 60_000
 
-export function watchService(server: EtcdServer, progressIntervalMs = PROGRESS_INTERVAL_MS): grpc.UntypedServiceImplementation {
+/** Watch needs the store, the auth store and the response size limit. */
+export type WatchHost = ApiContext & { readonly maxRequestBytes: number }
+
+export function watchService(member: WatchHost, progressIntervalMs = PROGRESS_INTERVAL_MS): grpc.UntypedServiceImplementation {
   return {
     Watch: (call: grpc.ServerDuplexStream<WatchRequest, unknown>) => {
       const md = call.metadata
       const stream = new WatchStream({
-        store: server.sm.store,
-        header: (rev) => server.header(rev),
+        store: member.state.store,
+        header: (rev) => member.header(rev),
         send: (r) => {
           if (!call.writableEnded && !call.destroyed) call.write(r)
         },
-        maxResponseBytes: server.cfg.maxRequestBytes,
+        maxResponseBytes: member.maxRequestBytes,
         progressIntervalMs,
         authorize: (key, end) => {
-          const user = callerOf(server, md)
+          const user = callerOf(member.state.auth, md)
           if (user === undefined) return
           const rangeEnd = end === undefined ? '' : end === '' ? '\u0000' : end
-          if (!server.sm.auth.permitted(user, 'READ', key, rangeEnd)) throw Errors.permissionDenied()
+          if (!member.state.auth.permitted(user, 'READ', key, rangeEnd)) throw Errors.permissionDenied()
         },
       })
       call.on('data', (req: WatchRequest) => stream.handle(req))

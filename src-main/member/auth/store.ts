@@ -192,6 +192,28 @@ export class AuthStore {
     return this.users.get(user)?.roles.includes(ROOT) ?? false
   }
 
+  /**
+   * The check made when a request is applied (etcd's isOpPermitted): with auth on, the request must
+   * name a user, its auth revision must not be older than the store's (permissions may have
+   * changed since it was checked; the proposer retries with a fresh revision), and the user must
+   * hold `need` on the range at this point of the log.
+   */
+  checkOp(ai: { username: string; revision: number }, need: 'READ' | 'WRITE', key: string, rangeEnd: string): void {
+    if (!this.enabled) return
+    if (ai.revision === 0) throw Errors.userEmpty()
+    if (ai.revision < this.revision) throw Errors.authOldRevision()
+    if (!this.permitted(ai.username, need, key, rangeEnd)) throw Errors.permissionDenied()
+  }
+
+  /** Auth management at apply time (etcd's IsAdminPermitted): only a user with the root role. */
+  checkAdmin(ai: { username: string; revision: number }): void {
+    if (!this.enabled) return
+    if (!ai.username) throw Errors.userEmpty()
+    const u = this.users.get(ai.username)
+    if (!u) throw Errors.userNotFound()
+    if (!u.roles.includes(ROOT)) throw Errors.permissionDenied()
+  }
+
   /** Does `user` hold `need` on [key, rangeEnd)? Root may do anything. */
   permitted(user: string, need: 'READ' | 'WRITE', key: string, rangeEnd: string): boolean {
     const u = this.users.get(user)

@@ -1,16 +1,62 @@
 /**
- * Member-to-member transport on --listen-peer-urls: plain TCP, one outbound connection per peer
- * carrying length-prefixed binary Raft messages (`[u32 LE length][message]`, see messageCodec).
- * A connection opens with a hello frame naming the sender and its cluster, so a member of
- * another cluster is refused (etcd's "request cluster ID mismatch").
- *
- * Messages to an unreachable peer are dropped and reported to Raft, which retries by itself.
- * The debug service can cut links one way or both and add delay (playground faults).
+ * The only way a member's server talks to its peers. The server builds its Raft node first and
+ * hands it to `start()`: nothing is accepted from the network before that, so no message can reach
+ * a node that does not exist yet. The TCP implementation is `tcpTransport.ts`; tests use an
+ * in-memory one. Whatever a transport does on the wire (TLS, streaming a large snapshot in chunks,
+ * retries) stays behind these few calls.
  */
-import net from 'node:net'
-import { MessageType, type Message } from '../../raft/index'
-import { decodeMessage, encodeMessage } from './messageCodec'
+import type { Message } from '../../raft/index'
 
+/** Who consumes what arrives from peers: the member's Raft node. */
+export interface PeerHandler {
+  /** A Raft message from a peer. */
+  step(m: Message): void
+  /** A message to `peerId` could not be handed to its connection: stop streaming to it optimistically. */
+  reportUnreachable(peerId: string): void
+  /** A MsgSnap to `peerId` was handed over completely (ok) or could not be (not ok). */
+  reportSnapshot(peerId: string, ok: boolean): void
+}
+
+/** A member as the transport needs to know it. */
+export interface PeerAddress {
+  ID: string
+  peerURLs: string[]
+}
+
+export interface ClusterInfo {
+  clusterId: string
+  members: Array<{ ID: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean }>
+}
+
+/** What the transport asks of the member's membership while it serves the peer port. */
+export interface PeerDirectory {
+  /** Answers a joining member's question "which cluster is this and who is in it?". */
+  clusterInfo(): ClusterInfo
+  /** Was this member ID removed from the cluster? Its connections are answered with a notice. */
+  isRemoved(id: string): boolean
+  /** A peer told us we were removed (we missed the conf change while down). */
+  onRemovedNotice(): void
+}
+
+/** Who this member is on the peer network. */
+export interface PeerIdentity {
+  localId: string
+  clusterId: string
+}
+
+export interface Transport {
+  /** Accepts peer connections from now on; every message received goes to `handler`. */
+  start(handler: PeerHandler): Promise<void>
+  /** Sends the messages of one Ready; messages to unknown or unreachable peers are reported, not thrown. */
+  send(msgs: readonly Message[]): void
+  /** Makes the links match the membership: new members get a link, changed URLs are used, removed members lose theirs. */
+  syncPeers(members: readonly PeerAddress[]): void
+  /** Since when (ms since the epoch) the link to `id` has been up without interruption; 0 when down. */
+  connectedSince(id: string): number
+  stop(): Promise<void>
+}
+
+/** A playground fault on the link to one peer (set through the debug service). */
 export interface PeerFault {
   dropOut: boolean
   dropIn: boolean
@@ -22,335 +68,27 @@ export interface PeerStats {
   received: number
 }
 
-export interface TransportOptions {
-  localId: string
-  clusterId: string
-  onMessage: (m: Message) => void
-  onUnreachable: (peerId: string) => void
-  /** A MsgSnap was handed to the peer's connection (true) or could not be (false). */
-  onSnapshotSent: (peerId: string, ok: boolean) => void
-  log: (line: string) => void
-  /** Answers a joining member's question "which cluster is this and who is in it?". */
-  clusterInfo: () => ClusterInfo
-  /** Was this member ID removed from the cluster? Its connections are answered with a notice. */
-  isRemoved: (id: string) => boolean
-  /** A peer told us we were removed (we missed the conf change while down). */
-  onRemovedNotice: () => void
-}
-
-export interface ClusterInfo {
-  clusterId: string
-  members: Array<{ ID: string; name: string; peerURLs: string[]; clientURLs: string[]; isLearner: boolean }>
-}
-
-/** Ask a running member (by peer URL) for the cluster ID and members, as a joining member must. */
-export function queryCluster(url: string, timeoutMs = 2000): Promise<ClusterInfo> {
-  const { host, port } = hostPort(url)
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port })
-    const timer = setTimeout(() => {
-      s.destroy()
-      reject(new Error(`timed out asking ${url} for the cluster`))
-    }, timeoutMs)
-    s.once('connect', () => {
-      for (const part of frame(Buffer.from(JSON.stringify({ query: 'cluster' })))) s.write(part)
-    })
-    s.on(
-      'data',
-      frameReader(
-        (f) => {
-          clearTimeout(timer)
-          s.destroy()
-          resolve(JSON.parse(f.toString()) as ClusterInfo)
-        },
-        (e) => reject(e),
-      ),
-    )
-    s.on('error', (e) => {
-      clearTimeout(timer)
-      reject(e)
-    })
-  })
-}
-
-const MAX_FRAME = 512 * 1024 * 1024
-const MAX_BUFFERED = 64 * 1024 * 1024
-
-function hostPort(url: string): { host: string; port: number } {
-  const u = new URL(url)
-  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) }
-}
-
-/** Splits a byte stream into `[u32 length][payload]` frames. */
-function frameReader(onFrame: (f: Buffer) => void, onError: (e: Error) => void): (chunk: Buffer) => void {
-  let buf: Buffer = Buffer.alloc(0)
-  return (chunk) => {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
-    let off = 0
-    while (buf.length - off >= 4) {
-      const len = buf.readUInt32LE(off)
-      if (len > MAX_FRAME) return onError(new Error(`peer: frame of ${len} bytes`))
-      if (buf.length - off - 4 < len) break
-      onFrame(buf.subarray(off + 4, off + 4 + len))
-      off += 4 + len
-    }
-    buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off)
-  }
-}
-
-function frame(payload: Buffer): Buffer[] {
-  const h = Buffer.allocUnsafe(4)
-  h.writeUInt32LE(payload.length, 0)
-  return [h, payload]
-}
-
-class PeerLink {
-  private socket: net.Socket | undefined
-  /** The socket being connected, so close() can abort it (it would keep the process alive). */
-  private pending: net.Socket | undefined
-  private latest: net.Socket | undefined
-  private connecting = false
-  private backoffMs = 50
-  private retryTimer: NodeJS.Timeout | undefined
-  private closed = false
-  /** When the current outbound connection came up (0 when down), for etcd's health checks. */
-  connectedSince = 0
-
-  constructor(
-    readonly id: string,
-    public urls: string[],
-    private readonly t: PeerTransport,
-  ) {}
-
-  send(payload: Buffer): boolean {
-    if (!this.socket) {
-      this.connect()
-      return false
-    }
-    if (this.socket.writableLength > MAX_BUFFERED) return false
-    for (const part of frame(payload)) this.socket.write(part)
-    return true
-  }
-
-  /** Hold writes until uncork(): all messages of one Ready leave in one writev. */
-  cork(): boolean {
-    if (!this.socket) return false
-    this.socket.cork()
-    return true
-  }
-
-  uncork(): void {
-    this.socket?.uncork()
-  }
-
-  connect(): void {
-    if (this.connecting || this.closed || this.retryTimer) return
-    const url = this.urls[0]
-    if (!url) return
-    this.connecting = true
-    const { host, port } = hostPort(url)
-    const s = net.connect({ host, port })
-    this.pending = s
-    this.latest = s
-    s.setNoDelay(true)
-    s.once('connect', () => {
-      this.pending = undefined
-      this.connecting = false
-      if (this.closed) {
-        s.destroy()
-        return
-      }
-      this.backoffMs = 50
-      const hello = Buffer.from(JSON.stringify({ from: this.t.o.localId, to: this.id, clusterId: this.t.o.clusterId }))
-      for (const part of frame(hello)) s.write(part)
-      this.socket = s
-      this.connectedSince = Date.now()
-    })
-    // 'error' and 'close' both arrive for one failure, and an old socket's 'close' can come after
-    // a newer socket was opened: only the newest socket may change the link's state.
-    let dead = false
-    const fail = (): void => {
-      if (dead) return
-      dead = true
-      s.destroy()
-      if (this.pending === s) this.pending = undefined
-      if (this.socket === s) this.socket = undefined
-      if (this.latest !== s) return
-      this.connecting = false
-      this.connectedSince = 0
-      if (this.closed) return
-      this.t.o.onUnreachable(this.id)
-      if (this.retryTimer) clearTimeout(this.retryTimer)
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined
-        // Keep the link up even when Raft has nothing to send (a follower to another follower), as
-        // etcd's peer streams do: membership checks ask how long every link has been up.
-        this.connect()
-      }, this.backoffMs)
-      this.retryTimer.unref()
-      this.backoffMs = Math.min(this.backoffMs * 2, 1000)
-    }
-    s.on('error', fail)
-    s.on('close', fail)
-    // The only thing a peer ever sends back on our outbound link: "you were removed".
-    s.on(
-      'data',
-      frameReader(
-        (f) => {
-          try {
-            if ((JSON.parse(f.toString()) as { removed?: boolean }).removed) this.t.o.onRemovedNotice()
-          } catch {
-            // not a notice
-          }
-        },
-        () => s.destroy(),
-      ),
-    )
-  }
-
-  close(): void {
-    this.closed = true
-    if (this.retryTimer) clearTimeout(this.retryTimer)
-    this.pending?.destroy()
-    this.socket?.destroy()
-    this.socket = undefined
-  }
-}
-
-export class PeerTransport {
-  private server: net.Server | undefined
-  private readonly links = new Map<string, PeerLink>()
-  private readonly inbound = new Set<net.Socket>()
+/**
+ * Faults to apply and messages counted per peer: set and read by the debug service, applied and
+ * counted by the transport. Created by the server, so neither side needs the other.
+ */
+export class PeerDiagnostics {
   readonly faults = new Map<string, PeerFault>()
   readonly stats = new Map<string, PeerStats>()
 
-  constructor(readonly o: TransportOptions) {}
-
-  private stat(id: string): PeerStats {
+  stat(id: string): PeerStats {
     let s = this.stats.get(id)
     if (!s) this.stats.set(id, (s = { sent: 0, received: 0 }))
     return s
   }
-
-  /** Listen on the peer URL; rejects with a one-line reason (e.g. port in use). */
-  listen(url: string): Promise<void> {
-    const { host, port } = hostPort(url)
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((sock) => this.accept(sock))
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        reject(new Error(err.code === 'EADDRINUSE' ? `listen tcp ${host}:${port}: bind: address already in use` : `listen tcp ${host}:${port}: ${err.message}`))
-      })
-      server.listen(port, host, () => {
-        this.server = server
-        resolve()
-      })
-    })
-  }
-
-  private accept(sock: net.Socket): void {
-    sock.setNoDelay(true)
-    this.inbound.add(sock)
-    let from: string | undefined
-    const onFrame = (f: Buffer): void => {
-      if (from === undefined) {
-        const hello = JSON.parse(f.toString()) as { from: string; to: string; clusterId: string; query?: string }
-        if (hello.query === 'cluster') {
-          for (const part of frame(Buffer.from(JSON.stringify(this.o.clusterInfo())))) sock.write(part)
-          sock.end()
-          return
-        }
-        if (hello.clusterId !== this.o.clusterId) {
-          this.o.log(`rejected peer connection from ${hello.from}: request cluster ID mismatch (got ${BigInt(hello.clusterId).toString(16)}, want ${BigInt(this.o.clusterId).toString(16)})`)
-          sock.destroy()
-          return
-        }
-        if (this.o.isRemoved(hello.from)) {
-          for (const part of frame(Buffer.from(JSON.stringify({ removed: true })))) sock.write(part)
-          sock.end()
-          return
-        }
-        from = hello.from
-        return
-      }
-      const fault = this.faults.get(from)
-      if (fault?.dropIn) return
-      this.stat(from).received++
-      let m: Message
-      try {
-        m = decodeMessage(f)
-      } catch (err) {
-        this.o.log(`dropping undecodable message from ${from}: ${(err as Error).message}`)
-        return
-      }
-      this.o.onMessage(m)
-    }
-    sock.on(
-      'data',
-      frameReader(onFrame, (err) => {
-        this.o.log(err.message)
-        sock.destroy()
-      }),
-    )
-    sock.on('error', () => sock.destroy())
-    sock.on('close', () => this.inbound.delete(sock))
-  }
-
-  setPeer(id: string, urls: string[]): void {
-    if (id === this.o.localId) return
-    const l = this.links.get(id)
-    if (l) l.urls = urls
-    else {
-      const link = new PeerLink(id, urls, this)
-      this.links.set(id, link)
-      link.connect()
-    }
-  }
-
-  removePeer(id: string): void {
-    this.links.get(id)?.close()
-    this.links.delete(id)
-  }
-
-  /** Time since which the link to `id` has been up without interruption; 0 when down. */
-  connectedSince(id: string): number {
-    return this.links.get(id)?.connectedSince ?? 0
-  }
-
-  peers(): string[] {
-    return [...this.links.keys()]
-  }
-
-  send(msgs: readonly Message[]): void {
-    const corked = new Set<PeerLink>()
-    try {
-      this.sendEach(msgs, corked)
-    } finally {
-      for (const l of corked) l.uncork()
-    }
-  }
-
-  private sendEach(msgs: readonly Message[], corked: Set<PeerLink>): void {
-    for (const m of msgs) {
-      const link = this.links.get(m.to)
-      if (!link) continue
-      const fault = this.faults.get(m.to)
-      if (fault?.dropOut) continue
-      const payload = encodeMessage(m)
-      this.stat(m.to).sent++
-      if (fault && fault.delayMs > 0) {
-        setTimeout(() => link.send(payload), fault.delayMs).unref()
-        continue
-      }
-      if (msgs.length > 1 && !corked.has(link) && link.cork()) corked.add(link)
-      const sent = link.send(payload)
-      if (!sent) this.o.onUnreachable(m.to)
-      if (m.type === MessageType.Snap) this.o.onSnapshotSent(m.to, sent)
-    }
-  }
-
-  async close(): Promise<void> {
-    for (const l of this.links.values()) l.close()
-    for (const s of this.inbound) s.destroy()
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()))
-  }
 }
+
+/** Everything a transport is built from, once the member knows who it is. */
+export interface TransportContext {
+  identity: PeerIdentity
+  directory: PeerDirectory
+  diagnostics: PeerDiagnostics
+  log: (line: string) => void
+}
+
+export type TransportFactory = (ctx: TransportContext) => Transport

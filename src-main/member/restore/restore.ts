@@ -25,8 +25,8 @@ import { clusterIdFor, memberIdFor } from '../ids'
 import type { KeyRevision } from '../mvcc/types'
 import type { Member } from '../server/pb'
 import { encodeSnapshotFile } from '../server/raftNode'
+import type { AlarmName } from '../server/alarms'
 import { StateMachine } from '../server/stateMachine'
-import { encodeState } from '../snap/stateCodec'
 import { Snapshotter } from '../snap/snapshotter'
 import { Wal } from '../wal/wal'
 
@@ -154,7 +154,7 @@ function loadState(snapshotPath: string, members: Member[], clusterId: string, l
         })),
       })),
     })
-    for (const a of reader.alarms()) if (a.alarm !== 'none') sm.alarms.add(`${a.memberId.toString()}/${a.alarm.toUpperCase()}`)
+    for (const a of reader.alarms()) if (a.alarm !== 'none') sm.alarms.activate(a.memberId.toString(), a.alarm.toUpperCase() as AlarmName)
     sm.clusterVersion = reader.clusterVersion() ?? ''
     return { sm, revisions: revs.length, leases: leases.length }
   } finally {
@@ -189,8 +189,7 @@ function prepare(snapshotPath: string, cfg: Pick<RestoreConfig, 'initialCluster'
   const clusterId = clusterIdFor(members.map((m) => m.ID))
   const index = members.length
   const { sm, revisions, leases } = loadState(snapshotPath, members, clusterId, members[0]!.ID, o)
-  sm.appliedIndex = index
-  sm.appliedTerm = RESTORE_TERM
+  sm.startAt(index, RESTORE_TERM)
   const confState = { voters: members.map((m) => m.ID), learners: [] }
   // '' to '' is every key (etcd's "\0" range end): the live ones at the newest revision.
   const keys = sm.store.rangeAt('', '', sm.store.currentRev, 1).count
@@ -198,7 +197,7 @@ function prepare(snapshotPath: string, cfg: Pick<RestoreConfig, 'initialCluster'
     members,
     clusterId,
     index,
-    snapshotFile: encodeSnapshotFile(confState, encodeState(sm)),
+    snapshotFile: encodeSnapshotFile(confState, sm.snapshot()),
     summary: { revision: sm.store.currentRev, compactRevision: sm.store.compactRev, revisions, keys, leases },
     verified,
   }

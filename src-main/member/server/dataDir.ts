@@ -5,7 +5,7 @@
  */
 import type { MemberConfig } from '../config'
 import { clusterIdFor, memberIdFor, toHex } from '../ids'
-import { queryCluster } from '../peer/transport'
+import { queryCluster } from '../peer/discovery'
 import { Wal, walExists, type WalReplay } from '../wal/wal'
 import type { Member } from './pb'
 

@@ -110,10 +110,19 @@ export interface Member {
   isLearner: boolean
 }
 
+/** A member's name and client URLs, published through the log. */
+export interface MemberAttributes {
+  memberID: string
+  name: string
+  clientURLs: string[]
+}
+
 /** One log entry's payload (raftdeck_internal.proto). */
 export interface InternalRequest {
   ID: string
   proposer: string
+  /** Null (absent) in entries written before members recorded it. */
+  header?: { username: string; auth_revision: string } | null
   request?: string
   put?: PutRequest
   delete_range?: DeleteRangeRequest
@@ -123,7 +132,7 @@ export interface InternalRequest {
   lease_revoke?: { ID: Int64 }
   alarm?: { action: 'GET' | 'ACTIVATE' | 'DEACTIVATE'; memberID: string; alarm: 'NONE' | 'NOSPACE' | 'CORRUPT' }
   lease_checkpoints?: { checkpoints: Array<{ ID: Int64; TTL: Int64 }> }
-  member_attributes?: { memberID: string; name: string; clientURLs: string[] }
+  member_attributes?: MemberAttributes
   member_change?: { kind: 'ADD' | 'REMOVE' | 'UPDATE' | 'PROMOTE'; member: Member }
   auth_enable?: object
   auth_disable?: object

@@ -20,25 +20,35 @@ import {
   type Message,
   type MemoryStorage,
   type ReadState,
-  type Snapshot,
   type SoftState,
   type Status,
 } from '../../raft/index'
+import type { PeerHandler, Transport } from '../peer/transport'
 import type { Snapshotter } from '../snap/snapshotter'
 import type { Wal } from '../wal/wal'
+import type { EntryResult, MembershipEffect } from './stateMachine'
 
-export interface RaftNodeHooks {
-  /** Apply one committed entry (normal or conf change). */
-  applyEntry(e: Entry): void
-  /** Replace the state machine with a snapshot received from the leader. */
-  applySnapshot(s: Snapshot): void
-  /** Serialise the state machine as of the last applied entry. */
-  snapshotState(): Buffer
+/** What the Ready loop needs of the state machine: it applies, the node only hands entries over. */
+export interface AppliedState {
+  readonly appliedIndex: number
+  applyEntry(e: Entry): EntryResult
+  /** Replace the whole state with a snapshot's data. */
+  restore(data: Uint8Array): MembershipEffect
+  /** The whole state as of the applied index. */
+  snapshot(): Buffer
+}
+
+/** What the rest of the member hears from the Ready loop. */
+export interface RaftNodeEvents {
   onSoftState(s: SoftState): void
   onReadStates(rs: readonly ReadState[]): void
-  /** Everything in this Ready has been applied. */
-  onApplied(index: number): void
-  send(msgs: readonly Message[]): void
+  /**
+   * A Ready was applied: what each entry asks of the member (in log order; a snapshot installed
+   * from the leader comes first, as a result with only its membership).
+   */
+  onApplied(results: readonly EntryResult[], appliedIndex: number): void
+  /** The end of every Ready, applied or not: Raft's state may have changed. */
+  onReadyHandled(): void
   log(line: string): void
 }
 
@@ -47,13 +57,17 @@ export interface RaftNodeOptions {
   storage: MemoryStorage
   wal: Wal
   snapshotter: Snapshotter
+  stateMachine: AppliedState
+  transport: Pick<Transport, 'send'>
   heartbeatMs: number
   snapshotCount: number
   /** Index of the newest snapshot on disk. */
   snapshotIndex: number
   /** Entries kept in memory behind a snapshot for slow followers (etcd keeps 5,000). */
   catchUpEntries?: number
-  hooks: RaftNodeHooks
+  events: RaftNodeEvents
+  /** A failure the member cannot go on from (a WAL or snapshot write failed). The node halts first. */
+  onFatal(err: Error): void
 }
 
 /** Snapshot files hold the Raft configuration beside the state: `[u32 len][conf JSON][state]`. */
@@ -69,15 +83,15 @@ export function decodeSnapshotFile(data: Buffer): { confState: ConfState; state:
   return { confState: JSON.parse(data.subarray(4, 4 + len).toString()) as ConfState, state: data.subarray(4 + len) }
 }
 
-export class RaftNode {
+export class RaftNode implements PeerHandler {
   readonly node: RawNode
   private readonly o: RaftNodeOptions
   private ticker: NodeJS.Timeout | undefined
+  private started = false
   private running = false
   private scheduled = false
   private stopped = false
   private snapshotIndex: number
-  private appliedIndex = 0
   private loopDone: Promise<void> = Promise.resolve()
   /** fsync batches and entries written, for the debug stream. */
   readonly stats = { readies: 0, entries: 0, snapshots: 0 }
@@ -86,10 +100,10 @@ export class RaftNode {
     this.o = o
     this.node = o.node
     this.snapshotIndex = o.snapshotIndex
-    this.appliedIndex = o.snapshotIndex
   }
 
   start(): void {
+    this.started = true
     this.ticker = setInterval(() => {
       this.node.tick()
       this.kick()
@@ -99,7 +113,7 @@ export class RaftNode {
 
   /** Schedule the Ready loop (coalesced: many inputs in one turn make one Ready). */
   kick(): void {
-    if (this.scheduled || this.running || this.stopped) return
+    if (!this.started || this.scheduled || this.running || this.stopped) return
     this.scheduled = true
     setImmediate(() => {
       this.scheduled = false
@@ -114,23 +128,29 @@ export class RaftNode {
       while (!this.stopped && this.node.hasReady()) await this.handleReady()
     } catch (err) {
       // A failed disk write cannot be undone: stop rather than acknowledge anything more.
-      this.o.hooks.log(`fatal: ${(err as Error).stack ?? String(err)}`)
-      process.exit(1)
+      this.halt()
+      this.o.onFatal(err instanceof Error ? err : new Error(String(err)))
     } finally {
       this.running = false
     }
     if (!this.stopped && this.node.hasReady()) this.kick()
   }
 
+  private halt(): void {
+    this.stopped = true
+    if (this.ticker) clearInterval(this.ticker)
+  }
+
   private async handleReady(): Promise<void> {
     const rd = this.node.ready()
-    const h = this.o.hooks
+    const { events, stateMachine: sm } = this.o
     this.stats.readies++
-    if (rd.softState) h.onSoftState(rd.softState)
+    if (rd.softState) events.onSoftState(rd.softState)
     const early = rd.messages.filter(canSendBeforePersist)
     const late = early.length === rd.messages.length ? [] : rd.messages.filter((m) => !canSendBeforePersist(m))
-    if (early.length) h.send(early)
+    if (early.length) this.o.transport.send(early)
 
+    const results: EntryResult[] = []
     if (rd.snapshot) {
       const s = rd.snapshot
       // Snapshot file, then its WAL mark, before the hard state whose commit may point into it:
@@ -138,8 +158,8 @@ export class RaftNode {
       await this.o.snapshotter.save(s.metadata.index, s.metadata.term, encodeSnapshotFile(s.metadata.confState, Buffer.from(s.data)))
       await this.o.wal.saveSnapshot({ index: s.metadata.index, term: s.metadata.term })
       this.o.storage.applySnapshot(s)
-      h.applySnapshot(s)
-      this.appliedIndex = s.metadata.index
+      results.push({ index: s.metadata.index, membership: sm.restore(s.data) })
+      events.log(`applied snapshot at index ${s.metadata.index} from the leader`)
       this.snapshotIndex = s.metadata.index
     }
     if (rd.entries.length || rd.hardState) {
@@ -148,25 +168,27 @@ export class RaftNode {
     }
     if (rd.hardState) this.o.storage.setHardState(rd.hardState)
     if (rd.entries.length) this.o.storage.append(rd.entries)
-    if (late.length) h.send(late)
+    if (late.length) this.o.transport.send(late)
 
     for (const e of rd.committedEntries) {
-      if (e.index <= this.appliedIndex) continue
-      h.applyEntry(e)
-      this.appliedIndex = e.index
+      const r = sm.applyEntry(e)
+      if (r.confChange) this.node.applyConfChange(r.confChange)
+      if (r.proposal || r.membership) results.push(r)
     }
-    if (rd.readStates.length) h.onReadStates(rd.readStates)
+    if (rd.readStates.length) events.onReadStates(rd.readStates)
     this.node.advance()
-    if (rd.committedEntries.length) h.onApplied(this.appliedIndex)
-    if (this.appliedIndex - this.snapshotIndex >= this.o.snapshotCount) await this.takeSnapshot()
+    if (rd.committedEntries.length || results.length) events.onApplied(results, sm.appliedIndex)
+    events.onReadyHandled()
+    if (sm.appliedIndex - this.snapshotIndex >= this.o.snapshotCount) await this.takeSnapshot()
   }
 
   /** Snapshot the state machine at the applied index, then compact the WAL and the in-memory log. */
   async takeSnapshot(): Promise<void> {
-    const index = this.appliedIndex
+    const sm = this.o.stateMachine
+    const index = sm.appliedIndex
     if (index <= this.snapshotIndex) return
     const confState = this.node.status().config
-    const state = this.o.hooks.snapshotState()
+    const state = sm.snapshot()
     const snap = this.o.storage.createSnapshot(index, confState, state)
     await this.o.snapshotter.save(index, snap.metadata.term, encodeSnapshotFile(confState, state))
     await this.o.wal.saveSnapshot({ index, term: snap.metadata.term })
@@ -175,7 +197,7 @@ export class RaftNode {
     const keep = this.o.catchUpEntries ?? 5000
     const compactTo = index - keep
     if (compactTo > this.o.storage.firstIndex()) this.o.storage.compact(compactTo)
-    this.o.hooks.log(`saved snapshot at index ${index}; compacted log to ${Math.max(compactTo, 0)}`)
+    this.o.events.log(`saved snapshot at index ${index}; compacted log to ${Math.max(compactTo, 0)}`)
   }
 
   propose(data: Uint8Array): boolean {
@@ -202,11 +224,12 @@ export class RaftNode {
     return ok
   }
 
+  /** A message from a peer (the transport calls this; it exists before the transport accepts anything). */
   step(m: Message): void {
     try {
       this.node.step(m)
     } catch (err) {
-      this.o.hooks.log(`dropped message ${m.type} from ${m.from}: ${(err as Error).message}`)
+      this.o.events.log(`dropped message ${m.type} from ${m.from}: ${(err as Error).message}`)
     }
     this.kick()
   }
@@ -221,16 +244,17 @@ export class RaftNode {
     this.kick()
   }
 
-  applyConfChange(cc: ConfChange): ConfState {
-    return this.node.applyConfChange(cc)
-  }
-
   status(): Status {
     return this.node.status()
   }
 
+  /** The current term, without building a whole Status (every response header carries it). */
+  get term(): number {
+    return this.node.raft.term
+  }
+
   get applied(): number {
-    return this.appliedIndex
+    return this.o.stateMachine.appliedIndex
   }
 
   get snapshotAt(): number {
@@ -238,8 +262,7 @@ export class RaftNode {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
-    if (this.ticker) clearInterval(this.ticker)
+    this.halt()
     await this.loopDone
   }
 }

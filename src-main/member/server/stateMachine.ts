@@ -1,17 +1,30 @@
 /**
- * The replicated state machine: the MVCC store, leases, membership, alarms and auth. Committed
- * log entries are applied here in order on every member, so each applies the same changes with
- * the same results (errors included: a Put with a missing lease fails identically everywhere).
+ * The replicated state machine: the MVCC store, leases, membership, alarms and auth. Every
+ * committed log entry is applied here, in order, on every member, so each makes the same changes
+ * with the same results (errors included: a Put with a missing lease fails identically everywhere).
+ *
+ * It applies every entry type itself (empty entries, requests and configuration changes), owns the
+ * applied index, and reports what the rest of the member must do as values: the proposal to wake,
+ * the Raft configuration change to apply, the membership the peer links must follow.
  */
-import { AuthStore, type PermType } from '../auth/store'
+import { decodeConfChange, EntryType, type ConfChange, type Entry } from '../../raft/index'
+import { internalRequestCodec } from '../../etcdpb/load'
+import { AuthStore } from '../auth/store'
+import { DEFAULT_QUOTA_BYTES } from '../config'
 import { EtcdError, Errors } from '../errors'
 import { Lessor } from '../lease/lessor'
 import { MvccStore } from '../mvcc/store'
-import { applyDelete, applyPut, applyTxn } from './kvApply'
+import { decodeState, encodeState } from './stateCodec'
+import { AlarmStore, type AlarmMember, type AlarmName } from './alarms'
+import { applyRequest, type Applier, type AuthInfo } from './apply/applier'
+import { buildApplier } from './apply/chain'
+import { backendQuota, type Quota } from './apply/quota'
 import { ClusterMembers } from './cluster'
 import type { InternalRequest, Member } from './pb'
 
-export type AlarmName = 'NOSPACE' | 'CORRUPT'
+export type { AlarmName }
+
+const codec = internalRequestCodec<InternalRequest>()
 
 export interface ApplyOutcome {
   /** Response body without header, or the error the client must see. */
@@ -21,142 +34,165 @@ export interface ApplyOutcome {
   revision: number
 }
 
+/** Membership after a change, for the peer links and the member's own fate. */
+export interface MembershipEffect {
+  members: Member[]
+  /** This member was removed from the cluster: it must stop. */
+  removedSelf: boolean
+}
+
+/** What applying one entry asks of the rest of the member. */
+export interface EntryResult {
+  index: number
+  /** The proposal this member is waiting on, with its outcome (only on the proposing member). */
+  proposal?: { id: string; outcome: ApplyOutcome }
+  /** A Raft configuration change the node must apply at this same step. */
+  confChange?: ConfChange
+  membership?: MembershipEffect
+}
+
 export class StateMachine {
   readonly store = new MvccStore()
   readonly lessor: Lessor
   readonly cluster: ClusterMembers
   readonly auth = new AuthStore()
-  /** `${memberID}/${alarm}` for every raised alarm. */
-  readonly alarms = new Set<string>()
+  readonly alarms = new AlarmStore()
+  /** The quota the API checks before proposing and the quota layer checks again when applying. */
+  readonly quota: Quota
   /** Set by the first leader (etcd's cluster version), '' until then. */
   clusterVersion = ''
-  /** Index of the last applied entry (etcd's consistent index). */
-  appliedIndex = 0
-  appliedTerm = 0
-  /** Called after a membership change is applied, so the transport and Raft can follow. */
-  onMembershipChange: (kind: string, m: Member) => void = () => {}
+  private applied = 0
+  private appliedAtTerm = 0
+  private applier: Applier
+  private applierAlarms: number
 
-  constructor(clusterId: string, localId: string, minLeaseTTL: number) {
+  constructor(
+    clusterId: string,
+    readonly localId: string,
+    minLeaseTTL: number,
+    quotaBytes = DEFAULT_QUOTA_BYTES,
+  ) {
     this.lessor = new Lessor(minLeaseTTL)
     this.cluster = new ClusterMembers(clusterId, localId)
+    this.quota = backendQuota(() => this.store.sizeInUse(), quotaBytes)
+    this.applier = buildApplier(this, this.quota, this.alarms)
+    this.applierAlarms = this.alarms.revision
+  }
+
+  /** Index of the last applied entry (etcd's consistent index). */
+  get appliedIndex(): number {
+    return this.applied
+  }
+
+  get appliedTerm(): number {
+    return this.appliedAtTerm
   }
 
   hasAlarm(name: AlarmName): boolean {
-    for (const a of this.alarms) if (a.endsWith(`/${name}`)) return true
-    return false
+    return this.alarms.has(name)
   }
 
-  alarmList(): Array<{ memberID: string; alarm: AlarmName }> {
-    return [...this.alarms].sort().map((a) => {
-      const [memberID, alarm] = a.split('/') as [string, AlarmName]
-      return { memberID, alarm }
-    })
+  alarmList(): AlarmMember[] {
+    return this.alarms.list()
   }
 
-  apply(index: number, term: number, req: InternalRequest): ApplyOutcome {
-    this.appliedIndex = index
-    this.appliedTerm = term
+  /** Applies one committed entry. Entries at or below the applied index are in the state already. */
+  applyEntry(e: Entry): EntryResult {
+    if (e.index <= this.applied) return { index: e.index }
+    if (e.type === EntryType.ConfChange) return this.applyConfChange(e)
+    if (e.data.byteLength === 0) {
+      // The empty entry a new leader appends.
+      this.markApplied(e.index, e.term)
+      return { index: e.index }
+    }
+    const req = codec.decode(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength))
+    const outcome = this.applyRequest(e.index, e.term, req)
+    const result: EntryResult = { index: e.index, proposal: this.proposalOf(req, outcome) }
+    // A peer URL update changes no Raft configuration, but the links must follow it.
+    if (req.member_change && !outcome.error) result.membership = this.membership(undefined)
+    return result
+  }
+
+  private applyConfChange(e: Entry): EntryResult {
+    const cc = decodeConfChange(e.data)
+    if (cc.context.byteLength === 0) {
+      // The entries that bootstrap a new cluster: its members are in the state from the start.
+      this.markApplied(e.index, e.term)
+      return { index: e.index, confChange: cc, membership: this.membership(cc) }
+    }
+    const req = codec.decode(Buffer.from(cc.context.buffer, cc.context.byteOffset, cc.context.byteLength))
+    // Checked again when applied, as etcd does: two racing changes may both have passed the check
+    // at proposal time. A change that is no longer valid changes nothing, in Raft either.
+    const invalid = this.checkMemberChange(req)
+    if (invalid) {
+      this.markApplied(e.index, e.term)
+      return { index: e.index, proposal: this.proposalOf(req, { result: undefined, error: invalid, revision: this.store.currentRev }) }
+    }
+    const outcome = this.applyRequest(e.index, e.term, req)
+    return { index: e.index, proposal: this.proposalOf(req, outcome), confChange: cc, membership: this.membership(cc) }
+  }
+
+  private proposalOf(req: InternalRequest, outcome: ApplyOutcome): EntryResult['proposal'] {
+    return req.proposer === this.localId ? { id: req.ID, outcome } : undefined
+  }
+
+  private membership(cc: ConfChange | undefined): MembershipEffect {
+    return { members: this.cluster.list(), removedSelf: cc?.type === 'removeNode' && cc.nodeId === this.localId }
+  }
+
+  /** Applies one decoded request as the entry at (index, term). */
+  applyRequest(index: number, term: number, req: InternalRequest): ApplyOutcome {
+    this.markApplied(index, term)
+    if (this.applierAlarms !== this.alarms.revision) {
+      this.applier = buildApplier(this, this.quota, this.alarms)
+      this.applierAlarms = this.alarms.revision
+    }
+    const h = req.header
+    const ai: AuthInfo | undefined = h ? { username: h.username, revision: Number(h.auth_revision) } : undefined
     try {
-      const result = this.dispatch(req)
+      const result = applyRequest(this.applier, req, ai)
       return { result, revision: this.store.currentRev }
     } catch (err) {
       if (err instanceof EtcdError) return { result: undefined, error: err, revision: this.store.currentRev }
       throw err
+    } finally {
+      // An alarm raised or cleared by this entry guards the very next one.
+      if (this.applierAlarms !== this.alarms.revision) {
+        this.applier = buildApplier(this, this.quota, this.alarms)
+        this.applierAlarms = this.alarms.revision
+      }
     }
   }
 
-  private dispatch(req: InternalRequest): unknown {
-    const noSpace = this.hasAlarm('NOSPACE')
-    switch (req.request) {
-      case 'put': {
-        // With NOSPACE raised only reads, deletes and compactions go through (etcd's capped applier).
-        if (noSpace) throw Errors.noSpace()
-        const txn = this.store.write()
-        try {
-          return applyPut(txn, this.lessor, req.put!)
-        } finally {
-          txn.end()
-        }
-      }
-      case 'delete_range': {
-        const txn = this.store.write()
-        try {
-          return applyDelete(txn, req.delete_range!)
-        } finally {
-          txn.end()
-        }
-      }
-      case 'txn': {
-        if (noSpace && hasPut(req.txn!)) throw Errors.noSpace()
-        const txn = this.store.write()
-        try {
-          return applyTxn(txn, this.lessor, req.txn!)
-        } finally {
-          txn.end()
-        }
-      }
-      case 'compaction':
-        this.store.compact(Number(req.compaction!.revision))
-        return {}
-      case 'lease_grant': {
-        if (noSpace) throw Errors.noSpace()
-        const l = this.lessor.grant(req.lease_grant!.ID, Number(req.lease_grant!.TTL))
-        return { ID: l.id, TTL: String(l.ttl), error: '' }
-      }
-      case 'lease_revoke':
-        this.revokeLease(req.lease_revoke!.ID)
-        return {}
-      case 'lease_checkpoints':
-        for (const c of req.lease_checkpoints!.checkpoints) this.lessor.checkpoint(c.ID, Number(c.TTL))
-        return {}
-      case 'alarm':
-        return this.applyAlarm(req.alarm!)
-      case 'member_attributes': {
-        const a = req.member_attributes!
-        this.cluster.setAttributes(a.memberID, a.name, a.clientURLs)
-        return {}
-      }
-      case 'member_change':
-        return this.applyMemberChange(req.member_change!.kind, req.member_change!.member)
-      case 'noop':
-        return {}
-      case 'cluster_version':
-        this.clusterVersion = req.cluster_version!.ver
-        return {}
-      default:
-        return this.applyAuth(req)
-    }
+  private markApplied(index: number, term: number): void {
+    this.applied = index
+    this.appliedAtTerm = term
   }
 
-  /** Revoking deletes the lease's keys in one revision, then the lease. */
-  revokeLease(id: string): void {
-    if (!this.lessor.leases.has(id)) throw Errors.leaseNotFound()
-    const keys = this.store.keysOfLease(id)
-    if (keys.length) {
-      const txn = this.store.write()
-      for (const k of keys) txn.deleteRange(k, undefined)
-      txn.end()
-    }
-    this.store.forgetLease(id)
-    this.lessor.revoke(id)
+  /**
+   * For a state built outside the log (a restore from an etcd snapshot): the log position it
+   * stands for.
+   */
+  startAt(index: number, term: number): void {
+    this.markApplied(index, term)
   }
 
-  private applyAlarm(a: NonNullable<InternalRequest['alarm']>): unknown {
-    if (a.action === 'ACTIVATE' && a.alarm !== 'NONE') {
-      this.alarms.add(`${a.memberID}/${a.alarm}`)
-      return { alarms: [{ memberID: a.memberID, alarm: a.alarm }] }
-    }
-    if (a.action === 'DEACTIVATE') {
-      const out = []
-      for (const x of this.alarmList()) {
-        if ((a.memberID === '0' || x.memberID === a.memberID) && (a.alarm === 'NONE' || a.alarm === x.alarm)) {
-          this.alarms.delete(`${x.memberID}/${x.alarm}`)
-          out.push(x)
-        }
-      }
-      return { alarms: out }
-    }
-    return { alarms: this.alarmList().filter((x) => a.alarm === 'NONE' || x.alarm === a.alarm) }
+  /** The whole state, as a snapshot holds it. */
+  snapshot(): Buffer {
+    return encodeState(this)
+  }
+
+  /** Replaces the whole state with a snapshot's (a restart, or a snapshot sent by the leader). */
+  restore(data: Uint8Array): MembershipEffect {
+    const image = decodeState(data)
+    this.store.restore(image.revisions, image.currentRev, image.compactRev)
+    this.lessor.restore(image.leases)
+    this.cluster.restore(image.cluster)
+    this.alarms.restore(image.alarms)
+    this.auth.restore(image.auth)
+    this.clusterVersion = image.clusterVersion
+    this.markApplied(image.appliedIndex, image.appliedTerm)
+    return this.membership(undefined)
   }
 
   /**
@@ -184,81 +220,4 @@ export class StateMachine {
         return undefined
     }
   }
-
-  private applyMemberChange(kind: string, m: Member): unknown {
-    switch (kind) {
-      case 'ADD':
-        if (!this.cluster.get(m.ID)) this.cluster.add(m)
-        break
-      case 'REMOVE':
-        this.cluster.remove(m.ID)
-        break
-      case 'UPDATE':
-        this.cluster.update(m.ID, m.peerURLs)
-        break
-      case 'PROMOTE':
-        this.cluster.promote(m.ID)
-        break
-    }
-    this.onMembershipChange(kind, m)
-    return { members: this.cluster.list() }
-  }
-
-  private applyAuth(req: InternalRequest): unknown {
-    const a = this.auth
-    switch (req.request) {
-      case 'auth_enable':
-        a.enable()
-        return {}
-      case 'auth_authenticate':
-        a.assignToken(req.auth_authenticate!.name, req.auth_authenticate!.simple_token)
-        return {}
-      case 'auth_disable':
-        a.disable()
-        return {}
-      case 'auth_user_add':
-        a.userAdd(req.auth_user_add!.name, req.auth_user_add!.password)
-        return {}
-      case 'auth_user_delete':
-        a.userDelete(req.auth_user_delete!.name)
-        return {}
-      case 'auth_user_change_password':
-        a.userChangePassword(req.auth_user_change_password!.name, req.auth_user_change_password!.password)
-        return {}
-      case 'auth_user_grant_role':
-        a.userGrantRole(req.auth_user_grant_role!.user, req.auth_user_grant_role!.role)
-        return {}
-      case 'auth_user_revoke_role':
-        a.userRevokeRole(req.auth_user_revoke_role!.name, req.auth_user_revoke_role!.role)
-        return {}
-      case 'auth_role_add':
-        a.roleAdd(req.auth_role_add!.name)
-        return {}
-      case 'auth_role_delete':
-        a.roleDelete(req.auth_role_delete!.role)
-        return {}
-      case 'auth_role_grant_permission': {
-        const { name, perm } = req.auth_role_grant_permission!
-        a.roleGrantPermission(name, { permType: perm.permType as PermType, key: perm.key.toString('latin1'), rangeEnd: perm.range_end.toString('latin1') })
-        return {}
-      }
-      case 'auth_role_revoke_permission': {
-        const r = req.auth_role_revoke_permission!
-        a.roleRevokePermission(r.role, r.key.toString('latin1'), r.range_end.toString('latin1'))
-        return {}
-      }
-      default:
-        throw new Error(`apply: unknown request ${String(req.request)}`)
-    }
-  }
-}
-
-function hasPut(t: NonNullable<InternalRequest['txn']>): boolean {
-  for (const ops of [t.success, t.failure]) {
-    for (const op of ops) {
-      if (op.request_put) return true
-      if (op.request_txn && hasPut(op.request_txn)) return true
-    }
-  }
-  return false
 }

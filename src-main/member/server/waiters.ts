@@ -65,3 +65,55 @@ export class AppliedWaiters {
     this.waiting = still
   }
 }
+
+/**
+ * Callers waiting for a condition on the member's Raft state (a leader is known, a given member
+ * leads), re-checked whenever that state changes. Replaces sleeping in a loop until it holds.
+ */
+export class StateWaiters {
+  private waiting: Array<{ test: () => boolean; done: (ok: boolean) => void }> = []
+
+  /** Resolves true once `test()` holds (now or after a later change), false after `timeoutMs`. */
+  until(test: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (test()) return Promise.resolve(true)
+    return this.add(test, timeoutMs)
+  }
+
+  /** Resolves true at the next change, false after `timeoutMs`. */
+  next(timeoutMs: number): Promise<boolean> {
+    return this.add(() => true, timeoutMs)
+  }
+
+  private add(test: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const w = {
+        test,
+        done: (ok: boolean) => {
+          clearTimeout(timer)
+          resolve(ok)
+        },
+      }
+      const timer = setTimeout(() => {
+        this.waiting = this.waiting.filter((x) => x !== w)
+        resolve(false)
+      }, Math.max(0, timeoutMs))
+      this.waiting.push(w)
+    })
+  }
+
+  /** The state changed: wake everyone whose condition now holds. */
+  changed(): void {
+    if (this.waiting.length === 0) return
+    const still: typeof this.waiting = []
+    for (const w of this.waiting) {
+      if (w.test()) w.done(true)
+      else still.push(w)
+    }
+    this.waiting = still
+  }
+
+  /** Stopping: every waiter gives up. */
+  cancelAll(): void {
+    for (const w of this.waiting.splice(0)) w.done(false)
+  }
+}

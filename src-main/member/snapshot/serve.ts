@@ -10,7 +10,8 @@
  */
 import type * as grpc from '@grpc/grpc-js'
 import { etcdSnapshotStreamAsync } from '../../bbolt/index'
-import type { EtcdServer } from '../server/etcdServer'
+import type { ResponseHeader } from '../server/pb'
+import type { StateMachine } from '../server/stateMachine'
 import { freezeState } from './export'
 
 /** Upper bound for one SnapshotResponse blob (etcd sends 32 KiB; bigger is fewer messages, still far below gRPC limits). */
@@ -27,9 +28,16 @@ interface SnapshotCall {
   readonly destroyed?: boolean
 }
 
+/** What a snapshot is streamed from: the applied state, response headers, the log. */
+export interface SnapshotSource {
+  readonly state: StateMachine
+  header(revision?: number): ResponseHeader
+  log(line: string): void
+}
+
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-export async function streamSnapshot(server: EtcdServer, call: SnapshotCall | grpc.ServerWritableStream<unknown, unknown>): Promise<{ bytes: number; appliedIndex: number }> {
+export async function streamSnapshot(server: SnapshotSource, call: SnapshotCall | grpc.ServerWritableStream<unknown, unknown>): Promise<{ bytes: number; appliedIndex: number }> {
   const c = call as SnapshotCall
   let stopped = false
   const onStop = (): void => {
@@ -38,7 +46,7 @@ export async function streamSnapshot(server: EtcdServer, call: SnapshotCall | gr
   c.once('cancelled', onStop)
   c.once('close', onStop)
   try {
-    const frozen = freezeState(server.sm)
+    const frozen = freezeState(server.state)
     const stream = await etcdSnapshotStreamAsync(frozen.state, { sliceMs: SLICE_MS })
     server.log(`sending database snapshot to client: ${stream.totalBytes} bytes at index ${frozen.appliedIndex} (revision ${frozen.revision})`)
     let sent = 0

@@ -3,7 +3,7 @@
 
 import * as grpc from '@grpc/grpc-js'
 import { etcdGrpcObject } from '../../etcdpb/load'
-import type { PeerProgressInfo, RaftRole, RaftStateInfo } from '../../shared/api/playground'
+import { RAFT_MESSAGE_TYPES, type ElectionRole, type PeerProgressInfo, type PlaygroundTrace, type RaftMessageType, type RaftRole, type RaftStateInfo, type TraceMessage } from '../../shared/api/playground'
 
 interface WirePeer {
   id: string
@@ -32,17 +32,72 @@ interface WireState {
   peers: WirePeer[]
 }
 
-interface WireTrace {
-  kind: string
-  at_unix_ms: string
+interface WireMessage {
+  type: string
   from: string
   to: string
-  detail: string
+  term: string
+  log_term: string
+  index: string
+  commit: string
+  entries: number
+  reject: boolean
+}
+
+/** debug.proto's TraceEvent as proto-loader hands it over (`event` names the field that is set). */
+interface WireTrace {
+  at_unix_ms: string
+  event?: 'send' | 'receive' | 'role' | 'vote' | 'commit'
+  send?: WireMessage
+  receive?: WireMessage
+  role?: { from: string; to: string; term: string; leader: string }
+  vote?: { voter: string; candidate: string; term: string; pre_vote: boolean; granted: boolean }
+  commit?: { from: string; to: string; term: string }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+/** A trace event of one member, with members still named by their IDs (decimal). */
+export type MemberTrace = DistributiveOmit<PlaygroundTrace, 'member'>
+
+const MESSAGE_TYPES = new Set<string>(RAFT_MESSAGE_TYPES)
+const ELECTION_ROLES = new Set<string>(['follower', 'pre-candidate', 'candidate', 'leader'])
+
+const messageOf = (m: WireMessage): TraceMessage | null =>
+  MESSAGE_TYPES.has(m.type)
+    ? { type: m.type as RaftMessageType, from: m.from, to: m.to, term: m.term, logTerm: m.log_term, index: m.index, commit: m.commit, entries: m.entries, reject: m.reject }
+    : null
+
+/** The wire form checked field by field; an event of a kind or message type this build does not know is dropped. */
+export function traceFromWire(t: WireTrace): MemberTrace | null {
+  const at = Number(t.at_unix_ms)
+  switch (t.event) {
+    case 'send':
+    case 'receive': {
+      const message = t[t.event] ? messageOf(t[t.event]!) : null
+      return message ? { kind: t.event, at, message } : null
+    }
+    case 'role': {
+      const r = t.role
+      if (!r || !ELECTION_ROLES.has(r.from) || !ELECTION_ROLES.has(r.to)) return null
+      return { kind: 'role', at, from: r.from as ElectionRole, to: r.to as ElectionRole, term: r.term, leader: r.leader }
+    }
+    case 'vote': {
+      const v = t.vote
+      return v ? { kind: 'vote', at, voter: v.voter, candidate: v.candidate, term: v.term, preVote: v.pre_vote, granted: v.granted } : null
+    }
+    case 'commit': {
+      const c = t.commit
+      return c ? { kind: 'commit', at, from: c.from, to: c.to, term: c.term } : null
+    }
+    default:
+      return null
+  }
 }
 
 export interface DebugFeedHandlers {
   onState(memberId: string, state: RaftStateInfo): void
-  onTrace(t: { kind: string; at: number; from: string; to: string; detail: string }): void
+  onTrace(t: MemberTrace): void
 }
 
 const peer = (p: WirePeer): PeerProgressInfo => ({
@@ -106,8 +161,8 @@ export class DebugFeed {
           at: Date.now(),
         })
       } else if (ev.trace) {
-        const t = ev.trace
-        this.handlers.onTrace({ kind: t.kind, at: Number(t.at_unix_ms), from: t.from, to: t.to, detail: t.detail })
+        const t = traceFromWire(ev.trace)
+        if (t) this.handlers.onTrace(t)
       }
     })
     const again = () => {

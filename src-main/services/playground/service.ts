@@ -11,7 +11,7 @@ import type { PlaygroundEngine, PlaygroundEvent, PlaygroundMember, PlaygroundPha
 import { EtcdClient } from '../etcd/client'
 import { EtcdError } from '../etcd/errors'
 import type { Logger, LogBus } from '../log'
-import { DebugFeed } from './debugFeed'
+import { DebugFeed, type MemberTrace } from './debugFeed'
 import { clientUrl, memberFlags, peerUrl } from './flags'
 import type { MemberLauncher } from './launcher'
 import { transition, type LifecycleEvent } from './lifecycle'
@@ -570,14 +570,30 @@ export class PlaygroundService {
 
   // ---- events ------------------------------------------------------------------------------
 
-  private trace(pg: LivePlayground, m: LiveMember, t: { kind: string; at: number; from: string; to: string; detail: string }) {
+  private trace(pg: LivePlayground, m: LiveMember, t: MemberTrace) {
     if (pg.subscribers.size === 0) return
     if (pg.traces.length >= MAX_TRACES_PER_EVENT) {
       pg.dropped++
       return
     }
-    pg.traces.push({ kind: t.kind, at: t.at, member: m.manifest.name, from: this.nameOf(pg, t.from), to: this.nameOf(pg, t.to), detail: t.detail })
+    pg.traces.push(this.named(pg, m.manifest.name, t))
     this.changed(pg)
+  }
+
+  /** The member IDs in a trace event replaced by the members' names. */
+  private named(pg: LivePlayground, member: string, t: MemberTrace): PlaygroundTrace {
+    const n = (id: string) => this.nameOf(pg, id)
+    switch (t.kind) {
+      case 'send':
+      case 'receive':
+        return { ...t, member, message: { ...t.message, from: n(t.message.from), to: n(t.message.to) } }
+      case 'role':
+        return { ...t, member, leader: n(t.leader) }
+      case 'vote':
+        return { ...t, member, voter: n(t.voter), candidate: n(t.candidate) }
+      case 'commit':
+        return { ...t, member }
+    }
   }
 
   private nameOf(pg: LivePlayground, id: string): string {

@@ -77,15 +77,59 @@ export interface PlaygroundSummary {
   error: string | null
 }
 
-export interface PlaygroundTrace {
-  /** e.g. send, recv, elected, step-down, vote, pre-vote, campaign, apply, snapshot */
-  kind: string
-  at: number
-  member: string
+/** The roles a Raft node moves through in elections (a learner never campaigns). */
+export type ElectionRole = Exclude<RaftRole, 'learner'>
+
+/** Raft message types a member reports (etcd's raftpb names). */
+export const RAFT_MESSAGE_TYPES = [
+  'MsgApp',
+  'MsgAppResp',
+  'MsgVote',
+  'MsgVoteResp',
+  'MsgPreVote',
+  'MsgPreVoteResp',
+  'MsgSnap',
+  'MsgHeartbeat',
+  'MsgHeartbeatResp',
+  'MsgProp',
+  'MsgTransferLeader',
+  'MsgTimeoutNow',
+  'MsgReadIndex',
+  'MsgReadIndexResp',
+] as const
+export type RaftMessageType = (typeof RAFT_MESSAGE_TYPES)[number]
+
+/**
+ * Members in a trace are named by their playground name (`n2`), or by their hex member ID when
+ * the playground does not know them (a member being added).
+ */
+export interface TraceMessage {
+  type: RaftMessageType
   from: string
   to: string
-  detail: string
+  term: string
+  logTerm: string
+  index: string
+  commit: string
+  /** Log entries carried (MsgApp). */
+  entries: number
+  reject: boolean
 }
+
+interface TraceBase {
+  /** Milliseconds since the epoch, at the member. */
+  at: number
+  /** The member the event happened at. */
+  member: string
+}
+
+/** One typed event of a member's Raft core, from its debug stream. */
+export type PlaygroundTrace =
+  | (TraceBase & { kind: 'send' | 'receive'; message: TraceMessage })
+  | (TraceBase & { kind: 'role'; from: ElectionRole; to: ElectionRole; term: string; leader: string })
+  /** A vote cast by `voter` for `candidate`, seen at `member` (the voter, or the candidate counting it). */
+  | (TraceBase & { kind: 'vote'; voter: string; candidate: string; term: string; preVote: boolean; granted: boolean })
+  | (TraceBase & { kind: 'commit'; from: string; to: string; term: string })
 
 export interface PlaygroundEvent {
   playgroundId: string

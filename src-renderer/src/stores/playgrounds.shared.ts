@@ -1,41 +1,43 @@
 // Pure helpers for the playground view: the event log derived from trace events and state changes,
 // and message statistics. Kept apart from the store so they are easy to test and reason about.
-import type { PlaygroundSummary, PlaygroundTrace } from '@shared/api/playground'
+import type { PlaygroundSummary, PlaygroundTrace, RaftMessageType } from '@shared/api/playground'
 
 export type LogKind = 'election' | 'vote' | 'leader' | 'process' | 'fault' | 'membership'
 
 export interface LogEvent {
   at: number
   kind: LogKind
+  /** The member the line is about. */
   member: string
+  /** Other members the line names (the candidate of a vote), so filtering by member finds it too. */
+  others?: string[]
   text: string
 }
 
-const ROLE_LABEL: Record<string, string> = { follower: 'follower', preCandidate: 'pre-candidate', candidate: 'candidate', leader: 'leader' }
-
-/** Turns raw trace events into the readable log lines users filter and export. */
+/** Turns typed trace events into the readable log lines users filter and export. */
 export function traceToLog(t: PlaygroundTrace): LogEvent | null {
   if (t.kind === 'role') {
-    const m = t.detail.match(/^(\w+) -> (\w+) term (\d+)$/)
-    if (!m) return null
-    const to = ROLE_LABEL[m[2]!] ?? m[2]!
-    const from = ROLE_LABEL[m[1]!] ?? m[1]!
     const text =
-      to === 'pre-candidate'
-        ? `${t.member} lost the leader and asks for pre-votes (term ${m[3]})`
-        : to === 'candidate'
-          ? `${t.member} starts an election for term ${m[3]}`
-          : to === 'leader'
-            ? `${t.member} won the election and leads term ${m[3]}`
-            : `${t.member} is a follower again (was ${from}, term ${m[3]})`
+      t.to === 'pre-candidate'
+        ? `${t.member} lost the leader and asks for pre-votes (term ${t.term})`
+        : t.to === 'candidate'
+          ? `${t.member} starts an election for term ${t.term}`
+          : t.to === 'leader'
+            ? `${t.member} won the election and leads term ${t.term}`
+            : `${t.member} is a follower again (was ${t.from}, term ${t.term})`
     return { at: t.at, kind: 'election', member: t.member, text }
   }
-  if (t.kind === 'vote') {
-    const m = t.detail.match(/^(pre-vote|vote) for (\w+) (granted|rejected) term (\d+)$/)
-    if (!m) return null
-    return { at: t.at, kind: 'vote', member: t.member, text: `${t.member} ${m[3]} its ${m[1]} to ${t.from || m[2]} (term ${m[4]})` }
+  // A vote is seen twice, at the voter and at the candidate counting it: the voter's is the one told.
+  if (t.kind === 'vote' && t.voter === t.member && t.voter !== t.candidate) {
+    const what = t.preVote ? 'pre-vote' : 'vote'
+    return { at: t.at, kind: 'vote', member: t.member, others: [t.candidate], text: `${t.member} ${t.granted ? 'granted' : 'rejected'} its ${what} to ${t.candidate} (term ${t.term})` }
   }
   return null
+}
+
+/** Does a log line concern `member` (as its subject, or named in it)? */
+export function logConcerns(e: LogEvent, member: string): boolean {
+  return e.member === member || (e.others?.includes(member) ?? false)
 }
 
 /** Log lines from comparing two consecutive states: leader changes and process changes. */
@@ -63,7 +65,7 @@ export function stateDiffToLog(prev: PlaygroundSummary | null, next: PlaygroundS
 }
 
 /** Raft message type → colour and short label for the message-flow view. */
-export const MESSAGE_STYLE: Record<string, { color: string; label: string }> = {
+export const MESSAGE_STYLE: Partial<Record<RaftMessageType, { color: string; label: string }>> = {
   MsgApp: { color: '#2563eb', label: 'append' },
   MsgAppResp: { color: '#60a5fa', label: 'append ack' },
   MsgHeartbeat: { color: '#9ca3af', label: 'heartbeat' },

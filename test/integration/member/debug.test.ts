@@ -18,8 +18,15 @@ interface RaftState {
   event_loop_p99_ms: number
 }
 
+/** debug.proto's typed TraceEvent, as proto-loader hands it over. */
+interface WireTrace {
+  event: 'send' | 'receive' | 'role' | 'vote' | 'commit'
+  send?: { type: string; from: string; to: string; entries: number }
+  receive?: { type: string; from: string; to: string }
+}
+
 type DebugClient = grpc.Client & {
-  Watch(req: object): grpc.ClientReadableStream<{ state?: RaftState; trace?: { kind: string; detail: string } }>
+  Watch(req: object): grpc.ClientReadableStream<{ state?: RaftState; trace?: WireTrace }>
   SetFault(req: object, cb: (e: grpc.ServiceError | null, r: { peers: RaftState['peers'] }) => void): void
   ClearFaults(req: object, cb: (e: grpc.ServiceError | null, r: object) => void): void
 }
@@ -37,12 +44,12 @@ describe('raftdeck.Debug', () => {
     const c = await startCluster('raftdeck', 3, ['--enable-debug-service'])
     const clients = c.endpoints.map(debugClient)
     const latest = new Map<number, RaftState>()
-    const traces: string[] = []
+    const traces: WireTrace[] = []
     const streams = clients.map((cl, i) => {
       const s = cl.Watch({ interval_ms: 50 })
-      s.on('data', (ev: { state?: RaftState; trace?: { kind: string } }) => {
+      s.on('data', (ev: { state?: RaftState; trace?: WireTrace }) => {
         if (ev.state) latest.set(i, ev.state)
-        if (ev.trace) traces.push(ev.trace.kind)
+        if (ev.trace) traces.push(ev.trace)
       })
       s.on('error', () => {})
       return s
@@ -60,7 +67,11 @@ describe('raftdeck.Debug', () => {
       expect(Number(leader.wal_syncs)).toBeGreaterThan(0)
       expect(leader.event_loop_p99_ms).toBeGreaterThanOrEqual(0)
       await etcdctl(c.endpoints, ['put', 'traced', '1'])
-      await waitFor('trace events', async () => traces.includes('send') && traces.includes('receive'))
+      // Typed trace events: the leader's append carrying the put, and a follower receiving one.
+      await waitFor('trace events', async () =>
+        traces.some((t) => t.event === 'send' && t.send?.type === 'MsgApp' && t.send.from === leader.member_id && t.send.entries > 0) &&
+        traces.some((t) => t.event === 'receive' && t.receive?.type === 'MsgApp' && t.receive.from === leader.member_id),
+      )
 
       // Cut the leader off from both peers, both ways.
       for (const p of leader.peers) {

@@ -3,7 +3,6 @@ import fc from 'fast-check'
 import { decodeMessage, encodeMessage } from '../../../src-main/member/peer/messageCodec'
 import { makeMessage, MessageType } from '../../../src-main/raft/index'
 import { StateMachine } from '../../../src-main/member/server/stateMachine'
-import { decodeStateInto, encodeState } from '../../../src-main/member/snap/stateCodec'
 import { Lessor } from '../../../src-main/member/lease/lessor'
 import { AuthStore, hashPassword } from '../../../src-main/member/auth/store'
 
@@ -39,12 +38,12 @@ describe('state snapshot codec', () => {
   it('restores store, leases, members, alarms and auth', () => {
     const sm = new StateMachine('9', '1', 2)
     sm.cluster.add({ ID: '1', name: 'n1', peerURLs: ['http://a:1'], clientURLs: [], isLearner: false })
-    sm.apply(1, 1, { ID: '1', proposer: '1', request: 'lease_grant', lease_grant: { TTL: '60', ID: '77' } })
-    sm.apply(2, 1, { ID: '2', proposer: '1', request: 'put', put: { key: Buffer.from('k'), value: Buffer.from('v'), lease: '77', prev_kv: false, ignore_value: false, ignore_lease: false } })
-    sm.apply(3, 1, { ID: '3', proposer: '1', request: 'alarm', alarm: { action: 'ACTIVATE', memberID: '1', alarm: 'NOSPACE' } })
+    sm.applyRequest(1, 1, { ID: '1', proposer: '1', request: 'lease_grant', lease_grant: { TTL: '60', ID: '77' } })
+    sm.applyRequest(2, 1, { ID: '2', proposer: '1', request: 'put', put: { key: Buffer.from('k'), value: Buffer.from('v'), lease: '77', prev_kv: false, ignore_value: false, ignore_lease: false } })
+    sm.applyRequest(3, 1, { ID: '3', proposer: '1', request: 'alarm', alarm: { action: 'ACTIVATE', memberID: '1', alarm: 'NOSPACE' } })
     sm.auth.userAdd('root', hashPassword('pw'))
     const copy = new StateMachine('0', '1', 2)
-    decodeStateInto(copy, encodeState(sm))
+    copy.restore(sm.snapshot())
     expect(copy.store.hashKV(0)).toBe(sm.store.hashKV(0))
     expect(copy.store.keysOfLease('77')).toEqual(['k'])
     expect(copy.lessor.leases.get('77')?.ttl).toBe(60)
@@ -53,9 +52,9 @@ describe('state snapshot codec', () => {
     expect(copy.auth.userList()).toEqual(['root'])
     expect(copy.appliedIndex).toBe(3)
     // NOSPACE blocks puts but not deletes
-    const put = copy.apply(4, 1, { ID: '4', proposer: '1', request: 'put', put: { key: Buffer.from('x'), value: Buffer.from('v'), lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false } })
+    const put = copy.applyRequest(4, 1, { ID: '4', proposer: '1', request: 'put', put: { key: Buffer.from('x'), value: Buffer.from('v'), lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false } })
     expect(put.error?.message).toBe('etcdserver: mvcc: database space exceeded')
-    const del = copy.apply(5, 1, { ID: '5', proposer: '1', request: 'delete_range', delete_range: { key: Buffer.from('k'), range_end: Buffer.alloc(0), prev_kv: false } })
+    const del = copy.applyRequest(5, 1, { ID: '5', proposer: '1', request: 'delete_range', delete_range: { key: Buffer.from('k'), range_end: Buffer.alloc(0), prev_kv: false } })
     expect(del.error).toBeUndefined()
   })
 })

@@ -41,10 +41,9 @@ function sample(): StateMachine {
   sm.auth.roleAdd('reader')
   sm.auth.roleGrantPermission('reader', { permType: 'READ', key: '/app/', rangeEnd: '/app0' })
   sm.auth.enable()
-  sm.alarms.add('42/NOSPACE')
+  sm.alarms.activate('42', 'NOSPACE')
   sm.clusterVersion = '3.4.0'
-  sm.appliedIndex = 17
-  sm.appliedTerm = 3
+  sm.startAt(17, 3)
   return sm
 }
 

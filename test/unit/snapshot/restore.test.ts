@@ -12,7 +12,6 @@ import { restoreCluster, restoreSnapshot, RestoreInputError } from '../../../src
 import { decodeSnapshotFile } from '../../../src-main/member/server/raftNode'
 import { StateMachine } from '../../../src-main/member/server/stateMachine'
 import { Snapshotter } from '../../../src-main/member/snap/snapshotter'
-import { decodeStateInto } from '../../../src-main/member/snap/stateCodec'
 import { Wal } from '../../../src-main/member/wal/wal'
 
 const dirs: string[] = []
@@ -65,7 +64,7 @@ async function readBack(dataDir: string) {
   const snap = await new Snapshotter(path.join(dataDir, 'member', 'snap')).loadNewest(replay.snapshot.index)
   const { confState, state } = decodeSnapshotFile(snap!.data)
   const sm = new StateMachine('0', '0', 2)
-  decodeStateInto(sm, state)
+  sm.restore(state)
   return { replay, snap: snap!, confState, sm }
 }
 

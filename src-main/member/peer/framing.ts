@@ -1,0 +1,36 @@
+/**
+ * The peer port's byte stream: `[u32 LE length][payload]` frames, and the host/port of a peer URL.
+ * Shared by the transport and by a joining member's cluster query.
+ */
+
+/** Largest frame accepted from a peer (a snapshot message is one frame today). */
+export const MAX_FRAME = 512 * 1024 * 1024
+
+export function hostPort(url: string): { host: string; port: number } {
+  const u = new URL(url)
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) }
+}
+
+/** Splits a byte stream into frames; a frame longer than MAX_FRAME is an error. */
+export function frameReader(onFrame: (f: Buffer) => void, onError: (e: Error) => void): (chunk: Buffer) => void {
+  let buf: Buffer = Buffer.alloc(0)
+  return (chunk) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
+    let off = 0
+    while (buf.length - off >= 4) {
+      const len = buf.readUInt32LE(off)
+      if (len > MAX_FRAME) return onError(new Error(`peer: frame of ${len} bytes`))
+      if (buf.length - off - 4 < len) break
+      onFrame(buf.subarray(off + 4, off + 4 + len))
+      off += 4 + len
+    }
+    buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off)
+  }
+}
+
+/** The two buffers of one frame (header, payload), written in order. */
+export function frame(payload: Buffer): Buffer[] {
+  const h = Buffer.allocUnsafe(4)
+  h.writeUInt32LE(payload.length, 0)
+  return [h, payload]
+}

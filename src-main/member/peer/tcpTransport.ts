@@ -1,0 +1,281 @@
+/**
+ * Member-to-member transport on --listen-peer-urls: plain TCP, one outbound connection per peer
+ * carrying length-prefixed binary Raft messages (`[u32 LE length][message]`, see messageCodec).
+ * A connection opens with a hello frame naming the sender and its cluster, so a member of
+ * another cluster is refused (etcd's "request cluster ID mismatch").
+ *
+ * Messages to an unreachable peer are dropped and reported to Raft, which retries by itself.
+ * The debug service can cut links one way or both and add delay (playground faults).
+ */
+import net from 'node:net'
+import { MessageType, type Message } from '../../raft/index'
+import { frame, frameReader, hostPort } from './framing'
+import { decodeMessage, encodeMessage } from './messageCodec'
+import type { PeerAddress, PeerHandler, Transport, TransportContext } from './transport'
+
+/** Bytes queued on one peer socket beyond which messages to it are dropped (Raft retries). */
+const MAX_BUFFERED = 64 * 1024 * 1024
+
+class PeerLink {
+  private socket: net.Socket | undefined
+  /** The socket being connected, so close() can abort it (it would keep the process alive). */
+  private pending: net.Socket | undefined
+  private latest: net.Socket | undefined
+  private connecting = false
+  private backoffMs = 50
+  private retryTimer: NodeJS.Timeout | undefined
+  private closed = false
+  /** When the current outbound connection came up (0 when down), for etcd's health checks. */
+  connectedSince = 0
+
+  constructor(
+    readonly id: string,
+    public urls: string[],
+    private readonly t: PeerTransport,
+  ) {}
+
+  send(payload: Buffer): boolean {
+    if (!this.socket) {
+      this.connect()
+      return false
+    }
+    if (this.socket.writableLength > MAX_BUFFERED) return false
+    for (const part of frame(payload)) this.socket.write(part)
+    return true
+  }
+
+  /** Hold writes until uncork(): all messages of one Ready leave in one writev. */
+  cork(): boolean {
+    if (!this.socket) return false
+    this.socket.cork()
+    return true
+  }
+
+  uncork(): void {
+    this.socket?.uncork()
+  }
+
+  connect(): void {
+    if (this.connecting || this.closed || this.retryTimer) return
+    const url = this.urls[0]
+    if (!url) return
+    this.connecting = true
+    const { host, port } = hostPort(url)
+    const s = net.connect({ host, port })
+    this.pending = s
+    this.latest = s
+    s.setNoDelay(true)
+    s.once('connect', () => {
+      this.pending = undefined
+      this.connecting = false
+      if (this.closed) {
+        s.destroy()
+        return
+      }
+      this.backoffMs = 50
+      const hello = Buffer.from(JSON.stringify({ from: this.t.identity.localId, to: this.id, clusterId: this.t.identity.clusterId }))
+      for (const part of frame(hello)) s.write(part)
+      this.socket = s
+      this.connectedSince = Date.now()
+    })
+    // 'error' and 'close' both arrive for one failure, and an old socket's 'close' can come after
+    // a newer socket was opened: only the newest socket may change the link's state.
+    let dead = false
+    const fail = (): void => {
+      if (dead) return
+      dead = true
+      s.destroy()
+      if (this.pending === s) this.pending = undefined
+      if (this.socket === s) this.socket = undefined
+      if (this.latest !== s) return
+      this.connecting = false
+      this.connectedSince = 0
+      if (this.closed) return
+      this.t.unreachable(this.id)
+      if (this.retryTimer) clearTimeout(this.retryTimer)
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined
+        // Keep the link up even when Raft has nothing to send (a follower to another follower), as
+        // etcd's peer streams do: membership checks ask how long every link has been up.
+        this.connect()
+      }, this.backoffMs)
+      this.retryTimer.unref()
+      this.backoffMs = Math.min(this.backoffMs * 2, 1000)
+    }
+    s.on('error', fail)
+    s.on('close', fail)
+    // The only thing a peer ever sends back on our outbound link: "you were removed".
+    s.on(
+      'data',
+      frameReader(
+        (f) => {
+          try {
+            if ((JSON.parse(f.toString()) as { removed?: boolean }).removed) this.t.directory.onRemovedNotice()
+          } catch {
+            // not a notice
+          }
+        },
+        () => s.destroy(),
+      ),
+    )
+  }
+
+  close(): void {
+    this.closed = true
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.pending?.destroy()
+    this.socket?.destroy()
+    this.socket = undefined
+  }
+}
+
+export class PeerTransport implements Transport {
+  private readonly servers: net.Server[] = []
+  private readonly links = new Map<string, PeerLink>()
+  private readonly inbound = new Set<net.Socket>()
+  private handler: PeerHandler | undefined
+  readonly identity: TransportContext['identity']
+  readonly directory: TransportContext['directory']
+  private readonly diag: TransportContext['diagnostics']
+  private readonly log: (line: string) => void
+
+  constructor(
+    ctx: TransportContext,
+    private readonly listenUrls: readonly string[],
+  ) {
+    this.identity = ctx.identity
+    this.directory = ctx.directory
+    this.diag = ctx.diagnostics
+    this.log = ctx.log
+  }
+
+  /** Listens on every --listen-peer-urls address; rejects with a one-line reason (e.g. port in use). */
+  async start(handler: PeerHandler): Promise<void> {
+    this.handler = handler
+    for (const url of this.listenUrls) this.servers.push(await this.listen(url))
+  }
+
+  private listen(url: string): Promise<net.Server> {
+    const { host, port } = hostPort(url)
+    return new Promise((resolve, reject) => {
+      const server = net.createServer((sock) => this.accept(sock))
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        reject(new Error(err.code === 'EADDRINUSE' ? `listen tcp ${host}:${port}: bind: address already in use` : `listen tcp ${host}:${port}: ${err.message}`))
+      })
+      server.listen(port, host, () => resolve(server))
+    })
+  }
+
+  /** A link failed: Raft hears of it once it is running (links dial before that too). */
+  unreachable(id: string): void {
+    this.handler?.reportUnreachable(id)
+  }
+
+  private accept(sock: net.Socket): void {
+    const handler = this.handler!
+    sock.setNoDelay(true)
+    this.inbound.add(sock)
+    let from: string | undefined
+    const onFrame = (f: Buffer): void => {
+      if (from === undefined) {
+        const hello = JSON.parse(f.toString()) as { from: string; to: string; clusterId: string; query?: string }
+        if (hello.query === 'cluster') {
+          for (const part of frame(Buffer.from(JSON.stringify(this.directory.clusterInfo())))) sock.write(part)
+          sock.end()
+          return
+        }
+        if (hello.clusterId !== this.identity.clusterId) {
+          this.log(`rejected peer connection from ${hello.from}: request cluster ID mismatch (got ${BigInt(hello.clusterId).toString(16)}, want ${BigInt(this.identity.clusterId).toString(16)})`)
+          sock.destroy()
+          return
+        }
+        if (this.directory.isRemoved(hello.from)) {
+          for (const part of frame(Buffer.from(JSON.stringify({ removed: true })))) sock.write(part)
+          sock.end()
+          return
+        }
+        from = hello.from
+        return
+      }
+      const fault = this.diag.faults.get(from)
+      if (fault?.dropIn) return
+      this.diag.stat(from).received++
+      let m: Message
+      try {
+        m = decodeMessage(f)
+      } catch (err) {
+        this.log(`dropping undecodable message from ${from}: ${(err as Error).message}`)
+        return
+      }
+      handler.step(m)
+    }
+    sock.on(
+      'data',
+      frameReader(onFrame, (err) => {
+        this.log(err.message)
+        sock.destroy()
+      }),
+    )
+    sock.on('error', () => sock.destroy())
+    sock.on('close', () => this.inbound.delete(sock))
+  }
+
+  syncPeers(members: readonly PeerAddress[]): void {
+    const want = new Set<string>()
+    for (const m of members) {
+      if (m.ID === this.identity.localId) continue
+      want.add(m.ID)
+      const l = this.links.get(m.ID)
+      if (l) l.urls = [...m.peerURLs]
+      else {
+        const link = new PeerLink(m.ID, [...m.peerURLs], this)
+        this.links.set(m.ID, link)
+        link.connect()
+      }
+    }
+    for (const [id, l] of this.links) {
+      if (want.has(id)) continue
+      l.close()
+      this.links.delete(id)
+    }
+  }
+
+  connectedSince(id: string): number {
+    return this.links.get(id)?.connectedSince ?? 0
+  }
+
+  send(msgs: readonly Message[]): void {
+    const corked = new Set<PeerLink>()
+    try {
+      this.sendEach(msgs, corked)
+    } finally {
+      for (const l of corked) l.uncork()
+    }
+  }
+
+  private sendEach(msgs: readonly Message[], corked: Set<PeerLink>): void {
+    const h = this.handler
+    for (const m of msgs) {
+      const link = this.links.get(m.to)
+      if (!link) continue
+      const fault = this.diag.faults.get(m.to)
+      if (fault?.dropOut) continue
+      const payload = encodeMessage(m)
+      this.diag.stat(m.to).sent++
+      if (fault && fault.delayMs > 0) {
+        setTimeout(() => link.send(payload), fault.delayMs).unref()
+        continue
+      }
+      if (msgs.length > 1 && !corked.has(link) && link.cork()) corked.add(link)
+      const sent = link.send(payload)
+      if (!sent) h?.reportUnreachable(m.to)
+      if (m.type === MessageType.Snap) h?.reportSnapshot(m.to, sent)
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const l of this.links.values()) l.close()
+    for (const s of this.inbound) s.destroy()
+    await Promise.all(this.servers.map((server) => new Promise<void>((r) => server.close(() => r()))))
+  }
+}

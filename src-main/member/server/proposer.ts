@@ -1,0 +1,103 @@
+/**
+ * Propose-and-wait (etcd's processInternalRaftRequest): a request gets an ID and the auth header
+ * it was checked with, is encoded and size-checked, handed to Raft, and the caller waits until this
+ * member applies the entry. A proposal Raft drops (no leader yet, a leader transfer under way) is
+ * tried again when the Raft state next changes; one applied with an outdated auth revision is
+ * proposed again with the current one, as etcd's raftRequest does.
+ */
+import type { ConfChange } from '../../raft/index'
+import { internalRequestCodec } from '../../etcdpb/load'
+import { Errors } from '../errors'
+import type { IdGenerator } from '../ids'
+import type { InternalRequest } from './pb'
+import type { ApplyOutcome, EntryResult } from './stateMachine'
+import { Waiters, type StateWaiters } from './waiters'
+
+const codec = internalRequestCodec<InternalRequest>()
+
+export type ProposalBody = Omit<InternalRequest, 'ID' | 'proposer' | 'header'>
+
+/** The user a request is made as, and the auth revision it was checked at. */
+export interface AuthHeader {
+  username: string
+  revision: number
+}
+
+/** Called for every attempt, so a retry carries the current auth revision; may throw (e.g. an expired token). */
+export type AuthSource = () => AuthHeader
+
+export interface ProposeOptions {
+  /** Propose as a Raft configuration change carrying the request. */
+  confChange?: Omit<ConfChange, 'context'>
+  /** The client's identity; without it the member proposes as itself (root, when auth is on). */
+  auth?: AuthSource
+}
+
+/** The Raft calls a proposal needs. */
+export interface ProposalSink {
+  propose(data: Uint8Array): boolean
+  proposeConfChange(cc: ConfChange): boolean
+}
+
+export interface ProposerOptions {
+  localId: string
+  ids: IdGenerator
+  raft: ProposalSink
+  /** Raft state changes: a dropped proposal is tried again at the next one. */
+  changes: StateWaiters
+  hasLeader(): boolean
+  /** The member's own identity for internal proposals (etcd's WithRoot). */
+  internalAuth: AuthSource
+  maxRequestBytes: number
+  timeoutMs: number
+}
+
+export class Proposer {
+  private readonly waiters = new Waiters()
+  private stopped = false
+
+  constructor(private readonly o: ProposerOptions) {}
+
+  async propose(body: ProposalBody, opts: ProposeOptions = {}): Promise<ApplyOutcome> {
+    const deadline = Date.now() + this.o.timeoutMs
+    for (;;) {
+      const outcome = await this.proposeOnce(body, opts, deadline)
+      if (outcome.error?.message === Errors.authOldRevision().message && Date.now() < deadline) continue
+      if (outcome.error) throw outcome.error
+      return outcome
+    }
+  }
+
+  private async proposeOnce(body: ProposalBody, opts: ProposeOptions, deadline: number): Promise<ApplyOutcome> {
+    if (this.stopped) throw Errors.stopped()
+    const o = this.o
+    const auth = (opts.auth ?? o.internalAuth)()
+    const id = o.ids.next().toString()
+    const req = { ...body, ID: id, proposer: o.localId, header: { username: auth.username, auth_revision: String(auth.revision) } } as InternalRequest
+    const data = codec.encode(req)
+    if (data.length > o.maxRequestBytes) throw Errors.requestTooLarge()
+    const done = this.waiters.register(id, Math.max(0, deadline - Date.now()), () => (o.hasLeader() ? Errors.timeout() : Errors.timeoutDueToLeaderFail()))
+    done.catch(() => {})
+    for (;;) {
+      const accepted = opts.confChange ? o.raft.proposeConfChange({ ...opts.confChange, context: data }) : o.raft.propose(data)
+      if (accepted) break
+      // Dropped (no leader known, a leader transfer under way): try again when Raft's state changes.
+      const left = deadline - Date.now()
+      if (left <= 0 || this.stopped || !(await o.changes.next(left))) {
+        this.waiters.fail(id, this.stopped ? Errors.stopped() : Errors.timeout())
+        break
+      }
+    }
+    return done
+  }
+
+  /** Wakes the callers whose entries were just applied here. */
+  applied(results: readonly EntryResult[]): void {
+    for (const r of results) if (r.proposal) this.waiters.trigger(r.proposal.id, r.proposal.outcome)
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.waiters.failAll(Errors.stopped())
+  }
+}
