@@ -11,16 +11,40 @@ export function hostPort(url: string): { host: string; port: number } {
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) }
 }
 
-/** Splits a byte stream into frames; a frame longer than MAX_FRAME is an error. */
+/**
+ * Splits a byte stream into frames; a frame longer than MAX_FRAME is an error. The pieces of a
+ * frame that spans many socket reads are kept as they arrive and joined once, when the frame is
+ * complete: each byte is copied at most once, however large the frame.
+ */
 export function frameReader(onFrame: (f: Buffer) => void, onError: (e: Error) => void): (chunk: Buffer) => void {
   let buf: Buffer = Buffer.alloc(0)
+  /** Pieces of an incomplete frame whose length is known, and their total. */
+  let pieces: Buffer[] = []
+  let have = 0
+  let need = 0
   return (chunk) => {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
+    if (need > 0) {
+      pieces.push(chunk)
+      have += chunk.length
+      if (have < need) return
+      buf = Buffer.concat(pieces, have)
+      pieces = []
+      have = 0
+      need = 0
+    } else buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
     let off = 0
     while (buf.length - off >= 4) {
       const len = buf.readUInt32LE(off)
       if (len > MAX_FRAME) return onError(new Error(`peer: frame of ${len} bytes`))
-      if (buf.length - off - 4 < len) break
+      if (buf.length - off - 4 < len) {
+        // Wait for the rest of this frame without joining buffers on every read.
+        const rest = buf.subarray(off)
+        pieces = [rest]
+        have = rest.length
+        need = 4 + len
+        buf = Buffer.alloc(0)
+        return
+      }
       onFrame(buf.subarray(off + 4, off + 4 + len))
       off += 4 + len
     }

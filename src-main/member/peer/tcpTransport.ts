@@ -11,7 +11,8 @@ import net from 'node:net'
 import { MessageType, type Message } from '../../raft/index'
 import { frame, frameReader, hostPort } from './framing'
 import { decodeMessage, encodeMessage } from './messageCodec'
-import type { PeerAddress, PeerHandler, Transport, TransportContext } from './transport'
+import { sendSnapshot, SnapshotReceiveSession, type SnapshotHello } from './snapshotStream'
+import type { PeerAddress, PeerHandler, SnapshotFiles, Transport, TransportContext } from './transport'
 
 /** Bytes queued on one peer socket beyond which messages to it are dropped (Raft retries). */
 const MAX_BUFFERED = 64 * 1024 * 1024
@@ -137,6 +138,7 @@ export class PeerTransport implements Transport {
   readonly identity: TransportContext['identity']
   readonly directory: TransportContext['directory']
   private readonly diag: TransportContext['diagnostics']
+  private readonly snapshots: SnapshotFiles
   private readonly log: (line: string) => void
 
   constructor(
@@ -146,6 +148,7 @@ export class PeerTransport implements Transport {
     this.identity = ctx.identity
     this.directory = ctx.directory
     this.diag = ctx.diagnostics
+    this.snapshots = ctx.snapshots
     this.log = ctx.log
   }
 
@@ -176,9 +179,11 @@ export class PeerTransport implements Transport {
     sock.setNoDelay(true)
     this.inbound.add(sock)
     let from: string | undefined
+    let snapshot: SnapshotReceiveSession | undefined
     const onFrame = (f: Buffer): void => {
+      if (snapshot) return snapshot.onFrame(f)
       if (from === undefined) {
-        const hello = JSON.parse(f.toString()) as { from: string; to: string; clusterId: string; query?: string }
+        const hello = JSON.parse(f.toString()) as { from: string; to: string; clusterId: string; query?: string; snapshot?: SnapshotHello['snapshot'] }
         if (hello.query === 'cluster') {
           for (const part of frame(Buffer.from(JSON.stringify(this.directory.clusterInfo())))) sock.write(part)
           sock.end()
@@ -195,6 +200,8 @@ export class PeerTransport implements Transport {
           return
         }
         from = hello.from
+        // A connection of its own for one snapshot file (snapshotStream.ts).
+        if (hello.snapshot) snapshot = new SnapshotReceiveSession(sock, hello as SnapshotHello, this.snapshots, handler, this.log)
         return
       }
       const fault = this.diag.faults.get(from)
@@ -260,6 +267,11 @@ export class PeerTransport implements Transport {
       if (!link) continue
       const fault = this.diag.faults.get(m.to)
       if (fault?.dropOut) continue
+      if (m.type === MessageType.Snap) {
+        this.diag.stat(m.to).sent++
+        this.streamSnapshot(link, m)
+        continue
+      }
       const payload = encodeMessage(m)
       this.diag.stat(m.to).sent++
       if (fault && fault.delayMs > 0) {
@@ -269,8 +281,30 @@ export class PeerTransport implements Transport {
       if (msgs.length > 1 && !corked.has(link) && link.cork()) corked.add(link)
       const sent = link.send(payload)
       if (!sent) h?.reportUnreachable(m.to)
-      if (m.type === MessageType.Snap) h?.reportSnapshot(m.to, sent)
     }
+  }
+
+  /** Streams a snapshot on its own connection; Raft hears how it went once the peer answers. */
+  private streamSnapshot(link: PeerLink, m: Message): void {
+    const url = link.urls[0]
+    const h = this.handler
+    if (!url) {
+      h?.reportSnapshot(m.to, false)
+      return
+    }
+    const index = m.snapshot?.metadata.index
+    this.log(`sending snapshot at index ${index} to ${BigInt(m.to).toString(16)}`)
+    sendSnapshot({ url, m, files: this.snapshots, localId: this.identity.localId, clusterId: this.identity.clusterId }).then(
+      (ok) => {
+        if (!ok) this.log(`peer ${BigInt(m.to).toString(16)} refused the snapshot at index ${index}`)
+        h?.reportSnapshot(m.to, ok)
+      },
+      (err: Error) => {
+        this.log(`failed to send snapshot at index ${index} to ${BigInt(m.to).toString(16)}: ${err.message}`)
+        h?.reportSnapshot(m.to, false)
+        h?.reportUnreachable(m.to)
+      },
+    )
   }
 
   async stop(): Promise<void> {
