@@ -24,7 +24,7 @@ import type { MemberConfig } from '../config'
 import { clusterIdFor, memberIdFor } from '../ids'
 import type { KeyRevision } from '../mvcc/types'
 import type { Member } from '../server/pb'
-import { encodeSnapshotFile } from '../server/raftNode'
+import { snapshotFileChunks } from '../server/snapshotFile'
 import type { AlarmName } from '../server/alarms'
 import { StateMachine } from '../server/stateMachine'
 import { Snapshotter } from '../snap/snapshotter'
@@ -176,8 +176,11 @@ interface PreparedRestore {
   members: Member[]
   clusterId: string
   index: number
-  /** The state machine snapshot: identical for every member (it does not name the local member). */
-  snapshotFile: Buffer
+  /** The restored state; its snapshot file is identical for every member (it does not name the local member). */
+  sm: StateMachine
+  confState: { voters: string[]; learners: string[] }
+  /** The member snapshot file once written for the first member: the others get a copy of it. */
+  written?: string
   summary: { revision: number; compactRevision: number; revisions: number; keys: number; leases: number }
   verified: VerifyResult
 }
@@ -197,7 +200,8 @@ function prepare(snapshotPath: string, cfg: Pick<RestoreConfig, 'initialCluster'
     members,
     clusterId,
     index,
-    snapshotFile: encodeSnapshotFile(confState, sm.snapshot()),
+    sm,
+    confState,
     summary: { revision: sm.store.currentRev, compactRevision: sm.store.compactRev, revisions, keys, leases },
     verified,
   }
@@ -211,7 +215,17 @@ async function writeMemberDirs(p: PreparedRestore, localId: string, dataDirIn: s
   const tmpWal = walDir ? `${walDir}.restoring-${process.pid}` : ''
   try {
     await fsp.mkdir(path.join(tmpData, 'member'), { recursive: true, mode: 0o700 })
-    await new Snapshotter(path.join(tmpData, 'member', 'snap')).save(p.index, RESTORE_TERM, p.snapshotFile)
+    const snapshotter = new Snapshotter(path.join(tmpData, 'member', 'snap'))
+    if (p.written) await snapshotter.copyFrom(p.written, p.index, RESTORE_TERM)
+    else {
+      // Encoded and written in chunks: a state of any size, never one buffer of it.
+      const frozen = p.sm.freeze()
+      try {
+        await snapshotter.save(p.index, RESTORE_TERM, snapshotFileChunks(p.confState, frozen))
+      } finally {
+        frozen.release()
+      }
+    }
     const wal = await Wal.create(tmpWal || path.join(tmpData, 'member', 'wal'), { memberId: localId, clusterId: p.clusterId, initialMembers: p.members })
     try {
       // Hard state and snapshot mark: everything up to `index` is committed and covered by the snapshot.
@@ -226,6 +240,7 @@ async function writeMemberDirs(p: PreparedRestore, localId: string, dataDirIn: s
     }
     await fsp.rename(tmpData, dataDir)
     await fsyncDir(path.dirname(dataDir))
+    p.written ??= new Snapshotter(path.join(dataDir, 'member', 'snap')).fileFor(RESTORE_TERM, p.index)
   } catch (err) {
     await fsp.rm(tmpData, { recursive: true, force: true })
     if (tmpWal) await fsp.rm(tmpWal, { recursive: true, force: true })

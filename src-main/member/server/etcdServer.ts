@@ -19,6 +19,7 @@ import { IdGenerator, toHex } from '../ids'
 import { PeerTransport } from '../peer/tcpTransport'
 import { PeerDiagnostics, type Transport, type TransportFactory } from '../peer/transport'
 import type { Wal } from '../wal/wal'
+import { sliceRunner } from './background'
 import { bootMember } from './boot'
 import { StartError } from './dataDir'
 import { LeaderDuties } from './leaderDuties'
@@ -108,6 +109,8 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
     const cfg = this.cfg
     const boot = await bootMember(cfg, this.log)
     const { sm, wal } = boot
+    // Physical compaction walks every key: in slices, off the Raft loop's way.
+    sm.store.backgroundCompaction(sliceRunner())
     this.localId = boot.localId
     this.clusterId = boot.clusterId
 
@@ -136,6 +139,7 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
         onRemovedNotice: () => this.removed(),
       },
       diagnostics: this.peerDiagnostics,
+      snapshots: boot.snapshotter,
       log: this.log,
     })
     const raft = new RaftNode({

@@ -8,6 +8,7 @@
  * them (twice: layout, then bytes).
  */
 import type { Alarm, AuthRole, AuthUser, EtcdState, KeyValue, Lease, MemberRecord, PermissionTypeName, RevisionInput } from '../../bbolt/index'
+import type { StoreView } from '../mvcc/store'
 import type { KeyRevision } from '../mvcc/types'
 import type { StateMachine } from '../server/stateMachine'
 
@@ -15,24 +16,27 @@ const EMPTY = new Uint8Array(0)
 
 export interface FrozenState {
   state: EtcdState
+  /** Lets the store compact physically again; call once the snapshot has been written. */
+  release(): void
   /** The applied index the state belongs to (etcd's consistent index). */
   appliedIndex: number
   revision: number
-  revisions: number
 }
 
-/** The history in (main, sub) order, as etcd's `key` bucket holds it. */
-function orderedHistory(sm: StateMachine): KeyRevision[] {
-  const store = sm.store
-  const compactRev = store.compactRev
-  // Every change after the compaction revision is kept in commit order already. Below it, only each
-  // key's newest revision survives compaction (etcd's keep rule), so that part is small and sorted here.
-  const recent = store.changesBetween(compactRev + 1, store.currentRev)
-  if (compactRev === 0) return recent
-  const old: KeyRevision[] = []
-  for (const r of store.allRevisions()) if (r.mod <= compactRev) old.push(r)
-  old.sort((a, b) => a.mod - b.mod || a.sub - b.sub)
-  return old.concat(recent)
+/**
+ * The history in (main, sub) order, as etcd's `key` bucket holds it: what compaction keeps below the
+ * compaction revision (at most one revision per key, sorted here once, on first use), then every
+ * change from the compaction revision on, already in commit order.
+ */
+function orderedHistory(view: StoreView): Iterable<KeyRevision> {
+  let old: KeyRevision[] | undefined
+  return {
+    *[Symbol.iterator]() {
+      old ??= [...view.survivors()].sort((a, b) => a.mod - b.mod || a.sub - b.sub)
+      yield* old
+      yield* view.changes
+    },
+  }
 }
 
 /** etcd stores a tombstone as a KeyValue holding only the key. */
@@ -48,7 +52,8 @@ export function revisionInput(r: KeyRevision): RevisionInput {
 const permTypes: Record<string, PermissionTypeName> = { READ: 'read', WRITE: 'write', READWRITE: 'readwrite' }
 
 export function freezeState(sm: StateMachine): FrozenState {
-  const history = orderedHistory(sm)
+  const view = sm.store.view()
+  const history = orderedHistory(view)
   const revisions: Iterable<RevisionInput> = {
     *[Symbol.iterator]() {
       for (const r of history) yield revisionInput(r)
@@ -76,7 +81,7 @@ export function freezeState(sm: StateMachine): FrozenState {
     keyPermission: r.perms.map((p) => ({ permType: permTypes[p.permType] ?? 'read', key: Buffer.from(p.key, 'latin1'), rangeEnd: Buffer.from(p.rangeEnd, 'latin1') })),
   }))
   const alarms: Alarm[] = sm.alarmList().map((a) => ({ memberId: BigInt(a.memberID), alarm: a.alarm === 'NOSPACE' ? 'nospace' : 'corrupt' }))
-  const compactRev = sm.store.compactRev
+  const compactRev = view.compactRev
   const compacted = compactRev > 0 ? { main: BigInt(compactRev), sub: 0n } : undefined
   const state: EtcdState = {
     revisions,
@@ -94,5 +99,5 @@ export function freezeState(sm: StateMachine): FrozenState {
     roles,
     alarms,
   }
-  return { state, appliedIndex: sm.appliedIndex, revision: sm.store.currentRev, revisions: history.length }
+  return { state, appliedIndex: sm.appliedIndex, revision: view.currentRev, release: () => view.release() }
 }
