@@ -9,10 +9,10 @@ export type AuthHost = ApiContext & Proposing & LinearizableReads
 export function authService(server: AuthHost): grpc.UntypedServiceImplementation {
   const auth = () => server.state.auth
   /** A replicated auth change, allowed to root users only once auth is on. */
-  const change = <Req>(build: (req: Req) => ProposalBody) =>
+  const change = <Req>(build: (req: Req) => ProposalBody | Promise<ProposalBody>) =>
     unary(server, async (req: Req, call) => {
       requireAdmin(auth(), call.metadata)
-      const out = await server.propose(build(req), { auth: authOf(auth(), call.metadata) })
+      const out = await server.propose(await build(req), { auth: authOf(auth(), call.metadata) })
       return { header: server.header(out.revision) }
     })
   const read = <Req, Res>(fn: (req: Req) => Res) =>
@@ -25,16 +25,17 @@ export function authService(server: AuthHost): grpc.UntypedServiceImplementation
     AuthDisable: change(() => ({ auth_disable: {} })),
     Authenticate: unary(server, async (req: { name: string; password: string }) => {
       await server.linearizableBarrier()
-      const token = auth().checkPassword(req.name, req.password, server.state.appliedIndex)
+      const token = await auth().checkPassword(req.name, req.password, server.state.appliedIndex)
       const out = await server.propose({ auth_authenticate: { name: req.name, simple_token: token } })
       return { header: server.header(out.revision), token }
     }),
     // Passwords are hashed before they enter the log: the log never holds a clear-text password.
-    UserAdd: change((r: { name: string; password: string; options?: { no_password: boolean } }) => ({
-      auth_user_add: { name: r.name, password: r.options?.no_password ? '' : hashPassword(r.password) },
+    // The hashing runs on the thread pool, never on the member's own thread.
+    UserAdd: change(async (r: { name: string; password: string; options?: { no_password: boolean } }) => ({
+      auth_user_add: { name: r.name, password: r.options?.no_password ? '' : await hashPassword(r.password) },
     })),
     UserDelete: change((r: { name: string }) => ({ auth_user_delete: r })),
-    UserChangePassword: change((r: { name: string; password: string }) => ({ auth_user_change_password: { name: r.name, password: hashPassword(r.password) } })),
+    UserChangePassword: change(async (r: { name: string; password: string }) => ({ auth_user_change_password: { name: r.name, password: await hashPassword(r.password) } })),
     UserGrantRole: change((r: { user: string; role: string }) => ({ auth_user_grant_role: r })),
     UserRevokeRole: change((r: { name: string; role: string }) => ({ auth_user_revoke_role: r })),
     RoleAdd: change((r: { name: string }) => ({ auth_role_add: r })),

@@ -144,8 +144,12 @@ export function isBcryptHash(stored: string): boolean {
   return HASH_RE.test(stored)
 }
 
-/** The 31-character hash part for `password` with the cost and salt of `stored`, or undefined if malformed. */
-export function bcryptHashPart(password: string, cost: number, salt: Uint8Array): string {
+/**
+ * EksBlowfish setup, then the 64 encryptions of "OrpheanBeholderScryDoubt". A generator that pauses
+ * between rounds of the cost loop (2^cost of them: about a million Blowfish encryptions at cost 10),
+ * so the async check can give the event loop a turn now and then.
+ */
+function* hashSteps(password: string, cost: number, salt: Uint8Array): Generator<void, string> {
   // Go's bcrypt keys with the password bytes plus a terminating NUL.
   const pw = Buffer.from(password, 'utf8')
   const key = new Uint8Array(pw.length + 1)
@@ -156,6 +160,7 @@ export function bcryptHashPart(password: string, cost: number, salt: Uint8Array)
   for (let i = 0; i < rounds; i++) {
     bf.expand(key, null)
     bf.expand(salt, null)
+    if ((i & 7) === 7) yield
   }
   const text = Buffer.from('OrpheanBeholderScryDoubt')
   const words = new Uint32Array(6)
@@ -175,15 +180,52 @@ export function bcryptHashPart(password: string, cost: number, salt: Uint8Array)
   return encode64(out.subarray(0, 23))
 }
 
+/** The 31-character hash part for `password` with the cost and salt of `stored`. */
+export function bcryptHashPart(password: string, cost: number, salt: Uint8Array): string {
+  const steps = hashSteps(password, cost, salt)
+  for (;;) {
+    const r = steps.next()
+    if (r.done) return r.value
+  }
+}
+
+function parseHash(stored: string): { cost: number; salt: Uint8Array; want: Buffer } | undefined {
+  const m = HASH_RE.exec(stored)
+  if (!m) return undefined
+  const cost = Number(m[2])
+  if (cost < 4 || cost > 31) return undefined
+  const salt = decode64(m[3]!, 16)
+  if (!salt) return undefined
+  return { cost, salt, want: Buffer.from(m[4]!) }
+}
+
+function matches(got: string, want: Buffer): boolean {
+  const g = Buffer.from(got)
+  return g.length === want.length && timingSafeEqual(g, want)
+}
+
 /** Does `password` match the bcrypt hash `stored` (as etcd's CompareHashAndPassword)? */
 export function bcryptVerify(stored: string, password: string): boolean {
-  const m = HASH_RE.exec(stored)
-  if (!m) return false
-  const cost = Number(m[2])
-  if (cost < 4 || cost > 31) return false
-  const salt = decode64(m[3]!, 16)
-  if (!salt) return false
-  const got = Buffer.from(bcryptHashPart(password, cost, salt))
-  const want = Buffer.from(m[4]!)
-  return got.length === want.length && timingSafeEqual(got, want)
+  const h = parseHash(stored)
+  return h ? matches(bcryptHashPart(password, h.cost, h.salt), h.want) : false
+}
+
+/**
+ * The same check in slices of at most `sliceMs` with a turn of the event loop between them: a
+ * cost-10 hash is about 100 ms of CPU in JavaScript, which a member must not spend in one go (its
+ * Raft clock and its peers share the thread).
+ */
+export async function bcryptVerifyAsync(stored: string, password: string, sliceMs = 5): Promise<boolean> {
+  const h = parseHash(stored)
+  if (!h) return false
+  const steps = hashSteps(password, h.cost, h.salt)
+  let t0 = performance.now()
+  for (;;) {
+    const r = steps.next()
+    if (r.done) return matches(r.value, h.want)
+    if (performance.now() - t0 >= sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve))
+      t0 = performance.now()
+    }
+  }
 }

@@ -3,9 +3,9 @@
  * every member holds the same auth state; tokens are member-local ("simple" tokens, as etcd's
  * default), which is why a client authenticates against the member it talks to.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto'
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import { Errors } from '../errors'
-import { bcryptVerify, isBcryptHash } from './bcrypt'
+import { bcryptVerifyAsync, isBcryptHash } from './bcrypt'
 
 export type PermType = 'READ' | 'WRITE' | 'READWRITE'
 
@@ -30,17 +30,22 @@ interface Role {
 
 const ROOT = 'root'
 
-export function hashPassword(password: string): string {
-  const salt = randomBytes(16)
-  return `scrypt$${salt.toString('hex')}$${scryptSync(password, salt, 32).toString('hex')}`
+/** scrypt on libuv's thread pool: tens of milliseconds of CPU that must not run on the member's thread. */
+function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => scrypt(password, salt, 32, (err, key) => (err ? reject(err) : resolve(key))))
 }
 
-function checkPassword(stored: string, password: string): boolean {
-  // Users restored from a real etcd snapshot keep etcd's bcrypt hashes.
-  if (isBcryptHash(stored)) return bcryptVerify(stored, password)
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16)
+  return `scrypt$${salt.toString('hex')}$${(await scryptAsync(password, salt)).toString('hex')}`
+}
+
+async function checkPassword(stored: string, password: string): Promise<boolean> {
+  // Users restored from a real etcd snapshot keep etcd's bcrypt hashes (checked in slices).
+  if (isBcryptHash(stored)) return bcryptVerifyAsync(stored, password)
   const [kind, salt, hash] = stored.split('$')
   if (kind !== 'scrypt' || !salt || !hash) return false
-  const got = scryptSync(password, Buffer.from(salt, 'hex'), 32)
+  const got = await scryptAsync(password, Buffer.from(salt, 'hex'))
   return timingSafeEqual(got, Buffer.from(hash, 'hex'))
 }
 
@@ -168,10 +173,10 @@ export class AuthStore {
   // ---- member-local: tokens and checks ----
 
   /** Checks a login before it is proposed; returns a fresh token to propose with it. */
-  checkPassword(name: string, password: string, index: number): string {
+  async checkPassword(name: string, password: string, index: number): Promise<string> {
     if (!this.enabled) throw Errors.authNotEnabled()
     const u = this.users.get(name)
-    if (!u || !u.password || !checkPassword(u.password, password)) throw Errors.authFailed()
+    if (!u || !u.password || !(await checkPassword(u.password, password))) throw Errors.authFailed()
     return `${randomBytes(8).toString('hex')}.${index}`
   }
 
