@@ -37,9 +37,9 @@ export function maintenanceService(server: MaintenanceHost): grpc.UntypedService
     }),
     // The store lives in memory and snapshots are written compact, so there is nothing to defragment.
     Defragment: unary(server, async () => ({ header: server.header() })),
-    Hash: unary(server, async () => ({ header: server.header(), hash: server.state.store.hashKV(0) })),
+    Hash: unary(server, async () => ({ header: server.header(), hash: await server.state.store.hashKVAsync(0) })),
     HashKV: unary(server, async (req: { revision: string }) => {
-      const hash = server.state.store.hashKV(Number(req.revision))
+      const hash = await server.state.store.hashKVAsync(Number(req.revision))
       // etcd reports -1 until the first compaction.
       const compacted = server.state.store.compactRev
       return { header: server.header(), hash, compact_revision: compacted === 0 ? '-1' : String(compacted) }

@@ -6,6 +6,7 @@
  * protobuf-encoded mvccpb.KeyValue value as etcd writes it (zero fields omitted).
  */
 import type { KeyRevision } from './types'
+import type { StoreView } from './store'
 
 const TABLE = (() => {
   const t = new Uint32Array(256)
@@ -95,6 +96,61 @@ export function hashKV(revs: Iterable<KeyRevision>, upTo: number, compactRev: nu
     if (r.mod <= compactRev && keep.size > 0 && !keep.has(r)) continue
     h = crc32c(revisionKey(r), h)
     h = crc32c(encodeKeyValue(r), h)
+  }
+  return h
+}
+
+/**
+ * hashKV over a frozen store view, in slices of at most `sliceMs` with a turn of the event loop
+ * between them: a Kubernetes-sized history is hundreds of thousands of revisions, which a member
+ * must not hash in one go on its Raft thread. Same result as hashKV.
+ */
+export async function hashKVOfView(view: StoreView, upTo: number, sliceMs = 5): Promise<number> {
+  let t0 = performance.now()
+  const pause = async (): Promise<void> => {
+    if (performance.now() - t0 < sliceMs) return
+    await new Promise((r) => setImmediate(r))
+    t0 = performance.now()
+  }
+  // Below the compaction revision: at most one revision per key, sorted once.
+  const old: KeyRevision[] = []
+  let n = 0
+  for (const r of view.survivors()) {
+    if (r.mod <= upTo) old.push(r)
+    if ((++n & 1023) === 0) await pause()
+  }
+  old.sort((a, b) => a.mod - b.mod || a.sub - b.sub)
+  await pause()
+  const ordered = function* (): Generator<KeyRevision> {
+    yield* old
+    for (const r of view.changes) {
+      if (r.mod > upTo) return
+      yield r
+    }
+  }
+  // Each key's newest revision at upTo (the keep rule below needs the live ones).
+  const latest = new Map<string, KeyRevision>()
+  n = 0
+  for (const r of ordered()) {
+    latest.set(r.key, r)
+    if ((++n & 1023) === 0) await pause()
+  }
+  let anyLive = false
+  for (const r of latest.values()) {
+    if (!r.tombstone) {
+      anyLive = true
+      break
+    }
+  }
+  const compactRev = view.compactRev
+  let h = crc32c(Buffer.from('key'))
+  n = 0
+  for (const r of ordered()) {
+    if (!(r.mod <= compactRev && anyLive && (r.tombstone || latest.get(r.key) !== r))) {
+      h = crc32c(revisionKey(r), h)
+      h = crc32c(encodeKeyValue(r), h)
+    }
+    if ((++n & 255) === 0) await pause()
   }
   return h
 }

@@ -20,7 +20,7 @@
  * map and the watch log as they were, and physical compaction waits while a view is open.
  */
 import { Errors } from '../errors'
-import { hashKV as etcdHashKV } from './hash'
+import { hashKV as etcdHashKV, hashKVOfView } from './hash'
 import { KeyIndex } from './keyIndex'
 import { RevisionLog, type FrozenRevisions } from './revisionLog'
 import type { KeyRevision, MvccEvent } from './types'
@@ -258,6 +258,18 @@ export class MvccStore {
     const view = this.view()
     try {
       return etcdHashKV([...view.survivors(), ...view.changes], rev <= 0 ? view.currentRev : rev, view.compactRev)
+    } finally {
+      view.release()
+    }
+  }
+
+  /** hashKV computed over a frozen view in slices, for the API (the member's thread stays free). */
+  async hashKVAsync(rev: number): Promise<number> {
+    if (rev > 0 && rev <= this.compactRev) throw Errors.compacted()
+    if (rev > this.currentRev) throw Errors.futureRev()
+    const view = this.view()
+    try {
+      return await hashKVOfView(view, rev <= 0 ? view.currentRev : rev)
     } finally {
       view.release()
     }
