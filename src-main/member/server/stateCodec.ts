@@ -165,28 +165,34 @@ export function encodeState(sm: EncodableState): Buffer {
 /** Bytes arriving in chunks, read at a moving offset; reads within one chunk are views, not copies. */
 class ChunkQueue {
   private chunks: Buffer[] = []
+  /** Index of the first chunk still in use (the array is compacted now and then, not shifted). */
+  private first = 0
   private off = 0
   available = 0
 
   push(b: Buffer): void {
     if (b.length === 0) return
+    if (this.first > 64 && this.first * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.first)
+      this.first = 0
+    }
     this.chunks.push(b)
     this.available += b.length
   }
 
   /** The next n bytes without consuming them (a copy only when they span chunks). */
   peek(n: number): Buffer {
-    const first = this.chunks[0]!
-    if (this.off + n <= first.length) return first.subarray(this.off, this.off + n)
+    const head = this.chunks[this.first]!
+    if (this.off + n <= head.length) return head.subarray(this.off, this.off + n)
     const out = Buffer.allocUnsafe(n)
     let got = 0
     let off = this.off
-    for (const c of this.chunks) {
+    for (let i = this.first; got < n; i++) {
+      const c = this.chunks[i]!
       const take = Math.min(n - got, c.length - off)
       c.copy(out, got, off, off + take)
       got += take
       off = 0
-      if (got === n) break
     }
     return out
   }
@@ -194,14 +200,14 @@ class ChunkQueue {
   skip(n: number): void {
     this.available -= n
     while (n > 0) {
-      const first = this.chunks[0]!
-      const left = first.length - this.off
+      const head = this.chunks[this.first]!
+      const left = head.length - this.off
       if (n < left) {
         this.off += n
         return
       }
       n -= left
-      this.chunks.shift()
+      this.first++
       this.off = 0
     }
   }
