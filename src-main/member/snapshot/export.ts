@@ -8,6 +8,7 @@
  * them (twice: layout, then bytes).
  */
 import type { Alarm, AuthRole, AuthUser, EtcdState, KeyValue, Lease, MemberRecord, PermissionTypeName, RevisionInput } from '../../bbolt/index'
+import { sortSliced } from '../mvcc/slicedSort'
 import type { StoreView } from '../mvcc/store'
 import type { KeyRevision } from '../mvcc/types'
 import type { StateMachine } from '../server/stateMachine'
@@ -18,6 +19,11 @@ export interface FrozenState {
   state: EtcdState
   /** Lets the store compact physically again; call once the snapshot has been written. */
   release(): void
+  /**
+   * Orders the compacted part of the history in slices (it can be one revision per key: hundreds of
+   * thousands); without it, the first pass over the revisions sorts them in one go.
+   */
+  prepare(): Promise<void>
   /** The applied index the state belongs to (etcd's consistent index). */
   appliedIndex: number
   revision: number
@@ -28,16 +34,17 @@ export interface FrozenState {
  * compaction revision (at most one revision per key, sorted here once, on first use), then every
  * change from the compaction revision on, already in commit order.
  */
-function orderedHistory(view: StoreView): Iterable<KeyRevision> {
-  let old: KeyRevision[] | undefined
+function orderedHistory(view: StoreView, sorted: { old?: KeyRevision[] }): Iterable<KeyRevision> {
   return {
     *[Symbol.iterator]() {
-      old ??= [...view.survivors()].sort((a, b) => a.mod - b.mod || a.sub - b.sub)
-      yield* old
+      sorted.old ??= [...view.survivors()].sort(byRevision)
+      yield* sorted.old
       yield* view.changes
     },
   }
 }
+
+const byRevision = (a: KeyRevision, b: KeyRevision): number => a.mod - b.mod || a.sub - b.sub
 
 /** etcd stores a tombstone as a KeyValue holding only the key. */
 export function revisionInput(r: KeyRevision): RevisionInput {
@@ -53,7 +60,8 @@ const permTypes: Record<string, PermissionTypeName> = { READ: 'read', WRITE: 'wr
 
 export function freezeState(sm: StateMachine): FrozenState {
   const view = sm.store.view()
-  const history = orderedHistory(view)
+  const sorted: { old?: KeyRevision[] } = {}
+  const history = orderedHistory(view, sorted)
   const revisions: Iterable<RevisionInput> = {
     *[Symbol.iterator]() {
       for (const r of history) yield revisionInput(r)
@@ -99,5 +107,17 @@ export function freezeState(sm: StateMachine): FrozenState {
     roles,
     alarms,
   }
-  return { state, appliedIndex: sm.appliedIndex, revision: view.currentRev, release: () => view.release() }
+  return { state, appliedIndex: sm.appliedIndex, revision: view.currentRev,
+    release: () => view.release(),
+    prepare: async () => {
+      if (sorted.old) return
+      const old: KeyRevision[] = []
+      let n = 0
+      for (const r of view.survivors()) {
+        old.push(r)
+        if ((++n & 4095) === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+      sorted.old = await sortSliced(old, byRevision)
+    },
+  }
 }

@@ -47,6 +47,7 @@ export async function streamSnapshot(server: SnapshotSource, call: SnapshotCall 
   c.once('close', onStop)
   const frozen = freezeState(server.state)
   try {
+    await frozen.prepare()
     const stream = await etcdSnapshotStreamAsync(frozen.state, { sliceMs: SLICE_MS })
     server.log(`sending database snapshot to client: ${stream.totalBytes} bytes at index ${frozen.appliedIndex} (revision ${frozen.revision})`)
     let sent = 0

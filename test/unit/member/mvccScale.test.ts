@@ -6,6 +6,7 @@ import { KeyIndex } from '../../../src-main/member/mvcc/keyIndex'
 import { RevisionLog } from '../../../src-main/member/mvcc/revisionLog'
 import { MvccStore, type StepResult } from '../../../src-main/member/mvcc/store'
 import type { KeyRevision } from '../../../src-main/member/mvcc/types'
+import { sortSliced } from '../../../src-main/member/mvcc/slicedSort'
 
 const rev = (mod: number, sub = 0): KeyRevision => ({ key: `k${mod}`, value: Buffer.alloc(0), create: mod, mod, sub, version: 1, lease: '0', tombstone: false })
 
@@ -189,5 +190,24 @@ describe('MvccStore compaction in the background', () => {
     runner.run()
     expect(dump(bg, 2500)).toEqual(dump(sync, 2500))
     expect(bg.sizeInUse()).toBe(sync.sizeInUse())
+  })
+})
+
+describe('sortSliced', () => {
+  it('sorts like Array.sort (stable), giving the event loop turns on a large input', async () => {
+    fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer()), { maxLength: 9000 }), async (xs) => {
+        const cmp = (a: [number, number], b: [number, number]) => a[0] - b[0]
+        expect(await sortSliced(xs, cmp, 0)).toEqual([...xs].sort(cmp))
+      }),
+      { numRuns: 30 },
+    )
+    let turns = 0
+    const ticker = setInterval(() => turns++, 0)
+    const big = Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 300_007)
+    const sorted = await sortSliced(big, (a, b) => a - b, 1)
+    clearInterval(ticker)
+    expect(sorted).toEqual([...big].sort((a, b) => a - b))
+    expect(turns).toBeGreaterThan(0)
   })
 })
