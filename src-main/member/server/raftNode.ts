@@ -85,6 +85,8 @@ export interface RaftNodeOptions {
 const MAX_QUEUED_ENTRIES = 50_000
 /** Apply at most this long at a time when catching up on a queue. */
 const APPLY_SLICE_MS = 10
+/** A batch up to this size is applied at once; a longer one (a restart replaying its log) in slices. */
+const APPLY_AT_ONCE = 256
 
 type ApplyItem = { snapshot: Snapshot } | { entries: readonly Entry[] }
 
@@ -228,9 +230,9 @@ export class RaftNode implements PeerHandler {
 
   // ---- the applier ----
 
-  /** Applies at once when nothing waits before it; otherwise queues behind the install. */
+  /** Applies at once when nothing waits before it; otherwise queues (behind an install, or in slices). */
   private enqueue(item: ApplyItem): void {
-    if (!this.draining && 'entries' in item) {
+    if (!this.draining && 'entries' in item && item.entries.length <= APPLY_AT_ONCE) {
       this.applyEntries(item.entries)
       return
     }

@@ -19,9 +19,9 @@ function confPrefix(confState: ConfState): Buffer {
 }
 
 /** The file's data chunk by chunk, encoded as they are pulled. */
-export function* snapshotFileChunks(confState: ConfState, state: FrozenState): Generator<Buffer> {
+export function* snapshotFileChunks(confState: ConfState, state: FrozenState | Iterable<Buffer>): Generator<Buffer> {
   yield confPrefix(confState)
-  yield* encodeStateChunks(state)
+  yield* Symbol.iterator in state ? state : encodeStateChunks(state)
 }
 
 /** The file's data in one buffer (tests and small states). */
@@ -73,6 +73,10 @@ export function decodeSnapshotFile(data: Buffer): { confState: ConfState; image:
   return { confState: d.confState, image: state.finish() }
 }
 
+/** Bytes decoded between two looks at the clock, and the longest decode slice. */
+const DECODE_PIECE = 64 * 1024
+const DECODE_SLICE_MS = 5
+
 /** A state being restored: fed the state's bytes, swapped in by the caller once all arrived. */
 export interface StateSink {
   push(chunk: Uint8Array): void
@@ -86,11 +90,20 @@ export interface StateSink {
 export async function readSnapshotFile(chunks: AsyncIterable<Buffer>, state: StateSink, stopped: () => boolean = () => false): Promise<ConfState> {
   const d = new SnapshotFileDecoder(state)
   let decodeError: unknown
+  let t0 = performance.now()
   for await (const c of chunks) {
     if (stopped()) throw new Error('snap: stopped while reading a snapshot')
     if (decodeError) continue
     try {
-      d.push(c)
+      // A 1 MiB chunk of small revisions is tens of thousands of records: decode it in pieces,
+      // with a turn of the event loop whenever a slice's time is up.
+      for (let off = 0; off < c.length; off += DECODE_PIECE) {
+        d.push(off === 0 && c.length <= DECODE_PIECE ? c : c.subarray(off, off + DECODE_PIECE))
+        if (performance.now() - t0 >= DECODE_SLICE_MS) {
+          await new Promise((r) => setImmediate(r))
+          t0 = performance.now()
+        }
+      }
     } catch (err) {
       // Read on to the end: the CRC check there tells damage from an unknown format.
       decodeError = err

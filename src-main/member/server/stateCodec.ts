@@ -11,9 +11,12 @@
  * Format 2 (`RDSNAP2\n`): `[magic][u32 header length][header JSON]`, then records:
  *   `[u8 1][u32 key length][u32 value length][f64 create][f64 mod][u32 sub][f64 version]
  *    [u8 flags: 1 tombstone, 2 lease][i64 lease if flag 2][key][value]`
- * and an end record `[u8 0][f64 record count]`. Revisions below the compaction revision come first,
- * in key order; then every change from the compaction revision on, in (mod, sub) order, so each
- * key's history arrives oldest first and the watch log is rebuilt as it arrives.
+ * and an end record `[u8 0][f64 record count][f64 current revision]` (the header's currentRev may be 0
+ * when the writer only learns it at the end, as a restore streaming an etcd snapshot does). Each key's
+ * revisions come oldest first, and every change from the compaction revision on in (mod, sub) order:
+ * a member's own snapshot writes what lies below the compaction revision first, in key order, then
+ * the changes; a restore writes etcd's key bucket as it is, in (main, sub) order. The watch log is
+ * rebuilt as the records arrive.
  * Format 1 (`RDSNAP1\n`, written by earlier versions) is still read.
  */
 import type { AuthStore } from '../auth/store'
@@ -35,7 +38,8 @@ export interface EncodableState {
   readonly clusterVersion: string
 }
 
-interface Header {
+/** The small part of a snapshot, as JSON at its start. */
+export interface Header {
   appliedIndex: number
   appliedTerm: number
   currentRev: number
@@ -68,8 +72,9 @@ const REC_END = 0
 const FIXED = 1 + 4 + 4 + 8 + 8 + 4 + 8 + 1
 const FLAG_TOMBSTONE = 1
 const FLAG_LEASE = 2
+const END_BYTES = 1 + 8 + 8
 /** Target size of one encoded chunk. */
-export const CHUNK_BYTES = 1024 * 1024
+export const CHUNK_BYTES = 256 * 1024
 /** Values at least this big are handed out as they are instead of being copied into a chunk. */
 const DIRECT_VALUE = 64 * 1024
 
@@ -82,11 +87,16 @@ export interface FrozenState {
 
 export function freezeState(sm: EncodableState): FrozenState {
   const view = sm.store.view()
-  const header: Header = {
+  return { header: stateHeader(sm, view.currentRev, view.compactRev), view, release: () => view.release() }
+}
+
+/** Everything but the key history, as a snapshot's header holds it (copied: it is written later). */
+export function stateHeader(sm: Omit<EncodableState, 'store'>, currentRev: number, compactRev: number): Header {
+  return {
     appliedIndex: sm.appliedIndex,
     appliedTerm: sm.appliedTerm,
-    currentRev: view.currentRev,
-    compactRev: view.compactRev,
+    currentRev,
+    compactRev,
     leases: [...sm.lessor.leases.values()].map((l) => ({ id: l.id, ttl: l.ttl, remainingTTL: sm.lessor.remaining(l.id) })),
     cluster: sm.cluster.toJSON(),
     alarms: sm.alarms.toJSON(),
@@ -94,12 +104,23 @@ export function freezeState(sm: EncodableState): FrozenState {
     auth: JSON.parse(JSON.stringify(sm.auth.toJSON())) as Header['auth'],
     clusterVersion: sm.clusterVersion,
   }
-  return { header, view, release: () => view.release() }
 }
 
 /** The frozen state as ~CHUNK_BYTES buffers (large values as they are), produced on demand. */
 export function* encodeStateChunks(f: FrozenState): Generator<Buffer> {
-  const head = Buffer.from(JSON.stringify(f.header))
+  const records = function* (): Generator<KeyRevision> {
+    yield* f.view.survivors()
+    yield* f.view.changes
+  }
+  yield* encodeRecordChunks(f.header, records(), () => f.header.currentRev)
+}
+
+/**
+ * A snapshot's bytes from its header and its revisions (see the format above), ~CHUNK_BYTES at a
+ * time. `currentRev` is asked for once every record has been written.
+ */
+export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevision>, currentRev: () => number): Generator<Buffer> {
+  const head = Buffer.from(JSON.stringify(header))
   let buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, MAGIC.length + 4 + head.length))
   let off = 0
   MAGIC.copy(buf, 0)
@@ -112,11 +133,7 @@ export function* encodeStateChunks(f: FrozenState): Generator<Buffer> {
     off = 0
     return out
   }
-  const records = function* (): Generator<KeyRevision> {
-    yield* f.view.survivors()
-    yield* f.view.changes
-  }
-  for (const r of records()) {
+  for (const r of records) {
     count++
     const klen = r.key.length
     const vlen = r.value.length
@@ -146,9 +163,10 @@ export function* encodeStateChunks(f: FrozenState): Generator<Buffer> {
       off += r.value.copy(buf, off)
     }
   }
-  if (off + 9 > buf.length) yield flush()
+  if (off + END_BYTES > buf.length) yield flush()
   buf[off] = REC_END
   off = buf.writeDoubleLE(count, off + 1)
+  off = buf.writeDoubleLE(currentRev(), off)
   yield buf.subarray(0, off)
 }
 
@@ -232,6 +250,7 @@ export class StateDecoder {
   private loader: StoreLoader | undefined
   private records = 0
   private done = false
+  private currentRev = 0
   /** Format 1 states are read whole (they were written whole, and are small). */
   private v1: Buffer[] | undefined
 
@@ -265,8 +284,10 @@ export class StateDecoder {
     while (!this.done && q.available > 0) {
       const kind = q.peek(1)[0]
       if (kind === REC_END) {
-        if (q.available < 9) return
-        const count = q.take(9).readDoubleLE(1)
+        if (q.available < END_BYTES) return
+        const end = q.take(END_BYTES)
+        const count = end.readDoubleLE(1)
+        this.currentRev = end.readDoubleLE(9)
         if (count !== this.records) throw new SnapshotFormatError(`snap: end record says ${count} revisions, read ${this.records}`)
         this.done = true
         if (q.available > 0) throw new SnapshotFormatError('snap: bytes after the end record')
@@ -302,7 +323,7 @@ export class StateDecoder {
     return {
       appliedIndex: h.appliedIndex,
       appliedTerm: h.appliedTerm,
-      store: this.loader!.finish(h.currentRev),
+      store: this.loader!.finish(this.currentRev || h.currentRev),
       leases: h.leases,
       cluster: h.cluster,
       alarms: h.alarms,
