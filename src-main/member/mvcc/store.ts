@@ -68,6 +68,8 @@ export class MvccStore {
   private openViews = 0
   private runner: BackgroundRunner | undefined
   private compactionScheduled = false
+  /** Waiting for physical compaction to finish (Compact with physical: true). */
+  private compactedWaiters: Array<() => void> = []
 
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
@@ -213,6 +215,12 @@ export class MvccStore {
     return this.physicalRev > 0
   }
 
+  /** Resolves once physical compaction has nothing left to do (etcd's Compact with physical: true). */
+  physicallyCompacted(): Promise<void> {
+    if (this.physicalRev === 0) return Promise.resolve()
+    return new Promise((resolve) => this.compactedWaiters.push(resolve))
+  }
+
   /**
    * One slice of physical compaction: up to `maxKeys` keys. Waits ('blocked', no work done) while a
    * frozen view is open.
@@ -245,6 +253,7 @@ export class MvccStore {
     if (keys.length < maxKeys) {
       this.physicalRev = 0
       this.compactCursor = undefined
+      for (const w of this.compactedWaiters.splice(0)) w()
       return 'done'
     }
     this.compactCursor = keys[keys.length - 1]
@@ -325,6 +334,7 @@ export class MvccStore {
     this.compactRev = s.compactRev
     this.physicalRev = 0
     this.compactCursor = undefined
+    for (const w of this.compactedWaiters.splice(0)) w()
   }
 
   keyCount(): number {
