@@ -204,6 +204,11 @@ function matches(got: string, want: Buffer): boolean {
   return g.length === want.length && timingSafeEqual(g, want)
 }
 
+/** A bcrypt hash of `password` (`$2a$<cost>$<salt><hash>`), as etcd's bcrypt writes one (tests and tools). */
+export function bcryptHash(password: string, cost: number, salt: Uint8Array): string {
+  return `$2a$${String(cost).padStart(2, '0')}$${encode64(salt).slice(0, 22)}${bcryptHashPart(password, cost, salt)}`
+}
+
 /** Does `password` match the bcrypt hash `stored` (as etcd's CompareHashAndPassword)? */
 export function bcryptVerify(stored: string, password: string): boolean {
   const h = parseHash(stored)
