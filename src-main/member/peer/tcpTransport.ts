@@ -9,12 +9,26 @@
  */
 import net from 'node:net'
 import { MessageType, type Message } from '../../raft/index'
-import { frame, frameReader, hostPort } from './framing'
+import { DropLog } from './dropLog'
+import { frame, FrameTooLarge, frameReader, hostPort, MAX_FRAME, MAX_HELLO_FRAME } from './framing'
+import { describeBytes, parseHello } from './hello'
 import { decodeMessage, encodeMessage } from './messageCodec'
 import type { PeerAddress, PeerHandler, Transport, TransportContext } from './transport'
 
 /** Bytes queued on one peer socket beyond which messages to it are dropped (Raft retries). */
 const MAX_BUFFERED = 64 * 1024 * 1024
+/** A connection must say who it is this soon, or it is dropped. */
+const HELLO_TIMEOUT_MS = 10_000
+/** Connections that have not said hello yet, beyond which new ones are refused at once. */
+const MAX_UNIDENTIFIED = 64
+
+const toHexId = (id: string): string => {
+  try {
+    return BigInt(id).toString(16)
+  } catch {
+    return id
+  }
+}
 
 class PeerLink {
   private socket: net.Socket | undefined
@@ -116,6 +130,7 @@ class PeerLink {
           }
         },
         () => s.destroy(),
+        () => MAX_HELLO_FRAME,
       ),
     )
   }
@@ -134,10 +149,11 @@ export class PeerTransport implements Transport {
   private readonly links = new Map<string, PeerLink>()
   private readonly inbound = new Set<net.Socket>()
   private handler: PeerHandler | undefined
+  private unidentified = 0
+  private readonly drops: DropLog
   readonly identity: TransportContext['identity']
   readonly directory: TransportContext['directory']
   private readonly diag: TransportContext['diagnostics']
-  private readonly log: (line: string) => void
 
   constructor(
     ctx: TransportContext,
@@ -146,7 +162,7 @@ export class PeerTransport implements Transport {
     this.identity = ctx.identity
     this.directory = ctx.directory
     this.diag = ctx.diagnostics
-    this.log = ctx.log
+    this.drops = new DropLog(ctx.log)
   }
 
   /** Listens on every --listen-peer-urls address; rejects with a one-line reason (e.g. port in use). */
@@ -171,53 +187,100 @@ export class PeerTransport implements Transport {
     this.handler?.reportUnreachable(id)
   }
 
+  /**
+   * One inbound connection. Until its hello names a member of this cluster it may send one small
+   * frame, within HELLO_TIMEOUT_MS; afterwards every frame must decode to a Raft message from that
+   * member to this one. Anything else closes the connection (or drops the message) with a log line:
+   * no bytes on the peer port can throw out of here.
+   */
   private accept(sock: net.Socket): void {
     const handler = this.handler!
+    const who = `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}`
+    if (this.unidentified >= MAX_UNIDENTIFIED) {
+      this.drops.drop(`peer: refused connection from ${who}: ${MAX_UNIDENTIFIED} connections have not said hello yet`)
+      sock.destroy()
+      return
+    }
     sock.setNoDelay(true)
     this.inbound.add(sock)
+    this.unidentified++
     let from: string | undefined
-    const onFrame = (f: Buffer): void => {
-      if (from === undefined) {
-        const hello = JSON.parse(f.toString()) as { from: string; to: string; clusterId: string; query?: string }
-        if (hello.query === 'cluster') {
-          for (const part of frame(Buffer.from(JSON.stringify(this.directory.clusterInfo())))) sock.write(part)
-          sock.end()
-          return
-        }
-        if (hello.clusterId !== this.identity.clusterId) {
-          this.log(`rejected peer connection from ${hello.from}: request cluster ID mismatch (got ${BigInt(hello.clusterId).toString(16)}, want ${BigInt(this.identity.clusterId).toString(16)})`)
-          sock.destroy()
-          return
-        }
-        if (this.directory.isRemoved(hello.from)) {
-          for (const part of frame(Buffer.from(JSON.stringify({ removed: true })))) sock.write(part)
-          sock.end()
-          return
-        }
-        from = hello.from
-        return
+    const identified = (): void => {
+      clearTimeout(helloTimer)
+      this.unidentified--
+    }
+    const helloTimer = setTimeout(() => {
+      this.drops.drop(`peer: dropped connection from ${who}: no hello within ${HELLO_TIMEOUT_MS} ms`)
+      sock.destroy()
+    }, HELLO_TIMEOUT_MS)
+    helloTimer.unref()
+    const refuse = (why: string): false => {
+      this.drops.drop(`peer: dropped connection from ${from === undefined ? who : `member ${toHexId(from)} (${who})`}: ${why}`)
+      sock.destroy()
+      return false
+    }
+    const onHello = (f: Buffer): boolean => {
+      let hello
+      try {
+        hello = parseHello(f)
+      } catch (err) {
+        return refuse(`bad hello (${(err as Error).message}): ${describeBytes(f)}`)
       }
+      if (hello.kind === 'query') {
+        for (const part of frame(Buffer.from(JSON.stringify(this.directory.clusterInfo())))) sock.write(part)
+        sock.end()
+        return false
+      }
+      if (hello.clusterId !== this.identity.clusterId) {
+        return refuse(`request cluster ID mismatch (got ${BigInt(hello.clusterId).toString(16)}, want ${BigInt(this.identity.clusterId).toString(16)})`)
+      }
+      if (this.directory.isRemoved(hello.from)) {
+        for (const part of frame(Buffer.from(JSON.stringify({ removed: true })))) sock.write(part)
+        sock.end()
+        return false
+      }
+      if (hello.to !== this.identity.localId) return refuse(`hello is for member ${toHexId(hello.to)}, this is ${toHexId(this.identity.localId)}`)
+      // etcd answers "sender not found" to a member it does not know: it must be added first.
+      if (!this.links.has(hello.from)) return refuse(`member ${toHexId(hello.from)} is not in this cluster`)
+      from = hello.from
+      identified()
+      return true
+    }
+    const onFrame = (f: Buffer): boolean => {
+      if (sock.destroyed) return false
+      if (from === undefined) return onHello(f)
       const fault = this.diag.faults.get(from)
-      if (fault?.dropIn) return
+      if (fault?.dropIn) return true
       this.diag.stat(from).received++
       let m: Message
       try {
         m = decodeMessage(f)
       } catch (err) {
-        this.log(`dropping undecodable message from ${from}: ${(err as Error).message}`)
-        return
+        this.drops.drop(`peer: dropped message from member ${toHexId(from)}: ${(err as Error).message}`)
+        return true
+      }
+      // The connection said who it is; a message may not claim to come from someone else.
+      if (m.from !== from || m.to !== this.identity.localId) {
+        return refuse(`message ${m.type} claims to be from ${toHexId(m.from)} to ${toHexId(m.to)}`)
       }
       handler.step(m)
+      return true
     }
     sock.on(
       'data',
-      frameReader(onFrame, (err) => {
-        this.log(err.message)
-        sock.destroy()
-      }),
+      frameReader(
+        onFrame,
+        (err) => {
+          refuse(err instanceof FrameTooLarge && from === undefined ? `bad hello: ${err.message}` : err.message)
+        },
+        () => (from === undefined ? MAX_HELLO_FRAME : MAX_FRAME),
+      ),
     )
     sock.on('error', () => sock.destroy())
-    sock.on('close', () => this.inbound.delete(sock))
+    sock.on('close', () => {
+      this.inbound.delete(sock)
+      if (from === undefined) identified()
+    })
   }
 
   syncPeers(members: readonly PeerAddress[]): void {
