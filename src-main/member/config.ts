@@ -2,6 +2,8 @@
  * `raftdeck member` flags: etcd's names, defaults and start-up checks, parsed without a library
  * so `--flag value`, `--flag=value` and Go's single-dash `-flag` all work as they do for etcd.
  */
+import { BCRYPT_DEFAULT_COST, BCRYPT_MAX_COST, BCRYPT_MIN_COST } from './auth/bcrypt'
+import { parseAuthToken, type TokenConfig } from './auth/tokens'
 
 export interface MemberConfig {
   name: string
@@ -30,6 +32,14 @@ export interface MemberConfig {
   clientCertAuth: boolean
   /** Entries kept behind a snapshot for slow followers (etcd 3.5's experimental flag; 5000). */
   snapshotCatchUpEntries: number
+  /** Most operations in one txn (--max-txn-ops, etcd's 128). */
+  maxTxnOps: number
+  /** --auth-token: simple tokens or JWTs. */
+  authToken: TokenConfig
+  /** --auth-token-ttl: seconds a simple token lives after its last use. */
+  authTokenTtl: number
+  /** --bcrypt-cost for new password hashes. */
+  bcryptCost: number
 }
 
 export class FlagError extends Error {}
@@ -62,6 +72,10 @@ const FLAGS: Record<string, { kind: Kind; def: string }> = {
   'key-file': { kind: 'string', def: '' },
   'trusted-ca-file': { kind: 'string', def: '' },
   'client-cert-auth': { kind: 'bool', def: 'false' },
+  'max-txn-ops': { kind: 'int', def: '128' },
+  'auth-token': { kind: 'string', def: 'simple' },
+  'auth-token-ttl': { kind: 'int', def: '300' },
+  'bcrypt-cost': { kind: 'int', def: String(BCRYPT_DEFAULT_COST) },
 }
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
@@ -163,9 +177,21 @@ export function parseMemberFlags(argv: string[]): MemberConfig {
     keyFile: get('key-file'),
     trustedCaFile: get('trusted-ca-file'),
     clientCertAuth: bool('client-cert-auth'),
+    maxTxnOps: int('max-txn-ops'),
+    authToken: authToken(get('auth-token')),
+    authTokenTtl: int('auth-token-ttl'),
+    bcryptCost: int('bcrypt-cost'),
   }
   validate(cfg)
   return cfg
+}
+
+function authToken(v: string): TokenConfig {
+  try {
+    return parseAuthToken(v)
+  } catch (err) {
+    throw new FlagError((err as Error).message)
+  }
 }
 
 function validate(c: MemberConfig): void {
@@ -178,6 +204,9 @@ function validate(c: MemberConfig): void {
   if (c.snapshotCatchUpEntries < 1) throw new FlagError(`--experimental-snapshot-catchup-entries must be greater than 0`)
   if (c.maxRequestBytes <= 0) throw new FlagError(`--max-request-bytes must be greater than 0`)
   if (c.quotaBackendBytes < 0) throw new FlagError(`--quota-backend-bytes must not be negative`)
+  if (c.maxTxnOps <= 0) throw new FlagError(`--max-txn-ops must be greater than 0`)
+  if (c.authTokenTtl <= 0) throw new FlagError(`--auth-token-ttl must be greater than 0`)
+  if (c.bcryptCost < BCRYPT_MIN_COST || c.bcryptCost > BCRYPT_MAX_COST) throw new FlagError(`--bcrypt-cost must be between ${BCRYPT_MIN_COST} and ${BCRYPT_MAX_COST} (got ${c.bcryptCost})`)
   const mine = c.initialCluster.get(c.name)
   if (!mine) throw new FlagError(`couldn't find local name "${c.name}" in the initial cluster configuration`)
   const a = [...mine].sort().join(',')

@@ -15,10 +15,21 @@ function checkTxnPermissions(auth: AuthStore, md: grpc.Metadata, t: TxnRequest):
   const ops: RequestOp[] = [...t.success, ...t.failure]
   for (const op of ops) {
     if (op.request_range) requirePermission(auth, md, 'READ', op.request_range.key, op.request_range.range_end)
-    else if (op.request_put) requirePermission(auth, md, 'WRITE', op.request_put.key, Buffer.alloc(0))
-    else if (op.request_delete_range) requirePermission(auth, md, 'WRITE', op.request_delete_range.key, op.request_delete_range.range_end)
+    else if (op.request_put) checkPutPermissions(auth, md, op.request_put)
+    else if (op.request_delete_range) checkDeletePermissions(auth, md, op.request_delete_range)
     else if (op.request_txn) checkTxnPermissions(auth, md, op.request_txn)
   }
+}
+
+/** A write, and a read too when the previous value is asked for (prev_kv would otherwise leak it). */
+function checkPutPermissions(auth: AuthStore, md: grpc.Metadata, p: PutRequest): void {
+  requirePermission(auth, md, 'WRITE', p.key, Buffer.alloc(0))
+  if (p.prev_kv) requirePermission(auth, md, 'READ', p.key, Buffer.alloc(0))
+}
+
+function checkDeletePermissions(auth: AuthStore, md: grpc.Metadata, d: DeleteRangeRequest): void {
+  requirePermission(auth, md, 'WRITE', d.key, d.range_end)
+  if (d.prev_kv) requirePermission(auth, md, 'READ', d.key, d.range_end)
 }
 
 function txnIsSerializable(t: TxnRequest): boolean {
@@ -42,7 +53,7 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
     Put: unary(member, async (req: PutRequest, call) => {
       checkPut(req)
       rejectIfLearner(member)
-      requirePermission(member.state.auth, call.metadata, 'WRITE', req.key, Buffer.alloc(0))
+      checkPutPermissions(member.state.auth, call.metadata, req)
       await member.checkQuota(putCost(req))
       const out = await member.propose({ put: req }, { auth: authOf(member.state.auth, call.metadata) })
       return { header: member.header(out.revision), ...(out.result as object) }
@@ -50,7 +61,7 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
     DeleteRange: unary(member, async (req: DeleteRangeRequest, call) => {
       checkDelete(req)
       rejectIfLearner(member)
-      requirePermission(member.state.auth, call.metadata, 'WRITE', req.key, req.range_end)
+      checkDeletePermissions(member.state.auth, call.metadata, req)
       const out = await member.propose({ delete_range: req }, { auth: authOf(member.state.auth, call.metadata) })
       return { header: member.header(out.revision), ...(out.result as object) }
     }),

@@ -35,10 +35,18 @@ export function maintenanceService(server: MaintenanceHost): grpc.UntypedService
       const out = await server.propose({ alarm: req }, { auth: authOf(server.state.auth, call.metadata) })
       return { header: server.header(out.revision), ...(out.result as object) }
     }),
+    // Defragment, Hash and HashKV are admin-only once auth is on (etcd's authMaintenanceServer).
     // The store lives in memory and snapshots are written compact, so there is nothing to defragment.
-    Defragment: unary(server, async () => ({ header: server.header() })),
-    Hash: unary(server, async () => ({ header: server.header(), hash: server.state.store.hashKV(0) })),
-    HashKV: unary(server, async (req: { revision: string }) => {
+    Defragment: unary(server, async (_req: unknown, call) => {
+      requireAdmin(server.state.auth, call.metadata)
+      return { header: server.header() }
+    }),
+    Hash: unary(server, async (_req: unknown, call) => {
+      requireAdmin(server.state.auth, call.metadata)
+      return { header: server.header(), hash: server.state.store.hashKV(0) }
+    }),
+    HashKV: unary(server, async (req: { revision: string }, call) => {
+      requireAdmin(server.state.auth, call.metadata)
       const hash = server.state.store.hashKV(Number(req.revision))
       // etcd reports -1 until the first compaction.
       const compacted = server.state.store.compactRev

@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js'
 import { Errors } from '../errors'
 import type { ApiContext } from '../server/ports'
 import { WatchStream, type WatchRequest } from '../watch/watchStream'
-import { callerOf } from './handler'
+import { authInfoOf } from './handler'
 
 /** etcd sends progress notifications to idle watchers every 10 minutes. */
 export const PROGRESS_INTERVAL_MS = 10 * 60_000
@@ -23,11 +23,16 @@ export function watchService(member: WatchHost, progressIntervalMs = PROGRESS_IN
         },
         maxResponseBytes: member.maxRequestBytes,
         progressIntervalMs,
+        // etcd's isWatchPermitted: any failure (no token, a stale one, no read permission) cancels
+        // the watcher with "permission denied".
         authorize: (key, end) => {
-          const user = callerOf(member.state.auth, md)
-          if (user === undefined) return
           const rangeEnd = end === undefined ? '' : end === '' ? '\u0000' : end
-          if (!member.state.auth.permitted(user, 'READ', key, rangeEnd)) throw Errors.permissionDenied()
+          try {
+            const ai = authInfoOf(member.state.auth, md)
+            if (ai) member.state.auth.checkOp(ai, 'READ', key, rangeEnd)
+          } catch {
+            throw Errors.permissionDenied()
+          }
         },
       })
       call.on('data', (req: WatchRequest) => stream.handle(req))

@@ -13,6 +13,7 @@
  * interfaces of ports.ts.
  */
 import { RawNode, NO_NODE, type ReadState, type SoftState, type Status, type TraceEvent } from '../../raft/index'
+import { JwtTokens } from '../auth/tokens'
 import { parseRetention, type MemberConfig } from '../config'
 import { Errors } from '../errors'
 import { IdGenerator, toHex } from '../ids'
@@ -100,6 +101,14 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
     return this.cfg
   }
 
+  get bcryptCost(): number {
+    return this.cfg.bcryptCost
+  }
+
+  get maxTxnOps(): number {
+    return this.cfg.maxTxnOps
+  }
+
   get maxRequestBytes(): number {
     return this.cfg.maxRequestBytes
   }
@@ -110,6 +119,16 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
     const { sm, wal } = boot
     this.localId = boot.localId
     this.clusterId = boot.clusterId
+    sm.auth.tokenTtlMs = cfg.authTokenTtl * 1000
+    if (cfg.authToken.kind === 'jwt') {
+      try {
+        sm.auth.jwt = new JwtTokens(cfg.authToken)
+      } catch (err) {
+        await wal.close()
+        throw new StartError((err as Error).message)
+      }
+    }
+    sm.onInternalError = (index, err) => this.log(`apply: entry ${index} could not be applied as planned; it failed alike on every member: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
 
     // 1. Build: Raft node first, so everything that can reach it later finds it.
     const node = new RawNode(

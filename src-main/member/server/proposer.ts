@@ -60,18 +60,23 @@ export class Proposer {
 
   async propose(body: ProposalBody, opts: ProposeOptions = {}): Promise<ApplyOutcome> {
     const deadline = Date.now() + this.o.timeoutMs
+    let checkedAt = -1
     for (;;) {
-      const outcome = await this.proposeOnce(body, opts, deadline)
+      const auth = (opts.auth ?? this.o.internalAuth)()
+      // Checked at an auth revision that is already old: again, but only with a newer one (a
+      // simple token follows the store; a JWT keeps its own, and its client must log in again).
+      if (auth.revision <= checkedAt) throw Errors.authOldRevision()
+      checkedAt = auth.revision
+      const outcome = await this.proposeOnce(body, opts, auth, deadline)
       if (outcome.error?.message === Errors.authOldRevision().message && Date.now() < deadline) continue
       if (outcome.error) throw outcome.error
       return outcome
     }
   }
 
-  private async proposeOnce(body: ProposalBody, opts: ProposeOptions, deadline: number): Promise<ApplyOutcome> {
+  private async proposeOnce(body: ProposalBody, opts: ProposeOptions, auth: AuthHeader, deadline: number): Promise<ApplyOutcome> {
     if (this.stopped) throw Errors.stopped()
     const o = this.o
-    const auth = (opts.auth ?? o.internalAuth)()
     const id = o.ids.next().toString()
     const req = { ...body, ID: id, proposer: o.localId, header: { username: auth.username, auth_revision: String(auth.revision) } } as InternalRequest
     const data = codec.encode(req)

@@ -176,6 +176,8 @@ export class BackendApplier implements Applier {
         return {}
       case 'auth_role_grant_permission': {
         const { name, perm } = req.auth_role_grant_permission!
+        // etcd 3.4 dereferenced the missing permission here and every member exited (etcd PR 13086).
+        if (!perm) throw Errors.permissionNotGiven()
         a.roleGrantPermission(name, { permType: perm.permType as PermType, key: perm.key.toString('latin1'), rangeEnd: perm.range_end.toString('latin1') })
         return {}
       }
