@@ -2,13 +2,13 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { AuthStore } from '../auth/store'
 import { putCost, txnCost } from '../server/apply/quota'
-import { applyRange, checkDelete, checkPut, checkRange, checkTxn, isTxnReadOnly, applyTxn } from '../server/kvApply'
+import { applyRange, checkDelete, checkPut, checkRange, checkTxnRequest, isTxnReadOnly, applyTxn } from '../server/kvApply'
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../server/pb'
 import type { ApiContext, LinearizableReads, Proposing, QuotaCheck, Roles } from '../server/ports'
 import { authOf, requirePermission, unary } from './handler'
 import { rejectIfLearner } from './learner'
 
-export type KvHost = ApiContext & Proposing & LinearizableReads & QuotaCheck & Pick<Roles, 'isLearner'>
+export type KvHost = ApiContext & Proposing & LinearizableReads & QuotaCheck & Pick<Roles, 'isLearner'> & { readonly maxTxnOps: number }
 
 function checkTxnPermissions(auth: AuthStore, md: grpc.Metadata, t: TxnRequest): void {
   for (const c of t.compare) requirePermission(auth, md, 'READ', c.key, c.range_end)
@@ -66,16 +66,19 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
       return { header: member.header(out.revision), ...(out.result as object) }
     }),
     Txn: unary(member, async (req: TxnRequest, call) => {
-      checkTxn(req)
+      checkTxnRequest(req, member.maxTxnOps)
       rejectIfLearner(member)
       checkTxnPermissions(member.state.auth, call.metadata, req)
       if (isTxnReadOnly(req)) {
         // No writes: answer from local state after a ReadIndex round, without a log entry.
         if (!txnIsSerializable(req)) await member.linearizableBarrier()
         const txn = member.state.store.write()
-        const res = applyTxn(txn, member.state.lessor, req)
-        txn.end()
-        return { header: member.header(), ...res }
+        try {
+          return { header: member.header(), ...applyTxn(txn, member.state.lessor, req) }
+        } finally {
+          // Nothing to commit: a read-only txn changes nothing.
+          txn.abort()
+        }
       }
       const bytes = txnCost(req)
       if (bytes > 0) await member.checkQuota(bytes)

@@ -101,9 +101,10 @@ export class MvccStore {
     for (const l of this.listeners) l(events, rev)
   }
 
-  /** Internal to WriteTxn: add one change to a key's history. */
-  appendRevision(r: KeyRevision, previous: KeyRevision | undefined): void {
+  /** Internal to WriteTxn: add one change to a key's history. Returns what undoes it exactly. */
+  appendRevision(r: KeyRevision, previous: KeyRevision | undefined): () => void {
     let h = this.history.get(r.key)
+    const newKey = !h
     if (!h) {
       h = []
       this.history.set(r.key, h)
@@ -111,11 +112,29 @@ export class MvccStore {
     }
     h.push(r)
     this.bytes += revisionBytes(r)
-    if (previous && !previous.tombstone && previous.lease !== '0') this.leaseKeys.get(previous.lease)?.delete(r.key)
+    let leftLease: Set<string> | undefined
+    if (previous && !previous.tombstone && previous.lease !== '0') {
+      const s = this.leaseKeys.get(previous.lease)
+      if (s?.delete(r.key)) leftLease = s
+    }
+    let joinedLease: Set<string> | undefined
     if (!r.tombstone && r.lease !== '0') {
       let s = this.leaseKeys.get(r.lease)
       if (!s) this.leaseKeys.set(r.lease, (s = new Set()))
-      s.add(r.key)
+      if (!s.has(r.key)) {
+        s.add(r.key)
+        joinedLease = s
+      }
+    }
+    return () => {
+      joinedLease?.delete(r.key)
+      leftLease?.add(r.key)
+      this.bytes -= revisionBytes(r)
+      h.pop()
+      if (newKey) {
+        this.history.delete(r.key)
+        this.index.remove(r.key)
+      }
     }
   }
 
@@ -227,6 +246,8 @@ export class MvccStore {
 export class WriteTxn {
   readonly rev: number
   private readonly changed: KeyRevision[] = []
+  /** Undoes each change, newest last (abort runs them backwards). */
+  private readonly undo: Array<() => void> = []
 
   constructor(private readonly store: MvccStore) {
     this.rev = store.currentRev + 1
@@ -255,7 +276,7 @@ export class WriteTxn {
       lease,
       tombstone: false,
     }
-    this.store.appendRevision(r, prev)
+    this.undo.push(this.store.appendRevision(r, prev))
     this.changed.push(r)
     return r
   }
@@ -265,7 +286,7 @@ export class WriteTxn {
     const victims = this.store.rangeAt(key, end, this.readRev(), 0).kvs
     for (const prev of victims) {
       const r: KeyRevision = { key: prev.key, value: Buffer.alloc(0), create: 0, mod: this.rev, sub: this.changed.length, version: 0, lease: '0', tombstone: true }
-      this.store.appendRevision(r, prev)
+      this.undo.push(this.store.appendRevision(r, prev))
       this.changed.push(r)
     }
     return victims
@@ -273,6 +294,20 @@ export class WriteTxn {
 
   private live(key: string): KeyRevision | undefined {
     return this.store.rangeAt(key, undefined, this.readRev(), 0).kvs[0]
+  }
+
+  /** Revisions below this are compacted (etcd's FirstRev). */
+  firstRev(): number {
+    return this.store.compactRev
+  }
+
+  /**
+   * Drops every change this transaction made, as if it never ran: a request that fails part-way
+   * leaves nothing behind (apply must be all or nothing, on every member alike).
+   */
+  abort(): void {
+    while (this.undo.length) this.undo.pop()!()
+    this.changed.length = 0
   }
 
   end(): number {

@@ -6,7 +6,7 @@
 import type { AuthStore, PermType } from '../../auth/store'
 import { Errors } from '../../errors'
 import type { Lessor } from '../../lease/lessor'
-import type { MvccStore } from '../../mvcc/store'
+import type { MvccStore, WriteTxn } from '../../mvcc/store'
 import type { AlarmName, AlarmStore } from '../alarms'
 import type { ClusterMembers } from '../cluster'
 import { applyDelete, applyPut, applyTxn } from '../kvApply'
@@ -27,30 +27,29 @@ export class BackendApplier implements Applier {
   constructor(private readonly s: BackendState) {}
 
   put(r: PutRequest): PutResponse {
-    const txn = this.s.store.write()
-    try {
-      return applyPut(txn, this.s.lessor, r)
-    } finally {
-      txn.end()
-    }
+    return this.atomically((txn) => applyPut(txn, this.s.lessor, r))
   }
 
   deleteRange(r: DeleteRangeRequest): DeleteRangeResponse {
-    const txn = this.s.store.write()
-    try {
-      return applyDelete(txn, r)
-    } finally {
-      txn.end()
-    }
+    return this.atomically((txn) => applyDelete(txn, r))
   }
 
   txn(r: TxnRequest): TxnResponse {
+    return this.atomically((txn) => applyTxn(txn, this.s.lessor, r))
+  }
+
+  /** One write transaction: committed when `fn` returns, rolled back entirely when it throws. */
+  private atomically<T>(fn: (txn: WriteTxn) => T): T {
     const txn = this.s.store.write()
+    let res: T
     try {
-      return applyTxn(txn, this.s.lessor, r)
-    } finally {
-      txn.end()
+      res = fn(txn)
+    } catch (err) {
+      txn.abort()
+      throw err
     }
+    txn.end()
+    return res
   }
 
   compaction(r: CompactionRequest): object {
