@@ -32,6 +32,12 @@ export interface MemberConfig {
   clientCertAuth: boolean
   /** Entries kept behind a snapshot for slow followers (etcd 3.5's experimental flag; 5000). */
   snapshotCatchUpEntries: number
+  /** Peer TLS (used when a peer URL is https; peer/tls.ts). */
+  peerCertFile: string
+  peerKeyFile: string
+  peerTrustedCaFile: string
+  peerClientCertAuth: boolean
+  peerCertAllowedCn: string
   /** Most operations in one txn (--max-txn-ops, etcd's 128). */
   maxTxnOps: number
   /** --auth-token: simple tokens or JWTs. */
@@ -72,6 +78,11 @@ const FLAGS: Record<string, { kind: Kind; def: string }> = {
   'key-file': { kind: 'string', def: '' },
   'trusted-ca-file': { kind: 'string', def: '' },
   'client-cert-auth': { kind: 'bool', def: 'false' },
+  'peer-cert-file': { kind: 'string', def: '' },
+  'peer-key-file': { kind: 'string', def: '' },
+  'peer-trusted-ca-file': { kind: 'string', def: '' },
+  'peer-client-cert-auth': { kind: 'bool', def: 'false' },
+  'peer-cert-allowed-cn': { kind: 'string', def: '' },
   'max-txn-ops': { kind: 'int', def: '128' },
   'auth-token': { kind: 'string', def: 'simple' },
   'auth-token-ttl': { kind: 'int', def: '300' },
@@ -177,6 +188,11 @@ export function parseMemberFlags(argv: string[]): MemberConfig {
     keyFile: get('key-file'),
     trustedCaFile: get('trusted-ca-file'),
     clientCertAuth: bool('client-cert-auth'),
+    peerCertFile: get('peer-cert-file'),
+    peerKeyFile: get('peer-key-file'),
+    peerTrustedCaFile: get('peer-trusted-ca-file'),
+    peerClientCertAuth: bool('peer-client-cert-auth'),
+    peerCertAllowedCn: get('peer-cert-allowed-cn'),
     maxTxnOps: int('max-txn-ops'),
     authToken: authToken(get('auth-token')),
     authTokenTtl: int('auth-token-ttl'),
@@ -218,7 +234,11 @@ function validate(c: MemberConfig): void {
   const https = c.listenClientUrls.some((u) => u.startsWith('https:'))
   if (https && (!c.certFile || !c.keyFile)) throw new FlagError(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${c.listenClientUrls.find((u) => u.startsWith('https:'))} with HTTPS scheme`)
   if (c.clientCertAuth && !c.trustedCaFile) throw new FlagError('--client-cert-auth requires --trusted-ca-file')
-  if ([...c.listenPeerUrls, ...c.initialAdvertisePeerUrls].some((u) => u.startsWith('https:'))) throw new FlagError('https peer URLs are not supported by raftdeck members yet (peer TLS); use http:// peer URLs')
+  const httpsPeer = c.listenPeerUrls.find((u) => u.startsWith('https:'))
+  if (httpsPeer && (!c.peerCertFile || !c.peerKeyFile)) throw new FlagError(`TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${httpsPeer} with HTTPS scheme`)
+  if (Boolean(c.peerCertFile) !== Boolean(c.peerKeyFile)) throw new FlagError('--peer-cert-file and --peer-key-file go together')
+  if (c.peerClientCertAuth && !c.peerTrustedCaFile) throw new FlagError('--peer-client-cert-auth requires --peer-trusted-ca-file')
+  if (c.peerCertAllowedCn && !c.peerClientCertAuth) throw new FlagError('--peer-cert-allowed-cn requires --peer-client-cert-auth')
 }
 
 /** Auto-compaction retention: periodic takes a duration ("1h", "30m", or hours as a number); revision takes a count. */

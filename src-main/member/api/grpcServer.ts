@@ -9,7 +9,6 @@ import { authService, type AuthHost } from './auth'
 import { clusterService, type ClusterHost } from './cluster'
 import { debugService, type DebugHost } from './debug'
 import { kvService, type KvHost } from './kv'
-import { closeLeaderClients } from './leaderClient'
 import { leaseService, type LeaseHost } from './lease'
 import { maintenanceService, type MaintenanceHost } from './maintenance'
 import { watchService, type WatchHost } from './watch'
@@ -97,7 +96,6 @@ export class ClientServer {
   }
 
   async close(): Promise<void> {
-    closeLeaderClients()
     for (const l of this.plainListeners) l.close()
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {

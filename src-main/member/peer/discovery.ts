@@ -2,8 +2,8 @@
  * `--initial-cluster-state existing`: a joining member asks a running one, over its peer port,
  * which cluster it is and who is in it (etcd fetches the same from a peer before it starts).
  */
-import net from 'node:net'
-import { frame, frameReader, hostPort } from './framing'
+import { frame, frameReader } from './framing'
+import { dialPeer, type PeerTls } from './tls'
 import type { ClusterInfo } from './transport'
 
 /** A cluster's member list is small; a larger answer is not one. */
@@ -20,15 +20,14 @@ function parseClusterInfo(f: Buffer): ClusterInfo {
   return { clusterId: v.clusterId, members: v.members }
 }
 
-export function queryCluster(url: string, timeoutMs = 2000): Promise<ClusterInfo> {
-  const { host, port } = hostPort(url)
+export function queryCluster(url: string, timeoutMs = 2000, peerTls?: PeerTls): Promise<ClusterInfo> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port })
+    const s = dialPeer(url, peerTls)
     const timer = setTimeout(() => {
       s.destroy()
       reject(new Error(`timed out asking ${url} for the cluster`))
     }, timeoutMs)
-    s.once('connect', () => {
+    s.once(url.startsWith('https:') ? 'secureConnect' : 'connect', () => {
       for (const part of frame(Buffer.from(JSON.stringify({ query: 'cluster' })))) s.write(part)
     })
     s.on(

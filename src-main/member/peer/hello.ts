@@ -1,11 +1,16 @@
 /**
  * The first frame of a peer connection: who is calling, whom they want, and which cluster they are
- * in (`{from, to, clusterId}`), or a joining member's question `{query: 'cluster'}`. It arrives from
+ * in (`{from, to, clusterId}`), a joining member's question `{query: 'cluster'}`, or a member's
+ * requests connection `{query: 'requests', from, clusterId}`. It arrives from
  * whoever connected to the peer port, so it is parsed strictly: anything else is a bad hello, and
  * the connection is dropped with a log line.
  */
 
-export type Hello = { kind: 'peer'; from: string; to: string; clusterId: string } | { kind: 'query' }
+export type Hello =
+  | { kind: 'peer'; from: string; to: string; clusterId: string }
+  | { kind: 'query' }
+  /** A member's requests connection (peer/requests.ts). */
+  | { kind: 'requests'; from: string; clusterId: string }
 
 export class BadHello extends Error {}
 
@@ -29,8 +34,9 @@ export function parseHello(frame: Buffer): Hello {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BadHello('not an object')
   const o = v as Record<string, unknown>
   if (o.query !== undefined) {
-    if (o.query !== 'cluster') throw new BadHello(`unknown query ${JSON.stringify(o.query).slice(0, 40)}`)
-    return { kind: 'query' }
+    if (o.query === 'cluster') return { kind: 'query' }
+    if (o.query === 'requests') return { kind: 'requests', from: memberId(o.from, 'from'), clusterId: memberId(o.clusterId, 'clusterId') }
+    throw new BadHello(`unknown query ${JSON.stringify(o.query).slice(0, 40)}`)
   }
   return { kind: 'peer', from: memberId(o.from, 'from'), to: memberId(o.to, 'to'), clusterId: memberId(o.clusterId, 'clusterId') }
 }

@@ -1,6 +1,8 @@
 /**
- * Member-to-member transport on --listen-peer-urls: plain TCP, one outbound connection per peer
- * carrying length-prefixed binary Raft messages (`[u32 LE length][message]`, see messageCodec).
+ * Member-to-member transport on --listen-peer-urls: TCP (TLS for https peer URLs, see tls.ts), one
+ * outbound connection per peer carrying length-prefixed binary Raft messages (`[u32 LE
+ * length][message]`, see messageCodec), plus a requests connection where a member asks the leader
+ * for what only it can do (requests.ts).
  * A connection opens with a hello frame naming the sender and its cluster, so a member of
  * another cluster is refused (etcd's "request cluster ID mismatch").
  *
@@ -12,6 +14,8 @@ import { MessageType, type Message } from '../../raft/index'
 import { DropLog } from './dropLog'
 import { frame, FrameTooLarge, frameReader, hostPort, MAX_FRAME, MAX_HELLO_FRAME } from './framing'
 import { describeBytes, parseHello } from './hello'
+import { PeerRequestError, RequestChannel, requestServer } from './requests'
+import { createPeerServer, dialPeer, type PeerTls } from './tls'
 import { decodeMessage, encodeMessage } from './messageCodec'
 import type { PeerAddress, PeerHandler, Transport, TransportContext } from './transport'
 
@@ -74,12 +78,11 @@ class PeerLink {
     const url = this.urls[0]
     if (!url) return
     this.connecting = true
-    const { host, port } = hostPort(url)
-    const s = net.connect({ host, port })
+    const s = dialPeer(url, this.t.tls)
     this.pending = s
     this.latest = s
     s.setNoDelay(true)
-    s.once('connect', () => {
+    s.once(url.startsWith('https:') ? 'secureConnect' : 'connect', () => {
       this.pending = undefined
       this.connecting = false
       if (this.closed) {
@@ -151,6 +154,9 @@ export class PeerTransport implements Transport {
   private handler: PeerHandler | undefined
   private unidentified = 0
   private readonly drops: DropLog
+  /** Requests connections to other members, by member ID. */
+  private readonly channels = new Map<string, RequestChannel>()
+  private readonly requests: TransportContext['requests']
   readonly identity: TransportContext['identity']
   readonly directory: TransportContext['directory']
   private readonly diag: TransportContext['diagnostics']
@@ -158,7 +164,10 @@ export class PeerTransport implements Transport {
   constructor(
     ctx: TransportContext,
     private readonly listenUrls: readonly string[],
+    /** Peer TLS (--peer-cert-file, …), for https peer URLs. */
+    readonly tls?: PeerTls,
   ) {
+    this.requests = ctx.requests
     this.identity = ctx.identity
     this.directory = ctx.directory
     this.diag = ctx.diagnostics
@@ -174,7 +183,12 @@ export class PeerTransport implements Transport {
   private listen(url: string): Promise<net.Server> {
     const { host, port } = hostPort(url)
     return new Promise((resolve, reject) => {
-      const server = net.createServer((sock) => this.accept(sock))
+      const server = createPeerServer(
+        url,
+        this.tls,
+        (sock) => this.accept(sock),
+        (why) => this.drops.drop(why),
+      )
       server.once('error', (err: NodeJS.ErrnoException) => {
         reject(new Error(err.code === 'EADDRINUSE' ? `listen tcp ${host}:${port}: bind: address already in use` : `listen tcp ${host}:${port}: ${err.message}`))
       })
@@ -231,6 +245,15 @@ export class PeerTransport implements Transport {
         sock.end()
         return false
       }
+      if (hello.kind === 'requests') {
+        if (hello.clusterId !== this.identity.clusterId) return refuse('request cluster ID mismatch')
+        if (!this.links.has(hello.from)) return refuse(`member ${toHexId(hello.from)} is not in this cluster`)
+        identified()
+        from = hello.from
+        // The rest of this connection is requests and answers (peer/requests.ts), not Raft messages.
+        onRequest = requestServer(sock, toHexId(hello.from), this.requests, this.drops)
+        return true
+      }
       if (hello.clusterId !== this.identity.clusterId) {
         return refuse(`request cluster ID mismatch (got ${BigInt(hello.clusterId).toString(16)}, want ${BigInt(this.identity.clusterId).toString(16)})`)
       }
@@ -246,9 +269,11 @@ export class PeerTransport implements Transport {
       identified()
       return true
     }
+    let onRequest: ((f: Buffer) => boolean) | undefined
     const onFrame = (f: Buffer): boolean => {
       if (sock.destroyed) return false
       if (from === undefined) return onHello(f)
+      if (onRequest) return onRequest(f)
       const fault = this.diag.faults.get(from)
       if (fault?.dropIn) return true
       this.diag.stat(from).received++
@@ -273,7 +298,7 @@ export class PeerTransport implements Transport {
         (err) => {
           refuse(err instanceof FrameTooLarge && from === undefined ? `bad hello: ${err.message}` : err.message)
         },
-        () => (from === undefined ? MAX_HELLO_FRAME : MAX_FRAME),
+        () => (from === undefined || onRequest ? MAX_HELLO_FRAME : MAX_FRAME),
       ),
     )
     sock.on('error', () => sock.destroy())
@@ -300,11 +325,24 @@ export class PeerTransport implements Transport {
       if (want.has(id)) continue
       l.close()
       this.links.delete(id)
+      this.channels.get(id)?.close()
+      this.channels.delete(id)
     }
   }
 
   connectedSince(id: string): number {
     return this.links.get(id)?.connectedSince ?? 0
+  }
+
+  request(id: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    const link = this.links.get(id)
+    if (!link) return Promise.reject(new PeerRequestError(14, `etcdserver: member ${toHexId(id)} is not a peer of this member`))
+    let ch = this.channels.get(id)
+    if (!ch) {
+      ch = new RequestChannel(() => dialPeer(link.urls[0] ?? '', this.tls), { query: 'requests', from: this.identity.localId, clusterId: this.identity.clusterId })
+      this.channels.set(id, ch)
+    }
+    return ch.call(method, body, timeoutMs)
   }
 
   send(msgs: readonly Message[]): void {
@@ -338,6 +376,7 @@ export class PeerTransport implements Transport {
 
   async stop(): Promise<void> {
     for (const l of this.links.values()) l.close()
+    for (const c of this.channels.values()) c.close()
     for (const s of this.inbound) s.destroy()
     await Promise.all(this.servers.map((server) => new Promise<void>((r) => server.close(() => r()))))
   }

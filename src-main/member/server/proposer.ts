@@ -59,7 +59,7 @@ export class Proposer {
   constructor(private readonly o: ProposerOptions) {}
 
   async propose(body: ProposalBody, opts: ProposeOptions = {}): Promise<ApplyOutcome> {
-    const deadline = Date.now() + this.o.timeoutMs
+    const deadline = performance.now() + this.o.timeoutMs
     let checkedAt = -1
     for (;;) {
       const auth = (opts.auth ?? this.o.internalAuth)()
@@ -68,7 +68,7 @@ export class Proposer {
       if (auth.revision <= checkedAt) throw Errors.authOldRevision()
       checkedAt = auth.revision
       const outcome = await this.proposeOnce(body, opts, auth, deadline)
-      if (outcome.error?.message === Errors.authOldRevision().message && Date.now() < deadline) continue
+      if (outcome.error?.message === Errors.authOldRevision().message && performance.now() < deadline) continue
       if (outcome.error) throw outcome.error
       return outcome
     }
@@ -81,13 +81,13 @@ export class Proposer {
     const req = { ...body, ID: id, proposer: o.localId, header: { username: auth.username, auth_revision: String(auth.revision) } } as InternalRequest
     const data = codec.encode(req)
     if (data.length > o.maxRequestBytes) throw Errors.requestTooLarge()
-    const done = this.waiters.register(id, Math.max(0, deadline - Date.now()), () => (o.hasLeader() ? Errors.timeout() : Errors.timeoutDueToLeaderFail()))
+    const done = this.waiters.register(id, Math.max(0, deadline - performance.now()), () => (o.hasLeader() ? Errors.timeout() : Errors.timeoutDueToLeaderFail()))
     done.catch(() => {})
     for (;;) {
       const accepted = opts.confChange ? o.raft.proposeConfChange({ ...opts.confChange, context: data }) : o.raft.propose(data)
       if (accepted) break
       // Dropped (no leader known, a leader transfer under way): try again when Raft's state changes.
-      const left = deadline - Date.now()
+      const left = deadline - performance.now()
       if (left <= 0 || this.stopped || !(await o.changes.next(left))) {
         this.waiters.fail(id, this.stopped ? Errors.stopped() : Errors.timeout())
         break

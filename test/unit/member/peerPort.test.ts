@@ -33,6 +33,7 @@ async function harness(): Promise<Harness> {
       identity: { localId: '1', clusterId: '9' },
       directory: { clusterInfo: () => ({ clusterId: '9', members: [] }), isRemoved: (id) => id === '7', onRemovedNotice: () => {} },
       diagnostics: new PeerDiagnostics(),
+      requests: { handle: async () => ({}) },
       log: (l) => logs.push(l),
     },
     [`http://127.0.0.1:${port}`],

@@ -20,6 +20,7 @@ function transport(port: number): PeerTransport {
       identity: { localId: '1', clusterId: '9' },
       directory: { clusterInfo: () => ({ clusterId: '9', members: [] }), isRemoved: () => false, onRemovedNotice: () => {} },
       diagnostics: new PeerDiagnostics(),
+      requests: { handle: async () => ({}) },
       log: () => {},
     },
     [`http://127.0.0.1:${port}`],
