@@ -38,6 +38,7 @@ export class MvccStore {
   private changes: KeyRevision[] = []
   private readonly leaseKeys = new Map<string, Set<string>>()
   private readonly listeners = new Set<CommitListener>()
+  private readonly restoreListeners = new Set<() => void>()
   currentRev = 1
   compactRev = 0
   /** Running total for sizeInUse(): checked before every write (quota), so it must be O(1). */
@@ -46,6 +47,12 @@ export class MvccStore {
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** Called after the whole store was replaced by a snapshot (watchers must catch up from it). */
+  onRestore(listener: () => void): () => void {
+    this.restoreListeners.add(listener)
+    return () => this.restoreListeners.delete(listener)
   }
 
   /** Latest revision of `key` visible at `rev` (a tombstone means "deleted"). */
@@ -149,6 +156,11 @@ export class MvccStore {
 
   /** Changes with revision >= from and <= to, oldest first, for watch catch-up. */
   changesBetween(from: number, to: number): KeyRevision[] {
+    return [...this.changesFrom(from, to)]
+  }
+
+  /** The same, read lazily: a watcher catching up takes one batch and stops. */
+  *changesFrom(from: number, to: number): Generator<KeyRevision> {
     let lo = 0
     let hi = this.changes.length
     while (lo < hi) {
@@ -156,9 +168,8 @@ export class MvccStore {
       if (this.changes[mid]!.mod < from) lo = mid + 1
       else hi = mid
     }
-    const out: KeyRevision[] = []
-    for (let i = lo; i < this.changes.length && this.changes[i]!.mod <= to; i++) out.push(this.changes[i]!)
-    return out
+    const changes = this.changes
+    for (let i = lo; i < changes.length && changes[i]!.mod <= to; i++) yield changes[i]!
   }
 
   /** The key's previous state before change `r` (for prev_kv), if still retained. */
@@ -232,6 +243,7 @@ export class MvccStore {
     this.changes = sorted.filter((r) => r.mod >= compactRev)
     this.currentRev = currentRev
     this.compactRev = compactRev
+    for (const l of this.restoreListeners) l()
   }
 
   keyCount(): number {

@@ -20,6 +20,7 @@ import { IdGenerator, toHex } from '../ids'
 import { PeerTransport } from '../peer/tcpTransport'
 import { PeerDiagnostics, type Transport, type TransportFactory } from '../peer/transport'
 import type { Wal } from '../wal/wal'
+import { WatchBudget } from '../watch/budget'
 import { bootMember } from './boot'
 import { StartError } from './dataDir'
 import { LeaderDuties } from './leaderDuties'
@@ -67,6 +68,8 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
   readonly events: ServerEvents = {}
   /** Peer faults and message counts (debug service), applied by the transport. */
   readonly peerDiagnostics = new PeerDiagnostics()
+  /** What all watch streams together may have queued for their clients. */
+  readonly watchBudget = new WatchBudget()
   localId = '0'
   clusterId = '0'
   private lead = NO_NODE
