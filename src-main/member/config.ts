@@ -38,6 +38,10 @@ export interface MemberConfig {
   peerTrustedCaFile: string
   peerClientCertAuth: boolean
   peerCertAllowedCn: string
+  /** HTTP/2 streams one client connection may have open (--max-concurrent-streams). */
+  maxConcurrentStreams: number
+  /** Connections one client address may have open at once (--max-connections-per-client). */
+  maxConnectionsPerClient: number
   /** Most operations in one txn (--max-txn-ops, etcd's 128). */
   maxTxnOps: number
   /** --auth-token: simple tokens or JWTs. */
@@ -84,6 +88,8 @@ const FLAGS: Record<string, { kind: Kind; def: string }> = {
   'peer-client-cert-auth': { kind: 'bool', def: 'false' },
   'peer-cert-allowed-cn': { kind: 'string', def: '' },
   'max-txn-ops': { kind: 'int', def: '128' },
+  'max-concurrent-streams': { kind: 'int', def: '1000' },
+  'max-connections-per-client': { kind: 'int', def: '256' },
   'auth-token': { kind: 'string', def: 'simple' },
   'auth-token-ttl': { kind: 'int', def: '300' },
   'bcrypt-cost': { kind: 'int', def: String(BCRYPT_DEFAULT_COST) },
@@ -194,6 +200,8 @@ export function parseMemberFlags(argv: string[]): MemberConfig {
     peerClientCertAuth: bool('peer-client-cert-auth'),
     peerCertAllowedCn: get('peer-cert-allowed-cn'),
     maxTxnOps: int('max-txn-ops'),
+    maxConcurrentStreams: int('max-concurrent-streams'),
+    maxConnectionsPerClient: int('max-connections-per-client'),
     authToken: authToken(get('auth-token')),
     authTokenTtl: int('auth-token-ttl'),
     bcryptCost: int('bcrypt-cost'),
@@ -221,6 +229,8 @@ function validate(c: MemberConfig): void {
   if (c.maxRequestBytes <= 0) throw new FlagError(`--max-request-bytes must be greater than 0`)
   if (c.quotaBackendBytes < 0) throw new FlagError(`--quota-backend-bytes must not be negative`)
   if (c.maxTxnOps <= 0) throw new FlagError(`--max-txn-ops must be greater than 0`)
+  if (c.maxConcurrentStreams <= 0) throw new FlagError(`--max-concurrent-streams must be greater than 0`)
+  if (c.maxConnectionsPerClient <= 0) throw new FlagError(`--max-connections-per-client must be greater than 0`)
   if (c.authTokenTtl <= 0) throw new FlagError(`--auth-token-ttl must be greater than 0`)
   if (c.bcryptCost < BCRYPT_MIN_COST || c.bcryptCost > BCRYPT_MAX_COST) throw new FlagError(`--bcrypt-cost must be between ${BCRYPT_MIN_COST} and ${BCRYPT_MAX_COST} (got ${c.bcryptCost})`)
   const mine = c.initialCluster.get(c.name)

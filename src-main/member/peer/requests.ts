@@ -10,7 +10,7 @@
  */
 import type net from 'node:net'
 import { status } from '@grpc/grpc-js'
-import type { DropLog } from './dropLog'
+import type { DropLog } from '../dropLog'
 import { frame, frameReader, MAX_HELLO_FRAME } from './framing'
 
 /** What a member answers to its peers' requests (the server implements it). */

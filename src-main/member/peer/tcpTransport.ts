@@ -11,7 +11,7 @@
  */
 import net from 'node:net'
 import { MessageType, type Message } from '../../raft/index'
-import { DropLog } from './dropLog'
+import { DropLog } from '../dropLog'
 import { frame, FrameTooLarge, frameReader, hostPort, MAX_FRAME, MAX_HELLO_FRAME } from './framing'
 import { describeBytes, parseHello } from './hello'
 import { PeerRequestError, RequestChannel, requestServer } from './requests'

@@ -1,5 +1,5 @@
 /**
- * Log lines for what the peer port drops. Someone who sends garbage can send a lot of it: the first
+ * Log lines for what the peer and client ports drop. Someone who sends garbage can send a lot of it: the first
  * lines of every window are written, the rest are counted and summed up in one line, so a flood
  * cannot fill the disk or drown the member's other log lines.
  */
@@ -18,7 +18,7 @@ export class DropLog {
   drop(line: string): void {
     const t = this.now()
     if (t - this.windowStart >= this.windowMs) {
-      if (this.suppressed > 0) this.log(`peer: ${this.suppressed} more dropped connections or messages were not logged`)
+      if (this.suppressed > 0) this.log(`${this.suppressed} more dropped connections or messages were not logged`)
       this.windowStart = t
       this.written = 0
       this.suppressed = 0
