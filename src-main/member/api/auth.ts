@@ -18,8 +18,9 @@ export function authService(server: AuthHost): grpc.UntypedServiceImplementation
   const auth = () => server.state.auth
   /**
    * A replicated auth change, allowed to root users only once auth is on. `build` validates the
-   * request (etcd's error for a malformed field) and may hash a password, off the Raft loop,
-   * before anything is proposed.
+   * request where etcd does (empty user and role names on add, a missing permission) and may hash
+   * a password, off the Raft loop, before anything is proposed; the rest (names not found…) is
+   * decided when the entry is applied, as in etcd.
    */
   const change = <Req>(build: (req: Req) => ProposalBody | Promise<ProposalBody>) =>
     unary(server, async (req: Req, call) => {
@@ -32,7 +33,7 @@ export function authService(server: AuthHost): grpc.UntypedServiceImplementation
   const read = <Req, Res>(fn: (req: Req) => Res, self?: (req: Req, user: string) => boolean) =>
     unary(server, async (req: Req, call) => {
       const ai = authInfoOf(auth(), call.metadata)
-      if (ai && !(self && ai.username && self(req, ai.username))) auth().checkAdmin(ai)
+      if (ai && !(self && self(req, ai.username))) auth().checkAdmin(ai)
       return { header: server.header(), ...fn(req) }
     })
   const named = (name: string, empty: () => EtcdError): string => {
@@ -42,7 +43,9 @@ export function authService(server: AuthHost): grpc.UntypedServiceImplementation
   return {
     AuthEnable: change(() => ({ auth_enable: {} })),
     AuthDisable: change(() => ({ auth_disable: {} })),
-    Authenticate: unary(server, async (req: { name: string; password: string }) => {
+    Authenticate: unary(server, async (req: { name: string; password: string }, call) => {
+      // A login is a proposal too: a token sent along must be valid (etcd's AuthInfoFromCtx).
+      authInfoOf(auth(), call.metadata)
       await server.linearizableBarrier()
       await auth().checkPassword(req.name, req.password)
       const jwt = auth().jwt
@@ -59,20 +62,21 @@ export function authService(server: AuthHost): grpc.UntypedServiceImplementation
     UserAdd: change(async (r: { name: string; password: string; options?: { no_password: boolean } | null }) => ({
       auth_user_add: { name: named(r.name, Errors.userEmpty), password: r.options?.no_password ? '' : await hashPassword(r.password, server.bcryptCost) },
     })),
-    UserDelete: change((r: { name: string }) => ({ auth_user_delete: { name: named(r.name, Errors.userEmpty) } })),
+    UserDelete: change((r: { name: string }) => ({ auth_user_delete: { name: r.name } })),
     UserChangePassword: change(async (r: { name: string; password: string }) => ({
-      auth_user_change_password: { name: named(r.name, Errors.userEmpty), password: await hashPassword(r.password, server.bcryptCost) },
+      auth_user_change_password: { name: r.name, password: await hashPassword(r.password, server.bcryptCost) },
     })),
-    UserGrantRole: change((r: { user: string; role: string }) => ({ auth_user_grant_role: { user: named(r.user, Errors.userEmpty), role: named(r.role, Errors.roleEmpty) } })),
-    UserRevokeRole: change((r: { name: string; role: string }) => ({ auth_user_revoke_role: { name: named(r.name, Errors.userEmpty), role: named(r.role, Errors.roleEmpty) } })),
+    UserGrantRole: change((r: { user: string; role: string }) => ({ auth_user_grant_role: { user: r.user, role: r.role } })),
+    UserRevokeRole: change((r: { name: string; role: string }) => ({ auth_user_revoke_role: { name: r.name, role: r.role } })),
     RoleAdd: change((r: { name: string }) => ({ auth_role_add: { name: named(r.name, Errors.roleEmpty) } })),
-    RoleDelete: change((r: { role: string }) => ({ auth_role_delete: { role: named(r.role, Errors.roleEmpty) } })),
+    RoleDelete: change((r: { role: string }) => ({ auth_role_delete: { role: r.role } })),
     RoleGrantPermission: change((r: { name: string; perm: Perm | null }) => {
       // etcd 3.4 proposed this without a permission and every member exited applying it.
       if (!r.perm) throw Errors.permissionNotGiven()
-      return { auth_role_grant_permission: { name: named(r.name, Errors.roleEmpty), perm: r.perm } }
+      return { auth_role_grant_permission: { name: r.name, perm: r.perm } }
     }),
-    RoleRevokePermission: change((r: { role: string; key: Buffer; range_end: Buffer }) => ({ auth_role_revoke_permission: { ...r, role: named(r.role, Errors.roleEmpty) } })),
+    RoleRevokePermission: change((r: { role: string; key: Buffer; range_end: Buffer }) => ({ auth_role_revoke_permission: r })),
+    // Anyone may ask about themselves (etcd compares the names as given, both empty included).
     UserGet: read(
       (r: { name: string }) => ({ roles: auth().userGet(r.name) }),
       (r, user) => r.name === user,

@@ -23,8 +23,9 @@ export function clusterService(server: ClusterHost): grpc.UntypedServiceImplemen
   return {
     MemberList: unary(server, async () => ({ header: server.header(), members: server.cluster.list() })),
     MemberAdd: unary(server, async (req: { peerURLs: string[]; isLearner: boolean }, call) => {
-      requireAdmin(server.state.auth, call.metadata)
+      // etcd parses the URLs before it checks who is asking.
       checkUrls(req.peerURLs)
+      requireAdmin(server.state.auth, call.metadata)
       const { member, members } = await memberAdd(server, req.peerURLs, req.isLearner, authOf(server.state.auth, call.metadata))
       return { header: server.header(), member, members }
     }),
@@ -35,6 +36,8 @@ export function clusterService(server: ClusterHost): grpc.UntypedServiceImplemen
     }),
     MemberUpdate: unary(server, async (req: { ID: string; peerURLs: string[] }, call) => {
       requireAdmin(server.state.auth, call.metadata)
+      if (!server.cluster.get(req.ID)) throw Errors.memberNotFound()
+      // etcd 3.4 does not check these and every member exits applying URLs that do not parse.
       checkUrls(req.peerURLs)
       const members = await memberUpdate(server, req.ID, req.peerURLs, authOf(server.state.auth, call.metadata))
       return { header: server.header(), members }

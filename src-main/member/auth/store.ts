@@ -196,14 +196,19 @@ export class AuthStore {
   }
 
   /**
-   * Who a request is made by (etcd's AuthInfoFromCtx): undefined while auth is off; a request
-   * without a token is anonymous (`username ''`, revision 0); an unknown or expired token fails
+   * Who a request is made by (etcd's AuthInfoFromCtx): undefined while auth is off (but a token
+   * that is not valid still fails, as in etcd); a request without a token is anonymous (`username ''`, revision 0); an unknown or expired token fails
    * with "invalid auth token". Simple tokens are checked at the current auth revision, JWTs at the
    * revision they were issued at (after any auth change they get "revision of auth store is old"
    * and the client logs in again, as with etcd).
    */
   authInfo(token: string | undefined): AuthInfo | undefined {
-    if (!this.enabled) return undefined
+    if (!this.enabled) {
+      // As etcd 3.4: a token is checked even while auth is off (all simple tokens ended when it
+      // was turned off), though nothing is then checked against it.
+      if (token !== undefined && !(this.jwt ? this.jwt.verify(token) : this.tokens.has(token))) throw Errors.invalidAuthToken()
+      return undefined
+    }
     if (token === undefined) return { username: '', revision: 0 }
     if (this.jwt) {
       const claims = this.jwt.verify(token)

@@ -41,6 +41,11 @@ export class MvccStore {
   private readonly restoreListeners = new Set<() => void>()
   currentRev = 1
   compactRev = 0
+  /**
+   * A compaction happened (etcd's compactMainRev is -1 until then): compacting to revision 0 is
+   * allowed once on a fresh store, as in etcd, and HashKV reports -1 until the first compaction.
+   */
+  everCompacted = false
   /** Running total for sizeInUse(): checked before every write (quota), so it must be O(1). */
   private bytes = 0
 
@@ -186,8 +191,9 @@ export class MvccStore {
    * cheap in memory, so logical and physical compaction happen together.
    */
   compact(rev: number): void {
-    if (rev <= this.compactRev) throw Errors.compacted()
+    if (rev < 0 || (this.everCompacted ? rev <= this.compactRev : rev < this.compactRev)) throw Errors.compacted()
     if (rev > this.currentRev) throw Errors.futureRev()
+    this.everCompacted = true
     this.compactRev = rev
     for (const [key, h] of this.history) {
       // Index of the newest revision <= rev: it is still visible to reads at rev.
@@ -230,7 +236,8 @@ export class MvccStore {
   }
 
   /** Rebuild from a snapshot's revisions (any order). */
-  restore(revs: KeyRevision[], currentRev: number, compactRev: number): void {
+  restore(revs: KeyRevision[], currentRev: number, compactRev: number, everCompacted = compactRev > 0): void {
+    this.everCompacted = everCompacted
     this.bytes = 0
     this.history.clear()
     this.leaseKeys.clear()

@@ -187,15 +187,16 @@ function sortKvs(kvs: KeyRevision[], target: RangeRequest['sort_target'], order:
 
 export function applyPut(txn: WriteTxn, lessor: Lessor, r: PutRequest): PutResponse {
   const key = keyOf(r.key)
-  const prev = txn.range(key, undefined).kvs[0]
   let value = r.value
   let lease = num(r.lease) === 0 ? '0' : r.lease
+  // etcd checks the lease first, then the key ignore_value/ignore_lease need.
+  if (lease !== '0' && !lessor.leases.has(lease)) throw Errors.leaseNotFound()
+  const prev = txn.range(key, undefined).kvs[0]
   if (r.ignore_value || r.ignore_lease) {
     if (!prev) throw Errors.keyNotFound()
     if (r.ignore_value) value = prev.value
     if (r.ignore_lease) lease = prev.lease
   }
-  if (lease !== '0' && !lessor.leases.has(lease)) throw Errors.leaseNotFound()
   txn.put(key, value, lease)
   return r.prev_kv && prev ? { prev_kv: toKeyValue(prev) } : {}
 }

@@ -214,7 +214,7 @@ export class StateMachine {
   /** Replaces the whole state with a snapshot's (a restart, or a snapshot sent by the leader). */
   restore(data: Uint8Array): MembershipEffect {
     const image = decodeState(data)
-    this.store.restore(image.revisions, image.currentRev, image.compactRev)
+    this.store.restore(image.revisions, image.currentRev, image.compactRev, image.everCompacted)
     this.lessor.restore(image.leases)
     this.cluster.restore(image.cluster)
     this.alarms.restore(image.alarms)

@@ -60,8 +60,6 @@ export interface WatchResponse {
 /** Revisions one catch-up response carries at most (etcd's watchBatchMaxRevs). */
 export const CATCH_UP_MAX_REVISIONS = 1000
 
-const COMPACTED = 'etcdserver: mvcc: required revision has been compacted'
-
 export interface WatchStreamOptions {
   store: MvccStore
   header: (rev: number) => ResponseHeader
@@ -140,25 +138,32 @@ export class WatchStream {
 
   private create(c: WatchCreateRequest): void {
     const store = this.o.store
-    let id = c.watch_id && c.watch_id !== '0' ? c.watch_id : undefined
     const header = this.o.header(store.currentRev)
-    if (id !== undefined && this.watchers.has(id)) {
-      this.send({ header, watch_id: id, created: true, canceled: true, cancel_reason: 'mvcc: duplicate watch ID provided on the WatchStream' }, 0)
-      return
-    }
-    while (id === undefined) {
-      const candidate = String(this.nextId++)
-      if (!this.watchers.has(candidate)) id = candidate
-    }
-    const key = c.key.toString('latin1')
+    // etcd's answer to a watch it will not create: watch ID -1, created and canceled at once.
+    const refuse = (reason: string): void => this.send({ header, watch_id: '-1', created: true, canceled: true, cancel_reason: reason }, 0)
+    // An empty key is the smallest key, "\0" (etcd).
+    const key = c.key.length === 0 ? '\u0000' : c.key.toString('latin1')
     const end = rangeEnd(c.range_end)
     if (this.o.authorize) {
       try {
         this.o.authorize(key, end)
       } catch (err) {
-        this.send({ header, watch_id: id, created: true, canceled: true, cancel_reason: (err as Error).message }, 0)
+        refuse(watchCancelReason(err))
         return
       }
+    }
+    if (end !== undefined && end !== '' && key >= end) {
+      refuse('mvcc: watcher range is empty')
+      return
+    }
+    let id = c.watch_id && c.watch_id !== '0' ? c.watch_id : undefined
+    if (id !== undefined && this.watchers.has(id)) {
+      refuse('mvcc: duplicate watch ID provided on the WatchStream')
+      return
+    }
+    while (id === undefined) {
+      const candidate = String(this.nextId++)
+      if (!this.watchers.has(candidate)) id = candidate
     }
     const start = Number(c.start_revision)
     const filters = Array.isArray(c.filters) ? c.filters : []
@@ -171,7 +176,8 @@ export class WatchStream {
       noDelete: filters.includes('NODELETE'),
       progressNotify: c.progress_notify,
       fragment: c.fragment,
-      nextRev: start > 0 ? start : store.currentRev + 1,
+      // 0 is "from now"; a negative start reaches back before anything (etcd keeps it as given).
+      nextRev: start === 0 ? store.currentRev + 1 : start,
       sentSinceProgress: false,
       synced: false,
     }
@@ -233,10 +239,13 @@ export class WatchStream {
    */
   private catchUp(w: StreamWatcher): void {
     const store = this.o.store
-    if (w.nextRev < store.compactRev) {
+    // etcd's compaction revision is -1 until the first compaction.
+    const compactRev = store.everCompacted ? store.compactRev : -1
+    if (w.nextRev < compactRev) {
       // The history it needs is gone: cancel with the compaction revision (etcd's ErrCompacted).
       this.watchers.delete(w.id)
-      this.send({ header: this.o.header(store.currentRev), watch_id: w.id, canceled: true, compact_revision: String(store.compactRev), cancel_reason: COMPACTED }, 0)
+      // No reason text, as etcd: the compaction revision says it (clients report ErrCompacted).
+      this.send({ header: this.o.header(store.currentRev), watch_id: w.id, canceled: true, compact_revision: String(compactRev) }, 0)
       return
     }
     const current = store.currentRev
@@ -336,6 +345,17 @@ export class WatchStream {
   get queuedBytes(): number {
     return this.queued
   }
+}
+
+/**
+ * The cancel reason etcd gives a watch it may not create: the gRPC error's text, as Go prints it,
+ * for a bad or stale token or a missing user; "permission denied" for everything else.
+ */
+function watchCancelReason(err: unknown): string {
+  const m = err instanceof Error ? err.message : ''
+  if (m === 'etcdserver: invalid auth token') return `rpc error: code = Unauthenticated desc = ${m}`
+  if (m === 'etcdserver: revision of auth store is old' || m === 'etcdserver: user name is empty') return `rpc error: code = InvalidArgument desc = ${m}`
+  return 'rpc error: code = PermissionDenied desc = etcdserver: permission denied'
 }
 
 function eventBytes(ev: Event): number {
