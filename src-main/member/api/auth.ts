@@ -44,10 +44,10 @@ export function authService(server: AuthHost): grpc.UntypedServiceImplementation
     AuthEnable: change(() => ({ auth_enable: {} })),
     AuthDisable: change(() => ({ auth_disable: {} })),
     Authenticate: unary(server, async (req: { name: string; password: string }, call) => {
-      // A login is a proposal too: a token sent along must be valid (etcd's AuthInfoFromCtx).
-      authInfoOf(auth(), call.metadata)
       await server.linearizableBarrier()
       await auth().checkPassword(req.name, req.password)
+      // A login is a proposal too: a token sent along must be valid (etcd's AuthInfoFromCtx).
+      authInfoOf(auth(), call.metadata)
       const jwt = auth().jwt
       if (jwt && !jwt.canSign) throw new EtcdError(9, 'etcdserver: auth: token signing attempted with verify-only key')
       // A simple token is proposed so every member learns it; a JWT needs no shared state, but the

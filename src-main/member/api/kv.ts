@@ -5,7 +5,7 @@ import { putCost, txnCost } from '../server/apply/quota'
 import { applyRange, checkDelete, checkPut, checkRange, checkTxnRequest, isTxnReadOnly, applyTxn } from '../server/kvApply'
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../server/pb'
 import type { ApiContext, LinearizableReads, Proposing, QuotaCheck, Roles } from '../server/ports'
-import { authOf, requirePermission, unary } from './handler'
+import { authInfoOf, authOf, requirePermission, unary } from './handler'
 import { rejectIfLearner } from './learner'
 
 export type KvHost = ApiContext & Proposing & LinearizableReads & QuotaCheck & Pick<Roles, 'isLearner'> & { readonly maxTxnOps: number }
@@ -68,6 +68,8 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
     Txn: unary(member, async (req: TxnRequest, call) => {
       checkTxnRequest(req, member.maxTxnOps)
       rejectIfLearner(member)
+      // The token is checked even for a txn with nothing in it (etcd's AuthInfoFromCtx).
+      authInfoOf(member.state.auth, call.metadata)
       checkTxnPermissions(member.state.auth, call.metadata, req)
       if (isTxnReadOnly(req)) {
         // No writes: answer from local state after a ReadIndex round, without a log entry.

@@ -1,7 +1,5 @@
 /** etcdserverpb.Lease: Grant, Revoke, KeepAlive (stream), TimeToLive, Leases. */
 import type * as grpc from '@grpc/grpc-js'
-import { Errors } from '../errors'
-import { MAX_LEASE_TTL } from '../lease/lessor'
 import type { ApiContext, LeaderAnswers, Proposing, QuotaCheck, Roles } from '../server/ports'
 import { authOf, toServiceError, unary } from './handler'
 import { rejectIfLearner } from './learner'
@@ -18,7 +16,7 @@ export function leaseService(server: LeaseHost): grpc.UntypedServiceImplementati
   return {
     LeaseGrant: unary(server, async (req: { TTL: string; ID: string }, call) => {
       rejectIfLearner(server)
-      if (Number(req.TTL) > MAX_LEASE_TTL) throw Errors.leaseTTLTooLarge()
+      // A TTL over etcd's maximum is refused when applied (after the token is checked), as in etcd.
       await server.checkQuota(0)
       let id = req.ID
       if (id === '0') {

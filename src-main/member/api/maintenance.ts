@@ -17,11 +17,14 @@ export type MaintenanceHost = ApiContext & MembershipHost & RaftView & SnapshotS
  * on, and etcd 3.4 hands back the auth store's own error unconverted (gRPC code UNKNOWN, message
  * "auth: …"), which is what its clients see; so do ours.
  */
+/** Errors of etcd's auth store, which it words "auth: …" where it does not convert them. */
+const AUTH_ERRORS = new Set(['etcdserver: invalid auth token', 'etcdserver: user name is empty', 'etcdserver: permission denied', 'etcdserver: user name not found', 'etcdserver: revision of auth store is old'])
+
 function requireMaintenanceAdmin(server: MaintenanceHost, md: grpc.Metadata): void {
   try {
     requireAdmin(server.state.auth, md)
   } catch (err) {
-    if (err instanceof EtcdError) throw new EtcdError(grpc.status.UNKNOWN, err.message.replace(/^etcdserver: /, 'auth: '))
+    if (err instanceof EtcdError && AUTH_ERRORS.has(err.message)) throw new EtcdError(grpc.status.UNKNOWN, err.message.replace(/^etcdserver: /, 'auth: '))
     throw err
   }
 }
@@ -45,10 +48,17 @@ export function maintenanceService(server: MaintenanceHost): grpc.UntypedService
       }
     }),
     Alarm: unary(server, async (req: { action: 'GET' | 'ACTIVATE' | 'DEACTIVATE'; memberID: string; alarm: 'NONE' | 'NOSPACE' | 'CORRUPT' }, call) => {
-      // Every alarm request, GET included, goes through the log as in etcd (a consistent answer).
-      if (req.action !== 'GET') requireAdmin(server.state.auth, call.metadata)
-      const out = await server.propose({ alarm: req }, { auth: authOf(server.state.auth, call.metadata) })
-      return { header: server.header(out.revision), ...(out.result as object) }
+      try {
+        // Raising and clearing alarms is admin-only here (stricter than etcd 3.4, where anyone can stop all writes).
+        if (req.action !== 'GET') requireAdmin(server.state.auth, call.metadata)
+        // Every alarm request, GET included, goes through the log as in etcd (a consistent answer).
+        const out = await server.propose({ alarm: req }, { auth: authOf(server.state.auth, call.metadata) })
+        return { header: server.header(out.revision), ...(out.result as object) }
+      } catch (err) {
+        // etcd 3.4's Alarm hands back its errors unconverted: code UNKNOWN, the auth store's "auth: …" text.
+        if (err instanceof EtcdError) throw new EtcdError(grpc.status.UNKNOWN, AUTH_ERRORS.has(err.message) ? err.message.replace(/^etcdserver: /, 'auth: ') : err.message)
+        throw err
+      }
     }),
     // Defragment, Hash and HashKV are admin-only once auth is on (etcd's authMaintenanceServer).
     // The store lives in memory and snapshots are written compact, so there is nothing to defragment.

@@ -4,7 +4,8 @@
  * through the log (valid for --auth-token-ttl after last use, on this member's monotonic clock);
  * JWTs (--auth-token jwt,…) carry the user and auth revision and are checked by signature.
  */
-import { Errors } from '../errors'
+import { status } from '@grpc/grpc-js'
+import { EtcdError, Errors } from '../errors'
 import { allows, mergePermissions, type MergedPermissions } from './permissions'
 import type { JwtTokens } from './tokens'
 import { verifyPassword } from './passwords'
@@ -180,7 +181,9 @@ export class AuthStore {
   async checkPassword(name: string, password: string): Promise<void> {
     if (!this.enabled) throw Errors.authNotEnabled()
     const u = this.users.get(name)
-    if (!u || !u.password || !(await verifyPassword(u.password, password))) throw Errors.authFailed()
+    // etcd 3.4 answers this one with its auth store's own error (code UNKNOWN).
+    if (u && !u.password) throw new EtcdError(status.UNKNOWN, 'auth: authentication failed, password was given for no password user')
+    if (!u || !(await verifyPassword(u.password, password))) throw Errors.authFailed()
     // The user may have been deleted or changed while the hash was computed.
     if (this.users.get(name) !== u || !this.enabled) throw Errors.authFailed()
   }
