@@ -145,6 +145,20 @@ describe('kv apply', () => {
     expect(s.store.hashKV(0)).toBe(hash)
   })
 
+  it('decides a nested branch before the txn writes: a compare the txn itself would make true does not pull a failing put onto the path', () => {
+    const s = setup()
+    s.put('a', '1')
+    const backend = new BackendApplier({ store: s.store, lessor: s.lessor } as unknown as ConstructorParameters<typeof BackendApplier>[0])
+    // Before the txn a == 1, so the nested txn takes its (empty) failure branch; judged after the
+    // outer put (a == 2) it would take the success branch, whose put names a missing lease.
+    const nested: TxnRequest = { compare: [cmp('a', 'VALUE', 'EQUAL', { value: b('2') })], success: [{ request_put: putReq('c', 'x', { lease: '99' }) }], failure: [] }
+    const r = backend.txn({ compare: [], success: [{ request_put: putReq('a', '2') }, { request_txn: nested }], failure: [] })
+    expect(r.succeeded).toBe(true)
+    expect(r.responses[1]!.response_txn!.succeeded).toBe(false)
+    expect(s.range(rangeReq('a')).kvs[0]!.value.toString()).toBe('2')
+    expect(s.range(rangeReq('c')).kvs).toEqual([])
+  })
+
   it('a write transaction that is aborted leaves the store exactly as it was', () => {
     const s = setup()
     s.lessor.grant('7', 60)
