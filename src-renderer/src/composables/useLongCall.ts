@@ -1,6 +1,8 @@
 // One long call a view waits for, with its progress and a way to stop it. The view starts the call
-// through `run`, shows `<CallProgress>` while `running`, and wires its Cancel button to `cancel`. Leaving
-// the view cancels a call still running (its result would have nowhere to go).
+// through `run`, shows `<CallProgress>` while `running`, and wires its Cancel button to `cancel`.
+// Switching to another view does not stop it (a snapshot or an import the user asked for goes on, and
+// its result is still reported); closing the window does, since the services stop the calls of a client
+// that went away.
 //
 //   const job = useLongCall()
 //   const r = await job.run((opts) => tree.applyImport(file, rev, confirm, opts))
@@ -9,7 +11,7 @@
 // Cancelling asks the services to stop; the call still resolves with what they answer (finished anyway,
 // or CANCELLED with what was done before stopping). See docs/architecture.md, "Long calls".
 
-import { onBeforeUnmount, reactive, shallowRef } from 'vue'
+import { reactive, shallowRef } from 'vue'
 import type { CallOptions, Progress } from '../api'
 
 export function useLongCall() {
@@ -53,7 +55,6 @@ export function useLongCall() {
     },
   })
 
-  onBeforeUnmount(() => state.cancel())
   return state
 }
 
