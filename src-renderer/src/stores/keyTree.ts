@@ -202,12 +202,15 @@ export const useKeyTreeStore = defineStore('keyTree', () => {
     return t ? call('keys/importPlan', { target: t, file }, opts) : Promise.resolve(refused(noTarget))
   }
 
-  /** Reloads the tree afterwards, also when the import stopped part-way (what it wrote is there). */
+  /**
+   * Reloads the tree afterwards, also when the import stopped part-way (what it wrote is there). The
+   * reload is not waited for: the result must not wait on a cluster that may be slow to answer.
+   */
   async function applyImport(file: string, planRevision: string, confirm: boolean, opts?: CallOptions): Promise<Result<{ written: number; skipped: number; conflicts: KeyName[] }>> {
     const t = target.value
     if (!t) return refused(noTarget)
     const r = await call('keys/import', { target: t, file, planRevision, confirm }, opts)
-    if (r.ok || r.error.code === ErrorCode.Cancelled || r.error.code === ErrorCode.Timeout) await loadRoot()
+    if (r.ok || r.error.code === ErrorCode.Cancelled || r.error.code === ErrorCode.Timeout) void loadRoot()
     return r
   }
 
