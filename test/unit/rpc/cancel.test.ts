@@ -8,7 +8,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createDispatcher, type DispatcherOptions } from '../../../src-main/rpc/dispatch'
 import { AppError, ErrorCode, type HostMessage } from '../../../src-main/shared'
-import type { CallContext, Services } from '../../../src-main/services'
+import type { Services } from '../../../src-main/services'
+import type { CallContext } from '../../../src-main/services/types'
 import { Inbox, realServices } from './support'
 
 type Handler = (p: unknown, ctx?: CallContext) => Promise<unknown>

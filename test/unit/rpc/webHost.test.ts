@@ -9,7 +9,8 @@ import WebSocket from 'ws'
 import { createDispatcher } from '../../../src-main/rpc/dispatch'
 import { startWebHost, type WebHost } from '../../../src-main/rpc/webHost'
 import type { HostMessage } from '../../../src-main/shared'
-import type { CallContext, Services } from '../../../src-main/services'
+import type { Services } from '../../../src-main/services'
+import type { CallContext } from '../../../src-main/services/types'
 import { realServices } from './support'
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
