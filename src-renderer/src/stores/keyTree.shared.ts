@@ -108,7 +108,8 @@ export class KeyTreeIndex {
       const f = this.folders.get(prefix)
       if (!f) return
       const size = f.cursor ? -1 : f.entries.length
-      for (const [i, e] of f.entries.entries()) {
+      for (let i = 0; i < f.entries.length; i++) {
+        const e = f.entries[i]!
         const expanded = e.folder && this.expanded.has(e.key.b64)
         const child = e.folder ? this.folders.get(e.key.b64) : undefined
         out.push({ kind: 'entry', id: e.key.b64 + (e.folder ? '/' : ''), depth, entry: e, expanded, loading: Boolean(expanded && child?.loading && child.entries.length === 0), partial: expanded && child?.cursor ? child.loadedKeys : null, pos: i + 1, size })
@@ -201,13 +202,13 @@ export class KeyTreeIndex {
 
   /** Index of an entry in its folder's sorted array: a binary search by key bytes. */
   private position(f: FolderState, e: TreeEntry): number {
-    const i = lowerBound(f.entries, decodeB64(e.key.b64))
+    const i = lowerBound(f.entries, bytesOf(e))
     // The services list entries in key order; should that ever not hold, a scan is slow but still right.
     return f.entries[i]?.key.b64 === e.key.b64 ? i : f.entries.findIndex((x) => x.key.b64 === e.key.b64)
   }
 
   private insert(f: FolderState, e: TreeEntry): void {
-    f.entries.splice(lowerBound(f.entries, decodeB64(e.key.b64)), 0, e)
+    f.entries.splice(lowerBound(f.entries, bytesOf(e)), 0, e)
     f.byKey.set(e.key.b64, e)
   }
 
@@ -217,13 +218,21 @@ export class KeyTreeIndex {
   }
 }
 
+/** Key bytes of the entries a binary search has visited: decoded once, dropped with the entry. */
+const keyBytes = new WeakMap<TreeEntry, Uint8Array>()
+function bytesOf(e: TreeEntry): Uint8Array {
+  let b = keyBytes.get(e)
+  if (!b) keyBytes.set(e, (b = decodeB64(e.key.b64)))
+  return b
+}
+
 /** First position whose key is not below `key`. */
 function lowerBound(entries: TreeEntry[], key: Uint8Array): number {
   let lo = 0
   let hi = entries.length
   while (lo < hi) {
     const mid = (lo + hi) >> 1
-    if (compareBytes(decodeB64(entries[mid]!.key.b64), key) < 0) lo = mid + 1
+    if (compareBytes(bytesOf(entries[mid]!), key) < 0) lo = mid + 1
     else hi = mid
   }
   return lo
