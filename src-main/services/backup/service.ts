@@ -102,7 +102,9 @@ export class BackupService {
     const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.db`)
     const t0 = Date.now()
     try {
-      const progress = (received: number, remaining: number) => call.progress?.({ phase: `Streaming the snapshot from ${endpoint}`, done: received, total: received + remaining, unit: 'bytes' })
+      const phase = `Streaming the snapshot from ${endpoint}`
+      call.progress?.({ phase, done: 0, total: null, unit: 'bytes' })
+      const progress = (received: number, remaining: number) => call.progress?.({ phase, done: received, total: received + remaining, unit: 'bytes' })
       await saveSnapshotFile(client, endpoint, file, progress, call.signal)
     } catch (err) {
       if (call.signal?.aborted) throw stoppedError(call.signal, 'No file was written.')
