@@ -122,15 +122,26 @@ async function runSave(file: string, values: OptionValues): Promise<number> {
   const target = path.resolve(file)
   if (!fs.existsSync(path.dirname(target))) throw new UsageError(`directory ${path.dirname(target)} does not exist`)
   const client = new EtcdClient({ endpoints: [endpoint], ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) })
+  // Ctrl-C (or a service manager's SIGTERM) stops the stream; the partial file is removed, not left behind.
+  const interrupted = new AbortController()
+  const interrupt = () => interrupted.abort()
+  process.once('SIGINT', interrupt)
+  process.once('SIGTERM', interrupt)
   try {
-    await saveSnapshotFile(client, endpoint, target)
+    await saveSnapshotFile(client, endpoint, target, undefined, interrupted.signal)
   } catch (err) {
+    if (interrupted.signal.aborted) {
+      process.stderr.write(`raftdeck snapshot save: interrupted; no file was written\n`)
+      return 130
+    }
     if (err instanceof BboltError) return printSnapshotError('save', err)
     const maybeHint = (err as { hint?: unknown } | null)?.hint
     const hint = typeof maybeHint === 'string' ? maybeHint : ''
     process.stderr.write(`raftdeck snapshot save: ${err instanceof Error ? err.message : String(err)}\n${hint ? `hint: ${hint}\n` : ''}`)
     return 1
   } finally {
+    process.off('SIGINT', interrupt)
+    process.off('SIGTERM', interrupt)
     client.close()
   }
   process.stdout.write(`Snapshot saved at ${file}\n`)

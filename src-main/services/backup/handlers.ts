@@ -5,7 +5,7 @@ import type { BackupService } from './service'
 export function backupHandlers(backups: BackupService): Pick<Handlers, keyof typeof backupMethods> {
   return {
     'backups/list': () => backups.list(),
-    'backups/saveNow': ({ target }) => backups.saveNow(target),
+    'backups/saveNow': ({ target }, ctx) => backups.saveNow(target, ctx),
     'backups/delete': async ({ path }) => {
       await backups.remove(path)
       return null

@@ -14,6 +14,7 @@ import { fromGrpcError, EtcdError } from './errors'
 import type { TlsMaterial } from './tlsMaterial'
 import type * as pb from './messages'
 import { ErrorCode } from '../../shared'
+import { stoppedError } from '../cancel'
 
 export interface EtcdClientOptions {
   /** Client URLs: http://host:port or https://host:port. */
@@ -38,6 +39,8 @@ interface CallOptions {
   timeoutMs?: number
   /** Safe to send again to another endpoint after a connection failure. */
   idempotent?: boolean
+  /** Aborting it cancels the call in flight; the call then fails with the signal's stop error (cancel.ts). */
+  signal?: AbortSignal
 }
 
 export interface Endpoint {
@@ -147,11 +150,20 @@ export class EtcdClient {
     return this.tokenPromise
   }
 
-  private rawUnary<T>(ep: Endpoint, service: ServiceName, method: string, req: unknown, md: grpc.Metadata, timeoutMs: number): Promise<T> {
+  private rawUnary<T>(ep: Endpoint, service: ServiceName, method: string, req: unknown, md: grpc.Metadata, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     const client = this.service(ep, service)
     return new Promise<T>((resolve, reject) => {
       const deadline = Date.now() + timeoutMs
-      client[method]!(req, md, { deadline }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)))
+      // A cancelled call ends in the callback with gRPC's CANCELLED status; unary() turns it into the stop error.
+      const cancel = () => call.cancel()
+      const call = client[method]!(req, md, { deadline }, (err: grpc.ServiceError | null, res: T) => {
+        signal?.removeEventListener('abort', cancel)
+        if (err) reject(err)
+        else resolve(res)
+      }) as grpc.ClientUnaryCall
+      signal?.addEventListener('abort', cancel, { once: true })
+      // Aborted while the metadata was being fetched: the listener came too late to hear it.
+      if (signal?.aborted) call.cancel()
     })
   }
 
@@ -172,15 +184,18 @@ export class EtcdClient {
     const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs
     const candidates = opts.endpoint ? [this.endpointByUrl(opts.endpoint)] : this.rotation()
     let lastError: unknown = null
+    const signal = opts.signal
     for (const [i, ep] of candidates.entries()) {
       let refreshed = false
       for (;;) {
+        if (signal?.aborted) throw stoppedError(signal)
         try {
           if (candidates.length > 1) await this.waitReady(ep)
-          const res = await this.rawUnary<T>(ep, service, method, req, await this.metadata(), timeoutMs)
+          const res = await this.rawUnary<T>(ep, service, method, req, await this.metadata(), timeoutMs, signal)
           if (!opts.endpoint) this.current = this.endpoints.indexOf(ep)
           return res
         } catch (err) {
+          if (signal?.aborted) throw stoppedError(signal)
           const mapped = fromGrpcError(err, context)
           if (mapped.kind === 'auth-token-invalid' && !refreshed && this.options.auth) {
             refreshed = true
@@ -290,14 +305,25 @@ export class EtcdClient {
     const ep = this.endpointByUrl(endpoint)
     const client = this.service(ep, 'Maintenance')
     const md = await this.metadata()
+    if (signal?.aborted) throw stoppedError(signal)
     await new Promise<void>((resolve, reject) => {
       const call = client.Snapshot!({}, md) as grpc.ClientReadableStream<pb.SnapshotResponse>
       const abort = () => call.cancel()
       signal?.addEventListener('abort', abort, { once: true })
-      call.on('data', (r: pb.SnapshotResponse) => onChunk(r.blob, r.remaining_bytes))
+      // A chunk the caller cannot take (disk full…) ends the stream with the caller's error.
+      let sinkError: unknown = null
+      call.on('data', (r: pb.SnapshotResponse) => {
+        if (sinkError) return
+        try {
+          onChunk(r.blob, r.remaining_bytes)
+        } catch (err) {
+          sinkError = err
+          call.cancel()
+        }
+      })
       call.on('error', (err) => {
         signal?.removeEventListener('abort', abort)
-        reject(signal?.aborted ? new EtcdError('other', ErrorCode.FailedPrecondition, 'Snapshot cancelled.') : fromGrpcError(err, 'Maintenance.Snapshot'))
+        reject(sinkError ?? (signal?.aborted ? stoppedError(signal) : fromGrpcError(err, 'Maintenance.Snapshot')))
       })
       call.on('end', () => {
         signal?.removeEventListener('abort', abort)

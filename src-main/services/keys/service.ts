@@ -6,7 +6,7 @@ import type { BrowsePage, ImportPlan, KeyExportFile, KeyHistory, KeyName, KeyWat
 import { AppError, ErrorCode, type Target } from '../../shared'
 import type { Logger } from '../log'
 import type { TargetResolver } from '../targets'
-import type { StreamSink } from '../types'
+import type { Cancellable, StreamSink } from '../types'
 import { browseLevel, countPrefix } from './browse'
 import { keyHistory } from './history'
 import { displayBytes, fromB64, keyName, parseTyped, prefixRange, requireKey } from './keyBytes'
@@ -119,16 +119,16 @@ export class KeysService {
     return casSetLease(await this.writer(target, confirm, `attach lease ${lease} to ${displayBytes(k).text}`), k, lease, expectModRevision)
   }
 
-  async export(target: Target, prefix: string): Promise<KeyExportFile> {
-    return exportPrefix(await this.client(target), fromB64(prefix))
+  async export(target: Target, prefix: string, call: Cancellable = {}): Promise<KeyExportFile> {
+    return exportPrefix(await this.client(target), fromB64(prefix), call)
   }
 
-  async importPlan(target: Target, file: string): Promise<ImportPlan> {
-    return planImport(await this.client(target), file)
+  async importPlan(target: Target, file: string, call: Cancellable = {}): Promise<ImportPlan> {
+    return planImport(await this.client(target), file, call)
   }
 
-  async import(target: Target, file: string, planRevision: string, confirm: boolean | undefined): Promise<{ written: number; skipped: number; conflicts: KeyName[] }> {
-    return applyImport(await this.writer(target, confirm, 'import keys'), file, planRevision)
+  async import(target: Target, file: string, planRevision: string, confirm: boolean | undefined, call: Cancellable = {}): Promise<{ written: number; skipped: number; conflicts: KeyName[] }> {
+    return applyImport(await this.writer(target, confirm, 'import keys'), file, planRevision, call)
   }
 
   watch(target: Target, key: string, prefix: boolean, fromRevision: string | undefined, sink: StreamSink<KeyWatchBatch>): () => void {

@@ -9,6 +9,8 @@ export interface ConnectionForm {
   keyFile?: string
   username?: string
   password?: string
+  readOnly?: boolean
+  production?: boolean
 }
 
 /** The sidebar's connection list and the connection dialog. */
@@ -53,6 +55,8 @@ export class ConnectionsPage {
     if (f.keyFile !== undefined) await d.getByTestId('conn-key').locator('input').fill(f.keyFile)
     if (f.username !== undefined) await d.getByTestId('conn-user').locator('input').fill(f.username)
     if (f.password !== undefined) await d.getByTestId('conn-password').locator('input').fill(f.password)
+    if (f.readOnly !== undefined) await d.getByTestId('conn-readonly').setChecked(f.readOnly)
+    if (f.production !== undefined) await d.getByTestId('conn-production').setChecked(f.production)
   }
 
   async test(): Promise<Locator> {

@@ -45,6 +45,19 @@ export class KeysPage {
     await expect(target).toBeVisible()
   }
 
+  /** The data-key of the row the keyboard is on (the tree's aria-activedescendant). */
+  async activeRow(): Promise<string | null> {
+    return this.tree.evaluate((el) => {
+      const id = el.getAttribute('aria-activedescendant')
+      return id ? (document.getElementById(id)?.getAttribute('data-key') ?? null) : null
+    })
+  }
+
+  /** Presses keys with the tree focused, one after the other. */
+  async press(...keys: string[]): Promise<void> {
+    for (const k of keys) await this.tree.press(k)
+  }
+
   async openKey(display: string): Promise<void> {
     if (!(await this.key(display).isVisible())) await this.scrollTreeTo(this.key(display))
     await this.key(display).click()
