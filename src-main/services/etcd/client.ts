@@ -224,7 +224,8 @@ export class EtcdClient {
 
   /** An unreachable endpoint behind a dialer: say what the dialer knows (the tunnel is down, the forward was refused). */
   private explain(ep: Endpoint, err: EtcdError): EtcdError {
-    if (err.kind !== 'unavailable' && err.kind !== 'timeout') return err
+    // A channel that closed before TLS finished looks like a TLS failure to gRPC; the dialer knows when it closed it.
+    if (err.kind !== 'unavailable' && err.kind !== 'timeout' && err.kind !== 'tls') return err
     const why = this.options.dialer?.explain?.(ep.host, ep.port)
     if (!why) return err
     return new EtcdError('unavailable', ErrorCode.Unavailable, `${ep.url} cannot be reached through the SSH tunnel: ${why.message}`, why.hint, err.grpcCode)
