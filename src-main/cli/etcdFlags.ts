@@ -20,7 +20,7 @@ export function connectionOptions(purpose = ''): Record<string, OptionSpec> {
     'server-name': { type: 'string', value: 'NAME', description: `${purpose}verify the server certificate against this name.` },
     'insecure-skip-tls-verify': { type: 'boolean', description: `${purpose}do not verify the server certificate (insecure).` },
     user: { type: 'string', value: 'NAME[:PASSWORD]', description: `${purpose}etcd user; the password may also come from $ETCDCTL_PASSWORD.` },
-    'ssh-tunnel': { type: 'string', value: 'USER@HOST[:PORT][,…]', description: `${purpose}reach the endpoints through SSH; jump hosts first, comma-separated, the last one forwards.` },
+    'ssh-tunnel': { type: 'string', value: 'USER@HOST[:PORT]', description: `${purpose}reach the endpoints through SSH; jump hosts first, comma-separated (a@jump,b@bastion).` },
     'ssh-key': { type: 'string', value: 'FILE', description: `${purpose}SSH private key (passphrase from $RAFTDECK_SSH_PASSPHRASE); without it: ssh-agent, else $RAFTDECK_SSH_PASSWORD.` },
     'ssh-known-hosts': { type: 'string', value: 'FILE', description: `${purpose}trusted SSH host keys (default ~/.ssh/known_hosts); unknown or changed keys are refused.` },
   }

@@ -162,8 +162,10 @@ export interface ConnectionSummary {
 
 /** What a kubeadm control-plane node (or a copy of its /etc/kubernetes) gave. */
 export interface KubeadmImport {
-  /** 'folder /path' or 'user@host:port'. */
+  /** 'folder /path' or 'user@host:port:/path'. */
   source: string
+  /** The kubeadm folder the finding paths are in (/etc/kubernetes or its copy). */
+  root: string
   endpoints: string[]
   /** Paths of the imported copies (keys sealed), ready for the profile. */
   tls: TlsSettings

@@ -241,5 +241,5 @@ export async function importKubeadm(src: KubeadmSource, storePem: PemStore, now 
 
   if (endpoints.length === 0 && !tls.caFile && !tls.certFile)
     throw new AppError(ErrorCode.NotFound, `Nothing from kubeadm was found in ${src.describe}.`, 'Point at /etc/kubernetes of a control-plane node (or a copy of it): it holds manifests/etcd.yaml and pki/etcd/.')
-  return { source: src.describe, endpoints, tls, findings, certificates, warnings }
+  return { source: src.describe, root: src.root, endpoints, tls, findings, certificates, warnings }
 }
