@@ -40,6 +40,8 @@ export interface Sshd {
   log: string[]
   /** Kills every per-connection process (not the listener): open SSH connections drop. Resolves with how many were killed. */
   killConnections(): number
+  /** Freezes the per-connection processes (SIGSTOP): connections stay open but nothing answers, as when a NAT drops state. Returns a function that lets them go on. */
+  freezeConnections(): () => void
   stop(): Promise<void>
 }
 
@@ -148,6 +150,20 @@ export async function startSshd(dir: string, opts: SshdOptions): Promise<Sshd> {
           }
         }
         return pids.length
+      },
+      freezeConnections() {
+        const pids = descendants(proc.pid!)
+        const signal = (sig: NodeJS.Signals) => {
+          for (const pid of pids) {
+            try {
+              process.kill(pid, sig)
+            } catch {
+              // Already gone.
+            }
+          }
+        }
+        signal('SIGSTOP')
+        return () => signal('SIGCONT')
       },
       async stop() {
         sshd.killConnections()
