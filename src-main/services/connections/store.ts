@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { AppError, ErrorCode, type CertificateInfo, type ConnectionInput, type ConnectionSummary, type SshHop, type SshHopInput } from '../../shared'
+import { AppError, ErrorCode, type CertificateInfo, type ConnectionInput, type ConnectionSummary, type SshHop, type SshHopInput, type SshHostKey } from '../../shared'
+import { fingerprint, keyAlgorithm } from '../ssh/hostKeys'
 import { writeFileAtomic } from '../fsAtomic'
 import type { SecretBox } from '../secretBox'
 
@@ -118,13 +119,21 @@ export class ConnectionStore {
     this.cache = list
   }
 
+  /** The key as confirmed; algorithm and fingerprint are recomputed from the key itself, never taken on trust. */
+  private static hostKey(k: SshHostKey): SshHostKey {
+    const blob = Buffer.from(k.key, 'base64')
+    const algorithm = keyAlgorithm(blob)
+    if (algorithm === 'unknown') throw new AppError(ErrorCode.InvalidParams, 'A confirmed SSH host key is not a valid public key.', 'Forget the key and confirm it again with Test connection.')
+    return { algorithm, key: blob.toString('base64'), fingerprint: fingerprint(blob), trustedAt: k.trustedAt }
+  }
+
   private sealHops(input: SshHopInput[], existing: StoredHop[]): StoredHop[] {
     return input.map((h) => {
       const old = h.id ? existing.find((e) => e.id === h.id) : undefined
       const seal = (value: string | undefined, previous: string | undefined) => (value === undefined ? previous : value === '' ? undefined : this.secrets.seal(value))
       const hop: StoredHop = { id: old?.id ?? randomUUID(), host: h.host.trim(), port: h.port, user: h.user.trim(), auth: h.auth }
       if (h.auth === 'key' && h.keyFile?.trim()) hop.keyFile = h.keyFile.trim()
-      if (h.hostKey) hop.hostKey = h.hostKey
+      if (h.hostKey) hop.hostKey = ConnectionStore.hostKey(h.hostKey)
       const passphrase = h.auth === 'key' ? seal(h.passphrase, old?.sealedPassphrase) : undefined
       const password = h.auth === 'password' ? seal(h.password, old?.sealedPassword) : undefined
       if (passphrase) hop.sealedPassphrase = passphrase

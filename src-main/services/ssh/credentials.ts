@@ -3,6 +3,8 @@
 // an unreadable key or a wrong passphrase is one clear message before any connection is made.
 
 import { existsSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import ssh2, { type ParsedKey } from 'ssh2'
 import { SEALED_SUFFIX, type Unsealer } from '../etcd/tlsMaterial'
@@ -49,8 +51,13 @@ export interface LoadedAuth {
 
 const PASSPHRASE_FIX = "Enter the key's passphrase in the connection (for the raftdeck command: $RAFTDECK_SSH_PASSPHRASE), or add the key to ssh-agent (ssh-add KEY) and use agent authentication."
 
+/** ~/ means the home folder, as in ssh. */
+export function expandHome(file: string): string {
+  return file === '~' || file.startsWith('~/') ? path.join(os.homedir(), file.slice(1)) : file
+}
+
 async function loadKey(auth: Extract<SshAuthSpec, { kind: 'key' }>, unseal?: Unsealer): Promise<LoadedAuth> {
-  const file = auth.keyFile
+  const file = expandHome(auth.keyFile)
   let body: Buffer
   try {
     body = await readFile(file)

@@ -5,6 +5,7 @@ import { parseTunnelFlag, tunnelFromFlags } from '../../../src-main/cli/etcdFlag
 import { certificateInfo } from '../../../src-main/services/connections/certificates'
 import { manifestEndpoints, manifestFlags } from '../../../src-main/services/connections/kubeadm'
 import { validateHops } from '../../../src-main/services/connections/service'
+import { expandHome } from '../../../src-main/services/ssh/credentials'
 
 describe('--ssh-tunnel', () => {
   it('parses USER@HOST[:PORT], IPv6 in brackets, jump hosts first, and defaults like ssh', () => {
@@ -52,6 +53,14 @@ describe('SSH settings in a profile', () => {
     expect(() => validateHops([good, { ...good, port: 0 }])).toThrow(/SSH host 2: port 0/)
     expect(() => validateHops([{ ...good, user: ' ' }])).toThrow(/user name is missing/)
     expect(() => validateHops([{ ...good, auth: 'key' }])).toThrow(/needs a private key file/)
+  })
+})
+
+describe('key paths', () => {
+  it('expands ~/ to the home folder, as ssh does, and nothing else', () => {
+    expect(expandHome('~/.ssh/id_ed25519')).toBe(`${os.homedir()}/.ssh/id_ed25519`)
+    expect(expandHome('/etc/ssh/key')).toBe('/etc/ssh/key')
+    expect(expandHome('~other/key')).toBe('~other/key')
   })
 })
 
