@@ -78,6 +78,11 @@ export class EtcdClient {
     this.dialTimeoutMs = options.dialTimeoutMs ?? 3_000
   }
 
+  /** The etcd credentials this client signs in with (a trial restore of a backup reuses them). */
+  get auth(): { username: string; password: string } | undefined {
+    return this.options.auth
+  }
+
   // ---- plumbing ----------------------------------------------------------------------------
 
   private credentials(ep: Endpoint): grpc.ChannelCredentials {
