@@ -207,7 +207,9 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
     await write('verified', { revision, totalKey: v.status.totalKey, ...(liveKeys !== null ? { liveKeys } : {}) })
 
     // 5. Commit: fsync (done), rename, fsync the folder.
-    const file = backupFileName(target.name, startedAt, revision)
+    let file = backupFileName(target.name, startedAt, revision)
+    // Two runs in the same second (run now twice): never replace a file another run committed.
+    if (await stat(path.join(dest, file)).catch(() => null)) file = file.replace(/\.db$/, `-${runId.slice(0, 8)}.db`)
     await rename(part, path.join(dest, file))
     part = null
     await fsyncDir(dest)
