@@ -15,6 +15,7 @@ import type { BackupRun, RetentionPolicy } from '../shared/api/backupSchedules'
 import { defaultDataDir } from '../services/app/dataDir'
 import { packageRoot, packageVersion } from '../services/app/packageRoot'
 import { humanDuration } from '../services/backup/cron'
+import { RUN_STEP } from '../services/backup/run'
 import { headlessBackups } from '../services/backup/headless'
 import { describePolicy } from '../services/backup/retention'
 import { systemdUnits } from '../services/backup/systemdUnits'
@@ -68,7 +69,7 @@ const mib = (n: number | null) => (n === null ? '-' : `${(n / (1024 * 1024)).toF
 
 function describeRun(r: BackupRun): string {
   if (r.outcome === 'ok') return `OK: ${r.file} (revision ${r.revision}, ${mib(r.bytes)}, sha256 ${r.sha256}${r.restorable === true ? ', restorable' : r.restorable === null ? '' : ''}) from ${r.memberName ?? r.endpoint} in ${((r.durationMs ?? 0) / 1000).toFixed(1)} s${r.pruned.length ? `; retention deleted ${r.pruned.join(', ')}` : ''}`
-  return `FAILED (${r.state}): ${r.reason}${r.hint ? `\nhint: ${r.hint}` : ''}`
+  return `FAILED while ${RUN_STEP[r.reached ?? r.state]}: ${r.reason}${r.hint ? `\nhint: ${r.hint}` : ''}`
 }
 
 export const backupCommand: Command = {

@@ -35,6 +35,19 @@ export function backupFileName(cluster: string, at: number, revision: number): s
   return `${safeName(cluster)}-${utcStamp(at)}-rev${revision}.db`
 }
 
+/** What a run does after it reached a state (for messages: "FAILED while streaming the snapshot"). */
+export const RUN_STEP: Record<RunState, string> = {
+  started: 'choosing a member',
+  picked: 'streaming the snapshot',
+  streamed: 'verifying the snapshot',
+  verified: 'committing the file',
+  committed: 'updating the latest copy',
+  latest: 'restoring on trial',
+  trial: 'applying retention',
+  pruned: 'finishing',
+  done: 'checking the destination',
+}
+
 export const latestName = (cluster: string) => `${safeName(cluster)}-latest.db`
 
 export interface RunDeps {
@@ -130,7 +143,7 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
 
   const finish = async (outcome: 'ok' | 'failed', reason: string | null, hint: string | null) => {
     const endedAt = deps.now()
-    Object.assign(record, { outcome, endedAt, durationMs: endedAt - startedAt })
+    Object.assign(record, { outcome, endedAt, durationMs: endedAt - startedAt, reached: record.state })
     if (outcome === 'failed') Object.assign(record, { reason, hint })
     // 'done' carries the whole record: one line per run is enough to read the history.
     const line = { ...record, v: 1 as const, at: endedAt, state: 'done' as const }

@@ -132,7 +132,7 @@ export class BackupSchedules {
           if (r.part) await rm(path.join(dir, path.basename(r.part)), { force: true }).catch(() => {})
           const at = this.clock.now()
           const reason = `interrupted: the process running it stopped during the "${r.state}" step${r.part ? `; its temporary file ${r.part} was removed` : ''}`
-          const done: BackupRun = { ...r, state: 'done', outcome: 'interrupted', reason, hint: 'Earlier backups are untouched. The next run starts afresh.', endedAt: at }
+          const done: BackupRun = { ...r, state: 'done', reached: r.state, outcome: 'interrupted', reason, hint: 'Earlier backups are untouched. The next run starts afresh.', endedAt: at }
           try {
             await appendLine(dir, { ...done, v: 1, at, state: 'done' })
             closed.push(done)

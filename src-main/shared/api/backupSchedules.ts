@@ -57,8 +57,10 @@ export interface BackupRun {
   scheduleId: string
   scheduleName: string
   trigger: RunTrigger
-  /** The last state reached. */
+  /** The last state reached ('done' once finished). */
   state: RunState
+  /** For a finished run: the last state it completed before 'done' (where a failure struck). */
+  reached?: RunState
   outcome: RunOutcome
   /** Why it failed, or why it ran (catch-up). */
   reason: string | null
