@@ -99,8 +99,8 @@ export async function pickMember(client: EtcdClient, endpoints: string[], timeou
   const id = best.st.header.member_id
   const isLeader = best.st.leader === id
   const reason =
-    `${names.get(id) || hex(id)} answers, has no alarm and the highest applied index (${best.st.raftAppliedIndex}` +
-    `${healthy.length > 1 ? ` of ${healthy.length} healthy members` : ', the only healthy member'})${isLeader ? '; it is the leader' : ''}` +
+    `${names.get(id) || hex(id)} answers, sees a leader and has no alarm; its applied index ${best.st.raftAppliedIndex} ` +
+    `${healthy.length > 1 ? `is the highest of ${healthy.length} healthy members` : '(the only healthy member)'}${isLeader ? '; it is the leader' : ''}` +
     `${excluded.length ? `. Skipped: ${excluded.join('; ')}` : ''}`
   return {
     endpoint: best.endpoint,

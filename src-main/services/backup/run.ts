@@ -12,7 +12,7 @@
 import { copyFile, open, rename, rm, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { BboltError, verifySnapshot } from '../../bbolt'
+import { BboltError, readEtcdSnapshot, verifySnapshot } from '../../bbolt'
 import { AppError } from '../../shared'
 import type { BackupRun, BackupSchedule, RunState, RunTrigger, TrialRestoreResult } from '../../shared/api/backupSchedules'
 import type { EtcdClient } from '../etcd/client'
@@ -124,6 +124,21 @@ async function atomicCopy(from: string, to: string): Promise<void> {
   }
 }
 
+/**
+ * The revision the cluster had when the snapshot was taken, as etcd restores it: the newest revision
+ * in the key bucket, but at least the finished compaction's (a compaction can remove the newest
+ * records, tombstones) and at least 1 (an empty store). etcdctl's "snapshot status" reports only the
+ * first, 0 for an empty store.
+ */
+function storeRevision(file: string, lastKeyRevision: number): number {
+  const r = readEtcdSnapshot(file)
+  try {
+    return Math.max(1, lastKeyRevision, Number(r.meta().finishedCompactRev?.main ?? 0n))
+  } finally {
+    r.close()
+  }
+}
+
 export async function executeRun(req: RunRequest, deps: RunDeps): Promise<BackupRun> {
   const { schedule } = req
   const dest = schedule.destination
@@ -203,7 +218,7 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
 
     // 4. Verify: trailer (checked while streaming), bbolt consistency, etcd's buckets.
     const v = verifySnapshot(part, { knownSha256: streamed.sha256 })
-    const revision = Number(v.status.revision)
+    const revision = storeRevision(part, Number(v.status.revision))
     let expected: TrialExpectations | null = null
     let liveKeys: number | null = null
     if (deps.trial) {
