@@ -9,10 +9,10 @@
 // after a run whose file was verified (and, when asked, restored). A destination that cannot be used
 // at all (missing, read-only, full) gets its record in the data folder's journal instead.
 
-import { copyFile, open, rename, rm, stat, unlink } from 'node:fs/promises'
+import { copyFile, link, open, rename, rm, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { BboltError, readEtcdSnapshot, verifySnapshot } from '../../bbolt'
+import { BboltError, readEtcdSnapshot, StreamingVerifier, verifySnapshot } from '../../bbolt'
 import { AppError } from '../../shared'
 import type { BackupRun, BackupSchedule, RunState, RunTrigger, TrialRestoreResult } from '../../shared/api/backupSchedules'
 import type { EtcdClient } from '../etcd/client'
@@ -105,9 +105,20 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Copies `from` to `to` so that `to` is either the old or the new file: temp name, fsync, rename. */
-async function atomicCopy(from: string, to: string): Promise<void> {
+/**
+ * Points `to` at the same bytes as `from`, replacing any old `to` atomically (temp name, rename): a
+ * hard link where the file system has them, so the newest backup is not written to disk a second
+ * time nor stored twice; a copy (fsynced) where it has not.
+ */
+async function atomicLatest(from: string, to: string): Promise<void> {
   const tmp = path.join(path.dirname(to), `.${path.basename(to)}.${randomUUID().slice(0, 8)}.tmp`)
+  try {
+    await link(from, tmp)
+    await rename(tmp, to)
+    return
+  } catch {
+    await rm(tmp, { force: true })
+  }
   try {
     await copyFile(from, tmp)
     const fh = await open(tmp, 'r+')
@@ -121,6 +132,22 @@ async function atomicCopy(from: string, to: string): Promise<void> {
   } catch (err) {
     await rm(tmp, { force: true })
     throw err
+  }
+}
+
+/**
+ * Completes the streaming check (the tree walk over page summaries). If it finds a problem, the full
+ * verifySnapshot decides and its error is the one reported: the fast path never passes a file the
+ * full check would refuse (test/unit/bbolt/streamVerify.test.ts) and never fails one it would pass.
+ */
+function verifyStreamed(checker: StreamingVerifier, part: string, streamed: { bytes: number; sha256: string }, log: Logger): { revision: number; totalKey: number } {
+  try {
+    return checker.finish(part, streamed.bytes - 32)
+  } catch (err) {
+    if (!(err instanceof BboltError)) throw err
+    const v = verifySnapshot(part, { knownSha256: streamed.sha256 })
+    log.warn(`the streaming check refused a snapshot that the full check accepts (${err.message}); using the full check's result`)
+    return { revision: Number(v.status.revision), totalKey: v.status.totalKey }
   }
 }
 
@@ -212,13 +239,14 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
     deps.log.info(`backup "${schedule.name}": snapshot from ${picked.endpoint} (${picked.reason})`)
     if (!manifest.runs.size || ![...manifest.runs.values()].some((r) => r.outcome === 'ok')) await checkDestination(dest, 2 * picked.dbSize, false)
 
-    // 3. Stream, hashing as it arrives.
-    const streamed = await streamSnapshotToFile(target.client, picked.endpoint, part, deps.signal ? { signal: deps.signal } : {})
+    // 3. Stream, hashing and checking each page as it arrives.
+    const checker = new StreamingVerifier()
+    const streamed = await streamSnapshotToFile(target.client, picked.endpoint, part, { ...(deps.signal ? { signal: deps.signal } : {}), onChunk: (b) => checker.push(b) })
     await write('streamed', { bytes: streamed.bytes, sha256: streamed.sha256 })
 
     // 4. Verify: trailer (checked while streaming), bbolt consistency, etcd's buckets.
-    const v = verifySnapshot(part, { knownSha256: streamed.sha256 })
-    const revision = storeRevision(part, Number(v.status.revision))
+    const status = verifyStreamed(checker, part, streamed, deps.log)
+    const revision = storeRevision(part, status.revision)
     let expected: TrialExpectations | null = null
     let liveKeys: number | null = null
     if (deps.trial) {
@@ -232,7 +260,7 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
         deps.log.warn(`backup "${schedule.name}": the source could not be asked for its keys and HashKV at revision ${revision} (${(err as Error).message}); the trial restore compares the revision only`)
       }
     }
-    await write('verified', { revision, totalKey: v.status.totalKey, ...(liveKeys !== null ? { liveKeys } : {}) })
+    await write('verified', { revision, totalKey: status.totalKey, ...(liveKeys !== null ? { liveKeys } : {}) })
 
     // 5. Commit: fsync (done), rename, fsync the folder.
     let file = backupFileName(target.name, startedAt, revision)
@@ -243,8 +271,8 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
     await fsyncDir(dest)
     await write('committed', { file })
 
-    // 6. The `latest` copy, replaced atomically.
-    await atomicCopy(path.join(dest, file), path.join(dest, latestName(target.name)))
+    // 6. The `latest` file, replaced atomically.
+    await atomicLatest(path.join(dest, file), path.join(dest, latestName(target.name)))
     await fsyncDir(dest)
     await write('latest')
 

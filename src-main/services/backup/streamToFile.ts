@@ -26,7 +26,7 @@ export async function streamSnapshotToFile(
   client: EtcdClient,
   endpoint: string,
   part: string,
-  opts: { signal?: AbortSignal; onProgress?: (received: number, total: number | null) => void } = {},
+  opts: { signal?: AbortSignal; onProgress?: (received: number, total: number | null) => void; onChunk?: (blob: Buffer) => void } = {},
 ): Promise<StreamedSnapshot> {
   const fd = fs.openSync(part, 'wx', 0o600)
   let closed = false
@@ -43,6 +43,7 @@ export async function streamSnapshotToFile(
       (blob, remaining) => {
         if (total === null && remaining !== '0') total = Number(remaining) + blob.length
         fs.writeSync(fd, blob)
+        opts.onChunk?.(blob)
         received += blob.length
         lastRemaining = remaining
         if (blob.length >= SNAPSHOT_HASH_SIZE) {

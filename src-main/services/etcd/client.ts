@@ -115,6 +115,9 @@ export class EtcdClient {
         // Calls fail fast when the endpoint is down instead of waiting out their deadline.
         'grpc.initial_reconnect_backoff_ms': 500,
         'grpc.max_reconnect_backoff_ms': 5_000,
+        // HTTP/2 flow control: 64 KiB (the default) lets a fast server send only one window per round
+        // trip, which caps a snapshot stream or a large range well below what etcd can serve.
+        'grpc-node.flow_control_window': 4 * 1024 * 1024,
       }
       const serverName = this.options.tls?.serverName
       if (ep.secure && serverName) {
