@@ -31,6 +31,14 @@ export class NoHealthyMemberError extends AppError {
 }
 
 const hex = (id: string) => BigInt(id).toString(16)
+/** "connection refused" instead of grpc's paragraph about subchannels, when the cause is that plain. */
+function why(err: Error | null): string {
+  const m = err?.message ?? 'unknown error'
+  const code = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)\b/.exec(m)?.[1]
+  const plain: Record<string, string> = { ECONNREFUSED: 'connection refused', ECONNRESET: 'connection reset', ETIMEDOUT: 'timed out', EHOSTUNREACH: 'host unreachable', ENETUNREACH: 'network unreachable', ENOTFOUND: 'unknown host', EAI_AGAIN: 'name lookup failed' }
+  return code ? plain[code]! : m.replace(/\.$/, '')
+}
+
 const isAuth = (err: unknown) => err instanceof EtcdError && (err.kind === 'auth-failed' || err.kind === 'permission-denied' || err.kind === 'auth-not-enabled')
 
 export async function pickMember(client: EtcdClient, endpoints: string[], timeoutMs = 3000): Promise<PickedMember> {
@@ -67,7 +75,7 @@ export async function pickMember(client: EtcdClient, endpoints: string[], timeou
   const healthy: { endpoint: string; st: StatusResponse }[] = []
   for (const r of results) {
     if (!r.status) {
-      excluded.push(`${r.endpoint}: no answer (${r.error?.message ?? 'unknown error'})`)
+      excluded.push(`${r.endpoint}: no answer (${why(r.error)})`)
       continue
     }
     const id = r.status.header.member_id

@@ -19,7 +19,7 @@ import type { EtcdClient } from '../etcd/client'
 import type { Logger } from '../log'
 import { checkDestination, DestinationError } from './destination'
 import { appendLine, emptyRun, type ManifestState, type RunLine } from './manifest'
-import { pickMember, type PickedMember } from './pickMember'
+import { NoHealthyMemberError, pickMember, type PickedMember } from './pickMember'
 import { planRetention } from './retention'
 import { streamSnapshotToFile } from './streamToFile'
 import type { TrialExpectations } from './trialRestore'
@@ -219,10 +219,18 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
     const target = await req.resolveTarget()
     record.cluster = target.name
     let picked: PickedMember
-    try {
-      picked = await pickMember(target.client, target.endpoints)
-    } catch (err) {
-      throw failure(err)
+    // A catch-up run starts with the app, possibly before a playground's members are up: give the
+    // cluster a little while to answer before calling the run failed.
+    const patience = req.trigger === 'catch-up' ? 30_000 : 0
+    const giveUp = Date.now() + patience
+    for (let delay = 500; ; delay = Math.min(5000, delay * 2)) {
+      try {
+        picked = await pickMember(target.client, target.endpoints)
+        break
+      } catch (err) {
+        if (!(err instanceof NoHealthyMemberError) || err.authFailed || Date.now() + delay > giveUp) throw failure(err)
+        await new Promise((r) => setTimeout(r, delay))
+      }
     }
     const partName = `.${safeName(target.name)}-${utcStamp(startedAt)}-${runId.slice(0, 8)}.db.part`
     part = path.join(dest, partName)
