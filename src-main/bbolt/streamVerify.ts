@@ -313,6 +313,17 @@ class PageTable {
     if (ex.problem !== undefined || ex.notKeyRecords !== undefined || ex.buckets) this.extra.set(id, ex)
   }
 
+  /** Bytes this table holds (typed arrays, key arena, and an estimate for the rare extras). */
+  bytes(): number {
+    let extra = 0
+    for (const e of this.extra.values()) {
+      extra += 64
+      for (const b of e.buckets ?? []) extra += b.key.length + b.value.length + 64
+      for (const k of e.branch?.keys ?? []) extra += k.length + 48
+    }
+    return this.kind.byteLength + this.headerId.byteLength + this.count.byteLength + this.keys.byteLength + this.arena.byteLength + extra
+  }
+
   /** The summary of a page seen in the stream, or undefined. */
   get(id: number): Summary | undefined {
     if (id >= this.kind.length) return undefined
@@ -339,15 +350,28 @@ class PageTable {
 }
 
 export class StreamingVerifier {
+  /**
+   * Set when the summaries outgrew the budget (a database of several GiB): the checker stops and
+   * the caller runs the full verifySnapshot instead, so memory stays bounded whatever the size.
+   */
+  overBudget = false
   private pageSize = 0
   private buf: Uint8Array = new Uint8Array(0)
   private bufLen = 0
   private nextPage = 0
   private received = 0
   private readonly metas: (Uint8Array | null)[] = [null, null]
-  private readonly table = new PageTable()
+  private table = new PageTable()
+
+  /** `budgetBytes`: the most the page summaries may hold (default 64 MiB, ~2 GB of database). */
+  constructor(private readonly budgetBytes = 64 * 1024 * 1024) {}
   /** Pages whose header claims overflow: read back from the file if the tree reaches them. */
   private readonly deferred = new Set<number>()
+
+  /** Memory the page summaries hold (for tests and the docs' claim of a few MB per 200 MB). */
+  retainedBytes(): number {
+    return this.table.bytes()
+  }
 
   /** Feeds the next bytes of the stream (the database; a trailing SHA-256 is ignored by finish). */
   push(chunk: Uint8Array): void {
@@ -402,6 +426,13 @@ export class StreamingVerifier {
 
   private page(b: Uint8Array): void {
     const id = this.nextPage++
+    if (this.overBudget) return
+    if ((id & 1023) === 0 && this.table.bytes() > this.budgetBytes) {
+      this.overBudget = true
+      this.table = new PageTable()
+      this.deferred.clear()
+      return
+    }
     if (id < 2) {
       this.metas[id] = copy(b)
       return
@@ -420,6 +451,7 @@ export class StreamingVerifier {
    * would throw; returns the status numbers.
    */
   finish(file: string, dbBytes: number): StreamVerifyResult {
+    if (this.overBudget) throw new Error('the streaming check stopped: its page summaries outgrew the memory budget')
     const name = file
     const parsed = [0, 1].map((i) => (this.metas[i] ? parseMeta(this.metas[i]!) : ({ ok: false, reason: 'file too short for a meta page' } as const)))
     const valid = parsed.map((p) => (p.ok && p.meta.pageSize === this.pageSize ? p.meta : null))

@@ -132,14 +132,17 @@ describe('StreamingVerifier', () => {
 
   it('keeps only a small summary per page', () => {
     const f = build('memory.db', 20000)
-    const size = readFileSync(f).length
-    const v = new StreamingVerifier()
-    const before = process.memoryUsage().heapUsed
     const bytes = readFileSync(f)
+    const v = new StreamingVerifier()
     for (let pos = 0; pos < bytes.length; pos += 32 * 1024) v.push(bytes.subarray(pos, pos + 32 * 1024))
-    const held = process.memoryUsage().heapUsed - before
-    v.finish(f, size - 32)
-    // Summaries hold first/last keys and children: a few percent of the database at most.
-    expect(held).toBeLessThan(size * 0.25 + 2 * 1024 * 1024)
+    v.finish(f, bytes.length - 32)
+    // Typed arrays grown by doubling plus first/last keys: a small fraction of the database.
+    expect(v.retainedBytes()).toBeLessThan(bytes.length * 0.1)
+    // Past its budget it stops keeping summaries and says so, so the caller reads the file instead.
+    const small = new StreamingVerifier(64 * 1024)
+    for (let pos = 0; pos < bytes.length; pos += 32 * 1024) small.push(bytes.subarray(pos, pos + 32 * 1024))
+    expect(small.overBudget).toBe(true)
+    expect(small.retainedBytes()).toBeLessThan(256 * 1024)
+    expect(() => small.finish(f, bytes.length - 32)).toThrow(/outgrew the memory budget/)
   })
 })
