@@ -113,9 +113,20 @@ export function parseManifest(text: string, st: ManifestState = emptyState()): M
  */
 export class ManifestReader {
   private readonly cache = new Map<string, { offset: number; state: ManifestState; tail: string }>()
+  /** One read at a time per file: two overlapping reads would both advance the offset. */
+  private readonly queue = new Map<string, Promise<unknown>>()
 
-  async read(dir: string): Promise<ManifestState> {
+  read(dir: string): Promise<ManifestState> {
     const file = path.join(dir, MANIFEST_NAME)
+    const next = (this.queue.get(file) ?? Promise.resolve()).catch(() => {}).then(() => this.readNow(file))
+    this.queue.set(file, next)
+    void next.finally(() => {
+      if (this.queue.get(file) === next) this.queue.delete(file)
+    }).catch(() => {})
+    return next
+  }
+
+  private async readNow(file: string): Promise<ManifestState> {
     let size: number
     try {
       size = (await stat(file)).size

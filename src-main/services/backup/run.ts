@@ -302,7 +302,7 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
     return await finish('ok', null, null)
   } catch (err) {
     if (part) await rm(part, { force: true }).catch(() => {})
-    const f = failure(err)
+    const f = deps.signal?.aborted ? new RunFailed('Cancelled: Raftdeck stopped while the run was in progress.', 'Earlier backups are untouched; the next run starts afresh.') : failure(err)
     return finish('failed', f.reason, f.hint)
   }
 }

@@ -60,6 +60,8 @@ export class BackupSchedules {
   private readonly listeners = new Set<(e: BackupEvent) => void>()
   private readonly live = new Map<string, BackupRun>()
   private scheduler: BackupScheduler | null = null
+  /** Runs in progress: stopping the services cancels their streams (the run then records why). */
+  private readonly aborts = new Set<AbortController>()
 
   constructor(private readonly opts: ScheduleServiceOptions) {
     this.store = new ScheduleStore(opts.dataDir)
@@ -110,6 +112,7 @@ export class BackupSchedules {
   dispose(): void {
     this.scheduler?.stop()
     this.scheduler = null
+    for (const a of this.aborts) a.abort()
   }
 
   /**
@@ -237,6 +240,8 @@ export class BackupSchedules {
         throw new AppError(ErrorCode.Conflict, `Schedule "${s.name}" is already running: its lock is ${err.message}.`, 'Wait for that run to finish; two runs of one schedule never overlap.')
       throw err
     }
+    const abort = new AbortController()
+    this.aborts.add(abort)
     try {
       await mkdir(this.journalDir, { recursive: true, mode: 0o700 })
       await mkdir(this.tmpRoot, { recursive: true, mode: 0o700 })
@@ -261,6 +266,7 @@ export class BackupSchedules {
           version: this.opts.version,
           journalDir: this.journalDir,
           readManifest: (dir) => this.reader.read(dir),
+          signal: abort.signal,
           trial: s.trialRestore
             ? (file, expected, bytes) => {
                 const auth = client?.auth
@@ -278,6 +284,7 @@ export class BackupSchedules {
       else this.opts.log.info(`backup "${s.name}" done: ${run.file} (revision ${run.revision}, ${run.bytes} bytes${run.restorable ? ', restorable' : ''}) in ${run.durationMs} ms`)
       return run
     } finally {
+      this.aborts.delete(abort)
       this.live.delete(s.id)
       await lock.release()
     }

@@ -295,6 +295,19 @@ describe('a playground, and a long stream cut short', () => {
     expect((await first).outcome).toBe('ok')
   })
 
+  it('stopping the app cancels a run in progress: it records why and leaves no .part', async () => {
+    const before = dbFiles(bigDest)
+    const other = createServices({ dataDir: data, shell: 'browser', version: 'test' })
+    const run = other.handlers['backupSchedules/runNow']({ id: bigSchedule })
+    await waitForPart(bigDest, 60_000)
+    await other.dispose()
+    const r = await run
+    expect(r.outcome).toBe('failed')
+    expect(r.reason).toBe('Cancelled: Raftdeck stopped while the run was in progress.')
+    expect(readdirSync(bigDest).filter((f) => f.endsWith('.part'))).toEqual([])
+    expect(dbFiles(bigDest)).toEqual(before)
+  })
+
   it('the app killed mid-run: the .part is removed at the next start and the run shows as interrupted', async () => {
     const before = dbFiles(bigDest)
     const [cmd, argv] = raftdeckArgv(['backup', 'run', '--schedule', 'big', '--data-dir', data])

@@ -96,6 +96,21 @@ describe('manifest', () => {
     expect((await reader.read(dir)).owned.size).toBe(0)
   })
 
+  it('stays exact when reads overlap (the UI asks several times at once)', async () => {
+    const reader = new ManifestReader()
+    await appendLine(dir, { v: 1, run: 'r0', at: 0, state: 'committed', file: 'f0.db' })
+    // Two reads at once of a small manifest, then it grows past twice that size.
+    await Promise.all([reader.read(dir), reader.read(dir), reader.read(dir)])
+    for (let i = 1; i < 40; i++) {
+      await appendLine(dir, { v: 1, run: `r${i}`, at: i, state: 'committed', file: `f${i}.db` })
+      if (i % 3 === 0) await appendLine(dir, { v: 1, event: 'deleted', at: i, file: `f${i}.db`, by: 'retention' })
+    }
+    const m = await reader.read(dir)
+    expect(m.badLines).toBe(0)
+    expect(m.runs.size).toBe(40)
+    expect([...m.owned.keys()].sort()).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i === 0 || i % 3 !== 0).map((i) => `f${i}.db`).sort())
+  })
+
   it('skips a torn last line and lines that name files outside the folder', () => {
     const text = [
       JSON.stringify({ v: 1, run: 'r', at: 1, state: 'committed', file: '../../etc/passwd' }),
