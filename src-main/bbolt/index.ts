@@ -16,6 +16,8 @@ export type { BucketContents, DbPlan, NestedBucket, SnapshotStream, WriterEntry,
 export { snapshotStatus, statusOfDb } from './snapshotStatus'
 export type { SnapshotStatus } from './snapshotStatus'
 export { verifySnapshot, hasSnapshotHash, sha256OfRange } from './verify'
+export { StreamingVerifier } from './streamVerify'
+export type { StreamVerifyResult } from './streamVerify'
 export type { VerifyOptions, VerifyResult } from './verify'
 export { readEtcdSnapshot, validateEtcdSchema, EtcdSnapshotReader } from './etcdSnapshot'
 export type { EtcdMeta, RevisionRecord, AuthState } from './etcdSnapshot'

@@ -19,7 +19,9 @@ import { createLauncher, packageMemberCommand, type RaftdeckCommand } from './pl
 import { PlaygroundService } from './playground/service'
 import { playgroundHandlers, playgroundStreamOpeners } from './playground/handlers'
 import { BackupService } from './backup/service'
-import { backupHandlers } from './backup/handlers'
+import { backupHandlers, backupScheduleHandlers, backupScheduleStreamOpeners } from './backup/handlers'
+import { BackupSchedules } from './backup/schedules'
+import type { Clock } from './backup/scheduler'
 import type { Handlers, Services, StreamOpeners } from './types'
 
 export type { Handlers, Services, StreamOpeners, StreamSink } from './types'
@@ -37,6 +39,10 @@ export interface ServiceConfig {
   memberCommand?: RaftdeckCommand
   /** Create and start a 3-member playground when none exists (the app's first start). */
   defaultPlayground?: boolean
+  /** Run the backup schedules (the app and `raftdeck serve`; off for one-shot commands and most tests). */
+  runSchedules?: boolean
+  /** The clock backup schedules run on (tests move it). */
+  clock?: Clock
 }
 
 export function createServices(config: ServiceConfig): Services {
@@ -65,6 +71,22 @@ export function createServices(config: ServiceConfig): Services {
   }
   const keys = keysArea(targets, log.scoped('keys'))
   const backups = new BackupService(config.dataDir, targets, log.scoped('backups'))
+  const schedules = new BackupSchedules({
+    dataDir: config.dataDir,
+    targets,
+    log: log.scoped('backups'),
+    version: config.version,
+    etcdBinary,
+    raftdeck: config.memberCommand ?? packageMemberCommand(),
+    ...(config.clock ? { clock: config.clock } : {}),
+  })
+  if (config.runSchedules) {
+    // Playgrounds first: a catch-up run of a playground schedule needs its members started.
+    void playgrounds
+      .whenReady()
+      .then(() => schedules.startScheduler())
+      .catch((err: Error) => log.scoped('backups').error(`the backup scheduler did not start: ${err.message}`))
+  }
 
   const info = () => ({
     name: 'Raftdeck',
@@ -83,6 +105,7 @@ export function createServices(config: ServiceConfig): Services {
     ...keys.handlers,
     ...playgroundHandlers(playgrounds),
     ...backupHandlers(backups),
+    ...backupScheduleHandlers(schedules),
   }
 
   const streams: StreamOpeners = {
@@ -90,6 +113,7 @@ export function createServices(config: ServiceConfig): Services {
     ...clusterStreamOpeners(cluster),
     ...keys.streams,
     ...playgroundStreamOpeners(playgrounds),
+    ...backupScheduleStreamOpeners(schedules),
   }
 
   let disposed: Promise<void> | null = null
@@ -98,6 +122,7 @@ export function createServices(config: ServiceConfig): Services {
     streams,
     dispose: () => {
       disposed ??= (async () => {
+        schedules.dispose()
         connections.dispose()
         await playgrounds.dispose()
         log.scoped('app').info('services stopped')

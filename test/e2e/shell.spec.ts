@@ -14,7 +14,7 @@ test.describe('app frame', () => {
     const areas = [
       ['cluster', 'cluster-empty', /Choose a local playground or a saved connection/],
       ['keys', 'keys-empty', /one folder at a time/],
-      ['backups', 'backups-view', /Select a cluster to snapshot it/],
+      ['backups', 'backups-view', /Select a playground or a connection in the sidebar to take a single snapshot/],
       ['restore', 'restore-view', /Choose a snapshot/],
     ] as const
     for (const [area, testid, text] of areas) {

@@ -101,6 +101,11 @@ export class EtcdClient {
     this.dialTimeoutMs = options.dialTimeoutMs ?? 3_000
   }
 
+  /** The etcd credentials this client signs in with (a trial restore of a backup reuses them). */
+  get auth(): { username: string; password: string } | undefined {
+    return this.options.auth
+  }
+
   // ---- plumbing ----------------------------------------------------------------------------
 
   private credentials(ep: Endpoint): grpc.ChannelCredentials {
@@ -133,6 +138,9 @@ export class EtcdClient {
         // Calls fail fast when the endpoint is down instead of waiting out their deadline.
         'grpc.initial_reconnect_backoff_ms': 500,
         'grpc.max_reconnect_backoff_ms': 5_000,
+        // HTTP/2 flow control: 64 KiB (the default) lets a fast server send only one window per round
+        // trip, which caps a snapshot stream or a large range well below what etcd can serve.
+        'grpc-node.flow_control_window': 4 * 1024 * 1024,
       }
       const serverName = this.options.tls?.serverName
       const dialer = this.options.dialer
