@@ -38,6 +38,7 @@ const getValue = async (k: string) => (await client.range({ key: Buffer.from(k) 
 
 async function connect(app: { page: import('@playwright/test').Page; open(a: 'keys'): Promise<void> }, name: string) {
   const conns = new ConnectionsPage(app.page)
+  await conns.loaded()
   if (!(await conns.item(name).isVisible())) {
     await conns.openNew()
     await conns.fill({ name, endpoints: etcd.endpoints })

@@ -24,6 +24,8 @@ export const useTargetsStore = defineStore('targets', () => {
   const connections = ref<ConnectionSummary[]>([])
   const selected = ref<Target | null>(restore())
   const loadError = ref<ApiError | null>(null)
+  /** True once the saved connections have been read at least once (the list is not just empty-before-load). */
+  const connectionsLoaded = ref(false)
 
   const selectedConnection = computed(() =>
     selected.value?.kind === 'connection' ? (connections.value.find((c) => c.id === selected.value!.id) ?? null) : null,
@@ -42,6 +44,7 @@ export const useTargetsStore = defineStore('targets', () => {
     }
     loadError.value = null
     connections.value = r.value
+    connectionsLoaded.value = true
     if (selected.value?.kind === 'connection' && !r.value.some((c) => c.id === selected.value!.id)) select(null)
   }
 
@@ -53,5 +56,5 @@ export const useTargetsStore = defineStore('targets', () => {
 
   const isSelected = (t: Target) => selected.value?.kind === t.kind && selected.value.id === t.id
 
-  return { connections, selected, selectedConnection, selectedPlayground, selectedName, loadError, loadConnections, select, isSelected }
+  return { connections, connectionsLoaded, selected, selectedConnection, selectedPlayground, selectedName, loadError, loadConnections, select, isSelected }
 })

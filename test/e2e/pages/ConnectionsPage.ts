@@ -29,6 +29,11 @@ export class ConnectionsPage {
     return this.page.getByTestId('connection-dialog')
   }
 
+  /** Waits until the sidebar has read the saved connections, so "is it there?" has a real answer. */
+  async loaded(): Promise<void> {
+    await expect(this.page.locator('[data-testid="sidebar-connections"][data-loaded]')).toBeAttached()
+  }
+
   item(name: string): Locator {
     return this.page.getByTestId(`conn-item-${name}`)
   }
