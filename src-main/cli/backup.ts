@@ -10,7 +10,7 @@
 
 import { userInfo } from 'node:os'
 import path from 'node:path'
-import { AppError, type Target } from '../shared'
+import { AppError, ErrorCode, type Target } from '../shared'
 import type { BackupRun, RetentionPolicy } from '../shared/api/backupSchedules'
 import { defaultDataDir } from '../services/app/dataDir'
 import { packageRoot, packageVersion } from '../services/app/packageRoot'
@@ -19,11 +19,14 @@ import { RUN_STEP } from '../services/backup/run'
 import { headlessBackups } from '../services/backup/headless'
 import { describePolicy } from '../services/backup/retention'
 import { systemdUnits } from '../services/backup/systemdUnits'
-import { authFromFlags, connectionOptions } from './etcdFlags'
+import type { SshHopInput, SshTunnelInput } from '../shared/dto'
+import { fingerprint } from '../services/ssh/hostKeys'
+import type { SshTunnel } from '../services/ssh/tunnel'
+import { authFromFlags, connectionOptions, tunnelFromFlags } from './etcdFlags'
 import { stderrLog, UsageError, type Command, type OptionValues } from './command'
 
 const SUBS: Record<string, readonly string[]> = {
-  'schedule add': ['connection', 'playground', 'endpoints', 'cacert', 'cert', 'key', 'server-name', 'insecure-skip-tls-verify', 'user', 'cron', 'timezone', 'dest', 'keep-last', 'keep-daily', 'keep-weekly', 'keep-monthly', 'max-age-days', 'no-trial-restore', 'disabled'],
+  'schedule add': ['connection', 'playground', 'endpoints', 'cacert', 'cert', 'key', 'server-name', 'insecure-skip-tls-verify', 'user', 'ssh-tunnel', 'ssh-key', 'ssh-known-hosts', 'cron', 'timezone', 'dest', 'keep-last', 'keep-daily', 'keep-weekly', 'keep-monthly', 'max-age-days', 'no-trial-restore', 'disabled'],
   'schedule list': ['write-out'],
   'schedule remove': [],
   run: ['schedule'],
@@ -33,7 +36,8 @@ const SUBS: Record<string, readonly string[]> = {
 }
 
 const USAGE = [
-  'raftdeck backup schedule add NAME (--connection NAME | --playground NAME | --endpoints URL,… [--cacert F --cert F --key F] [--user NAME[:PASSWORD]])',
+  'raftdeck backup schedule add NAME (--connection NAME | --playground NAME | --endpoints URL,… [--cacert F --cert F --key F] [--user NAME[:PASSWORD]]',
+  '                                  [--ssh-tunnel USER@HOST[:PORT][,…] --ssh-key FILE --ssh-known-hosts FILE])',
   '                                  --cron EXPR [--timezone TZ] [--dest DIR] [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N]',
   '                                  [--max-age-days N] [--no-trial-restore] [--disabled]',
   '       raftdeck backup schedule list [-w table|json]',
@@ -199,8 +203,17 @@ async function scheduleAdd(h: ReturnType<typeof headlessBackups>, args: string[]
     // the data folder's key like every connection's, never written in plain text.
     const existing = (await h.connections.list()).find((x) => x.name.toLowerCase() === name.toLowerCase())
     if (existing) throw new UsageError(`a connection named "${name}" already exists`, `Use --connection "${existing.name}" to back it up, or choose another schedule name.`)
-    const saved = await h.connections.save({ name, endpoints, ...(Object.keys(clean).length ? { tls: clean } : {}), ...(auth ? { username: auth.username, password: auth.password } : {}), readOnly: true })
-    process.stdout.write(`Saved the endpoints as the read-only connection "${saved.name}"${auth ? ' (password sealed)' : ''}.\n`)
+    const ssh = await tunnelProfile(tunnelFromFlags(v))
+    const saved = await h.connections.save({
+      name,
+      endpoints,
+      ...(Object.keys(clean).length ? { tls: clean } : {}),
+      ...(auth ? { username: auth.username, password: auth.password } : {}),
+      ...(ssh ? { ssh } : {}),
+      readOnly: true,
+    })
+    const sealed = [auth ? 'password' : '', ssh?.hops.some((x) => x.passphrase || x.password) ? 'SSH secret' : ''].filter(Boolean)
+    process.stdout.write(`Saved the endpoints as the read-only connection "${saved.name}"${ssh ? ` through ${ssh.hops.map((x) => `${x.user}@${x.host}:${x.port}`).join(' → ')}` : ''}${sealed.length ? ` (${sealed.join(' and ')} sealed)` : ''}.\n`)
     target = { kind: 'connection', id: saved.id }
   }
   const retention: RetentionPolicy = {}
@@ -252,4 +265,28 @@ async function list(h: ReturnType<typeof headlessBackups>, v: OptionValues): Pro
   for (const f of files) rows.push([new Date(f.createdAt).toISOString(), f.scheduleName, String(f.revision ?? '-'), mib(f.bytes), f.restorable === null ? 'not tried' : f.restorable ? 'yes' : 'NO', (f.sha256 ?? '-').slice(0, 16), f.path])
   process.stdout.write(table(rows) + '\n')
   return 0
+}
+
+/**
+ * The tunnel the --ssh-* flags describe, as a connection profile's settings. The tunnel is brought up
+ * once first, so a wrong key, passphrase or host key fails here with its own message instead of at
+ * 02:00 in a cron job; the host key each hop presented (and known_hosts trusts) is pinned in the profile.
+ */
+async function tunnelProfile(tunnel: SshTunnel | undefined): Promise<SshTunnelInput | undefined> {
+  if (!tunnel) return undefined
+  try {
+    await tunnel.connect()
+  } finally {
+    tunnel.close()
+  }
+  const hops = tunnel.hops.map((hop, i): SshHopInput => {
+    const presented = tunnel.presentedHostKeys[i]
+    if (!presented) throw new AppError(ErrorCode.Internal, `SSH tunnel: no host key was recorded for ${hop.user}@${hop.host}:${hop.port}.`)
+    const hostKey = { algorithm: presented.algorithm, key: presented.blob.toString('base64'), fingerprint: fingerprint(presented.blob), trustedAt: Date.now() }
+    const base = { host: hop.host, port: hop.port, user: hop.user, hostKey }
+    if (hop.auth.kind === 'key') return { ...base, auth: 'key', keyFile: path.resolve(hop.auth.keyFile), ...(hop.auth.passphrase ? { passphrase: hop.auth.passphrase } : {}) }
+    if (hop.auth.kind === 'password') return { ...base, auth: 'password', ...(hop.auth.password ? { password: hop.auth.password } : {}) }
+    return { ...base, auth: 'agent' }
+  })
+  return { hops }
 }

@@ -22,6 +22,8 @@ export interface ChainOptions {
   keepaliveIntervalMs?: number
   unseal?: Unsealer
   onStep?: StepRecorder
+  /** Hears the host key each hop presented once it is accepted (hop index, key). */
+  onHostKey?: (hop: number, key: HostKey) => void
 }
 
 /** ssh2's host key algorithms, minus ssh-dss; trusted key types are moved to the front. */
@@ -254,6 +256,7 @@ function handshake(sock: Duplex, index: number, hop: SshHopSpec, loaded: LoadedA
       hostVerifier: (blob: Buffer, verify: (ok: boolean) => void) => {
         offered = hostKeyFromBlob(blob)
         refusal = checkHostKey(index, hop, offered)
+        if (refusal === null) opts.onHostKey?.(index, offered)
         verify(refusal === null)
       },
       // Our own per-stage timers decide; this is only a backstop.

@@ -20,6 +20,7 @@ import type { Logger } from '../log'
 import { hopLabel, type SshHopSpec } from './credentials'
 import { connectChain, forwardThrough, type StepRecorder } from './connect'
 import { SshError } from './errors'
+import type { HostKey } from './hostKeys'
 
 export interface TunnelOptions {
   /** Per-stage timeout for connecting and for opening a channel (default 10 s). */
@@ -45,6 +46,8 @@ export class SshTunnel {
   private readonly forwardErrors = new Map<string, SshError>()
   /** The last failure to bring the tunnel up; cleared when it comes up. */
   lastError: SshError | null = null
+  /** The host key each hop presented and the trust accepted, by hop index (from the last connection). */
+  readonly presentedHostKeys: HostKey[] = []
   /** How many times the chain was established (1 = never dropped). */
   connects = 0
   readonly label: string
@@ -78,6 +81,9 @@ export class SshTunnel {
       keepaliveIntervalMs: this.options.keepaliveIntervalMs ?? 15_000,
       ...(this.options.unseal ? { unseal: this.options.unseal } : {}),
       ...(onStep ? { onStep } : {}),
+      onHostKey: (hop, key) => {
+        this.presentedHostKeys[hop] = key
+      },
     }).then(
       (clients) => {
         if (this.closed) {

@@ -5,7 +5,7 @@
 // saved profile, a tunnel killed mid-watch, and the raftdeck command (doctor, snapshot save).
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -346,4 +346,46 @@ describe('raftdeck doctor and snapshot save with --ssh-tunnel', () => {
     expect(bad.stderr).toMatch(/passphrase does not open the SSH key/)
     expect(existsSync(`${file}.2`)).toBe(false)
   })
+
+  it('adds a backup schedule through the tunnel (host key pinned, passphrase sealed) whose cron run saves a backup', async () => {
+    const dataDir = path.join(tmp, 'backup-data')
+    const dest = path.join(tmp, 'backup-dest')
+    mkdirSync(dest, { recursive: true })
+    const common = ['--data-dir', dataDir]
+    const tunnel = ['--ssh-tunnel', `${bastion.user}@127.0.0.1:${bastion.port}`, '--ssh-key', userKey.privateKey, '--ssh-known-hosts', bastion.knownHosts]
+    // A wrong passphrase refuses the schedule at once (not at 02:00) and saves nothing.
+    const bad = await raftdeck(['backup', 'schedule', 'add', 'tunnelled', ...common, '--endpoints', cluster.endpoints[0]!, ...tlsFlags(), ...tunnel, '--cron', '0 2 * * *', '--dest', dest, '--no-trial-restore'], {
+      RAFTDECK_SSH_PASSPHRASE: 'nope',
+    })
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/passphrase does not open the SSH key/)
+    const none = await raftdeck(['backup', 'schedule', 'list', ...common, '-w', 'json'])
+    expect(JSON.parse(none.stdout)).toEqual([])
+
+    const add = await raftdeck(['backup', 'schedule', 'add', 'tunnelled', ...common, '--endpoints', cluster.endpoints[0]!, ...tlsFlags(), ...tunnel, '--cron', '0 2 * * *', '--dest', dest, '--no-trial-restore'], {
+      RAFTDECK_SSH_PASSPHRASE: PASSPHRASE,
+    })
+    expect(add.stderr).not.toMatch(/ (error|warn) /)
+    expect(add.stdout).toContain(`through ${bastion.user}@127.0.0.1:${bastion.port}`)
+    expect(add.stdout).toContain('SSH secret sealed')
+    expect(add.code).toBe(0)
+    // The profile pins the host key the bastion presented and keeps no passphrase in clear text.
+    const stored = readFileSync(path.join(dataDir, 'connections.json'), 'utf8')
+    expect(stored).not.toContain(PASSPHRASE)
+    const profile = (JSON.parse(stored) as { connections: { name: string; ssh: { hops: { hostKey: { fingerprint: string } }[] } }[] }).connections.find((c) => c.name === 'tunnelled')!
+    expect(profile.ssh.hops[0]!.hostKey.fingerprint).toBe(bastion.hostKey.fingerprint)
+
+    // The cron job's run needs no SSH flags and no passphrase in its environment: the schedule has them.
+    const before = bastion.log.join('').split('server_request_direct_tcpip').length
+    const r = await raftdeck(['backup', 'run', '--schedule', 'tunnelled', ...common])
+    expect(r.stderr).not.toMatch(/ (error|warn) /)
+    expect(r.stdout).toMatch(/^OK: /)
+    expect(r.code).toBe(0)
+    expect(bastion.log.join('').split('server_request_direct_tcpip').length).toBeGreaterThan(before)
+    const listed = JSON.parse((await raftdeck(['backup', 'list', ...common, '--schedule', 'tunnelled', '-w', 'json'])).stdout) as { path: string }[]
+    expect(listed).toHaveLength(1)
+    // A real etcd snapshot: etcd's buckets are all there (status reads every bucket; it throws on a broken file).
+    expect(snapshotStatus(listed[0]!.path).totalKey).toBeGreaterThan(0)
+  })
 })
+
