@@ -54,6 +54,17 @@ test('create a schedule, run it now, see it in the history, preview retention', 
   await expect(b.history.first()).toContainText('retention deleted 2')
   await app.screenshot('backups-area')
 
+  // Deleting a backup by hand asks first (it cannot be undone); declining keeps it.
+  await b.files.first().getByTestId('file-delete').click()
+  const confirm = app.page.getByRole('dialog').filter({ hasText: 'Delete this backup?' })
+  await expect(confirm).toContainText('cannot be undone')
+  await confirm.getByRole('button', { name: 'Cancel' }).click()
+  await expect(b.files).toHaveCount(1)
+  await b.files.first().getByTestId('file-delete').click()
+  await confirm.getByRole('button', { name: 'Yes, go ahead' }).click()
+  await expect(b.files).toHaveCount(0)
+  await expect(b.history.first()).toContainText('ok')
+
   await app.open('cluster')
   await expect(app.page.getByTestId('backup-badge')).toHaveText('Backed up')
   await expect(app.page.getByTestId('backup-badge')).toHaveAttribute('data-state', 'fresh')
