@@ -8,6 +8,7 @@ import { connectionMethods } from './api/connections'
 import { playgroundMethods, playgroundStreams } from './api/playground'
 import { backupMethods } from './api/backups'
 import { keyMethods, keyStreams } from './api/keys'
+import { restoreMethods } from './api/restore'
 import type { MethodSpec, StreamSpec } from './api/spec'
 
 export type { MethodSpec, StreamSpec } from './api/spec'
@@ -19,6 +20,7 @@ export const methods = {
   ...keyMethods,
   ...playgroundMethods,
   ...backupMethods,
+  ...restoreMethods,
 } as const
 
 export const streams = {

@@ -10,6 +10,5 @@ export function backupHandlers(backups: BackupService): Pick<Handlers, keyof typ
       await backups.remove(path)
       return null
     },
-    'restore/inspect': ({ path }) => backups.inspect(path),
   }
 }
