@@ -5,6 +5,7 @@
 import type { ImportAction, ImportPlan, KeyExportFile, KeyName } from '../../shared/api/keys'
 import { AppError, ErrorCode } from '../../shared'
 import type { EtcdClient } from '../etcd/client'
+import type { KvReader } from '../targets'
 import type * as pb from '../etcd/messages'
 import { asText } from './format'
 import { displayBytes, keyName, nextKey, parseTyped, prefixRange } from './keyBytes'
@@ -17,7 +18,7 @@ const KEYS_PER_TXN = 100
 const BYTES_PER_TXN = 1024 * 1024
 const PLAN_ITEMS = 500
 
-export async function exportPrefix(client: EtcdClient, prefix: Buffer): Promise<KeyExportFile> {
+export async function exportPrefix(client: KvReader, prefix: Buffer): Promise<KeyExportFile> {
   const { key: first, range_end } = prefixRange(prefix)
   const keys: KeyExportFile['keys'] = []
   let start = first
