@@ -7,8 +7,9 @@ import { doctorCommand } from './doctor'
 import { memberCommand } from './member'
 import { playgroundCommand } from './playground'
 import { snapshotCommand } from './snapshot'
+import { restoreCommand } from './restore'
 
-const commands: Command[] = [serveCommand, playgroundCommand, doctorCommand, snapshotCommand]
+const commands: Command[] = [serveCommand, playgroundCommand, doctorCommand, snapshotCommand, restoreCommand]
 
 /** Commands that parse their own flags (etcd's flag syntax for `member`). */
 const rawCommands: { name: string; summary: string; run(argv: string[]): Promise<number> }[] = [

@@ -4,7 +4,7 @@
 
 import { mkdirSync } from 'node:fs'
 import type { ShellKind } from '../shared'
-import { findEtcdBinary } from './app/etcdBinary'
+import { findEtcdBinary, findEtcdctlBinary } from './app/etcdBinary'
 import { appHandlers, appStreamOpeners } from './app/handlers'
 import { ClusterService } from './cluster/service'
 import { clusterHandlers, clusterStreamOpeners } from './cluster/handlers'
@@ -20,6 +20,8 @@ import { PlaygroundService } from './playground/service'
 import { playgroundHandlers, playgroundStreamOpeners } from './playground/handlers'
 import { BackupService } from './backup/service'
 import { backupHandlers } from './backup/handlers'
+import { RestoreService } from './restore/service'
+import { restoreHandlers } from './restore/handlers'
 import type { Handlers, Services, StreamOpeners } from './types'
 
 export type { Handlers, Services, StreamOpeners, StreamSink } from './types'
@@ -55,7 +57,8 @@ export function createServices(config: ServiceConfig): Services {
       return { name: c.name, endpoints: c.endpoints, readOnly: c.readOnly, production: c.production }
     },
   })
-  const playgrounds = new PlaygroundService({ dataDir: config.dataDir, launcher: createLauncher(config.memberCommand ?? packageMemberCommand(), etcdBinary), log })
+  const etcdctlBinary = findEtcdctlBinary(etcdBinary)
+  const playgrounds = new PlaygroundService({ dataDir: config.dataDir, launcher: createLauncher(config.memberCommand ?? packageMemberCommand(), etcdBinary), log, etcdctlBinary })
   targets.register('playground', { client: (id) => playgrounds.client(id), policy: (id) => playgrounds.policy(id) })
   const cluster = new ClusterService(targets, log.scoped('cluster'))
   if (config.defaultPlayground) {
@@ -65,6 +68,8 @@ export function createServices(config: ServiceConfig): Services {
   }
   const keys = keysArea(targets, log.scoped('keys'))
   const backups = new BackupService(config.dataDir, targets, log.scoped('backups'))
+  const restore = new RestoreService({ dataDir: config.dataDir, targets, playgrounds, etcdctl: etcdctlBinary, log: log.scoped('restore') })
+  targets.register('snapshot', restore.targetProvider())
 
   const info = () => ({
     name: 'Raftdeck',
@@ -83,6 +88,7 @@ export function createServices(config: ServiceConfig): Services {
     ...keys.handlers,
     ...playgroundHandlers(playgrounds),
     ...backupHandlers(backups),
+    ...restoreHandlers(restore),
   }
 
   const streams: StreamOpeners = {
@@ -99,6 +105,7 @@ export function createServices(config: ServiceConfig): Services {
     dispose: () => {
       disposed ??= (async () => {
         connections.dispose()
+        restore.dispose()
         await playgrounds.dispose()
         log.scoped('app').info('services stopped')
       })()
