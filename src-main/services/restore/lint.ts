@@ -101,7 +101,9 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
   lines.forEach((l, i) => {
     const m = /\b(etcdctl|etcdutl)\b[^\n]*?\bsnapshot\s+restore\b/.exec(l.text)
     if (!m || /^\s*#/.test(l.text)) return
-    restores.push({ at: l, tool: m[1] as 'etcdctl' | 'etcdutl', flags: parseFlags(l.text.slice(m.index)), task: ansible ? taskOf(lines, i) : null })
+    const flags = parseFlags(l.text.slice(m.index))
+    if (flags.has('help')) return
+    restores.push({ at: l, tool: m[1] as 'etcdctl' | 'etcdutl', flags, task: ansible ? taskOf(lines, i) : null })
   })
 
   if (restores.length === 0) {
