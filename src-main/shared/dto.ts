@@ -192,6 +192,8 @@ export interface EndpointView {
   endpoint: string
   clusterId?: string
   memberId?: string
+  /** Its own member's name, from its own member list. */
+  name?: string
   leader?: string
   members?: string[]
 }

@@ -72,7 +72,7 @@ export class ClusterService {
       split = diagnoseSplit(facts)
       if (split?.symptoms.every((s) => s === 'leader-disagreement')) split.headline = `${split.headline} (still after ${LEADER_SETTLE_MS / 1000} s)`
     }
-    const result: ClusterStatus = { target, time: Date.now(), clusterId: null, leaderId: null, revision: null, endpoints, members: [], alarms: [], split, views: facts.map((f) => ({ endpoint: f.endpoint, ...(f.clusterId ? { clusterId: f.clusterId } : {}), ...(f.memberId ? { memberId: f.memberId } : {}), ...(f.leader ? { leader: f.leader } : {}), ...(f.memberList ? { members: f.memberList.map((m) => m.id) } : {}) })) }
+    const result: ClusterStatus = { target, time: Date.now(), clusterId: null, leaderId: null, revision: null, endpoints, members: [], alarms: [], split, views: facts.map((f) => ({ endpoint: f.endpoint, ...(f.clusterId ? { clusterId: f.clusterId } : {}), ...(f.memberId ? { memberId: f.memberId, name: f.memberList?.find((m) => m.id === f.memberId)?.name ?? '' } : {}), ...(f.leader ? { leader: f.leader } : {}), ...(f.memberList ? { members: f.memberList.map((m) => m.id) } : {}) })) }
     const up = endpoints.find((e) => e.ok)
     if (!up) {
       result.error = endpoints[0]?.error ?? 'No endpoint answered.'

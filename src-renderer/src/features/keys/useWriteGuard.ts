@@ -9,13 +9,13 @@ export function useWriteGuard() {
   const targets = useTargetsStore()
   const dialog = useDialog()
   const message = useMessage()
-  const readOnly = computed(() => targets.selectedConnection?.readOnly ?? false)
+  const readOnly = computed(() => targets.selectedConnection?.readOnly ?? targets.selected?.kind === 'snapshot')
   const production = computed(() => targets.selectedConnection?.production ?? false)
 
   /** Resolves to the `confirm` flag to send, or null when the user declined (or may not write). */
   function guard(action: string): Promise<boolean | null> {
     if (readOnly.value) {
-      message.warning('This connection is read-only. Edit the connection to allow changes.')
+      message.warning(targets.selected?.kind === 'snapshot' ? 'A snapshot file is read-only: restore it into a playground to change it.' : 'This connection is read-only. Edit the connection to allow changes.')
       return Promise.resolve(null)
     }
     if (!production.value) return Promise.resolve(false)
