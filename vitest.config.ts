@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // extends: the renderer's pure modules import @shared at run time too (e.g. the restore field rules).
+        extends: true,
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', testTimeout: 20_000 },
       },
       {

@@ -295,6 +295,9 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
     }
   }
 
-  findings.sort((a, b) => (a.severity === b.severity ? a.line - b.line : a.severity === 'error' ? -1 : 1))
+  // The failure that ends in three leaders first, then the rest by line.
+  const first: LintFinding['rule'][] = ['restore-copied', 'same-identity', 'duplicate-name', 'token-mismatch']
+  const rank = (f: LintFinding) => (f.severity === 'error' ? 0 : 10) + (first.includes(f.rule) ? 0 : 1)
+  findings.sort((a, b) => rank(a) - rank(b) || a.line - b.line)
   return { restores: restores.length, kind: ansible ? 'ansible' : 'shell', kubernetes, findings }
 }

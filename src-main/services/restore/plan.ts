@@ -38,7 +38,8 @@ export interface PlanOptions {
   now?: number
 }
 
-export const hexId = (decimal: string): string => toHex(decimal).padStart(16, '0')
+/** etcdctl's hex form of an ID (%x: no zero padding). */
+export const hexId = (decimal: string): string => toHex(decimal)
 export const decimalId = (hex: string): string => BigInt(`0x${hex}`).toString()
 
 export function freshToken(now = Date.now()): string {

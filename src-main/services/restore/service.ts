@@ -174,7 +174,7 @@ export class RestoreService {
     const versionOf = new Map(up.map((f) => [f.memberId!, f.version!]))
     const anyVersion = up[0]?.version ?? '3.5'
     const family = (v: string) => /^3\.[456]\.\d+/.test(v) ? v.replace(/[-+].*$/, '') : v
-    const members = list.map((m) => {
+    const members = [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((m) => {
       const fact = up.find((f) => f.memberId === m.id)
       const host = (() => {
         try {

@@ -15,8 +15,8 @@ import { fakeSystemd, type FakeSystemd } from '../../support/fakeSystemd'
 import { raftdeckArgv } from '../../support/raftdeck'
 import { dump, parseExact, startHostCluster, type HostCluster } from './support'
 
-/** etcdctl's JSON IDs are decimal uint64; plans print etcdctl's hex form (16 digits). */
-const hex = (dec: string) => BigInt(dec).toString(16).padStart(16, '0')
+/** etcdctl's JSON IDs are decimal uint64; plans print etcdctl's hex form (%x). */
+const hex = (dec: string) => BigInt(dec).toString(16)
 
 let tmp: string
 let pki: Pki
