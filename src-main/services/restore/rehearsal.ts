@@ -65,9 +65,10 @@ export async function rehearse(plan: RestorePlan, planDir: string, engine: 'etcd
   // The file every member restores from, checked as each script checks it.
   const restoreFile = plan.bump?.mode === 'file' ? path.join(planDir, plan.restoreFile.fileName) : plan.snapshot.path
   if (!existsSync(restoreFile)) throw new AppError(ErrorCode.NotFound, `The plan's restore file is gone: ${restoreFile}.`, 'Make the plan again.')
+  const tSum = performance.now()
   const sum = await sha256File(restoreFile)
   if (sum !== plan.restoreFile.sha256) throw new AppError(ErrorCode.FailedPrecondition, `${restoreFile} changed since the plan was made (SHA-256 ${sum}, the plan says ${plan.restoreFile.sha256}).`, 'Make the plan again from the file as it is now.')
-  step('Check the restore file against the plan', `sha256sum ${restoreFile}`, true, 0, sum)
+  step('Check the restore file against the plan', `sha256sum ${restoreFile}`, true, Math.round(performance.now() - tSum), sum)
 
   const base = `${procedure === 'plan' ? 'rehearsal' : 'naive'} ${plan.id.slice(-6)}`
   let name = base
