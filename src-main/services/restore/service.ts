@@ -40,6 +40,8 @@ export interface RestoreServiceOptions {
 export class RestoreService {
   private readonly indexes = new Map<string, CachedIndex>()
   private readonly open = new Map<string, { info: OpenSnapshot; cached: CachedIndex; source: SnapshotSource }>()
+  /** Verify reads the whole file: its result is kept per (path, size, mtime). */
+  private readonly reports = new Map<string, { key: string; report: SnapshotReport }>()
   readonly plansDir: string
 
   constructor(private readonly o: RestoreServiceOptions) {
@@ -86,6 +88,16 @@ export class RestoreService {
       return { ...empty(abs), problem: { code: 'NOT_FOUND', message: `No file at ${abs}.`, hint: 'Give the full path of a snapshot file on this machine.' } }
     }
     if (!st.isFile()) return { ...empty(abs), problem: { code: 'NOT_A_FILE', message: `${abs} is not a file.`, hint: 'Give the path of a snapshot file (from etcdctl snapshot save or the Backups area).' } }
+    const key = `${st.size}|${st.mtimeMs}`
+    const known = this.reports.get(abs)
+    if (known?.key === key) return known.report
+    const report = await this.check(abs, st)
+    this.reports.set(abs, { key, report })
+    if (this.reports.size > 32) this.reports.delete(this.reports.keys().next().value!)
+    return report
+  }
+
+  private async check(abs: string, st: { size: number; mtimeMs: number }): Promise<SnapshotReport> {
     let v
     try {
       v = verifySnapshot(abs)

@@ -36,6 +36,38 @@ export function lowerBound(sorted: readonly string[], key: string): number {
   return lo
 }
 
+/**
+ * The key (field 1) of a stored mvccpb.KeyValue, without decoding the rest: the index needs only the
+ * name, and this pass visits every record of the file.
+ */
+export function keyOfRecord(buf: Uint8Array): Uint8Array {
+  let i = 0
+  const varint = (): number => {
+    let v = 0
+    let mul = 1
+    for (;;) {
+      if (i >= buf.length) throw new Error('truncated KeyValue record')
+      const b = buf[i++]!
+      v += (b & 0x7f) * mul
+      if (b < 0x80) return v
+      mul *= 128
+    }
+  }
+  while (i < buf.length) {
+    const tag = varint()
+    const wire = tag & 7
+    if (wire === 2) {
+      const len = varint()
+      if (tag >>> 3 === 1) return buf.subarray(i, i + len)
+      i += len
+    } else if (wire === 0) varint()
+    else if (wire === 1) i += 8
+    else if (wire === 5) i += 4
+    else throw new Error(`unexpected wire type ${wire} in a KeyValue record`)
+  }
+  return new Uint8Array(0)
+}
+
 /** Key bytes as a latin1 string: one char per byte, so string order is etcd's byte order. */
 export const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1')
 
@@ -94,8 +126,7 @@ export class SnapshotIndex {
           const main = Number(rev.main)
           if (main > head) head = main
           if (e.value.length > 0) {
-            const kv = decodeKeyValue(e.value)
-            const k = latin1(kv.key)
+            const k = latin1(keyOfRecord(e.value))
             let list = perKey.get(k)
             if (!list) perKey.set(k, (list = []))
             list.push(main, Number(rev.sub), rev.tombstone ? 1 : 0)
