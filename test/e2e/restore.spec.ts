@@ -153,6 +153,9 @@ test('the guided restore of a 3-member TLS cluster: target, snapshot, impact, pl
   await expect(page.getByTestId('rehearsal-naive-checks-one-leader')).toContainText('3 members each lead a cluster of their own', { timeout: 120_000 })
   await expect(page.getByTestId('rehearsal-naive-checks-one-leader')).toContainText('8e9e05c52164694d')
   await app.screenshot('restore-5-rehearse')
+  // The rehearsals have served their purpose: delete them (their members stop).
+  for (const card of ['rehearsal-naive', 'rehearsal-plan']) await page.getByTestId(card).getByRole('button', { name: 'Delete' }).click()
+  await expect(page.getByTestId('rehearsal-plan')).toHaveCount(0)
 
   // ---- the operator runs the scripts on the members ---------------------------------------------------
   const env = { PATH: `${sys.bin}:${process.env.PATH}`, ETCDCTL_CACERT: pki.ca, ETCDCTL_CERT: pki.clientCert, ETCDCTL_KEY: pki.clientKey }
@@ -191,6 +194,7 @@ test('a playground on the etcd engine is restored with etcd’s own restore, per
   for (const ep of endpoints) expect(await dump(ctl, ep)).toEqual(before)
   expect((await ctl.etcdctl(['member', 'list'])).trim().split('\n')).toHaveLength(3)
   await expect(page.getByTestId('pg-split')).toHaveCount(0)
+  await r.deletePlayground(name)
 })
 
 test('the cluster view says first and loudly when endpoints do not form one cluster', async ({ app }) => {

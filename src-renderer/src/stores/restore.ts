@@ -134,8 +134,12 @@ export const useRestoreStore = defineStore('restore', () => {
   }
 
   async function deleteRehearsal(r: RehearsalResult) {
-    const ok = await run('delete-rehearsal', () => api().call('playground/delete', { id: r.playgroundId }))
-    if (ok !== null) rehearsals.value = rehearsals.value.filter((x) => x !== r)
+    busy.value = 'delete-rehearsal'
+    const res = await api().call('playground/delete', { id: r.playgroundId })
+    busy.value = null
+    // Already gone (deleted from the sidebar) is as good as deleted.
+    if (res.ok || res.error.code === 'NOT_FOUND') rehearsals.value = rehearsals.value.filter((x) => x !== r)
+    else error.value = res.error
   }
 
   async function verify() {

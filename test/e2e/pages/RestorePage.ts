@@ -36,6 +36,14 @@ export class RestorePage {
     await this.page.getByTestId('restore-inspect').click()
   }
 
+  /** Deletes a playground from the sidebar (its members stop, its data goes). */
+  async deletePlayground(name: string): Promise<void> {
+    await this.page.getByTestId(`pg-actions-${name}`).click()
+    await this.page.getByText('Delete…', { exact: true }).click()
+    await this.page.locator('.n-dialog').getByRole('button', { name: 'Delete' }).click()
+    await expect(this.page.getByTestId(`pg-item-${name}`)).toHaveCount(0)
+  }
+
   async tab(name: 'Restore a cluster' | 'Into a new playground' | 'Check a procedure'): Promise<void> {
     await this.page.locator('.n-tabs-tab', { hasText: name }).click()
   }

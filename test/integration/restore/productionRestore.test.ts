@@ -13,6 +13,7 @@ import type { Target } from '../../../src-main/shared'
 import { makePki, type Pki } from '../../support/certs'
 import { fakeSystemd, type FakeSystemd } from '../../support/fakeSystemd'
 import { raftdeckArgv } from '../../support/raftdeck'
+import { freePorts } from '../../support/ports'
 import { dump, parseExact, startHostCluster, type HostCluster } from './support'
 
 /** etcdctl's JSON IDs are decimal uint64; plans print etcdctl's hex form (%x). */
@@ -158,6 +159,21 @@ describe('restore of a 3-member TLS cluster with the generated scripts', () => {
       sys.systemctl('start', cluster.units[2]!)
       await cluster.waitHealthy()
     }
+  })
+
+  it('an unreachable target still allows a plan typed by hand', async () => {
+    const [dead] = await freePorts(1)
+    const conn = await services.handlers['connections/save']({ input: { name: 'gone', endpoints: [`https://127.0.0.1:${dead}`], tls: { caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey } } })
+    const found = await services.handlers['restore/discover']({ connectionId: conn.id })
+    expect(found.members).toEqual([])
+    expect(found.unreachable.map((u) => u.endpoint)).toEqual([`https://127.0.0.1:${dead}`])
+    const byHand = ['a', 'b', 'c'].map((name, i) => ({ name, peerURLs: [`https://10.1.0.${i + 1}:2380`], clientURLs: [`https://10.1.0.${i + 1}:2379`], dataDir: '/var/lib/etcd', etcdVersion: '3.6', run: { kind: 'systemd' as const } }))
+    const planned = await services.handlers['restore/plan']({ snapshotPath: snapshot(), members: byHand })
+    expect(planned.plan.members.map((m) => m.tool)).toEqual(['etcdutl', 'etcdutl', 'etcdutl'])
+    expect(planned.plan.bump).toMatchObject({ mode: 'flags', revision: 1_000_000_000 })
+    expect(planned.files.find((f) => f.name === 'restore-b.sh')!.content).toContain('--bump-revision=1000000000 \\\n    --mark-compacted')
+    // …and bad fields are refused with the field named, nothing written.
+    await expect(services.handlers['restore/plan']({ snapshotPath: snapshot(), members: [byHand[0]!, { ...byHand[1]!, name: 'a', dataDir: 'relative' }] })).rejects.toMatchObject({ message: expect.stringMatching(/^members\[1\]\.name: "a" is already the name of member 1/) })
   })
 
   it('the lint catches a kubeasz-style playbook that restores once and copies', async () => {
