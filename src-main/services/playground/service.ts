@@ -12,7 +12,6 @@ import { EtcdClient } from '../etcd/client'
 import { EtcdError } from '../etcd/errors'
 import type { Logger, LogBus } from '../log'
 import { DebugFeed } from './debugFeed'
-import { restoreWithEtcdctl } from './etcdRestore'
 import { clientUrl, memberFlags, peerUrl } from './flags'
 import type { MemberLauncher } from './launcher'
 import { transition, type LifecycleEvent } from './lifecycle'
@@ -20,6 +19,7 @@ import { loadManifests, memberDataDir, playgroundDir, saveManifest, type MemberM
 import { MemberProcess } from './memberProcess'
 import { pickFreePorts, portIsFree } from './ports'
 import { WriteLoad } from './writeLoad'
+import { restoreWithEtcdctl } from './etcdRestore'
 
 /**
  * Membership changes that etcd refuses for a moment (members not connected long enough; a learner not
