@@ -8,7 +8,7 @@ import type { ImpactGroup, ImpactPreview } from '../../shared/api/restore'
 import type { KvReader } from '../targets'
 import type { SnapshotIndex } from './snapshotIndex'
 
-const PAGE = 1000
+const PAGE = 4000
 const MAX_GROUPS = 200
 const SAMPLES = 5
 
