@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import type { PlanMemberInput } from '../../../src-main/shared/api/restore'
 import { memberProblems } from '../../../src-main/shared/api/restoreRules'
 import { buildPlan, bumpFlagsSupported, deriveIds, onLoopback, restoreArgv, type SnapshotFacts } from '../../../src-main/services/restore/plan'
@@ -123,6 +123,7 @@ describe('the revision bump', () => {
 
 describe('renderings', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'raftdeck-plan-unit-'))
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 
   it('every script is valid bash, runs its steps in order, and passes the procedure linter', () => {
     for (const members of [three({ etcdVersion: '3.5' }), three({ etcdVersion: '3.4', run: { kind: 'kubeadm', manifest: '/etc/kubernetes/manifests/etcd.yaml' } })]) {
