@@ -116,13 +116,15 @@ export const useRestoreStore = defineStore('restore', () => {
         snapshotPath: inspection.value!.path,
         members: rows.value.map(toInput),
         ...(token.value.trim() ? { token: token.value.trim() } : {}),
-        bumpRevision: bumpEnabled.value ? bumpBy.value : 0,
+        // Untouched, the services choose (on for Kubernetes, sized to cover the live cluster's lead).
+        ...(bumpOn.value === null ? {} : { bumpRevision: bumpEnabled.value ? bumpBy.value : 0 }),
         ...(discovery.value?.revision ? { liveRevision: discovery.value.revision } : {}),
       }),
     )
     if (!p) return
     plan.value = p
     token.value = p.plan.token
+    if (p.plan.bump) bumpBy.value = p.plan.bump.revision
     rehearsals.value = []
     verification.value = null
   }
