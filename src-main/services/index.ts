@@ -4,7 +4,7 @@
 
 import { mkdirSync } from 'node:fs'
 import type { ShellKind } from '../shared'
-import { findEtcdBinary } from './app/etcdBinary'
+import { findEtcdBinary, findEtcdctlBinary } from './app/etcdBinary'
 import { appHandlers, appStreamOpeners } from './app/handlers'
 import { ClusterService } from './cluster/service'
 import { clusterHandlers, clusterStreamOpeners } from './cluster/handlers'
@@ -22,6 +22,8 @@ import { BackupService } from './backup/service'
 import { backupHandlers, backupScheduleHandlers, backupScheduleStreamOpeners } from './backup/handlers'
 import { BackupSchedules } from './backup/schedules'
 import type { Clock } from './backup/scheduler'
+import { RestoreService } from './restore/service'
+import { restoreHandlers } from './restore/handlers'
 import type { Handlers, Services, StreamOpeners } from './types'
 
 export type { Handlers, Services, StreamOpeners, StreamSink } from './types'
@@ -61,7 +63,8 @@ export function createServices(config: ServiceConfig): Services {
       return { name: c.name, endpoints: c.endpoints, readOnly: c.readOnly, production: c.production }
     },
   })
-  const playgrounds = new PlaygroundService({ dataDir: config.dataDir, launcher: createLauncher(config.memberCommand ?? packageMemberCommand(), etcdBinary), log })
+  const etcdctlBinary = findEtcdctlBinary(etcdBinary)
+  const playgrounds = new PlaygroundService({ dataDir: config.dataDir, launcher: createLauncher(config.memberCommand ?? packageMemberCommand(), etcdBinary), log, etcdctlBinary })
   targets.register('playground', { client: (id) => playgrounds.client(id), policy: (id) => playgrounds.policy(id) })
   const cluster = new ClusterService(targets, log.scoped('cluster'))
   if (config.defaultPlayground) {
@@ -71,6 +74,8 @@ export function createServices(config: ServiceConfig): Services {
   }
   const keys = keysArea(targets, log.scoped('keys'))
   const backups = new BackupService(config.dataDir, targets, log.scoped('backups'))
+  const restore = new RestoreService({ dataDir: config.dataDir, targets, playgrounds, etcdctl: etcdctlBinary, log: log.scoped('restore') })
+  targets.register('snapshot', restore.targetProvider())
   const schedules = new BackupSchedules({
     dataDir: config.dataDir,
     targets,
@@ -106,6 +111,7 @@ export function createServices(config: ServiceConfig): Services {
     ...playgroundHandlers(playgrounds),
     ...backupHandlers(backups),
     ...backupScheduleHandlers(schedules),
+    ...restoreHandlers(restore),
   }
 
   const streams: StreamOpeners = {
@@ -124,6 +130,7 @@ export function createServices(config: ServiceConfig): Services {
       disposed ??= (async () => {
         schedules.dispose()
         connections.dispose()
+        restore.dispose()
         await playgrounds.dispose()
         log.scoped('app').info('services stopped')
       })()

@@ -9,6 +9,7 @@ import { playgroundMethods, playgroundStreams } from './api/playground'
 import { backupMethods } from './api/backups'
 import { backupScheduleMethods, backupScheduleStreams } from './api/backupSchedules'
 import { keyMethods, keyStreams } from './api/keys'
+import { restoreMethods } from './api/restore'
 import type { MethodSpec, StreamSpec } from './api/spec'
 
 export type { MethodSpec, StreamSpec } from './api/spec'
@@ -21,6 +22,7 @@ export const methods = {
   ...playgroundMethods,
   ...backupMethods,
   ...backupScheduleMethods,
+  ...restoreMethods,
 } as const
 
 export const streams = {

@@ -275,14 +275,16 @@ export interface DoctorReport {
 
 // ---- Clusters --------------------------------------------------------------------------------
 
-/** What a cluster view, key browser or backup points at. */
-export type Target = { kind: 'connection'; id: string } | { kind: 'playground'; id: string }
+/** What a cluster view, key browser or backup points at. A snapshot file opened read-only is a target of the key editor only. */
+export type Target = { kind: 'connection'; id: string } | { kind: 'playground'; id: string } | { kind: 'snapshot'; id: string }
 
 export interface EndpointStatus {
   endpoint: string
   ok: boolean
   error?: string
   memberId?: string
+  /** The cluster ID this endpoint reports (Status header). */
+  clusterId?: string
   /** The member's current revision (from the Status response header). */
   revision?: string
   version?: string
@@ -323,6 +325,38 @@ export interface ClusterStatus {
   alarms: AlarmInfo[]
   /** Set when no endpoint answered at all. */
   error?: string
+  /**
+   * Set when the endpoints do not form one cluster: they disagree about the leader, report different
+   * cluster IDs, share a member ID, or return member lists that do not match each other or the
+   * endpoints given. Shown first and loudly: a split cluster serves diverging data.
+   */
+  split?: SplitDiagnosis | null
+  /** Per endpoint: the cluster ID it reports and the member list it returns (decimal IDs). */
+  views?: EndpointView[]
+}
+
+export interface EndpointView {
+  endpoint: string
+  clusterId?: string
+  memberId?: string
+  /** Its own member's name, from its own member list. */
+  name?: string
+  leader?: string
+  members?: string[]
+}
+
+export type SplitSymptom = 'several-leaders' | 'leader-disagreement' | 'cluster-ids' | 'repeated-member-id' | 'member-lists'
+
+export interface SplitDiagnosis {
+  symptoms: SplitSymptom[]
+  /** One sentence, said first. */
+  headline: string
+  /** What happened, as far as the answers show. */
+  cause: string
+  /** What to do. */
+  fix: string
+  /** The facts behind it, one line each ("https://10.0.0.1:2379: member 8e9e…, leader of itself, cluster cdf8…"). */
+  facts: string[]
 }
 
 export interface HashKvResult {

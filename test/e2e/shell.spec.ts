@@ -15,7 +15,7 @@ test.describe('app frame', () => {
       ['cluster', 'cluster-empty', /Choose a local playground or a saved connection/],
       ['keys', 'keys-empty', /one folder at a time/],
       ['backups', 'backups-view', /Select a playground or a connection in the sidebar to take a single snapshot/],
-      ['restore', 'restore-view', /Choose a snapshot/],
+      ['restore', 'restore-view', /The cluster to restore/],
     ] as const
     for (const [area, testid, text] of areas) {
       await app.open(area)

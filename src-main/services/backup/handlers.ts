@@ -12,7 +12,6 @@ export function backupHandlers(backups: BackupService): Pick<Handlers, keyof typ
       await backups.remove(path)
       return null
     },
-    'restore/inspect': ({ path }) => backups.inspect(path),
   }
 }
 

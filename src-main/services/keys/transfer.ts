@@ -11,6 +11,7 @@ import { AppError, ErrorCode } from '../../shared'
 import { stoppedError, throwIfStopped } from '../cancel'
 import type { EtcdClient } from '../etcd/client'
 import type { Cancellable } from '../types'
+import type { KvReader } from '../targets'
 import type * as pb from '../etcd/messages'
 import { asText } from './format'
 import { displayBytes, keyName, nextKey, parseTyped, prefixRange } from './keyBytes'
@@ -25,7 +26,7 @@ const PLAN_ITEMS = 500
 
 const fmt = (n: number) => n.toLocaleString('en-US')
 
-export async function exportPrefix(client: EtcdClient, prefix: Buffer, call: Cancellable = {}): Promise<KeyExportFile> {
+export async function exportPrefix(client: KvReader, prefix: Buffer, call: Cancellable = {}): Promise<KeyExportFile> {
   const { signal, progress } = call
   const { key: first, range_end } = prefixRange(prefix)
   const keys: KeyExportFile['keys'] = []

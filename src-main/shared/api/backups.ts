@@ -1,4 +1,4 @@
-// Snapshots kept by Raftdeck (the Backups area) and the guided restore into a new playground.
+// Snapshots kept by Raftdeck (the Backups area). The guided restore's methods are in restore.ts.
 
 import { s } from '../schema'
 import { MINUTE, method, target } from './spec'
@@ -42,6 +42,4 @@ export const backupMethods = {
   /** A snapshot of the target now, from its leader, saved into the data folder and verified. Reports progress (bytes) and can be cancelled: then no file is left. */
   'backups/saveNow': method<BackupFile>({ timeoutMs: 60 * MINUTE })(s.object({ target })),
   'backups/delete': method<null>()(s.object({ path: filePath })),
-  /** Status and verification of any snapshot file on this machine (nothing is written). */
-  'restore/inspect': method<SnapshotInspection>()(s.object({ path: filePath })),
 } as const

@@ -40,6 +40,7 @@ export const id = s.string({ min: 1, max: 200 })
 export const endpoint = s.string({ min: 1, max: 500 })
 /** A 64-bit etcd integer (revision, member ID, lease ID) as a decimal string. */
 export const decimal = s.string({ min: 1, max: 20, pattern: /^\d+$/ })
-export const target = s.object({ kind: s.enum(['connection', 'playground'] as const), id })
+/** A snapshot target is a file opened read-only with restore/openSnapshot (the key editor only). */
+export const target = s.object({ kind: s.enum(['connection', 'playground', 'snapshot'] as const), id })
 /** Set by the UI after the user confirmed a change on a production connection. */
 export const confirm = s.optional(s.boolean())

@@ -33,7 +33,9 @@ export function useWriteGuard(source?: MaybeRefOrGetter<WritePolicy | null>) {
     const c = targets.selectedConnection
     if (c) return { name: c.name, readOnly: c.readOnly, production: c.production }
     const p = targets.selectedPlayground
-    return p ? { name: p.name, readOnly: false, production: false } : null
+    if (p) return { name: p.name, readOnly: false, production: false }
+    const snap = targets.selectedSnapshot
+    return snap ? { name: snap.name, readOnly: true, production: false, readOnlyReason: 'is a snapshot file, opened read-only: nothing was changed. Restore it into a playground to change it.' } : null
   })
   const readOnly = computed(() => policy.value?.readOnly ?? false)
   const production = computed(() => policy.value?.production ?? false)

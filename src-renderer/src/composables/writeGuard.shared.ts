@@ -7,6 +7,8 @@ export interface WritePolicy {
   name: string
   readOnly: boolean
   production: boolean
+  /** Why it is read-only and what to do, when it is not a read-only connection (e.g. a snapshot file). */
+  readOnlyReason?: string
 }
 
 export interface GuardOptions {
@@ -22,6 +24,7 @@ export type WriteDecision =
   | { kind: 'go' }
 
 export function readOnlyMessage(policy: WritePolicy): string {
+  if (policy.readOnlyReason) return `"${policy.name}" ${policy.readOnlyReason}`
   return `"${policy.name}" is a read-only connection: nothing was changed. Edit the connection and turn read-only off to make changes.`
 }
 

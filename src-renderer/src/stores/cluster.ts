@@ -3,6 +3,7 @@ import { ref, shallowRef } from 'vue'
 import type { AlarmInfo, ClusterStatus, EndpointStatus, HashKvResult, Target } from '@shared/dto'
 import { ErrorCode } from '@shared/errors'
 import type { ApiError, Result } from '@shared/result'
+import type { VerifyReport } from '@shared/api/restore'
 import { api, type CallOptions } from '../api'
 import { timelinePoint, type TimelinePoint } from './cluster.shared'
 
@@ -76,9 +77,15 @@ export const useClusterStore = defineStore('cluster', () => {
     return r
   }
 
-  // ---- maintenance (the view guards each with useWriteGuard and passes the user's `confirm`) ---------
-
   const noTarget: Result<never> = { ok: false, error: { code: ErrorCode.FailedPrecondition, message: 'No cluster selected.' } }
+
+  /** Every check of a healthy cluster (the restore verification's), against the selected target. */
+  function runChecks(): Promise<Result<VerifyReport>> {
+    if (!target.value) return Promise.resolve(noTarget)
+    return api().call('cluster/check', { target: target.value })
+  }
+
+  // ---- maintenance (the view guards each with useWriteGuard and passes the user's `confirm`) ---------
 
   async function moveLeader(toMemberId: string, confirm: boolean): Promise<Result<null>> {
     if (!target.value) return noTarget
@@ -104,5 +111,5 @@ export const useClusterStore = defineStore('cluster', () => {
     return r
   }
 
-  return { target, status, history, error, intervalMs, hashKV, follow, unfollow, setInterval, refresh, checkConsistency, moveLeader, defragment, compact, disarmAlarm }
+  return { target, status, history, error, intervalMs, hashKV, follow, unfollow, setInterval, refresh, checkConsistency, runChecks, moveLeader, defragment, compact, disarmAlarm }
 })
