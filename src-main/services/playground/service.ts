@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { BboltError } from '../../bbolt'
+import { BboltError, verifySnapshot } from '../../bbolt'
 import { restoreCluster, RestoreInputError } from '../../member/restore/restore'
 import { AppError, ErrorCode } from '../../shared'
 import type { PlaygroundEngine, PlaygroundEvent, PlaygroundMember, PlaygroundPhase, PlaygroundSummary, PlaygroundTls, PlaygroundTrace, RaftStateInfo } from '../../shared/api/playground'
@@ -21,6 +21,7 @@ import { loadManifests, memberDataDir, playgroundDir, saveManifest, type MemberM
 import { MemberProcess } from './memberProcess'
 import { pickFreePorts, portIsFree } from './ports'
 import { WriteLoad } from './writeLoad'
+import { restoreWithEtcdctl } from './etcdRestore'
 
 /**
  * Membership changes that etcd refuses for a moment (members not connected long enough; a learner not
@@ -83,6 +84,25 @@ export interface PlaygroundServiceOptions {
   dataDir: string
   launcher: MemberLauncher
   log: LogBus
+  /** etcdctl, for restoring playgrounds on the etcd engine with etcd's own restore. */
+  etcdctlBinary?: string | null
+}
+
+/** One member of a playground made from a snapshot: its name and loopback ports. */
+export interface RestoredMember {
+  name: string
+  clientPort: number
+  peerPort: number
+}
+
+/** How a playground is made from a snapshot: members, token, and the step that writes their data dirs. */
+export interface RestoreRecipe {
+  name: string
+  engine: PlaygroundEngine
+  members: RestoredMember[]
+  token: string
+  /** Writes every member's data dir (none exists yet); throws to abandon the playground. */
+  populate(dirs: { name: string; dataDir: string }[], workDir: string): Promise<void>
 }
 
 export class PlaygroundService {
@@ -188,26 +208,45 @@ export class PlaygroundService {
     }
   }
 
-  /**
-   * A playground restored from a snapshot: every member's data dir is written from the same file with
-   * the same new cluster token (so IDs are derived alike and the members form one cluster), then the
-   * members start as usual.
-   */
-  async restore(name: string, size: number, snapshotPath: string, opts: { bumpRevision?: number; markCompacted?: boolean } = {}): Promise<PlaygroundSummary> {
+  /** Free loopback ports for a playground of `size` members. */
+  async freePorts(size: number): Promise<{ clientPort: number; peerPort: number }[]> {
+    const ports = await pickFreePorts(size * 2)
+    return Array.from({ length: size }, (_, i) => ({ clientPort: ports[i]!, peerPort: ports[size + i]! }))
+  }
+
+  /** Whether a name is free (case-insensitive, as create and restore require). */
+  async nameFree(name: string): Promise<boolean> {
     await this.ready
-    this.assertNameFree(name)
-    const manifest = this.newManifest(name, 'raftdeck', await pickFreePorts(size * 2), size)
+    return ![...this.playgrounds.values()].some((p) => p.manifest.name.toLowerCase() === name.toLowerCase())
+  }
+
+  /**
+   * A playground made from a snapshot by `recipe.populate`, which writes every member's data dir; then
+   * the members start as usual. All or nothing: if populate fails, nothing of the playground is kept.
+   */
+  async createRestored(recipe: RestoreRecipe): Promise<PlaygroundSummary> {
+    await this.ready
+    this.assertNameFree(recipe.name)
+    if (recipe.engine === 'etcd' && !this.opts.launcher.etcdBinary)
+      throw new AppError(ErrorCode.FailedPrecondition, 'No etcd binary was found on this machine.', 'Install etcd (Debian: apt-get install etcd-server) or set RAFTDECK_ETCD_BINARY, or use the Raftdeck engine.')
+    const initialCluster = recipe.members.map((m) => `${m.name}=${peerUrl(m)}`).join(',')
+    const manifest: PlaygroundManifest = {
+      version: 1,
+      id: randomUUID(),
+      name: recipe.name,
+      engine: recipe.engine,
+      clusterToken: recipe.token,
+      createdAt: Date.now(),
+      members: recipe.members.map((m) => ({ ...m, joined: false, initialCluster })),
+      wantRunning: true,
+      nextMemberNumber: recipe.members.length + 1,
+    }
     const dir = playgroundDir(this.opts.dataDir, manifest.id)
     await mkdir(dir, { recursive: true, mode: 0o700 })
     try {
-      await restoreCluster(
-        path.resolve(snapshotPath),
-        {
-          initialCluster: new Map(manifest.members.map((m) => [m.name, [peerUrl(m)]])),
-          initialClusterToken: manifest.clusterToken,
-          dataDirs: new Map(manifest.members.map((m) => [m.name, memberDataDir(this.opts.dataDir, manifest.id, m.name)])),
-        },
-        opts,
+      await recipe.populate(
+        manifest.members.map((m) => ({ name: m.name, dataDir: memberDataDir(this.opts.dataDir, manifest.id, m.name) })),
+        dir,
       )
     } catch (err) {
       await rm(dir, { recursive: true, force: true })
@@ -217,10 +256,47 @@ export class PlaygroundService {
     }
     await saveManifest(this.opts.dataDir, manifest)
     const pg = this.adopt(manifest)
-    this.log.info(`restored playground "${name}" (${size} members) from ${snapshotPath}`)
+    this.log.info(`restored playground "${recipe.name}" (${recipe.members.length} members, ${recipe.engine} engine)`)
     this.listChanged()
     await this.enqueue(pg, () => this.startMembers(pg))
     return this.summary(pg)
+  }
+
+  /**
+   * A playground restored from a snapshot: every member's data dir is written from the same file with
+   * the same new cluster token (so IDs are derived alike and the members form one cluster), then the
+   * members start as usual. On the etcd engine each member is restored by etcd's own
+   * `etcdctl snapshot restore`, with its own identity flags.
+   */
+  async restore(name: string, size: number, snapshotPath: string, opts: { bumpRevision?: number; markCompacted?: boolean } = {}, engine: PlaygroundEngine = 'raftdeck'): Promise<PlaygroundSummary> {
+    await this.ready
+    this.assertNameFree(name)
+    const etcdctl = this.opts.etcdctlBinary ?? null
+    if (engine === 'etcd' && !etcdctl) throw new AppError(ErrorCode.FailedPrecondition, 'No etcdctl was found on this machine: the etcd engine is restored with etcd’s own restore.', 'Install etcd-client (Debian), or use the Raftdeck engine.')
+    const source = path.resolve(snapshotPath)
+    const names = Array.from({ length: size }, (_, i) => `n${i + 1}`)
+    const ports = await this.freePorts(size)
+    const members = names.map((n, i) => ({ name: n, ...ports[i]! }))
+    const token = `raftdeck-${name.replace(/[^a-zA-Z0-9]/g, '-').toLowerCase()}-${randomBytes(4).toString('hex')}`
+    return this.createRestored({
+      name,
+      engine,
+      members,
+      token,
+      populate: async (dirs, workDir) => {
+        // Verified first, whatever the engine: a broken file stops here with its own error.
+        verifySnapshot(source)
+        if (engine === 'etcd') {
+          await restoreWithEtcdctl(etcdctl!, source, dirs.map((d, i) => ({ name: d.name, peerUrl: peerUrl(members[i]!), dataDir: d.dataDir })), token, { ...opts, workDir })
+          return
+        }
+        await restoreCluster(
+          source,
+          { initialCluster: new Map(members.map((m) => [m.name, [peerUrl(m)]])), initialClusterToken: token, dataDirs: new Map(dirs.map((d) => [d.name, d.dataDir])) },
+          opts,
+        )
+      },
+    })
   }
 
   async create(name: string, size: number, engine: PlaygroundEngine = 'raftdeck', opts: { tls?: boolean } = {}): Promise<PlaygroundSummary> {

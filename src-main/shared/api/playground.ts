@@ -173,6 +173,8 @@ export const playgroundMethods = {
       snapshotPath: s.string({ min: 1, max: 4096 }),
       bumpRevision: s.optional(s.number({ int: true, min: 0, max: 1_000_000_000 })),
       markCompacted: s.optional(s.boolean()),
+      /** etcd: each member restored by etcd's own `etcdctl snapshot restore`; raftdeck (default): our members. */
+      engine: s.optional(s.enum(['raftdeck', 'etcd'] as const)),
     }),
   ),
   'playground/start': method<PlaygroundSummary>()(s.object({ id })),
