@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     projects: [
       {
+        // Inherits the @shared alias: the renderer's modules under test import the contract's constants.
+        extends: true,
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', testTimeout: 20_000 },
       },
       {

@@ -2,7 +2,10 @@
 //   - time to the first visible tree level (click on "Keys" → first folder row drawn), in Chromium
 //     against the browser shell, and the service call alone;
 //   - time to open a folder of 10,000 keys (first page drawn) and to page through all 10,000 keys;
-//   - the renderer's JS heap after that folder is open (CDP Performance metrics, after a GC).
+//   - the renderer's JS heap after that folder is open (CDP Performance metrics, after a GC);
+//   - live updates into that open folder: 1,000 keys created, then deleted, by other clients (UI, from
+//     the first write to the folder's count drawn), and the tree index alone applying 3,000 watch events
+//     to a 10,000-key folder in process.
 // Medians of several runs; one etcd member, loopback. Needs `npx electron-vite build` first (the shell
 // serves out/renderer) and /usr/bin/etcd + /usr/bin/chromium.
 
@@ -16,6 +19,9 @@ import { EtcdClient } from '../src-main/services/etcd/client'
 import { startEtcdCluster, type EtcdCluster } from '../test/support/etcd'
 import { freePorts } from '../test/support/ports'
 import { BIG_FOLDER, loadFixture } from '../test/integration/keys/fixture'
+import { KeyTreeIndex } from '../src-renderer/src/stores/keyTree.shared'
+import { keyNameOf } from '../src-renderer/src/stores/keys.shared'
+import type { KeyEvent, TreeEntry } from '../src-main/shared/api/keys'
 
 const RUNS = Number(process.env.BENCH_KEYS_RUNS ?? 5)
 const TOKEN = 'bench-keys-token-0123456789abcdef'
@@ -38,6 +44,44 @@ async function waitHealthy(url: string, proc: ChildProcess): Promise<void> {
   throw new Error('raftdeck serve did not become healthy within 30 s')
 }
 
+/** Every 10th key of the big folder gets a new neighbour: inserts and deletes land all over it, not at one end. */
+const liveKeys = Array.from({ length: 1000 }, (_, i) => `${BIG_FOLDER}cm-${String(i * 10).padStart(5, '0')}-live`)
+
+/**
+ * The renderer's tree index alone: a fully loaded 10,000-key folder receives 1,000 updates, 1,000 creates
+ * and 1,000 deletes in watch batches of 100, and the visible rows are rebuilt after each batch (what the
+ * view does on every batch). Pure code, in process.
+ */
+function treeIndexEvents(): { applyMs: number; rowsMs: number } {
+  const enc = new TextEncoder()
+  const name = (s: string) => keyNameOf(enc.encode(s))
+  const idx = new KeyTreeIndex(name(''))
+  const folder = name(BIG_FOLDER)
+  const keys = Array.from({ length: 10_000 }, (_, i) => `${BIG_FOLDER}cm-${String(i).padStart(5, '0')}`)
+  const entries: TreeEntry[] = keys.map((k) => ({ key: name(k), label: k.slice(BIG_FOLDER.length), folder: false, count: 1, modRevision: '5', lease: '0' }))
+  idx.setPage({ prefix: name(''), separator: '/', revision: '10', entries: [{ key: folder, label: BIG_FOLDER.slice(0, -1), folder: true, count: 10_000 }], cursor: null, totalKeys: 10_000, pageKeys: 10_000 }, false)
+  idx.setPage({ prefix: folder, separator: '/', revision: '10', entries, cursor: null, totalKeys: 10_000, pageKeys: 10_000 }, false)
+  idx.expanded.add(folder.b64)
+  const ev = (type: 'put' | 'delete', k: string, version: string): KeyEvent => ({ type, key: name(k), modRevision: '11', version, lease: '0', size: 10 })
+  const events = [
+    ...keys.filter((_, i) => i % 10 === 5).map((k) => ev('put', k, '2')),
+    ...liveKeys.map((k) => ev('put', k, '1')),
+    ...liveKeys.map((k) => ev('delete', k, '0')),
+  ]
+  let applyMs = 0
+  let rowsMs = 0
+  for (let i = 0; i < events.length; i += 100) {
+    let t = performance.now()
+    idx.applyEvents(folder.b64, events.slice(i, i + 100), '/')
+    applyMs += performance.now() - t
+    t = performance.now()
+    idx.rows()
+    rowsMs += performance.now() - t
+  }
+  if (idx.folders.get(folder.b64)!.entries.length !== 10_000) throw new Error('the index lost or kept keys it should not have')
+  return { applyMs, rowsMs }
+}
+
 async function main() {
   if (!existsSync(path.join(root, 'out/renderer/index.html'))) throw new Error('Build first: npx electron-vite build')
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-bench-keys-'))
@@ -56,6 +100,16 @@ async function main() {
     const services = createServices({ dataDir, shell: 'browser', version: 'bench' })
     const saved = await services.handlers['connections/save']({ input: { name: 'bench-k8s', endpoints: etcd.endpoints } })
     const target = { kind: 'connection' as const, id: saved.id }
+
+    // The tree index alone, in process (after a warm-up run).
+    treeIndexEvents()
+    const idxApply: number[] = []
+    const idxRows: number[] = []
+    for (let i = 0; i < RUNS; i++) {
+      const r = treeIndexEvents()
+      idxApply.push(r.applyMs)
+      idxRows.push(r.rowsMs)
+    }
 
     // Service-side numbers, in process.
     const svcRoot: number[] = []
@@ -93,6 +147,9 @@ async function main() {
     const uiFolder: number[] = []
     const uiFolderAll: number[] = []
     const heapMb: number[] = []
+    const uiLiveCreate: number[] = []
+    const uiLiveDelete: number[] = []
+    const writeOnly: number[] = []
     let lastPage: Page | null = null
     try {
     for (let i = 0; i < RUNS; i++) {
@@ -136,6 +193,27 @@ async function main() {
       await cdp.send('Performance.enable')
       const metrics = (await cdp.send('Performance.getMetrics')).metrics
       heapMb.push((metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0) / 1024 / 1024)
+      // Live updates into the open, fully loaded folder: 1,000 creates (10 transactions), then the deletes.
+      // Done when the virtual list's height says every row was added (or removed again).
+      const listHeight = () => page.getByTestId('key-tree').evaluate((el) => Number.parseFloat((el.firstElementChild as HTMLElement).style.height))
+      const heightBefore = await listHeight()
+      const rowsHeight = (h: number) => page.waitForFunction((want) => Number.parseFloat((document.querySelector('[data-testid="key-tree"]')!.firstElementChild as HTMLElement).style.height) === want, h, { polling: 'raf' })
+      const writeAll = async (op: 'put' | 'delete') => {
+        const t0 = performance.now()
+        for (let k = 0; k < liveKeys.length; k += 100) {
+          const batch = liveKeys.slice(k, k + 100).map((key) => Buffer.from(key))
+          await client.txn({ compare: [], success: batch.map((key) => (op === 'put' ? { request_put: { key, value: Buffer.from('live') } } : { request_delete_range: { key } })), failure: [] })
+        }
+        writeOnly.push(performance.now() - t0)
+      }
+      t = performance.now()
+      await writeAll('put')
+      await rowsHeight(heightBefore + liveKeys.length * 28)
+      uiLiveCreate.push(performance.now() - t)
+      t = performance.now()
+      await writeAll('delete')
+      await rowsHeight(heightBefore)
+      uiLiveDelete.push(performance.now() - t)
       await ctx.close()
     }
     } catch (err) {
@@ -151,6 +229,12 @@ async function main() {
     console.log(`  all 10,000 keys of it loaded, UI (20 pages):      ${ms(median(uiFolderAll))}`)
     console.log(`  same folder, service: first page / all 20 pages:  ${ms(median(svcFolderFirst))} / ${ms(median(svcFolderAll))}`)
     console.log(`  renderer JS heap with that folder open (after GC): ${median(heapMb).toFixed(1)} MiB`)
+    console.log(`  1,000 keys created live in that folder, UI (first write → rows added): ${ms(median(uiLiveCreate))}   [${uiLiveCreate.map((x) => x.toFixed(0)).join(', ')}]`)
+    console.log(`  the same 1,000 keys deleted live, UI:              ${ms(median(uiLiveDelete))}   [${uiLiveDelete.map((x) => x.toFixed(0)).join(', ')}]`)
+    console.log(`  of which the 10 write transactions alone:          ${ms(median(writeOnly))}`)
+    console.log(`  tree index, 3,000 watch events on a 10,000-key folder (batches of 100), in process:`)
+    console.log(`    applying the events: ${median(idxApply).toFixed(1)} ms   [${idxApply.map((x) => x.toFixed(1)).join(', ')}]`)
+    console.log(`    rebuilding the rows after each batch (30×): ${median(idxRows).toFixed(1)} ms`)
   } finally {
     await browser?.close()
     if (serve && serve.exitCode === null) {

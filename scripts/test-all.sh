@@ -26,12 +26,24 @@ step() {
 }
 
 system_packages() {
-  # Debian packages: Chromium for Playwright, etcd 3.4 (server and etcdctl) as the reference, openssl for test certificates.
+  # Debian packages: Chromium for Playwright, etcd 3.4 (server and etcdctl) as the reference, openssl for test certificates,
+  # OpenSSH's server (and with it ssh-keygen, ssh-agent) for the SSH tunnel tests, which start their own sshd on loopback.
   local need=()
-  for p in chromium etcd-server etcd-client openssl; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
-  [ ${#need[@]} -eq 0 ] && { echo "all present"; return 0; }
+  for p in chromium etcd-server etcd-client openssl openssh-server; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
   local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+  # sshd refuses to start without its privilege separation folder, which Debian creates only at boot.
+  [ -d /run/sshd ] || $sudo mkdir -p /run/sshd
+  [ ${#need[@]} -eq 0 ] && { echo "all present"; return 0; }
+  # Installing openssh-server must not start a system sshd listening on port 22: policy-rc.d (exit 101) tells
+  # Debian's maintainer scripts not to start services, for the duration of the install only.
+  local policy=/usr/sbin/policy-rc.d made_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy" && made_policy=1
+  fi
+  local rc=0
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" || rc=$?
+  [ -n "$made_policy" ] && $sudo rm -f "$policy"
+  return $rc
 }
 
 vitest_project() {

@@ -32,6 +32,11 @@ export interface VerifyOptions {
    * record anyway and needs only the integrity checks.
    */
   skipStatus?: boolean
+  /**
+   * SHA-256 (hex) of the database part, already computed while the file was written (a backup
+   * hashes the stream as it arrives): the file is not read a second time for it.
+   */
+  knownSha256?: string
 }
 
 export interface VerifyResult {
@@ -70,7 +75,7 @@ export function verifySnapshot(path: string, options: VerifyOptions = {}): Verif
     const warnings: string[] = []
     if (dbPart < expected) throw new TruncatedSnapshotError(path, fileSize, expected)
     if (!hasHash && !options.skipHashCheck) throw new MissingHashError(path, fileSize)
-    const sha = sha256OfRange(path, dbPart)
+    const sha = options.knownSha256 ?? sha256OfRange(path, dbPart)
     if (hasHash) {
       const trailer = readRange(path, dbPart, SNAPSHOT_HASH_SIZE)
       const stored = toHex(trailer)

@@ -7,8 +7,10 @@ import { doctorCommand } from './doctor'
 import { memberCommand } from './member'
 import { playgroundCommand } from './playground'
 import { snapshotCommand } from './snapshot'
+import { backupCommand } from './backup'
+import { restoreCommand } from './restore'
 
-const commands: Command[] = [serveCommand, playgroundCommand, doctorCommand, snapshotCommand]
+const commands: Command[] = [serveCommand, playgroundCommand, doctorCommand, snapshotCommand, backupCommand, restoreCommand]
 
 /** Commands that parse their own flags (etcd's flag syntax for `member`). */
 const rawCommands: { name: string; summary: string; run(argv: string[]): Promise<number> }[] = [

@@ -44,6 +44,7 @@ export const serveCommand: Command = {
       version: packageVersion(),
       log,
       defaultPlayground: !values['no-default-playground'],
+      runSchedules: true,
     })
     const dispatcher = createDispatcher(services, { log: log.scoped('rpc') })
     const host_ = await startWebHost({

@@ -12,21 +12,22 @@ import { restoreCluster, restoreSnapshot, RestoreInputError } from '../member/re
 import { saveSnapshotFile } from '../services/backup/snapshotFile'
 import { EtcdClient } from '../services/etcd/client'
 import { TlsMaterialError } from '../services/etcd/tlsMaterial'
-import { authFromFlags, connectionOptions, tlsFromFlags } from './etcdFlags'
+import { SshError } from '../services/ssh/errors'
+import { authFromFlags, CONNECTION_FLAGS, connectionOptions, tlsFromFlags, tunnelFromFlags } from './etcdFlags'
 import { UsageError, type Command, type OptionValues } from './command'
 
 type Sub = 'save' | 'status' | 'verify' | 'restore'
 
 /** Which options each subcommand takes; anything else is refused so a typo never goes unnoticed. */
 const SUB_OPTIONS: Record<Sub, readonly string[]> = {
-  save: ['endpoints', 'cacert', 'cert', 'key', 'user', 'insecure-skip-tls-verify', 'server-name'],
+  save: ['endpoints', ...CONNECTION_FLAGS],
   status: ['write-out'],
   verify: ['write-out', 'skip-hash-check'],
   restore: ['name', 'initial-cluster', 'initial-cluster-token', 'initial-advertise-peer-urls', 'data-dir', 'wal-dir', 'data-dirs', 'bump-revision', 'mark-compacted', 'skip-hash-check', 'write-out'],
 }
 
 const USAGE = [
-  'raftdeck snapshot save FILE --endpoints URL [--cacert F --cert F --key F] [--user NAME[:PASSWORD]]',
+  'raftdeck snapshot save FILE --endpoints URL [--cacert F --cert F --key F] [--user NAME[:PASSWORD]] [--ssh-tunnel USER@HOST[:PORT] --ssh-key F [--ssh-known-hosts F]]',
   '       raftdeck snapshot status FILE [-w table|json]',
   '       raftdeck snapshot verify FILE [-w table|json] [--skip-hash-check]',
   '       raftdeck snapshot restore FILE --name N --initial-cluster N=URL,… --initial-cluster-token T --initial-advertise-peer-urls URL --data-dir DIR [--bump-revision R --mark-compacted]',
@@ -122,17 +123,36 @@ async function runSave(file: string, values: OptionValues): Promise<number> {
   }
   const target = path.resolve(file)
   if (!fs.existsSync(path.dirname(target))) throw new UsageError(`directory ${path.dirname(target)} does not exist`)
-  const client = new EtcdClient({ endpoints: [endpoint], ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) })
+  const tunnel = tunnelFromFlags(values)
+  const client = new EtcdClient({ endpoints: [endpoint], ...(tls ? { tls } : {}), ...(auth ? { auth } : {}), ...(tunnel ? { dialer: tunnel } : {}) })
+  // Ctrl-C (or a service manager's SIGTERM) stops the stream; the partial file is removed, not left behind.
+  const interrupted = new AbortController()
+  const interrupt = () => interrupted.abort()
+  process.once('SIGINT', interrupt)
+  process.once('SIGTERM', interrupt)
   try {
-    await saveSnapshotFile(client, endpoint, target)
+    // Bring the tunnel up first, so an SSH problem is reported as itself and not as an unreachable endpoint.
+    await tunnel?.connect()
+    await saveSnapshotFile(client, endpoint, target, undefined, interrupted.signal)
   } catch (err) {
+    if (interrupted.signal.aborted) {
+      process.stderr.write(`raftdeck snapshot save: interrupted; no file was written\n`)
+      return 130
+    }
     if (err instanceof BboltError) return printSnapshotError('save', err)
+    if (err instanceof SshError) {
+      process.stderr.write(`raftdeck snapshot save: ${err.message}\nhint: ${err.hint ?? ''}\n`)
+      return 1
+    }
     const maybeHint = (err as { hint?: unknown } | null)?.hint
     const hint = typeof maybeHint === 'string' ? maybeHint : ''
     process.stderr.write(`raftdeck snapshot save: ${err instanceof Error ? err.message : String(err)}\n${hint ? `hint: ${hint}\n` : ''}`)
     return 1
   } finally {
+    process.off('SIGINT', interrupt)
+    process.off('SIGTERM', interrupt)
     client.close()
+    tunnel?.close()
   }
   process.stdout.write(`Snapshot saved at ${file}\n`)
   return 0

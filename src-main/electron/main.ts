@@ -1,7 +1,7 @@
 // The desktop shell: builds the same services as the browser shell, serves them over IPC, and opens a
 // locked-down window. Everything else lives in Electron-free modules.
 
-import { app, BrowserWindow, ipcMain, safeStorage, session, shell } from 'electron'
+import { app, BrowserWindow, ipcMain, Notification, safeStorage, session, shell } from 'electron'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createServices, LogBus } from '../services'
@@ -30,6 +30,15 @@ async function start(): Promise<void> {
     // Members run as `raftdeck member` under Electron's own Node, so no separate Node is needed.
     memberCommand: { cmd: process.execPath, prefix: [path.join(here, 'cli.js')], env: { ELECTRON_RUN_AS_NODE: '1' } },
     defaultPlayground: true,
+    runSchedules: true,
+  })
+  // A failed backup raises a desktop notification, whether or not the Backups area is open.
+  const stopBackupAlerts = services.streams['backupSchedules/onEvent']({}, {
+    emit: (e) => {
+      if (e.kind !== 'failure' || !Notification.isSupported()) return
+      new Notification({ title: `Backup "${e.run.scheduleName}" failed`, body: e.run.reason ?? 'See the Backups area for details.' }).show()
+    },
+    end: () => {},
   })
   const detach = attachIpc(ipcMain, createDispatcher(services, { log: log.scoped('rpc') }), {
     isTrustedUrl,
@@ -73,6 +82,7 @@ async function start(): Promise<void> {
     event.preventDefault()
     quitting = true
     detach()
+    stopBackupAlerts()
     void services.dispose().finally(() => app.quit())
   })
   app.on('window-all-closed', () => app.quit())

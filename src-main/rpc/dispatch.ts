@@ -1,6 +1,13 @@
 // The transport-agnostic half of the RPC layer: validates untrusted messages, runs handlers, wraps
-// results in envelopes, and owns the lifecycle of every subscription of one client connection.
+// results in envelopes, and owns the lifecycle of every call and subscription of one client connection.
 // The WebSocket host and the Electron IPC glue are thin adapters over a Connection.
+//
+// Calls can be stopped (as VS Code's channels do it with cancellation tokens): each call gets an
+// AbortSignal, aborted by a 'cancel' message, by its method's timeout, or by the connection closing.
+// Stopping never invents an outcome the handler did not reach: the call's one 'result' is whatever the
+// handler settles with (a value if it finished first, or an error saying what it did before stopping).
+// Only a handler that does not settle within a grace period after the abort is answered for, with an
+// error that says its outcome is unknown.
 
 import {
   AppError,
@@ -12,11 +19,15 @@ import {
   parseClientMessage,
   streams,
   toApiError,
+  type ApiError,
   type HostMessage,
+  type MethodName,
+  type Progress,
   type Result,
 } from '../shared'
+import { cancelledByCaller, timedOut } from '../services/cancel'
 import type { Logger } from '../services/log'
-import type { Services } from '../services/types'
+import type { CallContext, Services } from '../services/types'
 
 export interface Connection {
   /** Feeds one decoded client message; replies go through the connection's send function. */
@@ -24,11 +35,36 @@ export interface Connection {
   /** Stops every live subscription; later messages are ignored. Idempotent. */
   close(): void
   readonly liveSubscriptions: number
+  /** Calls whose result has not been sent yet. */
+  readonly liveCalls: number
 }
 
 export interface DispatcherOptions {
   maxSubscriptionsPerConnection?: number
   log?: Logger
+  /** After a call is aborted, how long its handler has to settle before the call is answered for it. */
+  stopGraceMs?: number
+  /** At most one progress message per call per this many milliseconds (the latest one wins). */
+  progressIntervalMs?: number
+  /** Overrides of the contract's per-method timeouts (tests, or a shell that wants them tighter). */
+  timeouts?: Partial<Record<MethodName, number>>
+}
+
+interface LiveCall {
+  readonly controller: AbortController
+  readonly timers: Set<ReturnType<typeof setTimeout>>
+  /** Progress waiting for the rate limit, and when the last one went out. */
+  pendingProgress: Progress | null
+  lastProgressAt: number
+}
+
+/** Said when a handler did not settle within the grace period after it was asked to stop. */
+function unconfirmed(reason: ApiError): ApiError {
+  return {
+    code: reason.code,
+    message: `${reason.message} The operation did not confirm that it stopped, so it may still complete.`,
+    hint: 'Check the result (for example, reload the keys) before trying again.',
+  }
 }
 
 const invalidParams = (err: SchemaError) =>
@@ -38,9 +74,12 @@ const invalidParams = (err: SchemaError) =>
 
 export function createDispatcher(services: Services, options: DispatcherOptions = {}) {
   const maxSubs = options.maxSubscriptionsPerConnection ?? 256
+  const stopGraceMs = options.stopGraceMs ?? 3000
+  const progressIntervalMs = options.progressIntervalMs ?? 150
 
   function connect(send: (m: HostMessage) => void): Connection {
     const subs = new Map<number, () => void>()
+    const calls = new Map<number, LiveCall>()
     let closed = false
 
     const reply = (m: HostMessage) => {
@@ -59,24 +98,97 @@ export function createDispatcher(services: Services, options: DispatcherOptions 
       reply({ t: 'end', id, result })
     }
 
+    /** Sends the call's one result, unless it was already answered for; forgets the call. */
+    function finishCall(id: number, call: LiveCall, result: Result<unknown>): boolean {
+      if (calls.get(id) !== call) return false
+      calls.delete(id)
+      for (const t of call.timers) clearTimeout(t)
+      reply({ t: 'result', id, result })
+      return true
+    }
+
+    /** Aborts a call's signal; if its handler has not settled after the grace period, answers for it. */
+    function stopCall(id: number, reason: AppError) {
+      const call = calls.get(id)
+      if (!call || call.controller.signal.aborted) return
+      call.controller.abort(reason)
+      const grace = setTimeout(() => {
+        if (finishCall(id, call, { ok: false, error: unconfirmed(reason.toApiError()) }))
+          options.log?.warn(`call ${id} did not stop within ${stopGraceMs} ms of being asked to; answered ${reason.code}`)
+      }, stopGraceMs)
+      grace.unref?.()
+      call.timers.add(grace)
+    }
+
+    function progressOf(id: number, call: LiveCall) {
+      return (p: Progress) => {
+        if (calls.get(id) !== call) return
+        const wait = call.lastProgressAt + progressIntervalMs - Date.now()
+        if (wait <= 0) {
+          // Supersedes a report still waiting for its timer (which then finds nothing to send).
+          call.pendingProgress = null
+          call.lastProgressAt = Date.now()
+          reply({ t: 'progress', id, progress: p })
+          return
+        }
+        // Rate-limited: keep only the latest report and send it when the interval is over.
+        const scheduled = call.pendingProgress !== null
+        call.pendingProgress = p
+        if (scheduled) return
+        const timer = setTimeout(() => {
+          call.timers.delete(timer)
+          const latest = call.pendingProgress
+          call.pendingProgress = null
+          if (latest && calls.get(id) === call) {
+            call.lastProgressAt = Date.now()
+            reply({ t: 'progress', id, progress: latest })
+          }
+        }, wait)
+        call.timers.add(timer)
+      }
+    }
+
     async function handleCall(id: number, method: string, rawParams: unknown) {
-      let result: Result<unknown>
+      let params: unknown
+      let handler: (p: unknown, ctx: CallContext) => Promise<unknown>
+      let timeoutMs: number | undefined
       try {
+        if (calls.has(id)) throw new AppError(ErrorCode.InvalidParams, `Call id ${id} is already in use`)
         if (!isMethodName(method)) throw new AppError(ErrorCode.UnknownMethod, `Unknown method '${method}'`)
-        let params: unknown
         try {
           params = methods[method].params.parse(rawParams ?? {})
         } catch (err) {
           throw err instanceof SchemaError ? invalidParams(err) : err
         }
-        const handler = services.handlers[method] as (p: unknown) => Promise<unknown>
-        result = { ok: true, value: await handler(params) }
+        handler = services.handlers[method] as (p: unknown, ctx: CallContext) => Promise<unknown>
+        timeoutMs = options.timeouts?.[method] ?? (methods[method] as { timeoutMs?: number }).timeoutMs
       } catch (err) {
-        const error = toApiError(err)
+        // Refused before it ran: nothing to stop, answer at once (a duplicate id must not touch the live call).
+        reply({ t: 'result', id, result: { ok: false, error: toApiError(err) } })
+        return
+      }
+      const call: LiveCall = { controller: new AbortController(), timers: new Set(), pendingProgress: null, lastProgressAt: 0 }
+      calls.set(id, call)
+      if (timeoutMs !== undefined) {
+        const limit = timeoutMs
+        const timer = setTimeout(() => stopCall(id, timedOut(limit)), limit)
+        // A pending limit must not keep a shell that is shutting down alive.
+        timer.unref?.()
+        call.timers.add(timer)
+      }
+      let result: Result<unknown>
+      try {
+        result = { ok: true, value: await handler(params, { signal: call.controller.signal, progress: progressOf(id, call) }) }
+      } catch (err) {
+        let error = toApiError(err)
+        const signal = call.controller.signal
+        // A handler that stopped with a bare abort error (not one of ours) ends with the reason it was stopped for.
+        if (signal.aborted && error.code === ErrorCode.Internal && signal.reason instanceof AppError) error = signal.reason.toApiError()
         if (error.code === ErrorCode.Internal) options.log?.error(`${method} failed: ${err instanceof Error ? err.stack : String(err)}`)
         result = { ok: false, error }
       }
-      reply({ t: 'result', id, result })
+      if (!finishCall(id, call, result) && !closed)
+        options.log?.info(`${method} (call ${id}) settled after it was answered for: ${result.ok ? 'it completed' : result.error.message}`)
     }
 
     function handleSub(id: number, stream: string, rawParams: unknown) {
@@ -127,6 +239,9 @@ export function createDispatcher(services: Services, options: DispatcherOptions 
         switch (msg.t) {
           case 'call':
             return handleCall(msg.id, msg.method, msg.params)
+          case 'cancel':
+            // A cancel that lost the race with the result finds no call: nothing to do.
+            return stopCall(msg.id, cancelledByCaller())
           case 'sub':
             return handleSub(msg.id, msg.stream, msg.params)
           case 'unsub':
@@ -138,9 +253,18 @@ export function createDispatcher(services: Services, options: DispatcherOptions 
         // The peer is gone: release every subscription without trying to tell it.
         closed = true
         for (const id of [...subs.keys()]) endSubscription(id, { ok: true, value: null })
+        // Nobody is left to read the results: stop the calls and release their timers.
+        for (const [id, call] of [...calls]) {
+          calls.delete(id)
+          for (const t of call.timers) clearTimeout(t)
+          call.controller.abort(new AppError(ErrorCode.Cancelled, 'Cancelled: the window that asked for it went away.'))
+        }
       },
       get liveSubscriptions() {
         return subs.size
+      },
+      get liveCalls() {
+        return calls.size
       },
     }
   }

@@ -4,7 +4,7 @@
 
 import { mkdirSync } from 'node:fs'
 import type { ShellKind } from '../shared'
-import { findEtcdBinary } from './app/etcdBinary'
+import { findEtcdBinary, findEtcdctlBinary } from './app/etcdBinary'
 import { appHandlers, appStreamOpeners } from './app/handlers'
 import { ClusterService } from './cluster/service'
 import { clusterHandlers, clusterStreamOpeners } from './cluster/handlers'
@@ -19,7 +19,11 @@ import { createLauncher, packageMemberCommand, type RaftdeckCommand } from './pl
 import { PlaygroundService } from './playground/service'
 import { playgroundHandlers, playgroundStreamOpeners } from './playground/handlers'
 import { BackupService } from './backup/service'
-import { backupHandlers } from './backup/handlers'
+import { backupHandlers, backupScheduleHandlers, backupScheduleStreamOpeners } from './backup/handlers'
+import { BackupSchedules } from './backup/schedules'
+import type { Clock } from './backup/scheduler'
+import { RestoreService } from './restore/service'
+import { restoreHandlers } from './restore/handlers'
 import type { Handlers, Services, StreamOpeners } from './types'
 
 export type { Handlers, Services, StreamOpeners, StreamSink } from './types'
@@ -37,6 +41,10 @@ export interface ServiceConfig {
   memberCommand?: RaftdeckCommand
   /** Create and start a 3-member playground when none exists (the app's first start). */
   defaultPlayground?: boolean
+  /** Run the backup schedules (the app and `raftdeck serve`; off for one-shot commands and most tests). */
+  runSchedules?: boolean
+  /** The clock backup schedules run on (tests move it). */
+  clock?: Clock
 }
 
 export function createServices(config: ServiceConfig): Services {
@@ -55,7 +63,8 @@ export function createServices(config: ServiceConfig): Services {
       return { name: c.name, endpoints: c.endpoints, readOnly: c.readOnly, production: c.production }
     },
   })
-  const playgrounds = new PlaygroundService({ dataDir: config.dataDir, launcher: createLauncher(config.memberCommand ?? packageMemberCommand(), etcdBinary), log })
+  const etcdctlBinary = findEtcdctlBinary(etcdBinary)
+  const playgrounds = new PlaygroundService({ dataDir: config.dataDir, launcher: createLauncher(config.memberCommand ?? packageMemberCommand(), etcdBinary), log, etcdctlBinary })
   targets.register('playground', { client: (id) => playgrounds.client(id), policy: (id) => playgrounds.policy(id) })
   const cluster = new ClusterService(targets, log.scoped('cluster'))
   if (config.defaultPlayground) {
@@ -65,6 +74,24 @@ export function createServices(config: ServiceConfig): Services {
   }
   const keys = keysArea(targets, log.scoped('keys'))
   const backups = new BackupService(config.dataDir, targets, log.scoped('backups'))
+  const restore = new RestoreService({ dataDir: config.dataDir, targets, playgrounds, etcdctl: etcdctlBinary, log: log.scoped('restore') })
+  targets.register('snapshot', restore.targetProvider())
+  const schedules = new BackupSchedules({
+    dataDir: config.dataDir,
+    targets,
+    log: log.scoped('backups'),
+    version: config.version,
+    etcdBinary,
+    raftdeck: config.memberCommand ?? packageMemberCommand(),
+    ...(config.clock ? { clock: config.clock } : {}),
+  })
+  if (config.runSchedules) {
+    // Playgrounds first: a catch-up run of a playground schedule needs its members started.
+    void playgrounds
+      .whenReady()
+      .then(() => schedules.startScheduler())
+      .catch((err: Error) => log.scoped('backups').error(`the backup scheduler did not start: ${err.message}`))
+  }
 
   const info = () => ({
     name: 'Raftdeck',
@@ -83,6 +110,8 @@ export function createServices(config: ServiceConfig): Services {
     ...keys.handlers,
     ...playgroundHandlers(playgrounds),
     ...backupHandlers(backups),
+    ...backupScheduleHandlers(schedules),
+    ...restoreHandlers(restore),
   }
 
   const streams: StreamOpeners = {
@@ -90,6 +119,7 @@ export function createServices(config: ServiceConfig): Services {
     ...clusterStreamOpeners(cluster),
     ...keys.streams,
     ...playgroundStreamOpeners(playgrounds),
+    ...backupScheduleStreamOpeners(schedules),
   }
 
   let disposed: Promise<void> | null = null
@@ -98,7 +128,9 @@ export function createServices(config: ServiceConfig): Services {
     streams,
     dispose: () => {
       disposed ??= (async () => {
+        schedules.dispose()
         connections.dispose()
+        restore.dispose()
         await playgrounds.dispose()
         log.scoped('app').info('services stopped')
       })()

@@ -1,6 +1,6 @@
-// Resolves what a view points at (a saved connection or a local playground) to an etcd client and the
-// rules that apply to it. Keys, cluster and backup services go through here, so none of them treats
-// the playground specially.
+// Resolves what a view points at (a saved connection, a local playground, or a snapshot file opened
+// read-only) to an etcd client and the rules that apply to it. Keys, cluster and backup services go
+// through here, so none of them treats the playground specially.
 
 import { AppError, ErrorCode, type Target } from '../shared'
 import type { EtcdClient } from './etcd/client'
@@ -14,9 +14,14 @@ export interface TargetPolicy {
   production: boolean
 }
 
+/** What reading keys needs: a live cluster's client, or a snapshot file read through the bbolt reader. */
+export type KvReader = Pick<EtcdClient, 'range' | 'leaseLeases' | 'leaseTimeToLive' | 'watch'>
+
 export interface TargetProvider {
   client(id: string): Promise<EtcdClient>
   policy(id: string): Promise<TargetPolicy>
+  /** Read-only access to keys; defaults to the client. */
+  reader?(id: string): Promise<KvReader>
 }
 
 export class TargetResolver {
@@ -38,6 +43,11 @@ export class TargetResolver {
 
   policy(target: Target): Promise<TargetPolicy> {
     return this.provider(target).policy(target.id)
+  }
+
+  reader(target: Target): Promise<KvReader> {
+    const p = this.provider(target)
+    return p.reader ? p.reader(target.id) : p.client(target.id)
   }
 
   /** Throws unless writes are allowed on the target. */

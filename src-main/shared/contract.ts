@@ -7,7 +7,9 @@ import { clusterMethods, clusterStreams } from './api/cluster'
 import { connectionMethods } from './api/connections'
 import { playgroundMethods, playgroundStreams } from './api/playground'
 import { backupMethods } from './api/backups'
+import { backupScheduleMethods, backupScheduleStreams } from './api/backupSchedules'
 import { keyMethods, keyStreams } from './api/keys'
+import { restoreMethods } from './api/restore'
 import type { MethodSpec, StreamSpec } from './api/spec'
 
 export type { MethodSpec, StreamSpec } from './api/spec'
@@ -19,6 +21,8 @@ export const methods = {
   ...keyMethods,
   ...playgroundMethods,
   ...backupMethods,
+  ...backupScheduleMethods,
+  ...restoreMethods,
 } as const
 
 export const streams = {
@@ -26,6 +30,7 @@ export const streams = {
   ...clusterStreams,
   ...keyStreams,
   ...playgroundStreams,
+  ...backupScheduleStreams,
 } as const
 
 export type Methods = typeof methods

@@ -40,6 +40,93 @@ export interface TlsSettings {
   insecureSkipVerify?: boolean
 }
 
+// ---- SSH tunnels ----
+
+export type SshAuthMethod = 'key' | 'agent' | 'password'
+
+/** A host key the user confirmed: the key itself, not only its fingerprint. */
+export interface SshHostKey {
+  /** Key type as in known_hosts: ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, … */
+  algorithm: string
+  /** The public key blob, base64 (as in known_hosts). */
+  key: string
+  /** OpenSSH's fingerprint, SHA256:… */
+  fingerprint: string
+  /** When it was confirmed (ms since the epoch). */
+  trustedAt: number
+}
+
+/** One SSH server on the way to etcd. */
+export interface SshHop {
+  id: string
+  host: string
+  port: number
+  user: string
+  auth: SshAuthMethod
+  /** auth 'key': the private key file (OpenSSH or PEM); keys imported from the UI are stored sealed. */
+  keyFile?: string
+  /** The confirmed host key; absent until the user confirms one. */
+  hostKey?: SshHostKey
+}
+
+/** What the user edits. Passphrase and password are write-only: undefined keeps the stored one, '' removes it. */
+export interface SshHopInput extends Omit<SshHop, 'id'> {
+  id?: string
+  passphrase?: string
+  password?: string
+}
+
+export interface SshHopSummary extends SshHop {
+  hasPassphrase: boolean
+  hasPassword: boolean
+}
+
+/**
+ * An SSH tunnel: the first hop is reached directly, each next one through the previous one (jump
+ * hosts), and the last one forwards every etcd connection of the profile.
+ */
+export interface SshTunnelInput {
+  hops: SshHopInput[]
+}
+
+export interface SshTunnelSettings {
+  hops: SshHopSummary[]
+}
+
+/** A host key offered by a server that the profile does not trust yet (or that differs from the trusted one). */
+export interface SshHostKeyOffer {
+  /** Index of the hop in the tunnel. */
+  hop: number
+  host: string
+  port: number
+  algorithm: string
+  key: string
+  fingerprint: string
+  /** A changed key: what is trusted instead. */
+  trusted?: { algorithm: string; fingerprint: string }[]
+}
+
+// ---- Certificates ----
+
+/** Certificates within this many days of their end are flagged. */
+export const EXPIRY_WARN_DAYS = 30
+
+export interface CertificateInfo {
+  role: 'ca' | 'client' | 'server'
+  /** A file path, or the endpoint whose TLS handshake presented the certificate. */
+  source: string
+  subject: string
+  issuer: string
+  /** ISO 8601. */
+  validFrom: string
+  validTo: string
+  /** Whole days until validTo; negative once expired. */
+  daysLeft: number
+  status: 'ok' | 'warn' | 'expired' | 'not-yet-valid'
+  /** When it was read (ms since the epoch): server certificates are as the doctor last saw them. */
+  checkedAt: number
+}
+
 /** What the user edits. The password is write-only: it never comes back from the services. */
 export interface ConnectionInput {
   id?: string
@@ -47,6 +134,8 @@ export interface ConnectionInput {
   color?: string
   endpoints: string[]
   tls?: TlsSettings
+  /** Reach the endpoints through an SSH tunnel; absent or no hops: connect directly. */
+  ssh?: SshTunnelInput
   username?: string
   /** undefined: keep the stored password; '': remove it. */
   password?: string
@@ -60,12 +149,30 @@ export interface ConnectionSummary {
   color: string
   endpoints: string[]
   tls: TlsSettings | null
+  ssh: SshTunnelSettings | null
   username: string | null
   hasPassword: boolean
   readOnly: boolean
   production: boolean
   createdAt: number
   updatedAt: number
+  /** CA and client certificate (read from their files now) and server certificates (as last seen by the doctor). */
+  certificates: CertificateInfo[]
+}
+
+/** What a kubeadm control-plane node (or a copy of its /etc/kubernetes) gave. */
+export interface KubeadmImport {
+  /** 'folder /path' or 'user@host:port:/path'. */
+  source: string
+  /** The kubeadm folder the finding paths are in (/etc/kubernetes or its copy). */
+  root: string
+  endpoints: string[]
+  /** Paths of the imported copies (keys sealed), ready for the profile. */
+  tls: TlsSettings
+  /** Every file looked for, in order, found or not. */
+  findings: { what: string; path: string; found: boolean; note: string }[]
+  certificates: CertificateInfo[]
+  warnings: string[]
 }
 
 export type DoctorProblem =
@@ -96,9 +203,30 @@ export type DoctorProblem =
   | 'permission-denied'
   | 'old-version'
   | 'etcd-error'
+  // SSH tunnel
+  | 'ssh-key-unreadable'
+  | 'ssh-key-invalid'
+  | 'ssh-key-passphrase-needed'
+  | 'ssh-key-passphrase-wrong'
+  | 'ssh-agent-unavailable'
+  | 'ssh-password-missing'
+  | 'ssh-invalid-settings'
+  | 'ssh-dns'
+  | 'ssh-connection-refused'
+  | 'ssh-unreachable'
+  | 'ssh-timeout'
+  | 'ssh-not-ssh'
+  | 'ssh-handshake'
+  | 'ssh-host-key-unknown'
+  | 'ssh-host-key-changed'
+  | 'ssh-host-key-revoked'
+  | 'ssh-auth-failed'
+  | 'ssh-disconnected'
+  | 'forward-refused'
+  | 'forward-failed'
 
 export interface DoctorStep {
-  name: 'files' | 'dns' | 'tcp' | 'tls' | 'etcd' | 'auth'
+  name: 'files' | 'dns' | 'tcp' | 'tls' | 'etcd' | 'auth' | 'ssh-files' | 'ssh-dns' | 'ssh-tcp' | 'host-key' | 'ssh-auth' | 'forward'
   ok: boolean
   ms: number
   note: string
@@ -121,21 +249,42 @@ export interface EndpointVerdict {
   }
 }
 
+/** The SSH stage of the doctor: every hop, in order, before any endpoint is tried. */
+export interface TunnelVerdict {
+  status: 'ok' | 'fail'
+  /** user@host:port of each hop. */
+  hops: string[]
+  problem?: DoctorProblem
+  /** The stage that failed or timed out. */
+  stage?: DoctorStep['name']
+  message: string
+  fix: string
+  steps: DoctorStep[]
+  /** A host key to confirm (unknown) or to compare (changed). */
+  hostKey?: SshHostKeyOffer
+}
+
 export interface DoctorReport {
   ok: boolean
+  /** Present when the connection goes through an SSH tunnel. When it failed, no endpoint was tried. */
+  tunnel?: TunnelVerdict
   verdicts: EndpointVerdict[]
+  /** CA, client and server certificates with their expiry, as far as the doctor got. */
+  certificates?: CertificateInfo[]
 }
 
 // ---- Clusters --------------------------------------------------------------------------------
 
-/** What a cluster view, key browser or backup points at. */
-export type Target = { kind: 'connection'; id: string } | { kind: 'playground'; id: string }
+/** What a cluster view, key browser or backup points at. A snapshot file opened read-only is a target of the key editor only. */
+export type Target = { kind: 'connection'; id: string } | { kind: 'playground'; id: string } | { kind: 'snapshot'; id: string }
 
 export interface EndpointStatus {
   endpoint: string
   ok: boolean
   error?: string
   memberId?: string
+  /** The cluster ID this endpoint reports (Status header). */
+  clusterId?: string
   /** The member's current revision (from the Status response header). */
   revision?: string
   version?: string
@@ -176,6 +325,38 @@ export interface ClusterStatus {
   alarms: AlarmInfo[]
   /** Set when no endpoint answered at all. */
   error?: string
+  /**
+   * Set when the endpoints do not form one cluster: they disagree about the leader, report different
+   * cluster IDs, share a member ID, or return member lists that do not match each other or the
+   * endpoints given. Shown first and loudly: a split cluster serves diverging data.
+   */
+  split?: SplitDiagnosis | null
+  /** Per endpoint: the cluster ID it reports and the member list it returns (decimal IDs). */
+  views?: EndpointView[]
+}
+
+export interface EndpointView {
+  endpoint: string
+  clusterId?: string
+  memberId?: string
+  /** Its own member's name, from its own member list. */
+  name?: string
+  leader?: string
+  members?: string[]
+}
+
+export type SplitSymptom = 'several-leaders' | 'leader-disagreement' | 'cluster-ids' | 'repeated-member-id' | 'member-lists'
+
+export interface SplitDiagnosis {
+  symptoms: SplitSymptom[]
+  /** One sentence, said first. */
+  headline: string
+  /** What happened, as far as the answers show. */
+  cause: string
+  /** What to do. */
+  fix: string
+  /** The facts behind it, one line each ("https://10.0.0.1:2379: member 8e9e…, leader of itself, cluster cdf8…"). */
+  facts: string[]
 }
 
 export interface HashKvResult {

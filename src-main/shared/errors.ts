@@ -17,6 +17,8 @@ export const ErrorCode = {
   Unavailable: 'UNAVAILABLE',
   /** A deadline passed. */
   Timeout: 'TIMEOUT',
+  /** The caller asked to stop the operation. What it did before stopping is said in the message. */
+  Cancelled: 'CANCELLED',
   /** The operation was refused because of the caller's rights or a read-only mode. */
   PermissionDenied: 'PERMISSION_DENIED',
   /** A compare-and-swap lost: someone else changed the data first. */

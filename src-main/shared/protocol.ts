@@ -4,13 +4,31 @@
 
 import type { Result } from './result'
 
+/**
+ * How far a long call has come, as its handler reports it. `done` and `total` count `unit`s; `total` is
+ * null while it is not known. `phase` names the step in the user's words ("Writing keys").
+ */
+export interface Progress {
+  phase?: string
+  done: number
+  total: number | null
+  unit: 'keys' | 'bytes' | 'members' | 'items'
+}
+
 export type ClientMessage =
   | { t: 'call'; id: number; method: string; params: unknown }
+  /**
+   * Asks the host to stop the call with this id. The call still gets exactly one 'result': the handler's
+   * own (it may have finished first, or report what it did before stopping), or a CANCELLED error.
+   */
+  | { t: 'cancel'; id: number }
   | { t: 'sub'; id: number; stream: string; params: unknown }
   | { t: 'unsub'; id: number }
 
 export type HostMessage =
   | { t: 'result'; id: number; result: Result<unknown> }
+  /** Progress of the call with the same id; never sent after its 'result'. */
+  | { t: 'progress'; id: number; progress: Progress }
   /** An event of the subscription opened by the 'sub' message with the same id. */
   | { t: 'event'; id: number; payload: unknown }
   /** The subscription ended: stopped by the client, by the service, or with an error. */
@@ -28,6 +46,8 @@ export function parseClientMessage(raw: unknown): ClientMessage | null {
       return typeof m.method === 'string' ? { t: 'call', id: m.id, method: m.method, params: m.params } : null
     case 'sub':
       return typeof m.stream === 'string' ? { t: 'sub', id: m.id, stream: m.stream, params: m.params } : null
+    case 'cancel':
+      return { t: 'cancel', id: m.id }
     case 'unsub':
       return { t: 'unsub', id: m.id }
     default:

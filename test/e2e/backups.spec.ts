@@ -22,7 +22,7 @@ test('save a snapshot of a playground and restore it into a new playground', asy
   await app.screenshot('backups-saved')
   await list.getByRole('button', { name: 'Restore…' }).click()
 
-  await expect(app.page).toHaveURL(/#\/restore\?file=/)
+  await expect(app.page).toHaveURL(/#\/restore\?snapshot=/)
   await expect(app.page.getByTestId('restore-status')).toContainText('Revision')
   await app.page.getByTestId('restore-name').locator('input').fill(`copy-${info.project.name}`)
   await app.screenshot('restore-ready')

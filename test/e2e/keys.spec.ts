@@ -38,6 +38,7 @@ const getValue = async (k: string) => (await client.range({ key: Buffer.from(k) 
 
 async function connect(app: { page: import('@playwright/test').Page; open(a: 'keys'): Promise<void> }, name: string) {
   const conns = new ConnectionsPage(app.page)
+  await conns.loaded()
   if (!(await conns.item(name).isVisible())) {
     await conns.openNew()
     await conns.fill({ name, endpoints: etcd.endpoints })
@@ -69,6 +70,47 @@ test('browse a 100k-key /registry one level at a time, with counts and load more
   await app.screenshot('keys-tree-load-more')
   // Virtual scrolling: a thousand loaded rows, only a window of them in the DOM.
   expect(await keys.tree.locator('.row').count()).toBeLessThan(120)
+})
+
+test('the key tree works from the keyboard: arrows, Enter and type-ahead, as an ARIA tree', async ({ app }) => {
+  const keys = await connect(app, connName())
+  await expect(keys.tree).toHaveAttribute('role', 'tree')
+  await expect(keys.folder('/')).toHaveAttribute('aria-expanded', 'true')
+  await keys.tree.focus()
+  await keys.press('Home')
+  await expect.poll(() => keys.activeRow()).toBe('/')
+  await keys.press('ArrowDown')
+  await expect.poll(() => keys.activeRow()).toBe('/app/')
+  // Type-ahead: "reg" lands on the registry folder; Right opens it, Right again steps into it.
+  await keys.tree.pressSequentially('reg')
+  await expect.poll(() => keys.activeRow()).toBe('/registry/')
+  await keys.press('ArrowRight')
+  await expect(keys.folder('/registry/')).toHaveAttribute('aria-expanded', 'true')
+  await expect(keys.folder('/registry/configmaps/')).toBeVisible()
+  await keys.press('ArrowRight')
+  await expect.poll(() => keys.activeRow()).toBe('/registry/configmaps/')
+  await expect(keys.folder('/registry/configmaps/')).toHaveAttribute('aria-level', '3')
+  await keys.tree.pressSequentially('pods')
+  await expect.poll(() => keys.activeRow()).toBe('/registry/pods/')
+  await keys.press('Enter')
+  await expect(keys.folder('/registry/pods/default/')).toBeVisible()
+  await keys.press('ArrowRight', 'ArrowRight')
+  await expect(keys.folder('/registry/pods/default/')).toHaveAttribute('aria-expanded', 'true')
+  await expect(keys.key('/registry/pods/default/web-0')).toBeVisible()
+  await keys.press('ArrowRight', 'ArrowDown')
+  await expect.poll(() => keys.activeRow()).toBe('/registry/pods/default/web-1')
+  // Enter opens the key; the keyboard stays in the tree.
+  await keys.press('Enter')
+  await expect(keys.editor.getByTestId('open-key')).toHaveText('/registry/pods/default/web-1')
+  await expect(keys.key('/registry/pods/default/web-1')).toHaveAttribute('aria-selected', 'true')
+  await expect(keys.tree).toBeFocused()
+  await app.screenshot('keys-tree-keyboard')
+  // Left goes up to the folder, then closes it.
+  await keys.press('ArrowLeft')
+  await expect.poll(() => keys.activeRow()).toBe('/registry/pods/default/')
+  await keys.press('ArrowLeft')
+  await expect(keys.folder('/registry/pods/default/')).toHaveAttribute('aria-expanded', 'false')
+  await expect(keys.key('/registry/pods/default/web-1')).toBeHidden()
 })
 
 test('open a Kubernetes Pod decoded from protobuf, an encrypted Secret, and a >1 MiB value', async ({ app }) => {

@@ -14,8 +14,8 @@ test.describe('app frame', () => {
     const areas = [
       ['cluster', 'cluster-empty', /Choose a local playground or a saved connection/],
       ['keys', 'keys-empty', /one folder at a time/],
-      ['backups', 'backups-view', /Select a cluster to snapshot it/],
-      ['restore', 'restore-view', /Choose a snapshot/],
+      ['backups', 'backups-view', /Select a playground or a connection in the sidebar to take a single snapshot/],
+      ['restore', 'restore-view', /The cluster to restore/],
     ] as const
     for (const [area, testid, text] of areas) {
       await app.open(area)

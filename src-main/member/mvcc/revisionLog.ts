@@ -52,8 +52,13 @@ export class RevisionLog {
 
   /** Changes with main revision in [from, to], oldest first. */
   between(from: number, to: number): KeyRevision[] {
-    const out: KeyRevision[] = []
+    return [...this.from(from, to)]
+  }
+
+  /** The same, read lazily (a watcher catching up takes one batch and stops); read it at once. */
+  *from(from: number, to: number): Generator<KeyRevision> {
     const chunks = this.chunks
+    const head = this.head
     // The first chunk whose last entry is >= from.
     let lo = 0
     let hi = chunks.length
@@ -65,7 +70,7 @@ export class RevisionLog {
     }
     for (let ci = lo; ci < chunks.length; ci++) {
       const c = chunks[ci]!
-      let i = ci === 0 ? this.head : 0
+      let i = ci === 0 ? head : 0
       if (ci === lo) {
         let a = i
         let b = c.length
@@ -78,11 +83,10 @@ export class RevisionLog {
       }
       for (; i < c.length; i++) {
         const r = c[i]!
-        if (r.mod > to) return out
-        out.push(r)
+        if (r.mod > to) return
+        yield r
       }
     }
-    return out
   }
 
   /** A fixed view of the changes now: later pushes and cuts do not affect it. */

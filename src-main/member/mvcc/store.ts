@@ -58,8 +58,14 @@ export class MvccStore {
   private changes = new RevisionLog()
   private leaseKeys = new Map<string, Set<string>>()
   private readonly listeners = new Set<CommitListener>()
+  private readonly restoreListeners = new Set<() => void>()
   currentRev = 1
   compactRev = 0
+  /**
+   * A compaction happened (etcd's compactMainRev is -1 until then): compacting to revision 0 is
+   * allowed once on a fresh store, as in etcd, and HashKV reports -1 until the first compaction.
+   */
+  everCompacted = false
   /** Running total for sizeInUse(): checked before every write (quota), so it must be O(1). */
   private bytes = 0
   /** Physical compaction owed up to this revision (0: none); it resumes after `compactCursor`. */
@@ -74,6 +80,12 @@ export class MvccStore {
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** Called after the whole store was replaced by a snapshot (watchers must catch up from it). */
+  onRestore(listener: () => void): () => void {
+    this.restoreListeners.add(listener)
+    return () => this.restoreListeners.delete(listener)
   }
 
   /**
@@ -146,9 +158,10 @@ export class MvccStore {
     for (const l of this.listeners) l(events, rev)
   }
 
-  /** Internal to WriteTxn: add one change to a key's history. */
-  appendRevision(r: KeyRevision, previous: KeyRevision | undefined): void {
+  /** Internal to WriteTxn: add one change to a key's history. Returns what undoes it exactly. */
+  appendRevision(r: KeyRevision, previous: KeyRevision | undefined): () => void {
     let h = this.history.get(r.key)
+    const newKey = !h
     if (!h) {
       h = []
       this.history.set(r.key, h)
@@ -156,7 +169,16 @@ export class MvccStore {
     }
     h.push(r)
     this.bytes += revisionBytes(r)
-    trackLease(this.leaseKeys, r, previous)
+    const undoLease = trackLease(this.leaseKeys, r, previous)
+    return () => {
+      undoLease()
+      this.bytes -= revisionBytes(r)
+      h.pop()
+      if (newKey) {
+        this.history.delete(r.key)
+        this.index.remove(r.key)
+      }
+    }
   }
 
   /** Live keys attached to a lease. */
@@ -171,6 +193,11 @@ export class MvccStore {
   /** Changes with revision >= from and <= to, oldest first, for watch catch-up. */
   changesBetween(from: number, to: number): KeyRevision[] {
     return this.changes.between(from, to)
+  }
+
+  /** The same, read lazily: a watcher catching up takes one batch and stops (read it at once). */
+  changesFrom(from: number, to: number): Generator<KeyRevision> {
+    return this.changes.from(from, to)
   }
 
   /** The key's previous state before change `r` (for prev_kv), if still retained. */
@@ -189,8 +216,9 @@ export class MvccStore {
    * (or done at once without a background runner).
    */
   compact(rev: number): void {
-    if (rev <= this.compactRev) throw Errors.compacted()
+    if (rev < 0 || (this.everCompacted ? rev <= this.compactRev : rev < this.compactRev)) throw Errors.compacted()
     if (rev > this.currentRev) throw Errors.futureRev()
+    this.everCompacted = true
     this.compactRev = rev
     this.changes.dropBefore(rev)
     // A compaction still under way restarts from the first key with the newer revision.
@@ -317,8 +345,8 @@ export class MvccStore {
   }
 
   /** Rebuild from revisions in any order (tests, small states). */
-  restore(revs: KeyRevision[], currentRev: number, compactRev: number): void {
-    const loader = new StoreLoader(compactRev)
+  restore(revs: KeyRevision[], currentRev: number, compactRev: number, everCompacted = compactRev > 0): void {
+    const loader = new StoreLoader(compactRev, everCompacted)
     for (const r of [...revs].sort((a, b) => a.mod - b.mod || a.sub - b.sub)) loader.add(r)
     this.adopt(loader.finish(currentRev))
   }
@@ -332,9 +360,11 @@ export class MvccStore {
     this.bytes = s.bytes
     this.currentRev = s.currentRev
     this.compactRev = s.compactRev
+    this.everCompacted = s.everCompacted
     this.physicalRev = 0
     this.compactCursor = undefined
     for (const w of this.compactedWaiters.splice(0)) w()
+    for (const l of this.restoreListeners) l()
   }
 
   keyCount(): number {
@@ -342,14 +372,30 @@ export class MvccStore {
   }
 }
 
-function trackLease(leaseKeys: Map<string, Set<string>>, r: KeyRevision, previous: KeyRevision | undefined): void {
-  if (previous && !previous.tombstone && previous.lease !== '0') leaseKeys.get(previous.lease)?.delete(r.key)
+/** Moves a key between lease sets for one change; returns what undoes exactly that move. */
+function trackLease(leaseKeys: Map<string, Set<string>>, r: KeyRevision, previous: KeyRevision | undefined): () => void {
+  let leftLease: Set<string> | undefined
+  if (previous && !previous.tombstone && previous.lease !== '0') {
+    const s = leaseKeys.get(previous.lease)
+    if (s?.delete(r.key)) leftLease = s
+  }
+  let joinedLease: Set<string> | undefined
   if (!r.tombstone && r.lease !== '0') {
     let s = leaseKeys.get(r.lease)
     if (!s) leaseKeys.set(r.lease, (s = new Set()))
-    s.add(r.key)
+    if (!s.has(r.key)) {
+      s.add(r.key)
+      joinedLease = s
+    }
+  }
+  if (!leftLease && !joinedLease) return NOTHING
+  return () => {
+    joinedLease?.delete(r.key)
+    leftLease?.add(r.key)
   }
 }
+
+const NOTHING = (): void => {}
 
 /** The store as it was when `view()` was called. */
 export class StoreView {
@@ -399,6 +445,7 @@ export interface LoadedStore {
   bytes: number
   currentRev: number
   compactRev: number
+  everCompacted: boolean
 }
 
 /**
@@ -410,8 +457,8 @@ export interface LoadedStore {
 export class StoreLoader {
   private readonly s: LoadedStore
 
-  constructor(compactRev: number) {
-    this.s = { history: new Map(), index: new KeyIndex(), changes: new RevisionLog(), leaseKeys: new Map(), bytes: 0, currentRev: 1, compactRev }
+  constructor(compactRev: number, everCompacted = compactRev > 0) {
+    this.s = { history: new Map(), index: new KeyIndex(), changes: new RevisionLog(), leaseKeys: new Map(), bytes: 0, currentRev: 1, compactRev, everCompacted }
   }
 
   add(r: KeyRevision): void {
@@ -441,6 +488,8 @@ export class StoreLoader {
 export class WriteTxn {
   readonly rev: number
   private readonly changed: KeyRevision[] = []
+  /** Undoes each change, newest last (abort runs them backwards). */
+  private readonly undo: Array<() => void> = []
 
   constructor(private readonly store: MvccStore) {
     this.rev = store.currentRev + 1
@@ -468,7 +517,7 @@ export class WriteTxn {
       lease,
       tombstone: false,
     }
-    this.store.appendRevision(r, live)
+    this.undo.push(this.store.appendRevision(r, live))
     this.changed.push(r)
     return r
   }
@@ -478,7 +527,7 @@ export class WriteTxn {
     const victims = this.store.rangeAt(key, end, this.readRev(), 0).kvs
     for (const prev of victims) {
       const r: KeyRevision = { key: prev.key, value: EMPTY, create: 0, mod: this.rev, sub: this.changed.length, version: 0, lease: '0', tombstone: true }
-      this.store.appendRevision(r, prev)
+      this.undo.push(this.store.appendRevision(r, prev))
       this.changed.push(r)
     }
     return victims
@@ -486,6 +535,20 @@ export class WriteTxn {
 
   private live(key: string): KeyRevision | undefined {
     return this.store.rangeAt(key, undefined, this.readRev(), 0).kvs[0]
+  }
+
+  /** Revisions below this are compacted (etcd's FirstRev). */
+  firstRev(): number {
+    return this.store.compactRev
+  }
+
+  /**
+   * Drops every change this transaction made, as if it never ran: a request that fails part-way
+   * leaves nothing behind (apply must be all or nothing, on every member alike).
+   */
+  abort(): void {
+    while (this.undo.length) this.undo.pop()!()
+    this.changed.length = 0
   }
 
   end(): number {

@@ -1,28 +1,49 @@
 /**
  * The peer port's byte stream: `[u32 LE length][payload]` frames, and the host/port of a peer URL.
  * Shared by the transport and by a joining member's cluster query.
+ *
+ * Everything here reads bytes a stranger may have sent: a length prefix is a claim, not a fact, so
+ * every reader has a limit and reports a frame over it instead of buffering it.
  */
 
 /** Largest frame accepted from a peer (a snapshot message is one frame today). */
 export const MAX_FRAME = 512 * 1024 * 1024
+
+/** Largest frame before a connection has identified itself: a hello or a cluster query is tiny. */
+export const MAX_HELLO_FRAME = 64 * 1024
 
 export function hostPort(url: string): { host: string; port: number } {
   const u = new URL(url)
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) }
 }
 
+export class FrameTooLarge extends Error {
+  constructor(
+    readonly length: number,
+    readonly limit: number,
+  ) {
+    super(`frame of ${length} bytes is over the limit of ${limit} bytes`)
+  }
+}
+
 /**
- * Splits a byte stream into frames; a frame longer than MAX_FRAME is an error. The pieces of a
- * frame that spans many socket reads are kept as they arrive and joined once, when the frame is
- * complete: each byte is copied at most once, however large the frame.
+ * Splits a byte stream into frames. `limit()` is asked for every frame, so a connection can accept
+ * larger frames once it has identified itself. A frame over the limit is an error and nothing after
+ * it is read (the stream can no longer be trusted to be in step); `onFrame` returning false stops
+ * reading too (the connection is being dropped).
+ *
+ * The pieces of a frame that spans many socket reads are kept as they arrive and joined once, when
+ * the frame is complete: each byte is copied at most once, however large the frame.
  */
-export function frameReader(onFrame: (f: Buffer) => void, onError: (e: Error) => void): (chunk: Buffer) => void {
+export function frameReader(onFrame: (f: Buffer) => boolean | void, onError: (e: Error) => void, limit: () => number = () => MAX_FRAME): (chunk: Buffer) => void {
   let buf: Buffer = Buffer.alloc(0)
-  /** Pieces of an incomplete frame whose length is known, and their total. */
+  let failed = false
+  /** Pieces of an incomplete frame whose length is known (and already checked), and their total. */
   let pieces: Buffer[] = []
   let have = 0
   let need = 0
   return (chunk) => {
+    if (failed) return
     if (need > 0) {
       pieces.push(chunk)
       have += chunk.length
@@ -35,7 +56,13 @@ export function frameReader(onFrame: (f: Buffer) => void, onError: (e: Error) =>
     let off = 0
     while (buf.length - off >= 4) {
       const len = buf.readUInt32LE(off)
-      if (len > MAX_FRAME) return onError(new Error(`peer: frame of ${len} bytes`))
+      const max = limit()
+      if (len > max) {
+        failed = true
+        buf = Buffer.alloc(0)
+        onError(new FrameTooLarge(len, max))
+        return
+      }
       if (buf.length - off - 4 < len) {
         // Wait for the rest of this frame without joining buffers on every read.
         const rest = buf.subarray(off)
@@ -45,8 +72,13 @@ export function frameReader(onFrame: (f: Buffer) => void, onError: (e: Error) =>
         buf = Buffer.alloc(0)
         return
       }
-      onFrame(buf.subarray(off + 4, off + 4 + len))
+      const f = buf.subarray(off + 4, off + 4 + len)
       off += 4 + len
+      if (onFrame(f) === false) {
+        failed = true
+        buf = Buffer.alloc(0)
+        return
+      }
     }
     buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off)
   }

@@ -2,8 +2,10 @@
  * A snapshot on its own peer connection, as etcd sends one on its own HTTP request, so a large
  * state never queues heartbeats and appends behind it on the message link.
  *
- * Sender → receiver, all as `[u32 LE length][payload]` frames on a fresh TCP connection:
- *   1. hello `{from, to, clusterId, snapshot: {size}}` (JSON);
+ * Sender → receiver, all as `[u32 LE length][payload]` frames on a fresh peer connection (TLS for
+ * https peer URLs, as the message link):
+ *   1. hello `{from, to, clusterId, snapshot: {size}}` (JSON, checked by hello.ts and the transport
+ *      like any hello: this cluster, this member, a known sender);
  *   2. the MsgSnap itself (messageCodec; its snapshot data is empty);
  *   3. the snapshot file in chunks of at most CHUNK bytes, `size` bytes in all.
  * The receiver writes the chunks to `<name>.part` as they come (the socket is paused while a write
@@ -13,14 +15,18 @@
  *
  * Neither side ever holds more than a chunk or two of the file, whatever its size.
  */
-import net from 'node:net'
+import type net from 'node:net'
 import { MessageType, type Message } from '../../raft/index'
-import { frame, frameReader, hostPort } from './framing'
+import { frame, frameReader, MAX_HELLO_FRAME } from './framing'
+import type { Hello } from './hello'
+import { dialPeer, type PeerTls } from './tls'
 import { decodeMessage, encodeMessage } from './messageCodec'
 import type { IncomingSnapshot, OutgoingSnapshot, PeerHandler, SnapshotFiles } from './transport'
 
 /** Largest chunk frame (the snapshotter reads 1 MiB at a time). */
 export const CHUNK = 1024 * 1024
+/** Largest frame on a snapshot connection after its hello: a chunk, or the MsgSnap (metadata only). */
+export const SNAPSHOT_FRAME = CHUNK + 64 * 1024
 /** A snapshot connection silent for this long is given up (either side). */
 const IDLE_MS = 30_000
 
@@ -30,6 +36,8 @@ export interface SnapshotHello {
   clusterId: string
   snapshot: { size: number }
 }
+
+type ParsedSnapshotHello = Extract<Hello, { kind: 'snapshot' }>
 
 function writeFrame(sock: net.Socket, payload: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -54,12 +62,11 @@ function writeFrame(sock: net.Socket, payload: Buffer): Promise<void> {
  * Streams the snapshot file that `m` names to the peer at `url`; resolves true once the peer has it
  * durable and has handed the message to Raft.
  */
-export async function sendSnapshot(opts: { url: string; m: Message; files: SnapshotFiles; localId: string; clusterId: string }): Promise<boolean> {
+export async function sendSnapshot(opts: { url: string; m: Message; files: SnapshotFiles; localId: string; clusterId: string; tls?: PeerTls }): Promise<boolean> {
   const { m } = opts
   const meta = m.snapshot!.metadata
   const file: OutgoingSnapshot = await opts.files.open(meta.term, meta.index)
-  const { host, port } = hostPort(opts.url)
-  const sock = net.connect({ host, port })
+  const sock = dialPeer(opts.url, opts.tls)
   sock.setNoDelay(true)
   sock.setTimeout(IDLE_MS, () => sock.destroy(new Error('snapshot connection idle')))
   try {
@@ -76,6 +83,7 @@ export async function sendSnapshot(opts: { url: string; m: Message; files: Snaps
             sock.end()
           },
           reject,
+          () => MAX_HELLO_FRAME,
         ),
       )
       sock.once('error', reject)
@@ -83,7 +91,7 @@ export async function sendSnapshot(opts: { url: string; m: Message; files: Snaps
     })
     answer.catch(() => {})
     await new Promise<void>((resolve, reject) => {
-      sock.once('connect', resolve)
+      sock.once(opts.url.startsWith('https:') ? 'secureConnect' : 'connect', resolve)
       sock.once('error', reject)
     })
     const hello: SnapshotHello = { from: opts.localId, to: m.to, clusterId: opts.clusterId, snapshot: { size: file.size } }
@@ -113,7 +121,8 @@ export class SnapshotReceiveSession {
 
   constructor(
     private readonly sock: net.Socket,
-    private readonly hello: SnapshotHello,
+    private readonly hello: ParsedSnapshotHello,
+    private readonly localId: string,
     private readonly files: SnapshotFiles,
     private readonly handler: PeerHandler,
     private readonly log: (line: string) => void,
@@ -126,8 +135,15 @@ export class SnapshotReceiveSession {
 
   private done = false
 
-  onFrame(f: Buffer): void {
-    if (this.failed || this.done) return
+  /** Takes one frame; false once nothing more may come on this connection. */
+  onFrame(f: Buffer): boolean {
+    this.take(f)
+    return !this.failed
+  }
+
+  private take(f: Buffer): void {
+    if (this.failed) return
+    if (this.done) return this.fail(new Error('data after the end of the snapshot'))
     if (!this.msg) {
       let m: Message
       try {
@@ -136,17 +152,18 @@ export class SnapshotReceiveSession {
         return this.fail(err as Error)
       }
       if (m.type !== MessageType.Snap || !m.snapshot) return this.fail(new Error(`expected a snapshot message, got ${m.type}`))
-      if (m.from !== this.hello.from) return this.fail(new Error('snapshot message from another member than the connection'))
+      if (m.from !== this.hello.from || m.to !== this.localId) return this.fail(new Error(`snapshot message claims to be from ${m.from} to ${m.to}`))
       this.msg = m
-      this.sink = this.files.receiver(m.snapshot.metadata.term, m.snapshot.metadata.index, this.hello.snapshot.size)
-      if (this.hello.snapshot.size === 0) this.finish()
+      this.sink = this.files.receiver(m.snapshot.metadata.term, m.snapshot.metadata.index, this.hello.size)
+      if (this.hello.size === 0) this.finish()
       return
     }
     const chunk = f
     this.received += chunk.length
+    if (this.received > this.hello.size) return this.fail(new Error(`snapshot is longer than the ${this.hello.size} bytes announced`))
     this.sock.pause()
     this.chain = this.chain.then(() => this.sink!.write(chunk))
-    const complete = this.received >= this.hello.snapshot.size
+    const complete = this.received >= this.hello.size
     this.chain.then(
       () => {
         if (!complete && !this.failed) this.sock.resume()
@@ -163,7 +180,7 @@ export class SnapshotReceiveSession {
       .then(
         () => {
           const m = this.msg!
-          this.log(`received snapshot at index ${m.snapshot!.metadata.index} from ${BigInt(m.from).toString(16)} (${this.hello.snapshot.size} bytes)`)
+          this.log(`received snapshot at index ${m.snapshot!.metadata.index} from ${BigInt(m.from).toString(16)} (${this.hello.size} bytes)`)
           this.handler.step(m)
           this.answer({ ok: true })
         },

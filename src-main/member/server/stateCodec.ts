@@ -44,6 +44,8 @@ export interface Header {
   appliedTerm: number
   currentRev: number
   compactRev: number
+  /** Absent in snapshots of older members: then compacted iff compactRev > 0. */
+  everCompacted?: boolean
   leases: Array<{ id: string; ttl: number; remainingTTL: number }>
   cluster: ReturnType<ClusterMembers['toJSON']>
   alarms: string[]
@@ -87,16 +89,17 @@ export interface FrozenState {
 
 export function freezeState(sm: EncodableState): FrozenState {
   const view = sm.store.view()
-  return { header: stateHeader(sm, view.currentRev, view.compactRev), view, release: () => view.release() }
+  return { header: stateHeader(sm, view.currentRev, view.compactRev, sm.store.everCompacted), view, release: () => view.release() }
 }
 
 /** Everything but the key history, as a snapshot's header holds it (copied: it is written later). */
-export function stateHeader(sm: Omit<EncodableState, 'store'>, currentRev: number, compactRev: number): Header {
+export function stateHeader(sm: Omit<EncodableState, 'store'>, currentRev: number, compactRev: number, everCompacted = compactRev > 0): Header {
   return {
     appliedIndex: sm.appliedIndex,
     appliedTerm: sm.appliedTerm,
     currentRev,
     compactRev,
+    everCompacted,
     leases: [...sm.lessor.leases.values()].map((l) => ({ id: l.id, ttl: l.ttl, remainingTTL: sm.lessor.remaining(l.id) })),
     cluster: sm.cluster.toJSON(),
     alarms: sm.alarms.toJSON(),
@@ -278,7 +281,7 @@ export class StateDecoder {
       if (q.available < MAGIC.length + 4 + hlen) return
       q.skip(MAGIC.length + 4)
       this.header = JSON.parse(q.take(hlen).toString()) as Header
-      this.loader = new StoreLoader(this.header.compactRev)
+      this.loader = new StoreLoader(this.header.compactRev, this.header.everCompacted ?? this.header.compactRev > 0)
     }
     const loader = this.loader!
     while (!this.done && q.available > 0) {
@@ -368,7 +371,7 @@ function decodeV1(buf: Buffer): StateImage {
     revs.push({ key, value, create, mod, sub, version, lease, tombstone })
   }
   revs.sort((a, b) => a.mod - b.mod || a.sub - b.sub)
-  const loader = new StoreLoader(header.compactRev)
+  const loader = new StoreLoader(header.compactRev, header.everCompacted ?? header.compactRev > 0)
   for (const r of revs) loader.add(r)
   return {
     appliedIndex: header.appliedIndex,

@@ -8,6 +8,8 @@ import { AppError, ErrorCode, type Target } from '../../shared'
 import type { BackupFile, SnapshotInspection, SnapshotProblem } from '../../shared/api/backups'
 import type { Logger } from '../log'
 import type { TargetResolver } from '../targets'
+import { stoppedError, throwIfStopped } from '../cancel'
+import type { Cancellable } from '../types'
 import { saveSnapshotFile } from './snapshotFile'
 
 const safe = (name: string) => name.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'cluster'
@@ -77,12 +79,14 @@ export class BackupService {
     return out.sort((a, b) => b.createdAt - a.createdAt)
   }
 
-  async saveNow(target: Target): Promise<BackupFile> {
+  /** Cancelled (or timed out) part-way, it leaves no file behind. */
+  async saveNow(target: Target, call: Cancellable = {}): Promise<BackupFile> {
     const client = await this.targets.client(target)
     const policy = await this.targets.policy(target)
     // The leader has applied everything committed; any member would do, but the leader is freshest.
     let endpoint = policy.endpoints[0]!
     for (const e of policy.endpoints) {
+      throwIfStopped(call.signal, 'No file was written.')
       try {
         const st = await client.status(e, 2000)
         if (st.leader === st.header.member_id) {
@@ -98,8 +102,12 @@ export class BackupService {
     const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.db`)
     const t0 = Date.now()
     try {
-      await saveSnapshotFile(client, endpoint, file)
+      const phase = `Streaming the snapshot from ${endpoint}`
+      call.progress?.({ phase, done: 0, total: null, unit: 'bytes' })
+      const progress = (received: number, remaining: number) => call.progress?.({ phase, done: received, total: received + remaining, unit: 'bytes' })
+      await saveSnapshotFile(client, endpoint, file, progress, call.signal)
     } catch (err) {
+      if (call.signal?.aborted) throw stoppedError(call.signal, 'No file was written.')
       if (err instanceof BboltError) throw new AppError(ErrorCode.Internal, `The snapshot from ${endpoint} failed verification: ${err.message}`, err.hint)
       throw err
     }

@@ -11,7 +11,8 @@ export interface SavedSnapshot {
   bytes: number
 }
 
-export async function saveSnapshotFile(client: EtcdClient, endpoint: string, target: string, onProgress?: (received: number, remaining: number) => void): Promise<SavedSnapshot> {
+/** An aborted `signal` stops the stream; the partial file is removed like on any other failure. */
+export async function saveSnapshotFile(client: EtcdClient, endpoint: string, target: string, onProgress?: (received: number, remaining: number) => void, signal?: AbortSignal): Promise<SavedSnapshot> {
   const part = `${target}.part`
   const fd = fs.openSync(part, 'w', 0o600)
   let closed = false
@@ -23,7 +24,7 @@ export async function saveSnapshotFile(client: EtcdClient, endpoint: string, tar
       received += blob.length
       lastRemaining = remaining
       onProgress?.(received, Number(remaining))
-    })
+    }, signal)
     if (received === 0) throw new Error('the server sent an empty snapshot')
     if (lastRemaining !== '0') throw new Error(`the stream ended with ${lastRemaining} bytes still to come (connection lost?)`)
     fs.fsyncSync(fd)

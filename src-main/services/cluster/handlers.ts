@@ -7,6 +7,7 @@ export function clusterHandlers(cluster: ClusterService): Pick<Handlers, keyof t
   return {
     'cluster/status': ({ target }) => cluster.status(target),
     'cluster/hashKV': ({ target }) => cluster.hashKV(target),
+    'cluster/check': ({ target }) => cluster.check(target),
     'cluster/defragment': ({ target, endpoint, confirm }) => cluster.defragment(target, endpoint, confirm),
     'cluster/compact': ({ target, revision, physical, confirm }) => cluster.compact(target, revision, physical ?? false, confirm),
     'cluster/disarmAlarm': ({ target, memberId, alarm, confirm }) => cluster.disarm(target, memberId, alarm, confirm),

@@ -2,11 +2,16 @@
 // list, alarms, a consistency check (HashKV of every member at one revision) and maintenance actions.
 
 import { AppError, ErrorCode, type AlarmInfo, type ClusterStatus, type EndpointStatus, type HashKvResult, type Target } from '../../shared'
+import type { EndpointFacts, VerifyReport } from '../../shared/api/restore'
 import type { EtcdClient } from '../etcd/client'
+import { diagnoseSplit, verifyCluster } from './checks'
 import type { Logger } from '../log'
 import type { TargetResolver } from '../targets'
 
 const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s))
+
+/** How long endpoints may disagree about the leader before the view calls it a problem (an election settles well within it). */
+const LEADER_SETTLE_MS = 1500
 
 export class ClusterService {
   constructor(
@@ -22,6 +27,7 @@ export class ClusterService {
         endpoint,
         ok: true,
         memberId: s.header.member_id,
+        clusterId: s.header.cluster_id,
         revision: s.header.revision,
         version: s.version,
         dbSize: num(s.dbSize),
@@ -39,11 +45,34 @@ export class ClusterService {
     }
   }
 
+  /** Status and member list of every endpoint, each asked on its own: a split cluster has no single answer. */
+  private async sample(client: EtcdClient, endpoints: string[]): Promise<{ statuses: EndpointStatus[]; facts: EndpointFacts[] }> {
+    const [statuses, lists] = await Promise.all([
+      Promise.all(endpoints.map((e) => this.endpointStatus(client, e))),
+      Promise.all(endpoints.map((e) => client.memberList({ endpoint: e, timeoutMs: 3000 }).then((r) => r.members, () => null))),
+    ])
+    const facts = statuses.map((s, i): EndpointFacts => ({
+      endpoint: s.endpoint,
+      ok: s.ok && lists[i] !== null,
+      ...(s.memberId ? { memberId: s.memberId, clusterId: s.clusterId!, leader: s.leader!, term: s.raftTerm!, revision: s.revision! } : {}),
+      ...(lists[i] ? { memberList: lists[i]!.map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs })) } : {}),
+    }))
+    return { statuses, facts }
+  }
+
   async status(target: Target): Promise<ClusterStatus> {
     const client = await this.targets.client(target)
     const policy = await this.targets.policy(target)
-    const endpoints = await Promise.all(policy.endpoints.map((e) => this.endpointStatus(client, e)))
-    const result: ClusterStatus = { target, time: Date.now(), clusterId: null, leaderId: null, revision: null, endpoints, members: [], alarms: [] }
+    let { statuses: endpoints, facts } = await this.sample(client, policy.endpoints)
+    let split = diagnoseSplit(facts)
+    if (split && split.symptoms.every((s) => s === 'leader-disagreement')) {
+      // An election can make endpoints disagree for a moment: only a disagreement that lasts is reported.
+      await new Promise((r) => setTimeout(r, LEADER_SETTLE_MS))
+      ;({ statuses: endpoints, facts } = await this.sample(client, policy.endpoints))
+      split = diagnoseSplit(facts)
+      if (split?.symptoms.every((s) => s === 'leader-disagreement')) split.headline = `${split.headline} (still after ${LEADER_SETTLE_MS / 1000} s)`
+    }
+    const result: ClusterStatus = { target, time: Date.now(), clusterId: null, leaderId: null, revision: null, endpoints, members: [], alarms: [], split, views: facts.map((f) => ({ endpoint: f.endpoint, ...(f.clusterId ? { clusterId: f.clusterId } : {}), ...(f.memberId ? { memberId: f.memberId, name: f.memberList?.find((m) => m.id === f.memberId)?.name ?? '' } : {}), ...(f.leader ? { leader: f.leader } : {}), ...(f.memberList ? { members: f.memberList.map((m) => m.id) } : {}) })) }
     const up = endpoints.find((e) => e.ok)
     if (!up) {
       result.error = endpoints[0]?.error ?? 'No endpoint answered.'
@@ -59,6 +88,13 @@ export class ClusterService {
     }
     if (alarms.status === 'fulfilled') result.alarms = alarms.value.alarms.map((a): AlarmInfo => ({ memberId: a.memberID, alarm: a.alarm }))
     return result
+  }
+
+  /** The checks of one healthy cluster on the target's endpoints (no plan). */
+  async check(target: Target): Promise<VerifyReport> {
+    const client = await this.targets.client(target)
+    const policy = await this.targets.policy(target)
+    return verifyCluster(client, policy.endpoints)
   }
 
   /** HashKV of every endpoint at one revision: a mismatch means the members' data diverged. */

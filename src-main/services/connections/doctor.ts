@@ -1,20 +1,34 @@
 // The connection doctor: checks one endpoint layer by layer (address, TCP, TLS, gRPC, auth, etcd) and
 // names the first thing that is wrong, with the fix. TLS is probed with Node's own TLS stack, outside
 // gRPC, because only there do we get the certificate and the exact verification error to explain.
+//
+// Through an SSH tunnel, the SSH stage comes first (key, DNS, TCP, host key, authentication of every
+// hop); then, per endpoint, the forward replaces DNS and TCP (the last hop resolves and connects), and
+// TLS and etcd run through the forwarded channel exactly as they would directly.
 
 import { lookup } from 'node:dns/promises'
 import { connect as netConnect, isIP, type Socket } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls'
-import type { DoctorProblem, DoctorStep, EndpointVerdict } from '../../shared'
+import type { Duplex } from 'node:stream'
+import type { CertificateInfo, DoctorProblem, DoctorReport, DoctorStep, EndpointVerdict, TlsSettings, TunnelVerdict } from '../../shared'
 import { EtcdClient, parseEndpoint } from '../etcd/client'
 import { EtcdError } from '../etcd/errors'
 import type { TlsMaterial } from '../etcd/tlsMaterial'
+import { SshError } from '../ssh/errors'
+import { hopLabel } from '../ssh/credentials'
+import type { SshTunnel } from '../ssh/tunnel'
+import { certificateInfo, fileCertificates } from './certificates'
 
 export interface DoctorInput {
   endpoints: string[]
   tls?: TlsMaterial
   auth?: { username: string; password: string }
+  /** Per-stage timeout (default 4 s). */
   timeoutMs?: number
+  /** Reach the endpoints through this tunnel (the caller closes it). */
+  tunnel?: SshTunnel
+  /** The TLS file paths, to list the CA and client certificates with their expiry. */
+  tlsFiles?: TlsSettings | null
 }
 
 const OLDEST_SUPPORTED = [3, 4]
@@ -54,6 +68,7 @@ function certNames(cert: PeerCertificate): string[] {
 const cn = (o: Record<string, unknown> | undefined): string => (o?.CN ? String(o.CN) : o?.O ? String(o.O) : 'an unnamed issuer')
 
 function tcpConnect(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  // (Direct connections only; through a tunnel the last hop connects.)
   return new Promise((resolve, reject) => {
     const s = netConnect({ host, port })
     const timer = setTimeout(() => {
@@ -79,11 +94,10 @@ interface TlsProbe {
 }
 
 /** A TLS handshake that does not reject, so the certificate and the verification error can be read. */
-function tlsHandshake(host: string, port: number, tls: TlsMaterial | undefined, servername: string, timeoutMs: number): Promise<TlsProbe> {
+function tlsHandshake(host: string, port: number, tls: TlsMaterial | undefined, servername: string, timeoutMs: number, through?: Duplex): Promise<TlsProbe> {
   return new Promise((resolve) => {
     const socket = tlsConnect({
-      host,
-      port,
+      ...(through ? { socket: through } : { host, port }),
       ...(isIP(servername) ? {} : { servername }),
       ...(tls?.ca ? { ca: tls.ca } : {}),
       ...(tls?.cert ? { cert: tls.cert, key: tls.key } : {}),
@@ -141,6 +155,52 @@ function clientCertAlert(message: string): boolean {
   return /certificate required|bad certificate|unknown ca|handshake failure|certificate unknown|alert number 116|alert number 42|alert number 48/i.test(message)
 }
 
+/** Steps 1 and 2 of a direct connection: the name, then TCP. Returns the failed verdict, or null. */
+async function reachDirectly(v: Verdict, host: string, port: number, timeoutMs: number): Promise<EndpointVerdict | null> {
+  let t = performance.now()
+  try {
+    const { address } = await Promise.race([
+      lookup(host),
+      new Promise<never>((_, reject) => setTimeout(() => reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })), timeoutMs).unref()),
+    ])
+    v.step('dns', true, t, `${host} → ${address}`)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    v.step('dns', false, t, code ?? 'failed')
+    if (code === 'ETIMEDOUT') return v.fail('timeout', `The dns stage timed out: resolving ${host} took longer than ${timeoutMs} ms.`, "Check this machine's DNS servers, or use the IP address.")
+    return v.fail('dns', `The name ${host} cannot be resolved (${code}).`, 'Check the spelling of the host, or use its IP address; on this machine, check /etc/hosts and DNS.')
+  }
+
+  t = performance.now()
+  try {
+    const s = await tcpConnect(host, port, timeoutMs)
+    s.destroy()
+    v.step('tcp', true, t, `connected to ${host}:${port}`)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    v.step('tcp', false, t, code ?? 'failed')
+    if (code === 'ECONNREFUSED') return v.fail('connection-refused', `Nothing listens on ${host}:${port} (connection refused).`, `Check that etcd runs there and that ${port} is its client port (--listen-client-urls); 2380 is the peer port, not for clients.`)
+    if (code === 'ETIMEDOUT') return v.fail('timeout', `The tcp stage timed out: no answer from ${host}:${port} within ${timeoutMs} ms.`, 'A firewall may drop the traffic, or the host is down. Check the route and the security groups.')
+    return v.fail('unreachable', `Cannot reach ${host}:${port} (${code}).`, 'Check the network route to the host.')
+  }
+  return null
+}
+
+/** Steps 1 and 2 through a tunnel: a forwarded channel from the last hop. */
+async function reachThroughTunnel(v: Verdict, tunnel: SshTunnel, host: string, port: number, timeoutMs: number): Promise<EndpointVerdict | { channel: Duplex }> {
+  const t = performance.now()
+  const via = tunnel.hops[tunnel.hops.length - 1]!
+  try {
+    const channel = await tunnel.forward(host, port, timeoutMs)
+    v.step('forward', true, t, `${hopLabel(via)} forwards to ${host}:${port}`)
+    return { channel }
+  } catch (err) {
+    const e = err instanceof SshError ? err : new SshError('forward-failed', 'forward', `Cannot open a channel to ${host}:${port}: ${(err as Error).message}.`, 'Check the tunnel with Test connection.')
+    v.step('forward', false, t, e.problem === 'ssh-timeout' ? 'timeout' : e.problem)
+    return v.fail(e.problem, e.message, e.hint ?? '')
+  }
+}
+
 async function diagnoseOne(endpointUrl: string, input: DoctorInput): Promise<EndpointVerdict> {
   const v = new Verdict(endpointUrl)
   const timeoutMs = input.timeoutMs ?? 4000
@@ -154,36 +214,28 @@ async function diagnoseOne(endpointUrl: string, input: DoctorInput): Promise<End
   const host = url.hostname.replace(/^\[|\]$/g, '')
   const port = Number(url.port)
 
-  // 1. Name resolution.
+  const tunnel = input.tunnel
+  /** Through a tunnel: the forwarded channel that the TLS probe runs over. */
+  let channel: Duplex | undefined
+  const openChannel = async (): Promise<Duplex | undefined> => (tunnel ? tunnel.forward(host, port, timeoutMs) : undefined)
+  if (tunnel) {
+    // 1-2. Through a tunnel the last hop resolves the name and connects: one forward does both.
+    const failed = await reachThroughTunnel(v, tunnel, host, port, timeoutMs)
+    if ('status' in failed) return failed
+    channel = failed.channel
+    if (!ep.secure) channel.destroy()
+  } else {
+    const failed = await reachDirectly(v, host, port, timeoutMs)
+    if (failed) return failed
+  }
   let t = performance.now()
-  try {
-    const { address } = await lookup(host)
-    v.step('dns', true, t, `${host} → ${address}`)
-  } catch (err) {
-    v.step('dns', false, t, (err as NodeJS.ErrnoException).code ?? 'failed')
-    return v.fail('dns', `The name ${host} cannot be resolved (${(err as NodeJS.ErrnoException).code}).`, 'Check the spelling of the host, or use its IP address; on this machine, check /etc/hosts and DNS.')
-  }
-
-  // 2. TCP.
-  t = performance.now()
-  try {
-    const s = await tcpConnect(host, port, timeoutMs)
-    s.destroy()
-    v.step('tcp', true, t, `connected to ${host}:${port}`)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    v.step('tcp', false, t, code ?? 'failed')
-    if (code === 'ECONNREFUSED') return v.fail('connection-refused', `Nothing listens on ${host}:${port} (connection refused).`, `Check that etcd runs there and that ${port} is its client port (--listen-client-urls); 2380 is the peer port, not for clients.`)
-    if (code === 'ETIMEDOUT') return v.fail('timeout', `No answer from ${host}:${port} within ${timeoutMs} ms.`, 'A firewall may drop the traffic, or the host is down. Check the route and the security groups.')
-    return v.fail('unreachable', `Cannot reach ${host}:${port} (${code}).`, 'Check the network route to the host.')
-  }
 
   // 3. TLS, when the scheme asks for it.
   const tls = input.tls
   if (ep.secure) {
     t = performance.now()
     const servername = tls?.serverName ?? host
-    const probe = await tlsHandshake(host, port, tls, servername, timeoutMs)
+    const probe = await tlsHandshake(host, port, tls, servername, timeoutMs, channel)
     if (probe.error) {
       const msg = probe.error.message
       v.step('tls', false, t, probe.error.code ?? msg)
@@ -236,7 +288,7 @@ async function diagnoseOne(endpointUrl: string, input: DoctorInput): Promise<End
 
   // 4. gRPC: etcd's Status, through the app's own client (so auth and errors are exactly what the app sees).
   t = performance.now()
-  const client = new EtcdClient({ endpoints: [ep.url], ...(tls ? { tls } : {}), ...(input.auth ? { auth: input.auth } : {}), requestTimeoutMs: timeoutMs, dialTimeoutMs: timeoutMs })
+  const client = new EtcdClient({ endpoints: [ep.url], ...(tls ? { tls } : {}), ...(input.auth ? { auth: input.auth } : {}), ...(tunnel ? { dialer: tunnel } : {}), requestTimeoutMs: timeoutMs, dialTimeoutMs: timeoutMs })
   try {
     const st = await client.status(ep.url, timeoutMs)
     v.details.version = st.version
@@ -251,8 +303,10 @@ async function diagnoseOne(endpointUrl: string, input: DoctorInput): Promise<End
     if (e?.kind === 'auth-failed') return v.fail('auth-failed', `Authentication failed for user ${input.auth?.username}: wrong user name or password.`, 'Check the user name and password; etcdctl --user NAME auth status tells whether they work.')
     if (e?.kind === 'auth-not-enabled') return v.fail('auth-not-enabled', 'A user name was given, but authentication is not enabled on this cluster.', 'Remove the user name and password from the connection, or run etcdctl auth enable.')
     if (e?.kind === 'permission-denied') return v.fail('permission-denied', `User ${input.auth?.username} may not read the cluster status.`, 'Grant the user a role with the needed permissions, or connect as root.')
+    if (e?.kind === 'timeout') return v.fail('timeout', `The etcd stage timed out: ${ep.url} did not answer Status within ${timeoutMs} ms.`, 'The member may be overloaded, without a leader, or stuck; check its log and the cluster view.')
     if (e?.kind === 'unavailable' && !ep.secure) {
-      const probe = await tlsHandshake(host, port, undefined, host, timeoutMs)
+      const through = await openChannel().catch(() => undefined)
+      const probe = await tlsHandshake(host, port, undefined, host, timeoutMs, through)
       probe.socket?.destroy()
       if (!probe.error || probe.cert) return v.fail('tls-expected', `${host}:${port} expects TLS, but the endpoint says http.`, `Use https://${host}:${port} and give the CA (and client certificate if the server asks for one).`)
     }
@@ -264,7 +318,7 @@ async function diagnoseOne(endpointUrl: string, input: DoctorInput): Promise<End
   // 5. What the user may do: a count of the whole key space needs read access to all of it.
   if (input.auth) {
     t = performance.now()
-    const c2 = new EtcdClient({ endpoints: [ep.url], ...(tls ? { tls } : {}), auth: input.auth, requestTimeoutMs: timeoutMs })
+    const c2 = new EtcdClient({ endpoints: [ep.url], ...(tls ? { tls } : {}), auth: input.auth, ...(tunnel ? { dialer: tunnel } : {}), requestTimeoutMs: timeoutMs })
     try {
       await c2.range({ key: Buffer.from([0]), range_end: Buffer.from([0]), count_only: true }, { endpoint: ep.url })
       v.step('auth', true, t, `signed in as ${input.auth.username}; may read every key`)
@@ -302,4 +356,34 @@ export async function runDoctor(input: DoctorInput): Promise<EndpointVerdict[]> 
   const out: EndpointVerdict[] = []
   for (const e of input.endpoints) out.push(await diagnoseOne(e, input))
   return out
+}
+
+/** The SSH stage: brings the tunnel up, recording every step of every hop. */
+async function diagnoseTunnel(tunnel: SshTunnel): Promise<TunnelVerdict> {
+  const steps: DoctorStep[] = []
+  const hops = tunnel.hops.map(hopLabel)
+  try {
+    await tunnel.connect((s) => steps.push(s))
+  } catch (err) {
+    const e = err instanceof SshError ? err : new SshError('ssh-disconnected', 'ssh-tcp', `SSH tunnel: ${(err as Error).message}`, 'Check the SSH settings.')
+    return { status: 'fail', hops, problem: e.problem, stage: e.stage, message: e.message, fix: e.hint ?? '', steps, ...(e.offer ? { hostKey: e.offer } : {}) }
+  }
+  return { status: 'ok', hops, message: `SSH tunnel up through ${tunnel.label}.`, fix: '', steps }
+}
+
+/** Server certificates the doctor saw, as expiry records. */
+export function serverCertificates(verdicts: EndpointVerdict[], now = Date.now()): CertificateInfo[] {
+  return verdicts.flatMap((v) => (v.details.serverCertificate ? [certificateInfo(v.details.serverCertificate, 'server', v.endpoint, now)] : []))
+}
+
+/** The whole doctor: the SSH stage when there is a tunnel, then every endpoint, then the certificates' expiry. */
+export async function diagnose(input: DoctorInput): Promise<DoctorReport> {
+  let tunnel: TunnelVerdict | undefined
+  if (input.tunnel) {
+    tunnel = await diagnoseTunnel(input.tunnel)
+    if (tunnel.status === 'fail') return { ok: false, tunnel, verdicts: [], certificates: await fileCertificates(input.tlsFiles) }
+  }
+  const verdicts = await runDoctor(input)
+  const certificates = [...(await fileCertificates(input.tlsFiles)), ...serverCertificates(verdicts)]
+  return { ok: verdicts.every((v) => v.status !== 'fail'), ...(tunnel ? { tunnel } : {}), verdicts, certificates }
 }

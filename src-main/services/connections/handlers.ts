@@ -12,5 +12,6 @@ export function connectionHandlers(connections: ConnectionService): Pick<Handler
     },
     'connections/test': (p) => connections.test(p),
     'connections/importPem': ({ kind, fileName, pem }) => connections.importPem(kind, fileName, pem),
+    'connections/kubeadmImport': (p) => connections.kubeadmImport(p),
   }
 }

@@ -13,7 +13,8 @@ import { etcdGrpcObject } from '../../etcdpb/load'
 import { fromGrpcError, EtcdError } from './errors'
 import type { TlsMaterial } from './tlsMaterial'
 import type * as pb from './messages'
-import { ErrorCode } from '../../shared'
+import { ErrorCode, type AppError } from '../../shared'
+import { stoppedError } from '../cancel'
 
 export interface EtcdClientOptions {
   /** Client URLs: http://host:port or https://host:port. */
@@ -24,6 +25,21 @@ export interface EtcdClientOptions {
   requestTimeoutMs?: number
   /** How long to wait for a connection before trying the next endpoint. */
   dialTimeoutMs?: number
+  /** Reaches endpoints some other way than TCP to their address: an SSH tunnel. */
+  dialer?: EndpointDialer
+  /** How long an interrupted watch keeps trying to resume before it ends with the error (default 2 min). */
+  watchResumeMs?: number
+}
+
+/**
+ * Dials endpoints through something else, such as an SSH tunnel. The channel still speaks TLS end to end
+ * and verifies the server certificate against the endpoint's own name (or the profile's server name).
+ */
+export interface EndpointDialer {
+  /** The gRPC target that leads to host:port (e.g. unix:/private/dir/0.sock). */
+  target(host: string, port: number): string
+  /** Why host:port cannot be reached, when the dialer knows better than gRPC (a refused forward, a tunnel down). */
+  explain?(host: string, port: number): AppError | null
 }
 
 export const MAX_RECEIVE_BYTES = 512 * 1024 * 1024
@@ -38,12 +54,17 @@ interface CallOptions {
   timeoutMs?: number
   /** Safe to send again to another endpoint after a connection failure. */
   idempotent?: boolean
+  /** Aborting it cancels the call in flight; the call then fails with the signal's stop error (cancel.ts). */
+  signal?: AbortSignal
 }
 
 export interface Endpoint {
   url: string
   /** host:port for gRPC. */
   target: string
+  /** The host without IPv6 brackets, and the port. */
+  host: string
+  port: number
   secure: boolean
 }
 
@@ -58,7 +79,9 @@ export function parseEndpoint(url: string): Endpoint {
   if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'unix:')
     throw new EtcdError('invalid-argument', ErrorCode.InvalidParams, `Endpoint '${url}' has scheme ${u.protocol}; etcd client URLs use http or https.`)
   const port = u.port || '2379'
-  return { url: `${u.protocol}//${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:${port}`, target: `${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:${port}`, secure: u.protocol === 'https:' }
+  const host = u.hostname.replace(/^\[|\]$/g, '')
+  const hostPort = `${host.includes(':') ? `[${host}]` : host}:${port}`
+  return { url: `${u.protocol}//${hostPort}`, target: hostPort, host, port: Number(port), secure: u.protocol === 'https:' }
 }
 
 export class EtcdClient {
@@ -76,6 +99,11 @@ export class EtcdClient {
     this.endpoints = options.endpoints.map(parseEndpoint)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     this.dialTimeoutMs = options.dialTimeoutMs ?? 3_000
+  }
+
+  /** The etcd credentials this client signs in with (a trial restore of a backup reuses them). */
+  get auth(): { username: string; password: string } | undefined {
+    return this.options.auth
   }
 
   // ---- plumbing ----------------------------------------------------------------------------
@@ -110,14 +138,23 @@ export class EtcdClient {
         // Calls fail fast when the endpoint is down instead of waiting out their deadline.
         'grpc.initial_reconnect_backoff_ms': 500,
         'grpc.max_reconnect_backoff_ms': 5_000,
+        // HTTP/2 flow control: 64 KiB (the default) lets a fast server send only one window per round
+        // trip, which caps a snapshot stream or a large range well below what etcd can serve.
+        'grpc-node.flow_control_window': 4 * 1024 * 1024,
       }
       const serverName = this.options.tls?.serverName
+      const dialer = this.options.dialer
       if (ep.secure && serverName) {
         channelOptions['grpc.ssl_target_name_override'] = serverName
         channelOptions['grpc.default_authority'] = serverName
+      } else if (dialer) {
+        // Through a dialer the address is a local socket: the certificate must still match the endpoint's own name.
+        if (ep.secure) channelOptions['grpc.ssl_target_name_override'] = ep.host
+        channelOptions['grpc.default_authority'] = ep.target
       }
+      const target = dialer ? dialer.target(ep.host, ep.port) : ep.target
       // Clients of one endpoint share a channel: grpc-js pools by target, credentials and options.
-      client = new Ctor(ep.target, this.credentials(ep), channelOptions) as unknown as GenericClient
+      client = new Ctor(target, this.credentials(ep), channelOptions) as unknown as GenericClient
       clients.set(name, client)
     }
     return client
@@ -147,11 +184,20 @@ export class EtcdClient {
     return this.tokenPromise
   }
 
-  private rawUnary<T>(ep: Endpoint, service: ServiceName, method: string, req: unknown, md: grpc.Metadata, timeoutMs: number): Promise<T> {
+  private rawUnary<T>(ep: Endpoint, service: ServiceName, method: string, req: unknown, md: grpc.Metadata, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     const client = this.service(ep, service)
     return new Promise<T>((resolve, reject) => {
       const deadline = Date.now() + timeoutMs
-      client[method]!(req, md, { deadline }, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)))
+      // A cancelled call ends in the callback with gRPC's CANCELLED status; unary() turns it into the stop error.
+      const cancel = () => call.cancel()
+      const call = client[method]!(req, md, { deadline }, (err: grpc.ServiceError | null, res: T) => {
+        signal?.removeEventListener('abort', cancel)
+        if (err) reject(err)
+        else resolve(res)
+      }) as grpc.ClientUnaryCall
+      signal?.addEventListener('abort', cancel, { once: true })
+      // Aborted while the metadata was being fetched: the listener came too late to hear it.
+      if (signal?.aborted) call.cancel()
     })
   }
 
@@ -161,7 +207,7 @@ export class EtcdClient {
     return new Promise((resolve, reject) =>
       client.waitForReady(Date.now() + this.dialTimeoutMs, (err) =>
         err
-          ? reject(new EtcdError('unavailable', ErrorCode.Unavailable, `${ep.url} cannot be reached (no connection within ${this.dialTimeoutMs} ms).`, 'Check that etcd is running there and that the address, port and scheme (http/https) are right.'))
+          ? reject(this.explain(ep, new EtcdError('unavailable', ErrorCode.Unavailable, `${ep.url} cannot be reached (no connection within ${this.dialTimeoutMs} ms).`, 'Check that etcd is running there and that the address, port and scheme (http/https) are right.')))
           : resolve(),
       ),
     )
@@ -172,16 +218,19 @@ export class EtcdClient {
     const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs
     const candidates = opts.endpoint ? [this.endpointByUrl(opts.endpoint)] : this.rotation()
     let lastError: unknown = null
+    const signal = opts.signal
     for (const [i, ep] of candidates.entries()) {
       let refreshed = false
       for (;;) {
+        if (signal?.aborted) throw stoppedError(signal)
         try {
           if (candidates.length > 1) await this.waitReady(ep)
-          const res = await this.rawUnary<T>(ep, service, method, req, await this.metadata(), timeoutMs)
+          const res = await this.rawUnary<T>(ep, service, method, req, await this.metadata(), timeoutMs, signal)
           if (!opts.endpoint) this.current = this.endpoints.indexOf(ep)
           return res
         } catch (err) {
-          const mapped = fromGrpcError(err, context)
+          if (signal?.aborted) throw stoppedError(signal)
+          const mapped = err instanceof EtcdError ? err : this.explain(ep, fromGrpcError(err, context))
           if (mapped.kind === 'auth-token-invalid' && !refreshed && this.options.auth) {
             refreshed = true
             this.token = null
@@ -194,6 +243,15 @@ export class EtcdClient {
       }
     }
     throw lastError
+  }
+
+  /** An unreachable endpoint behind a dialer: say what the dialer knows (the tunnel is down, the forward was refused). */
+  private explain(ep: Endpoint, err: EtcdError): EtcdError {
+    // A channel that closed before TLS finished looks like a TLS failure to gRPC; the dialer knows when it closed it.
+    if (err.kind !== 'unavailable' && err.kind !== 'timeout' && err.kind !== 'tls') return err
+    const why = this.options.dialer?.explain?.(ep.host, ep.port)
+    if (!why) return err
+    return new EtcdError('unavailable', ErrorCode.Unavailable, `${ep.url} cannot be reached through the SSH tunnel: ${why.message}`, why.hint, err.grpcCode)
   }
 
   private rotation(): Endpoint[] {
@@ -290,14 +348,25 @@ export class EtcdClient {
     const ep = this.endpointByUrl(endpoint)
     const client = this.service(ep, 'Maintenance')
     const md = await this.metadata()
+    if (signal?.aborted) throw stoppedError(signal)
     await new Promise<void>((resolve, reject) => {
       const call = client.Snapshot!({}, md) as grpc.ClientReadableStream<pb.SnapshotResponse>
       const abort = () => call.cancel()
       signal?.addEventListener('abort', abort, { once: true })
-      call.on('data', (r: pb.SnapshotResponse) => onChunk(r.blob, r.remaining_bytes))
+      // A chunk the caller cannot take (disk full…) ends the stream with the caller's error.
+      let sinkError: unknown = null
+      call.on('data', (r: pb.SnapshotResponse) => {
+        if (sinkError) return
+        try {
+          onChunk(r.blob, r.remaining_bytes)
+        } catch (err) {
+          sinkError = err
+          call.cancel()
+        }
+      })
       call.on('error', (err) => {
         signal?.removeEventListener('abort', abort)
-        reject(signal?.aborted ? new EtcdError('other', ErrorCode.FailedPrecondition, 'Snapshot cancelled.') : fromGrpcError(err, 'Maintenance.Snapshot'))
+        reject(sinkError ?? (signal?.aborted ? stoppedError(signal) : this.explain(ep, fromGrpcError(err, 'Maintenance.Snapshot'))))
       })
       call.on('end', () => {
         signal?.removeEventListener('abort', abort)
@@ -309,8 +378,13 @@ export class EtcdClient {
   // ---- Watch -------------------------------------------------------------------------------
 
   /**
-   * Opens a watch on [key, rangeEnd) from a revision. Events arrive in order; `onEnd` is called
-   * once, with an error if the watch was cancelled by the server (e.g. compacted) or the stream failed.
+   * Opens a watch on [key, rangeEnd) from a revision. Events arrive in order, each exactly once.
+   *
+   * When the stream breaks (the endpoint went away, an SSH tunnel dropped), the watch resumes by
+   * itself on the next endpoint from the revision after the last one delivered, so nothing is lost
+   * or repeated; if that revision was compacted meanwhile, it ends with the compaction error instead.
+   * `onEnd` is called once: with null when cancelled, or with the error that ended the watch (the
+   * server cancelled it, or it could not resume within watchResumeMs).
    */
   watch(
     req: { key: Buffer; range_end?: Buffer; start_revision?: string; prev_kv?: boolean; progress_notify?: boolean },
@@ -318,43 +392,116 @@ export class EtcdClient {
     onEnd: (err: EtcdError | null) => void,
   ): () => void {
     let ended = false
+    let cancelled = false
+    let call: grpc.ClientDuplexStream<unknown, pb.WatchResponse> | null = null
+    let retryTimer: NodeJS.Timeout | null = null
+    /** The first revision not delivered yet; null until known (a watch from "now" learns it when created). */
+    let nextRevision: bigint | null = req.start_revision && req.start_revision !== '0' ? BigInt(req.start_revision) : null
+    let brokenSince: number | null = null
+    let backoffMs = 250
+    const resumeWindowMs = this.options.watchResumeMs ?? 120_000
+
     const finish = (err: EtcdError | null) => {
       if (ended) return
       ended = true
+      if (retryTimer) clearTimeout(retryTimer)
       onEnd(err)
     }
-    let call: grpc.ClientDuplexStream<unknown, pb.WatchResponse> | null = null
-    let cancelled = false
-    void this.metadata().then(
-      (md) => {
-        if (cancelled) return finish(null)
-        const client = this.service(this.endpoints[this.current]!, 'Watch')
-        // etcd requires a leader for watches unless asked otherwise; that is the behaviour we want.
-        md.set('hasleader', 'true')
-        call = client.Watch!(md) as grpc.ClientDuplexStream<unknown, pb.WatchResponse>
-        call.on('data', (r: pb.WatchResponse) => {
-          if (r.canceled) {
-            const compacted = r.compact_revision !== '0'
-            finish(
-              compacted
-                ? new EtcdError('compacted', ErrorCode.FailedPrecondition, `The watch started before the compaction revision ${r.compact_revision}.`, 'Reload to watch from the current revision.')
-                : new EtcdError('other', ErrorCode.Unavailable, `The server cancelled the watch${r.cancel_reason ? `: ${r.cancel_reason}` : ''}.`),
-            )
-            call?.cancel()
-            return
+
+    const broken = (err: EtcdError, ep: Endpoint) => {
+      call = null
+      if (ended) return
+      if (cancelled) return finish(null)
+      const now = Date.now()
+      brokenSince ??= now
+      if (err.kind !== 'unavailable' || now - brokenSince >= resumeWindowMs || this.closed) {
+        const explained = this.explain(ep, err)
+        return finish(
+          brokenSince !== now
+            ? new EtcdError(explained.kind, explained.code as ErrorCode, `The watch lost its connection and could not resume within ${Math.round(resumeWindowMs / 1000)} s: ${explained.message}`, 'Reload to start a new watch.', explained.grpcCode)
+            : explained,
+        )
+      }
+      // Try the next endpoint; all of them lead to the same cluster.
+      if (this.endpoints.length > 1) this.current = (this.endpoints.indexOf(ep) + 1) % this.endpoints.length
+      retryTimer = setTimeout(open, backoffMs)
+      backoffMs = Math.min(5000, backoffMs * 2)
+    }
+
+    const open = () => {
+      retryTimer = null
+      if (ended || cancelled) return finish(null)
+      const ep = this.endpoints[this.current]!
+      void this.metadata().then(
+        (md) => {
+          if (cancelled) return finish(null)
+          let client: GenericClient
+          try {
+            client = this.service(ep, 'Watch')
+          } catch (err) {
+            return finish(fromGrpcError(err, 'Watch'))
           }
-          onResponse(r)
-        })
-        call.on('error', (err: grpc.ServiceError) => finish(cancelled ? null : fromGrpcError(err, 'Watch')))
-        call.on('end', () => finish(null))
-        call.write({ create_request: { key: req.key, range_end: req.range_end ?? Buffer.alloc(0), start_revision: req.start_revision ?? '0', prev_kv: req.prev_kv ?? false, progress_notify: req.progress_notify ?? false } })
-      },
-      (err) => finish(fromGrpcError(err, 'Watch')),
-    )
+          // etcd requires a leader for watches unless asked otherwise; that is the behaviour we want.
+          md.set('hasleader', 'true')
+          const c = client.Watch!(md) as grpc.ClientDuplexStream<unknown, pb.WatchResponse>
+          call = c
+          c.on('data', (r: pb.WatchResponse) => {
+            if (call !== c) return
+            if (r.canceled) {
+              const compacted = r.compact_revision !== '0'
+              finish(
+                compacted
+                  ? new EtcdError('compacted', ErrorCode.FailedPrecondition, `The watch started before the compaction revision ${r.compact_revision}.`, 'Reload to watch from the current revision.')
+                  : new EtcdError('other', ErrorCode.Unavailable, `The server cancelled the watch${r.cancel_reason ? `: ${r.cancel_reason}` : ''}.`),
+              )
+              c.cancel()
+              return
+            }
+            brokenSince = null
+            backoffMs = 250
+            if (r.created) {
+              if (nextRevision === null) nextRevision = BigInt(r.header.revision) + 1n
+            } else if (r.events.length > 0) {
+              nextRevision = BigInt(r.events[r.events.length - 1]!.kv.mod_revision) + 1n
+            } else if (nextRevision !== null && BigInt(r.header.revision) + 1n > nextRevision) {
+              // A progress notification: every event up to this revision has been delivered.
+              nextRevision = BigInt(r.header.revision) + 1n
+            }
+            onResponse(r)
+          })
+          c.on('error', (err: grpc.ServiceError) => {
+            if (call !== c) return
+            if (cancelled) return finish(null)
+            broken(fromGrpcError(err, 'Watch'), ep)
+          })
+          c.on('end', () => {
+            if (call === c) finish(null)
+          })
+          c.write({
+            create_request: {
+              key: req.key,
+              range_end: req.range_end ?? Buffer.alloc(0),
+              start_revision: nextRevision !== null ? String(nextRevision) : '0',
+              prev_kv: req.prev_kv ?? false,
+              progress_notify: req.progress_notify ?? false,
+            },
+          })
+        },
+        (err) => broken(fromGrpcError(err, 'Watch'), ep),
+      )
+    }
+
+    open()
     return () => {
       cancelled = true
-      call?.cancel()
-      if (!call) finish(null)
+      if (retryTimer) {
+        clearTimeout(retryTimer)
+        retryTimer = null
+      }
+      const c = call
+      call = null
+      c?.cancel()
+      finish(null)
     }
   }
 

@@ -3,7 +3,7 @@
 // at the folder's prefix end). Folder sizes come from count-only ranges at the same revision.
 
 import type { BrowsePage, TreeEntry } from '../../shared/api/keys'
-import type { EtcdClient } from '../etcd/client'
+import type { KvReader } from '../targets'
 import { displayBytes, keyName, nextKey, prefixEnd, prefixRange } from './keyBytes'
 
 export interface BrowseRequest {
@@ -21,7 +21,7 @@ const MAX_LIMIT = 2000
 /** count-only requests in flight at once for one page. */
 const COUNT_CONCURRENCY = 16
 
-export async function browseLevel(client: EtcdClient, req: BrowseRequest): Promise<BrowsePage> {
+export async function browseLevel(client: KvReader, req: BrowseRequest): Promise<BrowsePage> {
   const sep = Buffer.from(req.separator, 'utf8')
   const { range_end: end } = prefixRange(req.prefix)
   let start = req.cursor ?? (req.prefix.length === 0 ? Buffer.from([0]) : req.prefix)
@@ -91,7 +91,7 @@ export async function browseLevel(client: EtcdClient, req: BrowseRequest): Promi
   }
 }
 
-export async function countPrefix(client: EtcdClient, prefix: Buffer, revision?: string): Promise<number> {
+export async function countPrefix(client: KvReader, prefix: Buffer, revision?: string): Promise<number> {
   const res = await client.range({ ...prefixRange(prefix), count_only: true, ...(revision ? { revision } : {}) })
   return Number(res.count)
 }

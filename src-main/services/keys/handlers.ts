@@ -22,9 +22,9 @@ export function keyHandlers(keys: KeysService): Pick<Handlers, keyof typeof keyM
       return null
     },
     'keys/setLease': ({ target, key, lease, expectModRevision, confirm }) => keys.setLease(target, key, lease, expectModRevision, confirm),
-    'keys/export': ({ target, prefix }) => keys.export(target, prefix),
-    'keys/importPlan': ({ target, file }) => keys.importPlan(target, file),
-    'keys/import': ({ target, file, planRevision, confirm }) => keys.import(target, file, planRevision, confirm),
+    'keys/export': ({ target, prefix }, ctx) => keys.export(target, prefix, ctx),
+    'keys/importPlan': ({ target, file }, ctx) => keys.importPlan(target, file, ctx),
+    'keys/import': ({ target, file, planRevision, confirm }, ctx) => keys.import(target, file, planRevision, confirm, ctx),
   }
 }
 

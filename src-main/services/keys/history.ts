@@ -4,14 +4,15 @@
 // "does a range at revision r fail with 'compacted'?", about log2(revision) tiny requests.
 
 import type { KeyHistory, ValueView } from '../../shared/api/keys'
-import { EtcdError, type EtcdClient } from '../etcd/client'
+import { EtcdError } from '../etcd/client'
+import type { KvReader } from '../targets'
 import { keyName } from './keyBytes'
 import { DEFAULT_MAX_BYTES, valueView } from './valueView'
 
 /** A key no one writes: count-only ranges on it cost nothing. */
 const PROBE_KEY = Buffer.from('\u0000raftdeck/compaction-probe', 'utf8')
 
-async function readableAt(client: EtcdClient, revision: bigint): Promise<boolean> {
+async function readableAt(client: KvReader, revision: bigint): Promise<boolean> {
   try {
     await client.range({ key: PROBE_KEY, count_only: true, revision: revision.toString() })
     return true
@@ -22,7 +23,7 @@ async function readableAt(client: EtcdClient, revision: bigint): Promise<boolean
 }
 
 /** The smallest revision still readable (etcd's compaction revision), '0' when nothing was compacted. */
-export async function compactionHorizon(client: EtcdClient, currentRevision: string): Promise<string> {
+export async function compactionHorizon(client: KvReader, currentRevision: string): Promise<string> {
   const head = BigInt(currentRevision)
   if (head <= 1n || (await readableAt(client, 1n))) return '0'
   let lo = 1n // not readable
@@ -35,7 +36,7 @@ export async function compactionHorizon(client: EtcdClient, currentRevision: str
   return hi.toString()
 }
 
-export async function keyHistory(client: EtcdClient, key: Buffer, limit: number, maxBytes = DEFAULT_MAX_BYTES): Promise<KeyHistory> {
+export async function keyHistory(client: KvReader, key: Buffer, limit: number, maxBytes = DEFAULT_MAX_BYTES): Promise<KeyHistory> {
   const head = await client.range({ key })
   const revision = head.header.revision
   const compactRevision = await compactionHorizon(client, revision)

@@ -1,13 +1,14 @@
 // Leases with their remaining TTL and the keys attached to them (etcdctl lease list + timetolive --keys).
 
 import type { LeaseInfo } from '../../shared/api/keys'
-import { EtcdError, type EtcdClient } from '../etcd/client'
+import { EtcdError } from '../etcd/client'
+import type { KvReader } from '../targets'
 import { keyName } from './keyBytes'
 
 /** Keys listed per lease; a lease with more says so through the count in the UI later. */
 const KEYS_PER_LEASE = 200
 
-export async function listLeases(client: EtcdClient): Promise<LeaseInfo[]> {
+export async function listLeases(client: KvReader): Promise<LeaseInfo[]> {
   const { leases } = await client.leaseLeases()
   const infos = await Promise.all(
     leases.map(async ({ ID }): Promise<LeaseInfo | null> => {

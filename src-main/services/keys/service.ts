@@ -6,7 +6,7 @@ import type { BrowsePage, ImportPlan, KeyExportFile, KeyHistory, KeyName, KeyWat
 import { AppError, ErrorCode, type Target } from '../../shared'
 import type { Logger } from '../log'
 import type { TargetResolver } from '../targets'
-import type { StreamSink } from '../types'
+import type { Cancellable, StreamSink } from '../types'
 import { browseLevel, countPrefix } from './browse'
 import { keyHistory } from './history'
 import { displayBytes, fromB64, keyName, parseTyped, prefixRange, requireKey } from './keyBytes'
@@ -34,6 +34,11 @@ export class KeysService {
     return this.targets.client(target)
   }
 
+  /** Reads go through the target's reader: a live cluster, or a snapshot file opened read-only. */
+  private reader(target: Target) {
+    return this.targets.reader(target)
+  }
+
   /** The client, after checking that the target accepts writes (read-only, production confirmation). */
   private async writer(target: Target, confirm: boolean | undefined, what: string) {
     const policy = await this.targets.assertWritable(target, confirm)
@@ -42,7 +47,7 @@ export class KeysService {
   }
 
   async browse(target: Target, p: BrowseParams): Promise<BrowsePage> {
-    return browseLevel(await this.client(target), {
+    return browseLevel(await this.reader(target), {
       prefix: fromB64(p.prefix),
       separator: p.separator ?? '/',
       ...(p.cursor ? { cursor: fromB64(p.cursor) } : {}),
@@ -52,13 +57,13 @@ export class KeysService {
   }
 
   async count(target: Target, prefix: string, revision?: string): Promise<{ count: number; revision: string }> {
-    const client = await this.client(target)
+    const client = await this.reader(target)
     const res = await client.range({ ...prefixRange(fromB64(prefix)), count_only: true, ...(revision ? { revision } : {}) })
     return { count: Number(res.count), revision: res.header.revision }
   }
 
   async search(target: Target, query: string, limit = 100): Promise<SearchResult> {
-    const client = await this.client(target)
+    const client = await this.reader(target)
     const prefix = parseTyped(query)
     const res = await client.range({ ...prefixRange(prefix), keys_only: true, limit })
     const count = res.more ? await countPrefix(client, prefix, res.header.revision) : res.kvs.length
@@ -67,7 +72,7 @@ export class KeysService {
 
   async get(target: Target, key: string, revision?: string, maxBytes = DEFAULT_MAX_BYTES): Promise<ValueView> {
     const k = requireKey(fromB64(key))
-    const res = await (await this.client(target)).range({ key: k, ...(revision ? { revision } : {}) })
+    const res = await (await this.reader(target)).range({ key: k, ...(revision ? { revision } : {}) })
     return valueView(k, res.kvs[0], res.header.revision, maxBytes)
   }
 
@@ -98,11 +103,11 @@ export class KeysService {
   }
 
   async history(target: Target, key: string, limit = 50, maxBytes = DEFAULT_MAX_BYTES): Promise<KeyHistory> {
-    return keyHistory(await this.client(target), requireKey(fromB64(key)), limit, maxBytes)
+    return keyHistory(await this.reader(target), requireKey(fromB64(key)), limit, maxBytes)
   }
 
   async leases(target: Target): Promise<LeaseInfo[]> {
-    return listLeases(await this.client(target))
+    return listLeases(await this.reader(target))
   }
 
   async leaseGrant(target: Target, ttl: number, confirm: boolean | undefined): Promise<{ id: string; ttl: number }> {
@@ -119,22 +124,22 @@ export class KeysService {
     return casSetLease(await this.writer(target, confirm, `attach lease ${lease} to ${displayBytes(k).text}`), k, lease, expectModRevision)
   }
 
-  async export(target: Target, prefix: string): Promise<KeyExportFile> {
-    return exportPrefix(await this.client(target), fromB64(prefix))
+  async export(target: Target, prefix: string, call: Cancellable = {}): Promise<KeyExportFile> {
+    return exportPrefix(await this.reader(target), fromB64(prefix), call)
   }
 
-  async importPlan(target: Target, file: string): Promise<ImportPlan> {
-    return planImport(await this.client(target), file)
+  async importPlan(target: Target, file: string, call: Cancellable = {}): Promise<ImportPlan> {
+    return planImport(await this.client(target), file, call)
   }
 
-  async import(target: Target, file: string, planRevision: string, confirm: boolean | undefined): Promise<{ written: number; skipped: number; conflicts: KeyName[] }> {
-    return applyImport(await this.writer(target, confirm, 'import keys'), file, planRevision)
+  async import(target: Target, file: string, planRevision: string, confirm: boolean | undefined, call: Cancellable = {}): Promise<{ written: number; skipped: number; conflicts: KeyName[] }> {
+    return applyImport(await this.writer(target, confirm, 'import keys'), file, planRevision, call)
   }
 
   watch(target: Target, key: string, prefix: boolean, fromRevision: string | undefined, sink: StreamSink<KeyWatchBatch>): () => void {
     let stop: (() => void) | null = null
     let stopped = false
-    this.client(target).then(
+    this.reader(target).then(
       (client) => {
         if (!stopped) stop = watchKeys(client, fromB64(key), prefix, fromRevision, sink)
       },

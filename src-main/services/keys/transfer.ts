@@ -1,10 +1,17 @@
 // Export a prefix to a JSON file and import it back, with a dry run first. Text values stay readable in
 // the file; binary values and non-UTF-8 keys travel as base64. Import writes in transactions that refuse
 // any key changed after the dry run, so what the user reviewed is what gets written.
+//
+// All three report progress in keys and stop when their signal is aborted. Reads stop at once (the
+// request in flight is cancelled); an import stops between write transactions, never inside one, so it
+// can say exactly how many keys it wrote.
 
 import type { ImportAction, ImportPlan, KeyExportFile, KeyName } from '../../shared/api/keys'
 import { AppError, ErrorCode } from '../../shared'
+import { stoppedError, throwIfStopped } from '../cancel'
 import type { EtcdClient } from '../etcd/client'
+import type { Cancellable } from '../types'
+import type { KvReader } from '../targets'
 import type * as pb from '../etcd/messages'
 import { asText } from './format'
 import { displayBytes, keyName, nextKey, parseTyped, prefixRange } from './keyBytes'
@@ -17,15 +24,22 @@ const KEYS_PER_TXN = 100
 const BYTES_PER_TXN = 1024 * 1024
 const PLAN_ITEMS = 500
 
-export async function exportPrefix(client: EtcdClient, prefix: Buffer): Promise<KeyExportFile> {
+const fmt = (n: number) => n.toLocaleString('en-US')
+
+export async function exportPrefix(client: KvReader, prefix: Buffer, call: Cancellable = {}): Promise<KeyExportFile> {
+  const { signal, progress } = call
   const { key: first, range_end } = prefixRange(prefix)
   const keys: KeyExportFile['keys'] = []
   let start = first
-  let revision: string | undefined
+  // The count fixes the revision every page is read at, and gives the progress its total.
+  const counted = await client.range({ key: first, range_end, count_only: true }, { signal })
+  const revision = counted.header.revision
+  const count = Number(counted.count)
+  progress?.({ phase: 'Reading keys', done: 0, total: count, unit: 'keys' })
   let total = 0
   for (;;) {
-    const res = await client.range({ key: start, range_end, limit: EXPORT_PAGE, ...(revision ? { revision } : {}) })
-    revision ??= res.header.revision
+    throwIfStopped(signal)
+    const res = await client.range({ key: start, range_end, limit: EXPORT_PAGE, revision }, { signal })
     for (const kv of res.kvs) {
       total += kv.key.length + kv.value.length
       if (total > MAX_EXPORT_BYTES) throw new AppError(ErrorCode.ResourceExhausted, `The prefix holds more than ${MAX_EXPORT_BYTES >> 20} MiB.`, 'Export a narrower prefix.')
@@ -38,10 +52,11 @@ export async function exportPrefix(client: EtcdClient, prefix: Buffer): Promise<
         ...(kv.lease !== '0' ? { lease: kv.lease } : {}),
       })
     }
+    progress?.({ phase: 'Reading keys', done: keys.length, total: count, unit: 'keys' })
     if (!res.more || res.kvs.length === 0) break
     start = nextKey(res.kvs[res.kvs.length - 1]!.key)
   }
-  return { format: 'raftdeck-keys/1', prefix: displayBytes(prefix).text, revision: revision!, exportedAt: new Date().toISOString(), keys }
+  return { format: 'raftdeck-keys/1', prefix: displayBytes(prefix).text, revision, exportedAt: new Date().toISOString(), keys }
 }
 
 interface ImportEntry {
@@ -70,20 +85,24 @@ export function parseExportFile(json: string): ImportEntry[] {
   })
 }
 
-async function currentValues(client: EtcdClient, entries: ImportEntry[]): Promise<{ revision: string; current: Map<string, pb.KeyValue> }> {
+async function currentValues(client: EtcdClient, entries: ImportEntry[], call: Cancellable, phase: string): Promise<{ revision: string; current: Map<string, pb.KeyValue> }> {
+  const { signal, progress } = call
   const current = new Map<string, pb.KeyValue>()
   // The first read fixes the revision; the others read at it, so the plan is one consistent picture.
   let revision: string | undefined
+  progress?.({ phase, done: 0, total: entries.length, unit: 'keys' })
   for (let i = 0; i < entries.length; i += KEYS_PER_TXN) {
+    throwIfStopped(signal)
     const batch = entries.slice(i, i + KEYS_PER_TXN)
-    const res = await client.txn({ compare: [], success: batch.map((e) => ({ request_range: { key: e.key, ...(revision ? { revision } : {}) } })), failure: [] })
+    const res = await client.txn({ compare: [], success: batch.map((e) => ({ request_range: { key: e.key, ...(revision ? { revision } : {}) } })), failure: [] }, { signal })
     revision ??= res.header.revision
     for (const r of res.responses) {
       const kv = r.response_range?.kvs[0]
       if (kv) current.set(kv.key.toString('base64'), kv)
     }
+    progress?.({ phase, done: i + batch.length, total: entries.length, unit: 'keys' })
   }
-  return { revision: revision ?? (await client.range({ key: Buffer.from([0]), count_only: true })).header.revision, current }
+  return { revision: revision ?? (await client.range({ key: Buffer.from([0]), count_only: true }, { signal })).header.revision, current }
 }
 
 const actionOf = (e: ImportEntry, cur: pb.KeyValue | undefined): ImportAction => (!cur ? 'create' : cur.value.equals(e.value) ? 'unchanged' : 'update')
@@ -93,9 +112,9 @@ const previewText = (b: Buffer): string => {
   return t ?? `(binary, ${b.length} bytes) ${b.subarray(0, 48).toString('hex')}`
 }
 
-export async function planImport(client: EtcdClient, json: string): Promise<ImportPlan> {
+export async function planImport(client: EtcdClient, json: string, call: Cancellable = {}): Promise<ImportPlan> {
   const entries = parseExportFile(json)
-  const { revision, current } = await currentValues(client, entries)
+  const { revision, current } = await currentValues(client, entries, call, 'Comparing with the keys in etcd')
   const counts: Record<ImportAction, number> = { create: 0, update: 0, unchanged: 0 }
   const items: ImportPlan['items'] = []
   const ranked = entries.map((e) => ({ e, cur: current.get(e.key.toString('base64')) })).map((x) => ({ ...x, action: actionOf(x.e, x.cur) }))
@@ -105,17 +124,31 @@ export async function planImport(client: EtcdClient, json: string): Promise<Impo
   return { revision, counts, items, total: entries.length }
 }
 
-export async function applyImport(client: EtcdClient, json: string, planRevision: string): Promise<{ written: number; skipped: number; conflicts: KeyName[] }> {
+export async function applyImport(client: EtcdClient, json: string, planRevision: string, call: Cancellable = {}): Promise<{ written: number; skipped: number; conflicts: KeyName[] }> {
+  const { signal, progress } = call
   const entries = parseExportFile(json)
-  const { current } = await currentValues(client, entries)
+  const { current } = await currentValues(client, entries, call, 'Reading the current values').catch((err: unknown) => {
+    throw signal?.aborted ? stoppedError(signal, 'No key was written.') : err
+  })
   const toWrite = entries.filter((e) => actionOf(e, current.get(e.key.toString('base64'))) !== 'unchanged')
   const guard = (BigInt(planRevision) + 1n).toString()
   let written = 0
   const conflicts: KeyName[] = []
   let batch: ImportEntry[] = []
   let bytes = 0
+  const report = () => progress?.({ phase: 'Writing keys', done: written + conflicts.length, total: toWrite.length, unit: 'keys' })
+  // Checked between transactions only: a write in flight is let finish, so the count below is exact.
+  const stopHere = () => {
+    if (signal?.aborted)
+      throw stoppedError(
+        signal,
+        written === 0 ? 'No key was written.' : `${fmt(written)} of ${fmt(toWrite.length)} keys were written before it stopped; they stay written. A new dry run shows what is left.`,
+      )
+  }
+  report()
   const flush = async () => {
     if (batch.length === 0) return
+    stopHere()
     const res = await client.txn({
       // Nothing in this batch may have changed since the dry run the user reviewed.
       compare: batch.map((e) => ({ key: e.key, target: 'MOD' as const, result: 'LESS' as const, mod_revision: guard })),
@@ -133,6 +166,7 @@ export async function applyImport(client: EtcdClient, json: string, planRevision
     }
     batch = []
     bytes = 0
+    report()
   }
   for (const e of toWrite) {
     if (batch.length >= KEYS_PER_TXN || (batch.length > 0 && bytes + e.value.length > BYTES_PER_TXN)) await flush()

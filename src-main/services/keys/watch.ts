@@ -2,11 +2,11 @@
 // carry names, revisions and sizes, not values: the editor decides whether to reload.
 
 import type { KeyEvent, KeyWatchBatch } from '../../shared/api/keys'
-import type { EtcdClient } from '../etcd/client'
+import type { KvReader } from '../targets'
 import type { StreamSink } from '../types'
 import { keyName, prefixRange } from './keyBytes'
 
-export function watchKeys(client: EtcdClient, key: Buffer, prefix: boolean, fromRevision: string | undefined, sink: StreamSink<KeyWatchBatch>): () => void {
+export function watchKeys(client: KvReader, key: Buffer, prefix: boolean, fromRevision: string | undefined, sink: StreamSink<KeyWatchBatch>): () => void {
   const range = prefix ? prefixRange(key) : { key }
   return client.watch(
     { ...range, ...(fromRevision ? { start_revision: fromRevision } : {}) },

@@ -1,7 +1,7 @@
-// Snapshots kept by Raftdeck (the Backups area) and the guided restore into a new playground.
+// Snapshots kept by Raftdeck (the Backups area). The guided restore's methods are in restore.ts.
 
 import { s } from '../schema'
-import { method, target } from './spec'
+import { MINUTE, method, target } from './spec'
 
 export interface SnapshotInfo {
   /** etcd's snapshot status: CRC-32C hash over the buckets, revision, keys, file size. */
@@ -39,9 +39,7 @@ const filePath = s.string({ min: 1, max: 4096 })
 
 export const backupMethods = {
   'backups/list': method<BackupFile[]>()(s.object({})),
-  /** A snapshot of the target now, from its leader, saved into the data folder and verified. */
-  'backups/saveNow': method<BackupFile>()(s.object({ target })),
+  /** A snapshot of the target now, from its leader, saved into the data folder and verified. Reports progress (bytes) and can be cancelled: then no file is left. */
+  'backups/saveNow': method<BackupFile>({ timeoutMs: 60 * MINUTE })(s.object({ target })),
   'backups/delete': method<null>()(s.object({ path: filePath })),
-  /** Status and verification of any snapshot file on this machine (nothing is written). */
-  'restore/inspect': method<SnapshotInspection>()(s.object({ path: filePath })),
 } as const

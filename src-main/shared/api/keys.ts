@@ -6,7 +6,7 @@
 // survive the trip; every key also carries a display form with the invalid bytes escaped (\xNN).
 
 import { s } from '../schema'
-import { confirm, decimal, method, stream, target } from './spec'
+import { MINUTE, confirm, decimal, method, stream, target } from './spec'
 
 // ---- Data shapes -----------------------------------------------------------------------------
 
@@ -186,9 +186,12 @@ export const keyMethods = {
   'keys/leaseRevoke': method<null>()(s.object({ target, id: decimal, confirm })),
   /** Attaches a lease to an existing key ('0' detaches), as a compare-and-swap. */
   'keys/setLease': method<WriteResult>()(s.object({ target, key, lease: decimal, expectModRevision, confirm })),
-  'keys/export': method<KeyExportFile>()(s.object({ target, prefix: b64 })),
-  'keys/importPlan': method<ImportPlan>()(s.object({ target, file })),
-  'keys/import': method<{ written: number; skipped: number; conflicts: KeyName[] }>()(s.object({ target, file, planRevision: decimal, confirm })),
+  // The transfers below read or write a whole prefix: they report progress (keys), stop when cancelled,
+  // and end with TIMEOUT if they run longer than this.
+  'keys/export': method<KeyExportFile>({ timeoutMs: 10 * MINUTE })(s.object({ target, prefix: b64 })),
+  'keys/importPlan': method<ImportPlan>({ timeoutMs: 10 * MINUTE })(s.object({ target, file })),
+  /** Cancelled or timed out part-way, it ends with an error that says how many keys were written (they stay). */
+  'keys/import': method<{ written: number; skipped: number; conflicts: KeyName[] }>({ timeoutMs: 30 * MINUTE })(s.object({ target, file, planRevision: decimal, confirm })),
 } as const
 
 export const keyStreams = {

@@ -1,13 +1,28 @@
 // The typed client over a transport: call(method, params) and subscribe(stream, params). Everything the
 // renderer does with the services goes through here (via the Pinia stores).
+//
+// A call can be given an AbortSignal: aborting it sends 'cancel', and the call still resolves with the
+// host's answer, which says what happened (finished anyway, or stopped after doing this much). Only a
+// call that never left (queued while the link was down) is settled here, as CANCELLED.
 
 import type { EventOf, MethodName, ParamsOf, ResultOf, StreamName, StreamParamsOf } from '@shared/contract'
+import { ErrorCode } from '@shared/errors'
 import type { ApiError, Result } from '@shared/result'
-import type { ClientMessage, HostMessage } from '@shared/protocol'
+import type { ClientMessage, HostMessage, Progress } from '@shared/protocol'
 import type { Transport } from './transport'
+
+export interface CallOptions {
+  /** Aborting it asks the host to stop the call; the promise still resolves with the host's answer. */
+  signal?: AbortSignal
+  /** Progress reports of a long call, rate-limited by the host. */
+  onProgress?: (p: Progress) => void
+}
 
 interface PendingCall {
   resolve: (r: Result<unknown>) => void
+  onProgress?: (p: Progress) => void
+  /** Detaches the abort listener. */
+  release: () => void
 }
 
 interface LiveSubscription {
@@ -18,10 +33,12 @@ interface LiveSubscription {
 }
 
 const disconnected: ApiError = {
-  code: 'UNAVAILABLE',
+  code: ErrorCode.Unavailable,
   message: 'Lost the connection to the Raftdeck services.',
   hint: 'It reconnects by itself; if it does not, check that `raftdeck serve` is still running.',
 }
+
+const notSent: ApiError = { code: ErrorCode.Cancelled, message: 'Cancelled before it was sent.' }
 
 export class ApiClient {
   private nextId = 1
@@ -35,10 +52,7 @@ export class ApiClient {
     transport.onState((s) => {
       if (s === 'closed') {
         // A call in flight when the link dropped has an unknown outcome; say so rather than hang.
-        for (const [id, p] of this.pending) {
-          this.pending.delete(id)
-          p.resolve({ ok: false, error: disconnected })
-        }
+        for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, error: disconnected })
       }
       if (s === 'open') {
         // Every live subscription is (re)opened on the new connection: the host forgot the old one.
@@ -48,10 +62,18 @@ export class ApiClient {
     })
   }
 
-  call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<Result<ResultOf<M>>> {
+  call<M extends MethodName>(method: M, params: ParamsOf<M>, opts: CallOptions = {}): Promise<Result<ResultOf<M>>> {
     const id = this.nextId++
+    const { signal, onProgress } = opts
+    if (signal?.aborted) return Promise.resolve({ ok: false, error: notSent })
     return new Promise((resolve) => {
-      this.pending.set(id, { resolve: resolve as (r: Result<unknown>) => void })
+      const onAbort = () => this.cancel(id)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.pending.set(id, {
+        resolve: resolve as (r: Result<unknown>) => void,
+        ...(onProgress ? { onProgress } : {}),
+        release: () => signal?.removeEventListener('abort', onAbort),
+      })
       this.sendOrQueue({ t: 'call', id, method, params })
     })
   }
@@ -72,6 +94,27 @@ export class ApiClient {
     }
   }
 
+  private cancel(id: number) {
+    if (!this.pending.has(id)) return
+    const queuedAt = this.queued.findIndex((m) => m.t === 'call' && m.id === id)
+    if (queuedAt >= 0) {
+      // Never sent: nothing ran, so it can be settled here.
+      this.queued.splice(queuedAt, 1)
+      this.settle(id, { ok: false, error: notSent })
+      return
+    }
+    // The host answers with the call's own result (it may have finished first) or a CANCELLED error.
+    if (this.transport.state === 'open') this.transport.send({ t: 'cancel', id })
+  }
+
+  private settle(id: number, r: Result<unknown>) {
+    const p = this.pending.get(id)
+    if (!p) return
+    this.pending.delete(id)
+    p.release()
+    p.resolve(r)
+  }
+
   private sendOrQueue(m: ClientMessage) {
     if (this.transport.state === 'open') this.transport.send(m)
     else this.queued.push(m)
@@ -81,16 +124,18 @@ export class ApiClient {
     return this.subs.size
   }
 
+  get pendingCalls(): number {
+    return this.pending.size
+  }
+
   private receive(m: HostMessage) {
     switch (m.t) {
-      case 'result': {
-        const p = this.pending.get(m.id)
-        if (p) {
-          this.pending.delete(m.id)
-          p.resolve(m.result)
-        }
+      case 'result':
+        this.settle(m.id, m.result)
         return
-      }
+      case 'progress':
+        this.pending.get(m.id)?.onProgress?.(m.progress)
+        return
       case 'event':
         this.subs.get(m.id)?.onEvent(m.payload)
         return
@@ -105,3 +150,5 @@ export class ApiClient {
     }
   }
 }
+
+export type { Progress }

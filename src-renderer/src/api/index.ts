@@ -15,4 +15,4 @@ export function api(): ApiClient {
   return client
 }
 
-export type { ApiClient } from './client'
+export type { ApiClient, CallOptions, Progress } from './client'

@@ -1,31 +1,83 @@
-import { useDialog } from 'naive-ui'
+// The one write guard of the UI: every view that changes a cluster (or deletes something the user
+// cannot get back) asks it first. Read-only targets are refused before any question, with a message;
+// production targets ask for confirmation; the result says whether to go on and whether the user
+// confirmed (the `confirm` flag the services require on production). The rules are in writeGuard.shared.ts.
+//
+//   const { guard, readOnly } = useWriteGuard()            // the cluster selected in the sidebar
+//   const confirm = await guard('Compact the history', { destructive: true })
+//   if (confirm === null) return                          // refused or declined: nothing was sent
+//
+//   const files = useWriteGuard(null)                     // not a cluster: only `destructive` asks
+//   const r = await files.run('Delete this snapshot', () => api().call('backups/delete', { path }), { destructive: true, detail: path })
+
+import { computed, toValue, type MaybeRefOrGetter } from 'vue'
+import { useDialog, useMessage } from 'naive-ui'
+import { ErrorCode } from '@shared/errors'
+import type { ApiError, Result } from '@shared/result'
 import { useTargetsStore } from '../stores/targets'
+import { writeDecision, type GuardOptions, type WritePolicy } from './writeGuard.shared'
+
+export type { GuardOptions, WritePolicy } from './writeGuard.shared'
 
 /**
- * Asks before a change on a production connection; resolves with whether to go on and with the
- * `confirm` flag the services require for production targets. Read-only targets are refused by the
- * services themselves, with a message that says so.
+ * `source`: omitted for the cluster selected in the sidebar; a policy (or a getter of one) for another
+ * target; null when the write does not go to a cluster.
  */
-export function useWriteGuard() {
-  const dialog = useDialog()
+export function useWriteGuard(source?: MaybeRefOrGetter<WritePolicy | null>) {
   const targets = useTargetsStore()
+  const dialog = useDialog()
+  const message = useMessage()
 
-  function confirmWrite(action: string): Promise<{ go: boolean; confirm: boolean }> {
+  const policy = computed<WritePolicy | null>(() => {
+    if (source !== undefined) return toValue(source)
     const c = targets.selectedConnection
-    if (!c?.production) return Promise.resolve({ go: true, confirm: false })
+    if (c) return { name: c.name, readOnly: c.readOnly, production: c.production }
+    const p = targets.selectedPlayground
+    if (p) return { name: p.name, readOnly: false, production: false }
+    const snap = targets.selectedSnapshot
+    return snap ? { name: snap.name, readOnly: true, production: false, readOnlyReason: 'is a snapshot file, opened read-only: nothing was changed. Restore it into a playground to change it.' } : null
+  })
+  const readOnly = computed(() => policy.value?.readOnly ?? false)
+  const production = computed(() => policy.value?.production ?? false)
+
+  /** Resolves to the `confirm` flag to send (true when the user was asked and agreed), or null: do not write. */
+  function guard(action: string, opts: GuardOptions = {}): Promise<boolean | null> {
+    const d = writeDecision(policy.value, action, opts)
+    if (d.kind === 'refuse') {
+      message.warning(d.message, { duration: 6000 })
+      return Promise.resolve(null)
+    }
+    if (d.kind === 'go') return Promise.resolve(false)
     return new Promise((resolve) => {
+      const answer = (v: boolean | null) => () => resolve(v)
       dialog.warning({
-        title: `Production: ${c.name}`,
-        content: `${action} on a cluster marked as production. Go ahead?`,
-        positiveText: 'Yes, do it',
+        title: d.title,
+        content: d.content,
+        positiveText: d.positiveText,
         negativeText: 'Cancel',
-        onPositiveClick: () => resolve({ go: true, confirm: true }),
-        onNegativeClick: () => resolve({ go: false, confirm: false }),
-        onClose: () => resolve({ go: false, confirm: false }),
-        onMaskClick: () => resolve({ go: false, confirm: false }),
+        onPositiveClick: answer(true),
+        onNegativeClick: answer(null),
+        onClose: answer(null),
+        onMaskClick: answer(null),
       })
     })
   }
 
-  return { confirmWrite }
+  /** A failed call as the user should read it: what went wrong and what to do; a cancellation is no failure. */
+  function showError(e: ApiError) {
+    const text = e.hint ? `${e.message} ${e.hint}` : e.message
+    if (e.code === ErrorCode.Cancelled) message.info(text, { duration: 6000 })
+    else message.error(text, { duration: 6000 })
+  }
+
+  /** guard, then the write with the `confirm` flag, then its error shown. Null when it was not sent. */
+  async function run<T>(action: string, write: (confirm: boolean) => Promise<Result<T>>, opts: GuardOptions = {}): Promise<Result<T> | null> {
+    const confirm = await guard(action, opts)
+    if (confirm === null) return null
+    const r = await write(confirm)
+    if (!r.ok) showError(r.error)
+    return r
+  }
+
+  return { policy, readOnly, production, guard, run, showError }
 }

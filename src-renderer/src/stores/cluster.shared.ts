@@ -26,8 +26,18 @@ export interface MemberRow {
   status: EndpointStatus | null
 }
 
-/** Joins the member list with per-endpoint status (matched by member ID, then by client URL). */
+/**
+ * Joins the member list with per-endpoint status (matched by member ID, then by client URL). A split
+ * cluster has no one member list: then there is one row per endpoint, with what that endpoint says.
+ */
 export function memberRows(s: ClusterStatus): MemberRow[] {
+  if (s.split && s.views) {
+    return s.endpoints.map((e) => {
+      const v = s.views!.find((x) => x.endpoint === e.endpoint)
+      const role: MemberRow['role'] = !e.ok ? 'unknown' : e.isLearner ? 'learner' : e.leader && e.leader === e.memberId ? 'leader' : e.leader && e.leader !== '0' ? 'follower' : 'unknown'
+      return { key: e.endpoint, id: e.memberId ?? null, name: v?.name ?? '', role, endpoint: e.endpoint, clientURLs: [e.endpoint], status: e }
+    })
+  }
   const rows: MemberRow[] = []
   const used = new Set<string>()
   const byMember = new Map(s.endpoints.filter((e) => e.ok && e.memberId).map((e) => [e.memberId!, e]))

@@ -1,8 +1,10 @@
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
-import type { ClusterStatus, HashKvResult, Target } from '@shared/dto'
-import type { ApiError } from '@shared/result'
-import { api } from '../api'
+import type { AlarmInfo, ClusterStatus, EndpointStatus, HashKvResult, Target } from '@shared/dto'
+import { ErrorCode } from '@shared/errors'
+import type { ApiError, Result } from '@shared/result'
+import type { VerifyReport } from '@shared/api/restore'
+import { api, type CallOptions } from '../api'
 import { timelinePoint, type TimelinePoint } from './cluster.shared'
 
 const HISTORY = 600
@@ -75,5 +77,39 @@ export const useClusterStore = defineStore('cluster', () => {
     return r
   }
 
-  return { target, status, history, error, intervalMs, hashKV, follow, unfollow, setInterval, refresh, checkConsistency }
+  const noTarget: Result<never> = { ok: false, error: { code: ErrorCode.FailedPrecondition, message: 'No cluster selected.' } }
+
+  /** Every check of a healthy cluster (the restore verification's), against the selected target. */
+  function runChecks(): Promise<Result<VerifyReport>> {
+    if (!target.value) return Promise.resolve(noTarget)
+    return api().call('cluster/check', { target: target.value })
+  }
+
+  // ---- maintenance (the view guards each with useWriteGuard and passes the user's `confirm`) ---------
+
+  async function moveLeader(toMemberId: string, confirm: boolean): Promise<Result<null>> {
+    if (!target.value) return noTarget
+    const r = await api().call('cluster/moveLeader', { target: target.value, toMemberId, confirm })
+    if (r.ok) await refresh()
+    return r
+  }
+
+  function defragment(endpoint: string, confirm: boolean, opts?: CallOptions): Promise<Result<EndpointStatus>> {
+    if (!target.value) return Promise.resolve(noTarget)
+    return api().call('cluster/defragment', { target: target.value, endpoint, confirm }, opts)
+  }
+
+  function compact(confirm: boolean): Promise<Result<{ revision: string }>> {
+    if (!target.value) return Promise.resolve(noTarget)
+    return api().call('cluster/compact', { target: target.value, confirm })
+  }
+
+  async function disarmAlarm(memberId: string, alarm: 'NOSPACE' | 'CORRUPT', confirm: boolean): Promise<Result<AlarmInfo[]>> {
+    if (!target.value) return noTarget
+    const r = await api().call('cluster/disarmAlarm', { target: target.value, memberId, alarm, confirm })
+    if (r.ok) await refresh()
+    return r
+  }
+
+  return { target, status, history, error, intervalMs, hashKV, follow, unfollow, setInterval, refresh, checkConsistency, runChecks, moveLeader, defragment, compact, disarmAlarm }
 })

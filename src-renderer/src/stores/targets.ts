@@ -4,6 +4,7 @@ import type { ConnectionSummary, Target } from '@shared/dto'
 import type { ApiError } from '@shared/result'
 import { api } from '../api'
 import { usePlaygroundsStore } from './playgrounds'
+import { useRestoreStore } from './restore'
 
 const KEY = 'raftdeck.selectedTarget'
 
@@ -24,6 +25,8 @@ export const useTargetsStore = defineStore('targets', () => {
   const connections = ref<ConnectionSummary[]>([])
   const selected = ref<Target | null>(restore())
   const loadError = ref<ApiError | null>(null)
+  /** True once the saved connections have been read at least once (the list is not just empty-before-load). */
+  const connectionsLoaded = ref(false)
 
   const selectedConnection = computed(() =>
     selected.value?.kind === 'connection' ? (connections.value.find((c) => c.id === selected.value!.id) ?? null) : null,
@@ -32,7 +35,10 @@ export const useTargetsStore = defineStore('targets', () => {
   const selectedPlayground = computed(() =>
     selected.value?.kind === 'playground' ? (playgrounds.list.find((p) => p.id === selected.value!.id) ?? null) : null,
   )
-  const selectedName = computed(() => selectedConnection.value?.name ?? selectedPlayground.value?.name ?? null)
+  // A snapshot file opened read-only (Restore area) is a target of the key editor; it is not remembered across reloads.
+  const restoreStore = useRestoreStore()
+  const selectedSnapshot = computed(() => (selected.value?.kind === 'snapshot' ? (restoreStore.openSnapshots.find((s) => s.id === selected.value!.id) ?? null) : null))
+  const selectedName = computed(() => selectedConnection.value?.name ?? selectedPlayground.value?.name ?? selectedSnapshot.value?.name ?? null)
 
   async function loadConnections() {
     const r = await api().call('connections/list', {})
@@ -42,16 +48,17 @@ export const useTargetsStore = defineStore('targets', () => {
     }
     loadError.value = null
     connections.value = r.value
+    connectionsLoaded.value = true
     if (selected.value?.kind === 'connection' && !r.value.some((c) => c.id === selected.value!.id)) select(null)
   }
 
   function select(t: Target | null) {
     selected.value = t
-    if (t) localStorage.setItem(KEY, JSON.stringify(t))
+    if (t && t.kind !== 'snapshot') localStorage.setItem(KEY, JSON.stringify(t))
     else localStorage.removeItem(KEY)
   }
 
   const isSelected = (t: Target) => selected.value?.kind === t.kind && selected.value.id === t.id
 
-  return { connections, selected, selectedConnection, selectedPlayground, selectedName, loadError, loadConnections, select, isSelected }
+  return { connections, connectionsLoaded, selected, selectedConnection, selectedPlayground, selectedSnapshot, selectedName, loadError, loadConnections, select, isSelected }
 })

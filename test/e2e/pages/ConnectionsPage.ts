@@ -9,6 +9,16 @@ export interface ConnectionForm {
   keyFile?: string
   username?: string
   password?: string
+  readOnly?: boolean
+  production?: boolean
+}
+
+export interface SshHopForm {
+  user: string
+  host: string
+  port: number
+  keyFile: string
+  passphrase?: string
 }
 
 /** The sidebar's connection list and the connection dialog. */
@@ -17,6 +27,11 @@ export class ConnectionsPage {
 
   get dialog(): Locator {
     return this.page.getByTestId('connection-dialog')
+  }
+
+  /** Waits until the sidebar has read the saved connections, so "is it there?" has a real answer. */
+  async loaded(): Promise<void> {
+    await expect(this.page.locator('[data-testid="sidebar-connections"][data-loaded]')).toBeAttached()
   }
 
   item(name: string): Locator {
@@ -53,6 +68,27 @@ export class ConnectionsPage {
     if (f.keyFile !== undefined) await d.getByTestId('conn-key').locator('input').fill(f.keyFile)
     if (f.username !== undefined) await d.getByTestId('conn-user').locator('input').fill(f.username)
     if (f.password !== undefined) await d.getByTestId('conn-password').locator('input').fill(f.password)
+    if (f.readOnly !== undefined) await d.getByTestId('conn-readonly').setChecked(f.readOnly)
+    if (f.production !== undefined) await d.getByTestId('conn-production').setChecked(f.production)
+  }
+
+  /** Opens the SSH tunnel section and fills hop `index` (adding it when needed). */
+  async fillSshHop(index: number, h: SshHopForm): Promise<void> {
+    const d = this.dialog
+    const section = d.getByTestId('ssh-section')
+    if (!(await d.getByTestId('ssh-add-hop').isVisible())) await section.locator('.n-collapse-item__header').click()
+    const hop = d.getByTestId(`ssh-hop-${index}`)
+    if (!(await hop.isVisible())) await d.getByTestId('ssh-add-hop').click()
+    await d.getByTestId(`ssh-hop-${index}-user`).locator('input').fill(h.user)
+    await d.getByTestId(`ssh-hop-${index}-host`).locator('input').fill(h.host)
+    await d.getByTestId(`ssh-hop-${index}-port`).locator('input').fill(String(h.port))
+    await d.getByTestId(`ssh-hop-${index}-auth-key`).click()
+    await d.getByTestId(`ssh-hop-${index}-key`).locator('input').fill(h.keyFile)
+    if (h.passphrase !== undefined) await d.getByTestId(`ssh-hop-${index}-passphrase`).locator('input').fill(h.passphrase)
+  }
+
+  get hostKeyPrompt(): Locator {
+    return this.page.getByTestId('hostkey-prompt')
   }
 
   async test(): Promise<Locator> {

@@ -37,12 +37,43 @@ export class KeysPage {
 
   /** Scrolls the virtual list down a screen at a time until `target` is rendered (rows outside the view are not in the DOM). */
   async scrollTreeTo(target: Locator, maxScreens = 200): Promise<void> {
-    await this.tree.evaluate((el) => (el.scrollTop = 0))
+    await this.scrollTreeBy(null)
     for (let i = 0; i < maxScreens; i++) {
       if (await target.isVisible()) return
-      await this.tree.evaluate((el) => (el.scrollTop += el.clientHeight - 56))
+      await this.scrollTreeBy(-56)
     }
     await expect(target).toBeVisible()
+  }
+
+  /**
+   * Scrolls the virtual tree (to the top for null, else down a screen less `overlap` pixels) and waits
+   * until the rows in the DOM cover the new viewport. The list renders on the scroll event, a frame
+   * later: checking a row's visibility before that would skip rows under load.
+   */
+  private async scrollTreeBy(overlap: number | null): Promise<void> {
+    await this.tree.evaluate(async (el, overlapPx) => {
+      el.scrollTop = overlapPx === null ? 0 : el.scrollTop + el.clientHeight + overlapPx
+      const covered = () => {
+        const tops = [...el.querySelectorAll<HTMLElement>('[role=treeitem]')].map((r) => r.offsetTop)
+        if (tops.length === 0) return true
+        const viewBottom = Math.min(el.scrollTop + el.clientHeight, el.scrollHeight) - 1
+        return Math.min(...tops) <= el.scrollTop && Math.max(...tops) + 28 >= viewBottom
+      }
+      for (let frames = 0; frames < 600 && !covered(); frames++) await new Promise((r) => requestAnimationFrame(r))
+    }, overlap)
+  }
+
+  /** The data-key of the row the keyboard is on (the tree's aria-activedescendant). */
+  async activeRow(): Promise<string | null> {
+    return this.tree.evaluate((el) => {
+      const id = el.getAttribute('aria-activedescendant')
+      return id ? (document.getElementById(id)?.getAttribute('data-key') ?? null) : null
+    })
+  }
+
+  /** Presses keys with the tree focused, one after the other. */
+  async press(...keys: string[]): Promise<void> {
+    for (const k of keys) await this.tree.press(k)
   }
 
   async openKey(display: string): Promise<void> {

@@ -94,11 +94,11 @@ describe('cluster health through the services, compared with etcdctl', () => {
 
   it('refuses writes on a production connection unless confirmed, and on a read-only one always', async () => {
     const c = (await services.handlers['connections/list']({}))[0]!
-    await services.handlers['connections/save']({ input: { ...c, id: c.id, tls: c.tls ?? undefined, username: c.username ?? undefined, production: true } })
+    await services.handlers['connections/save']({ input: { ...c, id: c.id, tls: c.tls ?? undefined, ssh: c.ssh ?? undefined, username: c.username ?? undefined, production: true } })
     await expect(services.handlers['cluster/compact']({ target })).rejects.toThrow(/marked as production/)
     const compacted = await services.handlers['cluster/compact']({ target, confirm: true })
     expect(Number(compacted.revision)).toBeGreaterThan(50)
-    await services.handlers['connections/save']({ input: { ...c, id: c.id, tls: c.tls ?? undefined, username: c.username ?? undefined, readOnly: true } })
+    await services.handlers['connections/save']({ input: { ...c, id: c.id, tls: c.tls ?? undefined, ssh: c.ssh ?? undefined, username: c.username ?? undefined, readOnly: true } })
     await expect(services.handlers['cluster/compact']({ target, confirm: true })).rejects.toThrow(/read-only/)
   })
 

@@ -92,7 +92,7 @@ describe('heavy work on a 300,000-revision state', () => {
       consistentIndex: 1n,
       // A root user as etcd writes one: bcrypt, cost 10 (about 100 ms of CPU per check here).
       auth: { revision: 1n },
-      users: [{ name: 'root', password: Buffer.from(bcryptHash(ROOT_PASSWORD, 10, Buffer.from('0123456789abcdef'))), roles: ['root'], options: { noPassword: false } }],
+      users: [{ name: 'root', password: Buffer.from(await bcryptHash(ROOT_PASSWORD, 10)), roles: ['root'], options: { noPassword: false } }],
     })
     for (const name of ['e1', 'e2', 'e3']) specs.push({ name, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(dir, name) })
     await restoreCluster(source, {

@@ -3,9 +3,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { displayBytes, parseTyped, prefixEnd, prefixRange } from '../../../src-main/services/keys/keyBytes'
-import { helpers } from './rendererHelpers'
-
-const { keyNameOf, typedToBytes } = helpers
+import { keyNameOf, typedToBytes } from '../../../src-renderer/src/stores/keys.shared'
 
 describe('key display forms', () => {
   it('escapes invalid bytes, control characters and backslashes, and nothing else', () => {

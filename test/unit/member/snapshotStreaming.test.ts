@@ -8,7 +8,8 @@ import path from 'node:path'
 import { crc32 } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeMessage, MessageType, type Message } from '../../../src-main/raft/index'
-import { sendSnapshot, SnapshotReceiveSession, type SnapshotHello } from '../../../src-main/member/peer/snapshotStream'
+import { sendSnapshot, SnapshotReceiveSession } from '../../../src-main/member/peer/snapshotStream'
+import { parseHello } from '../../../src-main/member/peer/hello'
 import { frameReader } from '../../../src-main/member/peer/framing'
 import type { IncomingSnapshot, SnapshotFiles } from '../../../src-main/member/peer/transport'
 import { readSnapshotFile, snapshotFileChunks } from '../../../src-main/member/server/snapshotFile'
@@ -234,8 +235,9 @@ describe('snapshots over 2 GiB', () => {
           (f) => {
             largestFrame = Math.max(largestFrame, f.length)
             if (!session) {
-              const hello = JSON.parse(f.toString()) as SnapshotHello
-              session = new SnapshotReceiveSession(sock, hello, files, { step: (m) => stepped.push(m), reportUnreachable: () => {}, reportSnapshot: () => {} }, () => {})
+              const hello = parseHello(f)
+              if (hello.kind !== 'snapshot') throw new Error(`not a snapshot hello: ${hello.kind}`)
+              session = new SnapshotReceiveSession(sock, hello, '2', files, { step: (m) => stepped.push(m), reportUnreachable: () => {}, reportSnapshot: () => {} }, () => {})
             } else session.onFrame(f)
           },
           (e) => sock.destroy(e),

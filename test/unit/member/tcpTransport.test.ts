@@ -25,6 +25,7 @@ function transport(port: number): PeerTransport {
       directory: { clusterInfo: () => ({ clusterId: '9', members: [] }), isRemoved: () => false, onRemovedNotice: () => {} },
       diagnostics: new PeerDiagnostics(),
       snapshots: new Snapshotter(mkdtempSync(path.join(os.tmpdir(), 'rd-tcp-snap-'))),
+      requests: { handle: async () => ({}) },
       log: () => {},
     },
     [`http://127.0.0.1:${port}`],
@@ -48,8 +49,10 @@ function peerSends(port: number, m: Message): Promise<'sent' | 'refused'> {
 
 describe('TCP peer transport', () => {
   it('is not listening before start(node), and hands the first message to the node once started', async () => {
-    const [port] = await freePorts(1)
+    const [port, deadPort] = await freePorts(2)
     const t = transport(port!)
+    // Member 2 is in the cluster (it is not listening; the link to it just retries).
+    t.syncPeers([{ ID: '2', peerURLs: [`http://127.0.0.1:${deadPort}`] }])
     const heartbeat = makeMessage({ type: MessageType.Heartbeat, from: '2', to: '1', term: 3, commit: 1 })
     expect(await peerSends(port!, heartbeat)).toBe('refused')
     const stepped: Message[] = []

@@ -6,6 +6,7 @@ import { attachIpc } from '../../../src-main/rpc/ipc'
 import { createDispatcher } from '../../../src-main/rpc/dispatch'
 import { IPC_CHANNEL_EVENT, IPC_CHANNEL_RPC, type HostMessage } from '../../../src-main/shared'
 import type { LogBus, Services } from '../../../src-main/services'
+import type { CallContext } from '../../../src-main/services/types'
 import { realServices } from './support'
 
 const APP_URL = 'file:///opt/raftdeck/out/renderer/index.html'
@@ -108,5 +109,41 @@ describe('Electron IPC adapter', () => {
     expect(ipc.handlers.has(IPC_CHANNEL_RPC)).toBe(false)
     expect(log.listenerCount).toBe(before)
     detach = () => {}
+  })
+})
+
+describe('Electron IPC adapter: stopping calls', () => {
+  it("carries 'cancel' to a call in flight, and a page that goes away aborts its calls", async () => {
+    const { services, cleanup } = realServices()
+    const signals: AbortSignal[] = []
+    const long = (async (_p: unknown, ctx?: CallContext) => {
+      signals.push(ctx!.signal)
+      ctx!.progress({ done: 1, total: 2, unit: 'items' })
+      await new Promise<void>((resolve) => ctx!.signal.addEventListener('abort', () => resolve(), { once: true }))
+      throw ctx!.signal.reason
+    }) as Services['handlers']['app/info']
+    const ipc = new FakeIpcMain()
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const detach = attachIpc(ipc as any, createDispatcher({ ...services, handlers: { ...services.handlers, 'app/info': long } }), { isTrustedUrl: (u) => u === APP_URL })
+    try {
+      const wc = new FakeWebContents(7)
+      // The invoke of a call settles when the call does; the cancel is a second invoke that returns at once.
+      const inFlight = ipc.invoke(wc, { t: 'call', id: 1, method: 'app/info', params: {} })
+      await expect.poll(() => wc.sent.some((m) => m.t === 'progress' && m.id === 1)).toBe(true)
+      expect(await ipc.invoke(wc, { t: 'cancel', id: 1 })).toBe(true)
+      expect(await inFlight).toBe(true)
+      expect(wc.sent.at(-1)).toEqual({ t: 'result', id: 1, result: { ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } } })
+
+      const gone = new FakeWebContents(8)
+      const orphan = ipc.invoke(gone, { t: 'call', id: 1, method: 'app/info', params: {} })
+      await expect.poll(() => signals.length).toBe(2)
+      gone.destroy()
+      await orphan
+      expect(signals[1]!.aborted).toBe(true)
+      expect(gone.sent.filter((m) => m.t === 'result')).toEqual([])
+    } finally {
+      detach()
+      await cleanup()
+    }
   })
 })

@@ -1,5 +1,5 @@
 // The browser shell's host over real sockets: token and Origin checks on pages and on the WebSocket,
-// and the RPC protocol end to end.
+// and the RPC protocol end to end, cancelling a call included.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import os from 'node:os'
@@ -9,6 +9,8 @@ import WebSocket from 'ws'
 import { createDispatcher } from '../../../src-main/rpc/dispatch'
 import { startWebHost, type WebHost } from '../../../src-main/rpc/webHost'
 import type { HostMessage } from '../../../src-main/shared'
+import type { Services } from '../../../src-main/services'
+import type { CallContext } from '../../../src-main/services/types'
 import { realServices } from './support'
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
@@ -31,6 +33,22 @@ function openWs(url: string, headers: Record<string, string>): Promise<WebSocket
     ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
     ws.once('error', reject)
   })
+}
+
+/** Messages from a socket, and a way to wait for one. */
+function collect(ws: WebSocket) {
+  const received: HostMessage[] = []
+  ws.on('message', (d) => received.push(JSON.parse(d.toString()) as HostMessage))
+  const next = (pred: (m: HostMessage) => boolean) =>
+    new Promise<HostMessage>((resolve) => {
+      const check = () => {
+        const m = received.find(pred)
+        if (m) return resolve(m)
+        ws.once('message', check)
+      }
+      check()
+    })
+  return { received, next }
 }
 
 describe('browser shell web host', () => {
@@ -101,17 +119,7 @@ describe('browser shell web host', () => {
   it('runs the RPC protocol over an authorised WebSocket and cleans up on close', async () => {
     const before = env.log.listenerCount
     const ws = (await openWs(`ws://127.0.0.1:${host.port}/rpc`, { Origin: host.origin, Cookie: `raftdeck_token_${host.port}=${token}` })) as WebSocket
-    const received: HostMessage[] = []
-    const next = (pred: (m: HostMessage) => boolean) =>
-      new Promise<HostMessage>((resolve) => {
-        const check = () => {
-          const m = received.find(pred)
-          if (m) return resolve(m)
-          ws.once('message', check)
-        }
-        check()
-      })
-    ws.on('message', (d) => received.push(JSON.parse(d.toString()) as HostMessage))
+    const { next } = collect(ws)
     ws.send(JSON.stringify({ t: 'call', id: 1, method: 'app/info', params: {} }))
     expect(await next((m) => m.t === 'result' && m.id === 1)).toMatchObject({ result: { ok: true, value: { shell: 'browser' } } })
 
@@ -124,5 +132,40 @@ describe('browser shell web host', () => {
     ws.close()
     await expect.poll(() => env.log.listenerCount).toBe(before)
     await expect.poll(() => host.connections).toBe(0)
+  })
+})
+
+describe('browser shell web host: stopping calls', () => {
+  it("carries 'cancel' over the socket, and a closed socket aborts the calls it left", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-renderer-'))
+    writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Raftdeck</title>')
+    const env = realServices()
+    const signals: AbortSignal[] = []
+    const long = (async (_p: unknown, ctx?: CallContext) => {
+      signals.push(ctx!.signal)
+      ctx!.progress({ phase: 'Waiting', done: 0, total: null, unit: 'items' })
+      await new Promise<void>((resolve) => ctx!.signal.addEventListener('abort', () => resolve(), { once: true }))
+      throw ctx!.signal.reason
+    }) as Services['handlers']['app/info']
+    const token = 'unit-test-token-cancel-0123456789'
+    const host = await startWebHost({ dispatcher: createDispatcher({ ...env.services, handlers: { ...env.services.handlers, 'app/info': long } }), rendererDir: dir, token })
+    const headers = { Origin: host.origin, Cookie: `raftdeck_token_${host.port}=${token}` }
+    try {
+      const ws = (await openWs(`ws://127.0.0.1:${host.port}/rpc`, headers)) as WebSocket
+      const { next } = collect(ws)
+      ws.send(JSON.stringify({ t: 'call', id: 1, method: 'app/info', params: {} }))
+      expect(await next((m) => m.t === 'progress' && m.id === 1)).toMatchObject({ progress: { phase: 'Waiting' } })
+      ws.send(JSON.stringify({ t: 'cancel', id: 1 }))
+      expect(await next((m) => m.t === 'result' && m.id === 1)).toEqual({ t: 'result', id: 1, result: { ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } } })
+
+      ws.send(JSON.stringify({ t: 'call', id: 2, method: 'app/info', params: {} }))
+      await next((m) => m.t === 'progress' && m.id === 2)
+      ws.close()
+      await expect.poll(() => signals[1]?.aborted).toBe(true)
+    } finally {
+      await host.close()
+      await env.cleanup()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

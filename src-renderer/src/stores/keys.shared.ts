@@ -1,134 +1,7 @@
-// Pure helpers of the key editor store: the flat tree index (kept outside Vue's deep reactivity: a
-// 100k-key space must never become 100k reactive objects), the rows a virtual list renders, watch
-// events applied to the index, and small text helpers. No Vue, no API: unit-tested in Node.
+// Pure helpers of the key editor: key bytes and their display names, value formatting (hex, YAML, sizes,
+// TTLs). No Vue, no API: unit-tested in Node. The tree index is in keyTree.shared.ts.
 
-import type { BrowsePage, KeyEvent, KeyName, TreeEntry } from '@shared/api/keys'
-
-export interface FolderState {
-  prefix: KeyName
-  entries: TreeEntry[]
-  /** Where the next page starts; null when every entry is loaded. */
-  cursor: string | null
-  revision: string
-  totalKeys: number
-  loadedKeys: number
-  loading: boolean
-  error: string | null
-}
-
-export type TreeRow =
-  | { kind: 'entry'; id: string; depth: number; entry: TreeEntry; expanded: boolean; loading: boolean; /** Keys loaded so far when the folder is only partly loaded. */ partial: number | null }
-  | { kind: 'more'; id: string; depth: number; folder: string; loaded: number; total: number; loading: boolean }
-  | { kind: 'error'; id: string; depth: number; folder: string; message: string }
-
-/**
- * The loaded part of the key tree: one FolderState per loaded prefix (by base64), plus which folders are
- * expanded. Plain Maps and Sets; the store holds it with markRaw and bumps a version number on change.
- */
-export class KeyTreeIndex {
-  readonly folders = new Map<string, FolderState>()
-  readonly expanded = new Set<string>()
-
-  constructor(readonly root: KeyName) {}
-
-  setPage(page: BrowsePage, append: boolean): FolderState {
-    const id = page.prefix.b64
-    const prev = this.folders.get(id)
-    const state: FolderState =
-      append && prev
-        ? { ...prev, entries: prev.entries.concat(page.entries), cursor: page.cursor, totalKeys: page.totalKeys, loadedKeys: prev.loadedKeys + page.pageKeys, loading: false, error: null }
-        : { prefix: page.prefix, entries: page.entries, cursor: page.cursor, revision: page.revision, totalKeys: page.totalKeys, loadedKeys: page.pageKeys, loading: false, error: null }
-    this.folders.set(id, state)
-    return state
-  }
-
-  /** Rows in display order: entries of expanded folders follow their folder, then a "load more" row. */
-  rows(): TreeRow[] {
-    const out: TreeRow[] = []
-    const walk = (prefix: string, depth: number) => {
-      const f = this.folders.get(prefix)
-      if (!f) return
-      for (const e of f.entries) {
-        const expanded = e.folder && this.expanded.has(e.key.b64)
-        const child = e.folder ? this.folders.get(e.key.b64) : undefined
-        out.push({ kind: 'entry', id: e.key.b64 + (e.folder ? '/' : ''), depth, entry: e, expanded, loading: Boolean(expanded && child?.loading && child.entries.length === 0), partial: expanded && child?.cursor ? child.loadedKeys : null })
-        if (expanded) {
-          if (child?.error) out.push({ kind: 'error', id: `${e.key.b64}!err`, depth: depth + 1, folder: e.key.b64, message: child.error })
-          walk(e.key.b64, depth + 1)
-        }
-      }
-      if (f.cursor) out.push({ kind: 'more', id: `${prefix}!more`, depth, folder: prefix, loaded: f.loadedKeys, total: f.totalKeys, loading: f.loading })
-    }
-    walk(this.root.b64, 0)
-    return out
-  }
-
-  /**
-   * Applies live events under a watched folder. Direct children are added or removed (a new key only
-   * when it falls inside the loaded range); keys deeper down change their folder's count.
-   * Returns true when anything visible changed.
-   */
-  applyEvents(watched: string, events: KeyEvent[], separator: string): boolean {
-    const f = this.folders.get(watched)
-    if (!f) return false
-    const prefix = decodeB64(watched)
-    const sep = new TextEncoder().encode(separator)
-    let changed = false
-    for (const ev of events) {
-      const key = decodeB64(ev.key.b64)
-      if (!startsWith(key, prefix)) continue
-      const cut = indexOf(key, sep, prefix.length)
-      const created = ev.type === 'put' && ev.version === '1'
-      const delta = created ? 1 : ev.type === 'delete' ? -1 : 0
-      if (cut < 0) {
-        const i = f.entries.findIndex((e) => !e.folder && e.key.b64 === ev.key.b64)
-        if (ev.type === 'delete') {
-          if (i >= 0) {
-            f.entries.splice(i, 1)
-            f.loadedKeys -= 1
-          }
-        } else if (i >= 0) {
-          f.entries[i] = { ...f.entries[i]!, modRevision: ev.modRevision, lease: ev.lease }
-        } else if (created && (f.cursor === null || compareBytes(key, decodeB64(f.cursor)) < 0)) {
-          const label = ev.key.display.slice(displayLength(f.prefix))
-          insertSorted(f.entries, { key: ev.key, label, folder: false, count: 1, modRevision: ev.modRevision, lease: ev.lease })
-          f.loadedKeys += 1
-        }
-      } else {
-        const folderB64 = encodeB64(key.subarray(0, cut + sep.length))
-        const entry = f.entries.find((e) => e.folder && e.key.b64 === folderB64)
-        if (entry && delta) {
-          entry.count += delta
-          f.loadedKeys += delta
-          if (entry.count <= 0) f.entries.splice(f.entries.indexOf(entry), 1)
-        }
-        // A folder that appears with its first key: shown only when inside the loaded range.
-        if (!entry && created && (f.cursor === null || compareBytes(key, decodeB64(f.cursor)) < 0)) {
-          const folderName = keyNameOf(key.subarray(0, cut + sep.length))
-          insertSorted(f.entries, { key: folderName, label: folderName.display.slice(displayLength(f.prefix), folderName.display.length - separator.length), folder: true, count: 1 })
-          f.loadedKeys += 1
-        }
-      }
-      if (delta) f.totalKeys += delta
-      changed = true
-    }
-    return changed
-  }
-}
-
-const displayLength = (k: KeyName) => k.display.length
-
-function insertSorted(entries: TreeEntry[], e: TreeEntry) {
-  const key = decodeB64(e.key.b64)
-  let lo = 0
-  let hi = entries.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (compareBytes(decodeB64(entries[mid]!.key.b64), key) < 0) lo = mid + 1
-    else hi = mid
-  }
-  entries.splice(lo, 0, e)
-}
+import type { KeyName } from '@shared/api/keys'
 
 // ---- bytes and names ----------------------------------------------------------------------------
 
@@ -151,13 +24,13 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length
 }
 
-function startsWith(a: Uint8Array, p: Uint8Array): boolean {
+export function startsWith(a: Uint8Array, p: Uint8Array): boolean {
   if (a.length < p.length) return false
   for (let i = 0; i < p.length; i++) if (a[i] !== p[i]) return false
   return true
 }
 
-function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
+export function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
   outer: for (let i = from; i <= hay.length - needle.length; i++) {
     for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer
     return i

@@ -1,0 +1,102 @@
+// Cron expressions, read by croner (a maintained parser with time zones and DST handling) and
+// described in plain language by cronstrue. Only pure questions are asked of them ("when is the next
+// run after T?"): the scheduler keeps its own timers on an injectable clock, so tests can move time.
+
+import { Cron } from 'croner'
+import cronstrue from 'cronstrue'
+import { AppError, ErrorCode } from '../../shared'
+import type { CronPreview } from '../../shared/api/backupSchedules'
+
+function zoneOk(timezone: string): boolean {
+  if (!timezone) return true
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone })
+    return true
+  } catch {
+    return false
+  }
+}
+
+function parse(expr: string, timezone: string): Cron {
+  // paused: croner never arms a timer of its own here.
+  return new Cron(expr.trim(), { paused: true, ...(timezone ? { timezone } : {}) })
+}
+
+/** Throws an AppError that says what is wrong with the expression or the time zone. */
+export function checkCron(expr: string, timezone = ''): void {
+  if (!zoneOk(timezone)) throw new AppError(ErrorCode.InvalidParams, `"${timezone}" is not a time zone this machine knows.`, 'Use an IANA name such as UTC, Europe/Berlin or America/New_York, or leave it empty for local time.')
+  const fields = expr.trim().split(/\s+/).filter(Boolean)
+  if (fields.length < 5 || fields.length > 6)
+    throw new AppError(ErrorCode.InvalidParams, `"${expr}" is not a cron expression: it has ${fields.length} field${fields.length === 1 ? '' : 's'}, a cron expression has 5 (minute hour day-of-month month day-of-week).`, 'For example "0 2 * * *" for every day at 02:00.')
+  let c: Cron
+  try {
+    c = parse(expr, timezone)
+  } catch (err) {
+    throw new AppError(ErrorCode.InvalidParams, `"${expr}" is not a valid cron expression: ${(err as Error).message}.`, 'Five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *".')
+  }
+  if (!c.nextRun(new Date())) throw new AppError(ErrorCode.InvalidParams, `"${expr}" never fires.`, 'Check the day and month fields (e.g. 30 February).')
+}
+
+export function nextRuns(expr: string, timezone: string, from: number, n = 3): number[] {
+  return parse(expr, timezone)
+    .nextRuns(n, new Date(from))
+    .map((d) => d.getTime())
+}
+
+/** The most recent scheduled time at or before `at`, or null. */
+export function previousRun(expr: string, timezone: string, at: number): number | null {
+  const prev = parse(expr, timezone).previousRuns(1, new Date(at + 1))
+  return prev[0]?.getTime() ?? null
+}
+
+/** Scheduled times in (after, upTo], at most `cap` of them. */
+export function runsBetween(expr: string, timezone: string, after: number, upTo: number, cap = 1000): number[] {
+  const out: number[] = []
+  const c = parse(expr, timezone)
+  let t = new Date(after)
+  while (out.length < cap) {
+    const next = c.nextRun(t)
+    if (!next || next.getTime() > upTo) break
+    out.push(next.getTime())
+    t = next
+  }
+  return out
+}
+
+/** The typical gap between runs: the largest of the next few gaps, so "every weekday" reads as up to 3 days. */
+export function expectedInterval(expr: string, timezone: string, from: number): number | null {
+  const runs = nextRuns(expr, timezone, from, 8)
+  if (runs.length < 2) return null
+  let gap = 0
+  for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i]! - runs[i - 1]!)
+  return gap
+}
+
+export function describeCron(expr: string): string {
+  try {
+    return cronstrue.toString(expr.trim(), { use24HourTimeFormat: true, verbose: false })
+  } catch {
+    return ''
+  }
+}
+
+export function previewCron(expr: string, timezone: string, now: number): CronPreview {
+  try {
+    checkCron(expr, timezone)
+  } catch (err) {
+    const e = err as AppError
+    return { ok: false, error: `${e.message}${e.hint ? ` ${e.hint}` : ''}`, description: '', nextRuns: [], expectedEveryMs: null }
+  }
+  const zone = timezone || 'local time'
+  return { ok: true, error: null, description: `${describeCron(expr)} (${zone})`, nextRuns: nextRuns(expr, timezone, now, 3), expectedEveryMs: expectedInterval(expr, timezone, now) }
+}
+
+/** "3 h", "2 d", "45 min": durations in the words the UI and the CLI use. */
+export function humanDuration(ms: number): string {
+  const min = Math.round(ms / 60_000)
+  if (min < 1) return `${Math.max(0, Math.round(ms / 1000))} s`
+  if (min < 120) return `${min} min`
+  const h = Math.round(min / 60)
+  if (h < 48) return `${h} h`
+  return `${Math.round(h / 24)} d`
+}
