@@ -70,26 +70,30 @@ const keyText = (k: Uint8Array): string => {
   return printable ? JSON.stringify(String.fromCharCode(...k.subarray(0, 64))) : `0x${Buffer.from(k.subarray(0, 32)).toString('hex')}`
 }
 
-/** Why `v` is not a valid record of etcd's `key` bucket under revision key `k`, or null. */
-function keyRecordProblem(k: Uint8Array, v: Uint8Array): string | null {
-  if (k.length !== 17 && k.length !== 18) return `revision key has ${k.length} bytes, expected 17 or 18`
-  if (k[8] !== 0x5f) return `revision key byte 8 is 0x${k[8]!.toString(16)}, expected '_'`
-  const tombstone = k.length === 18
-  if (tombstone && k[17] !== 0x74) return `revision key byte 17 is 0x${k[17]!.toString(16)}, expected 't'`
-  if (k[0]! & 0x80 || k[9]! & 0x80) return 'negative revision'
-  if (v.length === 0) return null // the --bump-revision marker
+/**
+ * Why the value b[v, end) is not a valid record of etcd's `key` bucket under the revision key b[k, v),
+ * or null. Offsets into the page rather than subarrays: it runs for every record of the database.
+ */
+function keyRecordProblem(b: Uint8Array, k: number, v: number, end: number): string | null {
+  const klen = v - k
+  if (klen !== 17 && klen !== 18) return `revision key has ${klen} bytes, expected 17 or 18`
+  if (b[k + 8] !== 0x5f) return `revision key byte 8 is 0x${b[k + 8]!.toString(16)}, expected '_'`
+  const tombstone = klen === 18
+  if (tombstone && b[k + 17] !== 0x74) return `revision key byte 17 is 0x${b[k + 17]!.toString(16)}, expected 't'`
+  if (b[k]! & 0x80 || b[k + 9]! & 0x80) return 'negative revision'
+  if (end === v) return null // the --bump-revision marker
   // mvccpb.KeyValue, scanned without allocating: wire format, a non-empty key, mod_revision = main.
-  let pos = 0
+  let pos = v
   let keyLen = 0
   let mod = 0
   let modBig: bigint | null = null
-  while (pos < v.length) {
+  while (pos < end) {
     let tag = 0
     let mult = 1
     for (let i = 0; ; i++) {
       if (i >= 7) return 'tag varint is implausibly large'
-      if (pos >= v.length) return 'truncated varint'
-      const byte = v[pos++]!
+      if (pos >= end) return 'truncated varint'
+      const byte = b[pos++]!
       tag += (byte & 0x7f) * mult
       if ((byte & 0x80) === 0) break
       mult *= 128
@@ -103,8 +107,8 @@ function keyRecordProblem(k: Uint8Array, v: Uint8Array): string | null {
       let big: bigint | null = null
       for (let i = 0; ; i++) {
         if (i >= 10) return 'varint too long'
-        if (pos >= v.length) return 'truncated varint'
-        const byte = v[pos++]!
+        if (pos >= end) return 'truncated varint'
+        const byte = b[pos++]!
         if (i < 7) n += (byte & 0x7f) * m
         else big = (big ?? BigInt(n)) + (BigInt(byte & 0x7f) << BigInt(7 * i))
         if ((byte & 0x80) === 0) break
@@ -119,32 +123,42 @@ function keyRecordProblem(k: Uint8Array, v: Uint8Array): string | null {
       let m = 1
       for (let i = 0; ; i++) {
         if (i >= 7) return 'length varint is implausibly large'
-        if (pos >= v.length) return 'truncated varint'
-        const byte = v[pos++]!
+        if (pos >= end) return 'truncated varint'
+        const byte = b[pos++]!
         len += (byte & 0x7f) * m
         if ((byte & 0x80) === 0) break
         m *= 128
       }
-      if (pos + len > v.length) return `field ${field} length ${len} runs past the message`
+      if (pos + len > end) return `field ${field} length ${len} runs past the message`
       if (field === 1) keyLen = len
       pos += len
     } else if (wire === 1 || wire === 5) {
       const len = wire === 1 ? 8 : 4
-      if (pos + len > v.length) return `field ${field} runs past the message`
+      if (pos + len > end) return `field ${field} runs past the message`
       pos += len
     } else return `unsupported wire type ${wire} for field ${field}`
   }
   if (!tombstone) {
-    const main = (k[0]! * 2 ** 24 + k[1]! * 2 ** 16 + k[2]! * 2 ** 8 + k[3]!) * 2 ** 32 + (k[4]! * 2 ** 24 + k[5]! * 2 ** 16 + k[6]! * 2 ** 8 + k[7]!)
+    const main = (b[k]! * 2 ** 24 + b[k + 1]! * 2 ** 16 + b[k + 2]! * 2 ** 8 + b[k + 3]!) * 2 ** 32 + (b[k + 4]! * 2 ** 24 + b[k + 5]! * 2 ** 16 + b[k + 6]! * 2 ** 8 + b[k + 7]!)
     const matches = modBig !== null ? modBig === BigInt(main) && main < 2 ** 53 : mod === main
     if (!matches || (modBig === null && main >= 2 ** 53)) {
       let big = 0n
-      for (let i = 0; i < 8; i++) big = (big << 8n) | BigInt(k[i]!)
+      for (let i = 0; i < 8; i++) big = (big << 8n) | BigInt(b[k + i]!)
       if ((modBig ?? BigInt(mod)) !== BigInt.asIntN(64, big)) return `revision ${big}_… holds a KeyValue with mod_revision ${modBig ?? mod}`
     }
   }
   if (keyLen === 0) return 'empty key'
   return null
+}
+
+/** memcmp order of b[a, a + alen) and b[c, c + clen): compareBytes without two subarrays per call. */
+function compareIn(b: Uint8Array, a: number, alen: number, c: number, clen: number): number {
+  const n = alen < clen ? alen : clen
+  for (let i = 0; i < n; i++) {
+    const d = b[a + i]! - b[c + i]!
+    if (d !== 0) return d
+  }
+  return alen - clen
 }
 
 /** The summary of one node page (bytes include its overflow pages). */
@@ -175,7 +189,7 @@ function summarize(flags: number, count: number, headerId: number, b: Uint8Array
         s.buckets.push({ key: copy(key), value: copy(value) })
         s.notKeyRecords ??= 'the key bucket contains a nested bucket'
       } else if (s.notKeyRecords === null) {
-        const p = keyRecordProblem(key, value)
+        const p = keyRecordProblem(b, k, v, end)
         if (p) s.notKeyRecords = p
       }
     }
@@ -248,7 +262,9 @@ class PageTable {
       a.set(this.arena.subarray(0, this.arenaLen))
       this.arena = a
     }
-    this.arena.set(b.subarray(start, start + len), this.arenaLen)
+    // Keys are short (17 bytes in etcd's key bucket): a loop beats a subarray and set.
+    const arena = this.arena
+    for (let i = 0, o = this.arenaLen; i < len; i++) arena[o + i] = b[start + i]!
     this.arenaLen += len
     return this.arenaLen - len
   }
@@ -291,7 +307,7 @@ class PageTable {
         if (i === 0) {
           firstK = k
           firstLen = ksize
-        } else if (ex.problem === undefined && compareBytes(b.subarray(prevK, prevK + prevLen), b.subarray(k, v)) >= 0)
+        } else if (ex.problem === undefined && compareIn(b, prevK, prevLen, k, ksize) >= 0)
           ex.problem = `key ${keyText(b.subarray(k, v))} is not after ${keyText(b.subarray(prevK, prevK + prevLen))}`
         prevK = k
         prevLen = ksize
@@ -299,7 +315,7 @@ class PageTable {
           ;(ex.buckets ??= []).push({ key: copy(b.subarray(k, v)), value: copy(b.subarray(v, end)) })
           ex.notKeyRecords ??= 'the key bucket contains a nested bucket'
         } else if (ex.notKeyRecords === undefined) {
-          const problem = keyRecordProblem(b.subarray(k, v), b.subarray(v, end))
+          const problem = keyRecordProblem(b, k, v, end)
           if (problem) ex.notKeyRecords = problem
         }
       }
@@ -374,7 +390,9 @@ export class StreamingVerifier {
   }
 
   /** Feeds the next bytes of the stream (the database; a trailing SHA-256 is ignored by finish). */
-  push(chunk: Uint8Array): void {
+  push(data: Uint8Array): void {
+    // A plain Uint8Array view: Buffer's subarray (one per page below) costs several times more.
+    const chunk = data instanceof Buffer ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data
     this.received += chunk.length
     let off = 0
     if (this.pageSize === 0) {

@@ -1,24 +1,29 @@
 // The `raftdeck` command: one entry for the browser shell, playground members and operator tools.
+//
+// Each command's module is imported only when that command runs: `raftdeck backup run` from cron must
+// not pay for the UI services, ssh2, the member's protocol codecs and the WebSocket server (about half a
+// second on a busy machine), and a playground member starts without loading the operator tools. Only
+// the list of commands (`raftdeck --help`) loads them all, for their summaries.
 
 import { helpText, parseCommandArgs, UsageError, type Command } from './command'
 import { packageVersion } from '../services/app/packageRoot'
-import { serveCommand } from './serve'
-import { doctorCommand } from './doctor'
-import { memberCommand } from './member'
-import { playgroundCommand } from './playground'
-import { snapshotCommand } from './snapshot'
-import { backupCommand } from './backup'
-import { restoreCommand } from './restore'
 
-const commands: Command[] = [serveCommand, playgroundCommand, doctorCommand, snapshotCommand, backupCommand, restoreCommand]
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve')).serveCommand,
+  playground: async () => (await import('./playground')).playgroundCommand,
+  doctor: async () => (await import('./doctor')).doctorCommand,
+  snapshot: async () => (await import('./snapshot')).snapshotCommand,
+  backup: async () => (await import('./backup')).backupCommand,
+  restore: async () => (await import('./restore')).restoreCommand,
+}
 
 /** Commands that parse their own flags (etcd's flag syntax for `member`). */
-const rawCommands: { name: string; summary: string; run(argv: string[]): Promise<number> }[] = [
-  { name: 'member', summary: 'Run one etcd-compatible member process (etcd flag names).', run: memberCommand },
-]
+const rawCommands: Record<string, { summary: string; run(argv: string[]): Promise<number> }> = {
+  member: { summary: 'Run one etcd-compatible member process (etcd flag names).', run: async (argv) => (await import('./member')).memberCommand(argv) },
+}
 
-function usage(): string {
-  const all = [...commands, ...rawCommands]
+async function usage(): Promise<string> {
+  const all = [...(await Promise.all(Object.values(commands).map((load) => load()))), ...Object.entries(rawCommands).map(([name, c]) => ({ name, summary: c.summary }))]
   const width = Math.max(...all.map((c) => c.name.length))
   return [
     'raftdeck: a cluster manager for etcd',
@@ -35,18 +40,19 @@ function usage(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage() + '\n')
+    process.stdout.write((await usage()) + '\n')
     return name === undefined ? 2 : 0
   }
   if (name === '--version' || name === 'version') {
     process.stdout.write(`raftdeck ${packageVersion()}\n`)
     return 0
   }
-  const raw = rawCommands.find((c) => c.name === name)
+  const raw = Object.hasOwn(rawCommands, name) ? rawCommands[name] : undefined
   if (raw) return raw.run(rest)
-  const cmd = commands.find((c) => c.name === name)
+  let cmd: Command | undefined
   try {
-    if (!cmd) throw new UsageError(`unknown command '${name}'`, "Run 'raftdeck --help' for the list of commands.")
+    if (!Object.hasOwn(commands, name)) throw new UsageError(`unknown command '${name}'`, "Run 'raftdeck --help' for the list of commands.")
+    cmd = await commands[name]!()
     const { values, positionals } = parseCommandArgs(cmd, rest)
     if (values.help) {
       process.stdout.write(helpText(cmd) + '\n')

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import type * as grpc from '@grpc/grpc-js'
 import { hashPassword } from '../auth/passwords'
+import { simpleTokenKey } from '../auth/store'
 import { EtcdError, Errors } from '../errors'
 import type { ApiContext, LinearizableReads, ProposalBody, Proposing } from '../server/ports'
 import { authInfoOf, authOf, requireAdmin, unary } from './handler'
@@ -54,7 +55,9 @@ export function authService(server: AuthHost): grpc.UntypedServiceImplementation
       // login still goes through the log (as in etcd) so its revision is the one the token carries.
       const simple = jwt ? '' : `${randomBytes(8).toString('hex')}.${server.state.appliedIndex}`
       const out = await server.propose({ auth_authenticate: { name: req.name, simple_token: simple } })
-      const token = jwt ? jwt.sign({ username: req.name, revision: auth().revision }) : simple
+      // The client's token names this member's applied index once the login is applied, so a member
+      // that has not applied it yet waits for it instead of refusing the token (etcd's token index).
+      const token = jwt ? jwt.sign({ username: req.name, revision: auth().revision }) : `${simpleTokenKey(simple)}.${server.state.appliedIndex}`
       return { header: server.header(out.revision), token }
     }),
     // Passwords are hashed before they enter the log (etcd 3.5's HashedPassword): the log never

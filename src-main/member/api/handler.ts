@@ -1,8 +1,8 @@
 /** Glue between grpc-js handlers and the member: error mapping and the auth context. */
 import * as grpc from '@grpc/grpc-js'
-import type { AuthInfo, AuthStore } from '../auth/store'
+import { simpleTokenIndex, type AuthInfo, type AuthStore } from '../auth/store'
 import { EtcdError } from '../errors'
-import type { AuthSource } from '../server/ports'
+import type { ApiContext, AuthSource } from '../server/ports'
 
 export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   if (err instanceof EtcdError) return { code: err.code, details: err.message }
@@ -11,10 +11,26 @@ export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
 
 type UnaryCall<Req> = grpc.ServerUnaryCall<Req, unknown>
 
+/** How long a call waits for this member to apply the login its simple token names. */
+const TOKEN_INDEX_WAIT_MS = 5_000
+
+/**
+ * A call whose simple token names a login this member has not applied yet waits for it (up to
+ * TOKEN_INDEX_WAIT_MS), as etcd does, so a token from one member works at once on the others.
+ * Undefined when there is nothing to wait for.
+ */
+export function tokenIndexWait(ctx: Pick<ApiContext, 'state' | 'appliedAtLeast'>, metadata: grpc.Metadata): Promise<boolean> | undefined {
+  const token = tokenOf(metadata)
+  if (token === undefined || ctx.state.auth.jwt) return undefined
+  const index = simpleTokenIndex(token)
+  return index > ctx.state.appliedIndex ? ctx.appliedAtLeast(index, TOKEN_INDEX_WAIT_MS) : undefined
+}
+
 /** A unary handler from an async function; EtcdErrors become etcd's status code and message. */
-export function unary<Req, Res>(ctx: { log(line: string): void }, fn: (req: Req, call: UnaryCall<Req>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(ctx: Pick<ApiContext, 'log' | 'state' | 'appliedAtLeast'>, fn: (req: Req, call: UnaryCall<Req>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    fn(call.request, call).then(
+    const wait = tokenIndexWait(ctx, call.metadata)
+    ;(wait ? wait.then(() => fn(call.request, call)) : fn(call.request, call)).then(
       (res) => callback(null, res),
       (err: unknown) => {
         if (!(err instanceof EtcdError)) ctx.log(`internal error in ${call.getPath()}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)

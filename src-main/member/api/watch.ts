@@ -2,10 +2,13 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { ApiContext } from '../server/ports'
 import { WatchStream, type WatchBudget, type WatchRequest } from '../watch/watchStream'
-import { authInfoOf } from './handler'
+import { authInfoOf, tokenIndexWait } from './handler'
 
 /** etcd sends progress notifications to idle watchers every 10 minutes. */
 export const PROGRESS_INTERVAL_MS = 10 * 60_000
+
+/** Requests a stream may send while its token's login is still being applied here. */
+const MAX_HELD_REQUESTS = 1_000
 
 /** Watch needs the store, the auth store and the response size limit. */
 export type WatchHost = ApiContext & { readonly maxRequestBytes: number; readonly watchBudget: WatchBudget }
@@ -31,7 +34,22 @@ export function watchService(member: WatchHost, progressIntervalMs = PROGRESS_IN
           if (ai) member.state.auth.checkOp(ai, 'READ', key, rangeEnd)
         },
       })
-      call.on('data', (req: WatchRequest) => stream.handle(req))
+      // A token from a login this member has not applied yet: hold the requests until it has.
+      const ready = tokenIndexWait(member, md)
+      if (!ready) call.on('data', (req: WatchRequest) => stream.handle(req))
+      else {
+        let held: WatchRequest[] | null = []
+        call.on('data', (req: WatchRequest) => {
+          if (held === null) stream.handle(req)
+          else if (held.length < MAX_HELD_REQUESTS) held.push(req)
+          else call.destroy(Object.assign(new Error('too many watch requests before the login was applied'), { code: 8 }))
+        })
+        void ready.then(() => {
+          const queued = held ?? []
+          held = null
+          for (const req of queued) stream.handle(req)
+        })
+      }
       const close = (): void => stream.close()
       call.on('end', () => {
         close()

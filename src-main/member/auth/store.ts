@@ -195,7 +195,7 @@ export class AuthStore {
     const u = this.users.get(name)
     if (!u || !u.password) throw Errors.authFailed()
     if (!token || this.jwt) return
-    this.tokens.set(token, { user: name, expires: this.monotonicMs() + this.tokenTtlMs })
+    this.tokens.set(simpleTokenKey(token), { user: name, expires: this.monotonicMs() + this.tokenTtlMs })
   }
 
   /**
@@ -209,7 +209,7 @@ export class AuthStore {
     if (!this.enabled) {
       // As etcd 3.4: a token is checked even while auth is off (all simple tokens ended when it
       // was turned off), though nothing is then checked against it.
-      if (token !== undefined && !(this.jwt ? this.jwt.verify(token) : this.tokens.has(token))) throw Errors.invalidAuthToken()
+      if (token !== undefined && !(this.jwt ? this.jwt.verify(token) : this.tokens.has(simpleTokenKey(token)))) throw Errors.invalidAuthToken()
       return undefined
     }
     if (token === undefined) return { username: '', revision: 0 }
@@ -218,7 +218,7 @@ export class AuthStore {
       if (!claims) throw Errors.invalidAuthToken()
       return claims
     }
-    const t = token ? this.tokens.get(token) : undefined
+    const t = token ? this.tokens.get(simpleTokenKey(token)) : undefined
     const now = this.monotonicMs()
     if (!t || t.expires < now || !this.users.has(t.user)) throw Errors.invalidAuthToken()
     t.expires = now + this.tokenTtlMs
@@ -284,4 +284,21 @@ export class AuthStore {
     for (const u of s.users) this.users.set(u.name, { ...u, roles: [...u.roles] })
     for (const r of s.roles) this.roles.set(r.name, { ...r, perms: r.perms.map((p) => ({ ...p })) })
   }
+}
+
+/**
+ * A simple token is `<random>.<log index>`: the random part names the login, the index says how far
+ * a member must have applied before it can know it (`simpleTokenIndex`). The log holds the index the
+ * proposer saw, the client the index of the applied login, so tokens are looked up by their random
+ * part.
+ */
+export function simpleTokenKey(token: string): string {
+  const dot = token.lastIndexOf('.')
+  return dot > 0 ? token.slice(0, dot) : token
+}
+
+/** The log index a simple token names, if it has one that parses (0 otherwise). */
+export function simpleTokenIndex(token: string): number {
+  const m = /\.(\d{1,15})$/.exec(token)
+  return m ? Number(m[1]) : 0
 }

@@ -345,6 +345,10 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
     return this.p.proposer.propose(body, opts)
   }
 
+  appliedAtLeast(index: number, timeoutMs: number): Promise<boolean> {
+    return this.appliedWaiters.waitUpTo(index, this.p.sm.appliedIndex, timeoutMs)
+  }
+
   async linearizableBarrier(): Promise<void> {
     const index = await this.p.reads.read()
     await this.appliedWaiters.wait(index, this.p.sm.appliedIndex)

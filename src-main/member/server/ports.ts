@@ -33,6 +33,12 @@ export interface ApiContext {
   readonly state: StateView
   header(revision?: number): ResponseHeader
   log(line: string): void
+  /**
+   * Waits (up to `timeoutMs`) until this member has applied `index`: a simple token names the log
+   * index of its login, and another member checks it only once it has applied that login (etcd's
+   * isValidSimpleToken). False when the wait timed out.
+   */
+  appliedAtLeast(index: number, timeoutMs: number): Promise<boolean>
 }
 
 /** Through Raft, then wait until this member applied the entry. */

@@ -55,6 +55,29 @@ export class AppliedWaiters {
     return new Promise((resolve) => this.waiting.push({ index, resolve }))
   }
 
+  /**
+   * Resolves true once `index` is applied, false after `timeoutMs` (and then forgets the waiter, so
+   * an index that never comes, such as one a client made up, leaves nothing behind).
+   */
+  waitUpTo(index: number, applied: number, timeoutMs: number): Promise<boolean> {
+    if (applied >= index) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const w = {
+        index,
+        resolve: () => {
+          clearTimeout(timer)
+          resolve(true)
+        },
+      }
+      const timer = setTimeout(() => {
+        this.waiting = this.waiting.filter((x) => x !== w)
+        resolve(false)
+      }, timeoutMs)
+      timer.unref?.()
+      this.waiting.push(w)
+    })
+  }
+
   applied(index: number): void {
     if (this.waiting.length === 0) return
     const still: typeof this.waiting = []

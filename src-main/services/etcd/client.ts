@@ -15,6 +15,7 @@ import type { TlsMaterial } from './tlsMaterial'
 import type * as pb from './messages'
 import { ErrorCode, type AppError } from '../../shared'
 import { stoppedError } from '../cancel'
+import { decodeSnapshotResponse } from './snapshotResponse'
 
 export interface EtcdClientOptions {
   /** Client URLs: http://host:port or https://host:port. */
@@ -44,6 +45,9 @@ export interface EndpointDialer {
 
 export const MAX_RECEIVE_BYTES = 512 * 1024 * 1024
 export const MAX_SEND_BYTES = 64 * 1024 * 1024
+
+const SNAPSHOT_METHOD = '/etcdserverpb.Maintenance/Snapshot'
+const encodeEmpty = () => Buffer.alloc(0)
 
 type ServiceName = 'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance' | 'Auth'
 type GenericClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>
@@ -343,26 +347,50 @@ export class EtcdClient {
     return this.unary('Maintenance', 'MoveLeader', { targetID }, { endpoint: leaderEndpoint, timeoutMs: 30_000 })
   }
 
-  /** Streams a snapshot from one member; chunks go to `onChunk`, resolves when the stream ends. */
-  async snapshot(endpoint: string, onChunk: (blob: Buffer, remaining: string) => void, signal?: AbortSignal): Promise<void> {
+  /**
+   * Streams a snapshot from one member; chunks go to `onChunk`, resolves when the stream ends.
+   *
+   * Backpressure: when `onChunk` returns a promise (its writes are queued), the stream pauses until
+   * it settles, so what waits in memory is bounded by HTTP/2 flow control whatever the snapshot's
+   * size. A rejected promise or a throw ends the stream with that error.
+   */
+  async snapshot(endpoint: string, onChunk: (blob: Buffer, remaining: string) => void | Promise<void>, signal?: AbortSignal): Promise<void> {
     const ep = this.endpointByUrl(endpoint)
     const client = this.service(ep, 'Maintenance')
     const md = await this.metadata()
     if (signal?.aborted) throw stoppedError(signal)
     await new Promise<void>((resolve, reject) => {
-      const call = client.Snapshot!({}, md) as grpc.ClientReadableStream<pb.SnapshotResponse>
+      // The generic decoder is the stream's main cost after etcd itself; see snapshotResponse.ts.
+      const call = client.makeServerStreamRequest(SNAPSHOT_METHOD, encodeEmpty, decodeSnapshotResponse, {}, md, {}) as grpc.ClientReadableStream<pb.SnapshotResponse>
       const abort = () => call.cancel()
       signal?.addEventListener('abort', abort, { once: true })
       // A chunk the caller cannot take (disk full…) ends the stream with the caller's error.
       let sinkError: unknown = null
+      const fail = (err: unknown) => {
+        if (sinkError) return
+        sinkError = err
+        call.cancel()
+      }
+      let waiting = 0
       call.on('data', (r: pb.SnapshotResponse) => {
         if (sinkError) return
+        let pending: void | Promise<void>
         try {
-          onChunk(r.blob, r.remaining_bytes)
+          pending = onChunk(r.blob, r.remaining_bytes)
         } catch (err) {
-          sinkError = err
-          call.cancel()
+          return fail(err)
         }
+        if (!pending) return
+        if (waiting++ === 0) call.pause()
+        pending.then(
+          () => {
+            if (--waiting === 0 && !sinkError) call.resume()
+          },
+          (err: unknown) => {
+            waiting--
+            fail(err)
+          },
+        )
       })
       call.on('error', (err) => {
         signal?.removeEventListener('abort', abort)
@@ -370,7 +398,8 @@ export class EtcdClient {
       })
       call.on('end', () => {
         signal?.removeEventListener('abort', abort)
-        resolve()
+        if (sinkError) reject(sinkError)
+        else resolve()
       })
     })
   }

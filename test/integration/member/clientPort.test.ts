@@ -83,13 +83,17 @@ function continuationFlood(authority: string, limitBytes: number): Promise<{ clo
 describe('client port limits', () => {
   it('cuts off an endless header block (CONTINUATION flood) instead of buffering it, and keeps serving', async () => {
     // An authority etcdctl would send (a scheme in it) makes the shim read header blocks itself.
-    const shim = await continuationFlood('http://127.0.0.1:2379', 8 * 1024 * 1024)
+    // `sent` counts what the client handed to its socket, which includes what sits in the two
+    // kernel buffers when the member closes (loopback autotuning lets them hold several MiB), so
+    // the bound is far below the flood but well above those buffers.
+    const FLOOD = 64 * 1024 * 1024
+    const shim = await continuationFlood('http://127.0.0.1:2379', FLOOD)
     expect(shim.closed).toBe(true)
-    expect(shim.sent).toBeLessThan(2 * 1024 * 1024)
+    expect(shim.sent).toBeLessThan(FLOOD / 4)
     // A valid authority goes straight to Node's HTTP/2, which bounds it too.
-    const direct = await continuationFlood(`127.0.0.1:1`, 8 * 1024 * 1024)
+    const direct = await continuationFlood(`127.0.0.1:1`, FLOOD)
     expect(direct.closed).toBe(true)
-    expect(direct.sent).toBeLessThan(8 * 1024 * 1024)
+    expect(direct.sent).toBeLessThan(FLOOD / 4)
     expect(member.proc.exitCode).toBeNull()
     expect((await etcdctl(member.endpoint, ['put', 'after-flood', 'ok'])).code).toBe(0)
   })
