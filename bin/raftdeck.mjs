@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the built command (out/main/cli.js) when it is up to date; otherwise (no build, or sources
 // edited since) runs the TypeScript source through tsx, so `npx raftdeck` always runs the code as it is.
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -22,14 +22,15 @@ const sources = path.join(root, 'src-main')
 const useBuild =
   !process.env.RAFTDECK_FROM_SOURCE && existsSync(built) && (!existsSync(sources) || statSync(built).mtimeMs >= newestSource(sources))
 
-if (useBuild) {
+// A member runs with its own Node options (src-main/member/nodeFlags.ts explains them).
+const flagsFile = path.join(sources, 'member', 'nodeFlags.json')
+const nodeFlags = process.argv[2] === 'member' && existsSync(flagsFile) ? JSON.parse(readFileSync(flagsFile, 'utf8')) : []
+
+if (useBuild && nodeFlags.length === 0) {
   await import(pathToFileURL(built).href)
 } else {
-  const child = spawn(
-    process.execPath,
-    ['--import', import.meta.resolve('tsx'), path.join(root, 'src-main', 'cli', 'main.ts'), ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  )
+  const entry = useBuild ? [built] : ['--import', import.meta.resolve('tsx'), path.join(root, 'src-main', 'cli', 'main.ts')]
+  const child = spawn(process.execPath, [...nodeFlags, ...entry, ...process.argv.slice(2)], { stdio: 'inherit' })
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => child.kill(sig))
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)))
 }

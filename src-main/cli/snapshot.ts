@@ -8,7 +8,7 @@ import path from 'node:path'
 import { BboltError, snapshotStatus, verifySnapshot, type SnapshotStatus } from '../bbolt/index'
 import { FlagError, parseMemberFlags } from '../member/config'
 import { toHex } from '../member/ids'
-import { restoreSnapshot, RestoreInputError } from '../member/restore/restore'
+import { restoreCluster, restoreSnapshot, RestoreInputError } from '../member/restore/restore'
 import { saveSnapshotFile } from '../services/backup/snapshotFile'
 import { EtcdClient } from '../services/etcd/client'
 import { TlsMaterialError } from '../services/etcd/tlsMaterial'
@@ -23,7 +23,7 @@ const SUB_OPTIONS: Record<Sub, readonly string[]> = {
   save: ['endpoints', ...CONNECTION_FLAGS],
   status: ['write-out'],
   verify: ['write-out', 'skip-hash-check'],
-  restore: ['name', 'initial-cluster', 'initial-cluster-token', 'initial-advertise-peer-urls', 'data-dir', 'wal-dir', 'bump-revision', 'mark-compacted', 'skip-hash-check', 'write-out'],
+  restore: ['name', 'initial-cluster', 'initial-cluster-token', 'initial-advertise-peer-urls', 'data-dir', 'wal-dir', 'data-dirs', 'bump-revision', 'mark-compacted', 'skip-hash-check', 'write-out'],
 }
 
 const USAGE = [
@@ -31,6 +31,7 @@ const USAGE = [
   '       raftdeck snapshot status FILE [-w table|json]',
   '       raftdeck snapshot verify FILE [-w table|json] [--skip-hash-check]',
   '       raftdeck snapshot restore FILE --name N --initial-cluster N=URL,… --initial-cluster-token T --initial-advertise-peer-urls URL --data-dir DIR [--bump-revision R --mark-compacted]',
+  '       raftdeck snapshot restore FILE --initial-cluster N=URL,… --initial-cluster-token T --data-dirs N=DIR,… (every member at once)',
 ].join('\n')
 
 /** go-humanize's Bytes (SI units), which etcdctl's table uses for TOTAL SIZE. */
@@ -157,7 +158,60 @@ async function runSave(file: string, values: OptionValues): Promise<number> {
   return 0
 }
 
+/** `--data-dirs n1=DIR,…`: every member of the new cluster from one read of the snapshot. */
+async function runRestoreAll(file: string, values: OptionValues, dataDirsRaw: string): Promise<number> {
+  for (const f of ['name', 'initial-advertise-peer-urls', 'data-dir', 'wal-dir']) {
+    if (str(values, f) !== undefined) throw new UsageError(`--${f} cannot be combined with --data-dirs (each member's name, peer URLs and data dir come from --initial-cluster and --data-dirs)`)
+  }
+  const argv: string[] = []
+  for (const f of ['initial-cluster', 'initial-cluster-token']) {
+    const v = str(values, f)
+    if (v !== undefined) argv.push(`--${f}`, v)
+  }
+  // The member flag parser checks one member's own flags: give it the first member's.
+  const first = /^([^=,]+)=([^,]+)/.exec(str(values, 'initial-cluster') ?? '')
+  if (first) argv.push('--name', first[1]!, '--initial-advertise-peer-urls', first[2]!)
+  let cfg
+  try {
+    cfg = parseMemberFlags(argv)
+  } catch (err) {
+    if (err instanceof FlagError) throw new UsageError(err.message)
+    throw err
+  }
+  const dataDirs = new Map<string, string>()
+  for (const part of dataDirsRaw.split(',')) {
+    const eq = part.indexOf('=')
+    if (eq <= 0 || eq === part.length - 1) throw new UsageError(`invalid --data-dirs entry "${part}": write NAME=DIR`)
+    dataDirs.set(part.slice(0, eq), path.resolve(part.slice(eq + 1)))
+  }
+  for (const name of dataDirs.keys()) if (!cfg.initialCluster.has(name)) throw new UsageError(`--data-dirs names "${name}", which is not in --initial-cluster`)
+  if (str(values, 'bump-revision') !== undefined || values['mark-compacted']) throw new UsageError('--bump-revision and --mark-compacted take one member at a time (without --data-dirs)')
+  if (!fs.existsSync(file)) throw new UsageError(`snapshot file ${file} does not exist`)
+  let results
+  try {
+    results = await restoreCluster(file, { initialCluster: cfg.initialCluster, initialClusterToken: cfg.initialClusterToken, dataDirs }, { skipHashCheck: values['skip-hash-check'] === true })
+  } catch (err) {
+    if (err instanceof RestoreInputError) throw new UsageError(err.message)
+    throw err
+  }
+  if (format(values) === 'json') {
+    process.stdout.write(JSON.stringify(results.map(({ verified: _v, members: _m, ...rest }) => rest)) + '\n')
+  } else {
+    const r = results[0]!
+    process.stdout.write(
+      [
+        `restored snapshot ${file} into ${results.length} members of cluster ${toHex(r.clusterId)}:`,
+        ...results.map((x) => `  ${x.members.find((m) => m.ID === x.memberId)!.name}=${toHex(x.memberId)} in ${x.dataDir}`),
+        `revision ${r.revision}${r.compactRevision ? ` (compacted at ${r.compactRevision})` : ''}, ${r.keys} keys, ${r.revisions} revisions, ${r.leases} leases; raft index ${r.index}, term ${r.term}`,
+      ].join('\n') + '\n',
+    )
+  }
+  return 0
+}
+
 async function runRestore(file: string, values: OptionValues): Promise<number> {
+  const dataDirs = str(values, 'data-dirs')
+  if (dataDirs !== undefined) return runRestoreAll(file, values, dataDirs)
   const w = format(values)
   // The member's own flag parser, so a restore accepts exactly what `raftdeck member` will.
   const argv: string[] = []
@@ -218,6 +272,7 @@ export const snapshotCommand: Command = {
     'initial-advertise-peer-urls': { type: 'string', value: 'URLS', description: 'restore: this member’s peer URLs (default http://localhost:2380).' },
     'data-dir': { type: 'string', value: 'DIR', description: 'restore: the data dir to create (default NAME.etcd); must not exist.' },
     'wal-dir': { type: 'string', value: 'DIR', description: 'restore: a separate WAL dir to create (optional).' },
+    'data-dirs': { type: 'string', value: 'N=DIR,…', description: 'restore: every member of --initial-cluster at once, reading the snapshot once (instead of --name/--data-dir).' },
     'bump-revision': { type: 'string', value: 'N', description: 'restore: move the revision N past the snapshot’s newest one.' },
     'mark-compacted': { type: 'boolean', description: 'restore: mark every revision up to the bumped one compacted (needs --bump-revision).' },
   },

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
+import { MEMBER_NODE_FLAGS } from '../../src-main/member/nodeFlags'
 
 /** Repository root, for spawning the raftdeck command from source in tests. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -10,7 +11,9 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
  * tests exercise exactly the code under test: `node --import tsx src-main/cli/main.ts <args>`.
  */
 export function raftdeckArgv(args: string[]): [string, string[]] {
-  return [process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src-main/cli/main.ts'), ...args]]
+  // A member runs with the Node options the product starts members with.
+  const nodeFlags = args[0] === 'member' ? MEMBER_NODE_FLAGS : []
+  return [process.execPath, [...nodeFlags, '--import', 'tsx', path.join(repoRoot, 'src-main/cli/main.ts'), ...args]]
 }
 
 export function spawnRaftdeck(args: string[], options: SpawnOptions = {}): ChildProcess {

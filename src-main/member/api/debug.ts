@@ -5,6 +5,7 @@
  */
 import type * as grpc from '@grpc/grpc-js'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { LoopMonitor } from '../server/loopMonitor'
 import type { Message, Role, TraceEvent } from '../../raft/index'
 import type { PeerDiagnostics } from '../peer/transport'
 import type { ApiContext, RaftView, Roles, ServerEvents } from '../server/ports'
@@ -23,6 +24,7 @@ const ROLE_NAMES: Record<Role, string> = { follower: 'follower', preCandidate: '
 
 // Started once per process, only when the debug service exists.
 let loopDelay: ReturnType<typeof monitorEventLoopDelay> | undefined
+let loopBlocks: LoopMonitor | undefined
 
 export function raftState(member: DebugHost) {
   const st = member.raftStatus()
@@ -63,6 +65,7 @@ export function raftState(member: DebugHost) {
     wal_syncs: String(wal.syncs),
     wal_sync_avg_ms: wal.syncs ? wal.syncMs / wal.syncs : 0,
     event_loop_p99_ms: loopP99(),
+    loop_block_max_ms: loopBlocks?.maxBlockMs ?? 0,
   }
 }
 
@@ -110,6 +113,8 @@ export function debugService(member: DebugHost): grpc.UntypedServiceImplementati
   if (!loopDelay) {
     loopDelay = monitorEventLoopDelay({ resolution: 10 })
     loopDelay.enable()
+    loopBlocks = new LoopMonitor((ms) => member.log(`WARNING: the member's thread was busy for ${Math.round(ms)} ms at a stretch (heartbeats may have been late)`))
+    loopBlocks.start()
   }
   const subscribers = new Set<{ state: () => void; trace: (wire: object) => void }>()
   member.events.onState = () => {

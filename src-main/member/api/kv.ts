@@ -91,6 +91,8 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
       rejectIfLearner(member)
       // Validated when applied (as etcd does), so every member fails it the same way.
       const out = await member.propose({ compaction: { revision: req.revision, physical: req.physical } }, { auth: authOf(member.state.auth, call.metadata) })
+      // As etcd: with physical, answer once this member has removed the compacted revisions.
+      if (req.physical) await member.state.store.physicallyCompacted()
       return { header: member.header(out.revision) }
     }),
   }

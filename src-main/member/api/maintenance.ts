@@ -68,11 +68,11 @@ export function maintenanceService(server: MaintenanceHost): grpc.UntypedService
     }),
     Hash: unary(server, async (_req: unknown, call) => {
       requireMaintenanceAdmin(server, call.metadata)
-      return { header: server.header(), hash: server.state.store.hashKV(0) }
+      return { header: server.header(), hash: await server.state.store.hashKVAsync(0) }
     }),
     HashKV: unary(server, async (req: { revision: string }, call) => {
       requireMaintenanceAdmin(server, call.metadata)
-      const hash = server.state.store.hashKV(Number(req.revision))
+      const hash = await server.state.store.hashKVAsync(Number(req.revision))
       // etcd reports -1 until the first compaction.
       const store = server.state.store
       return { header: server.header(), hash, compact_revision: store.everCompacted ? String(store.compactRev) : '-1' }

@@ -6,6 +6,8 @@
  * protobuf-encoded mvccpb.KeyValue value as etcd writes it (zero fields omitted).
  */
 import type { KeyRevision } from './types'
+import { sortSliced } from './slicedSort'
+import type { StoreView } from './store'
 
 const TABLE = (() => {
   const t = new Uint32Array(256)
@@ -17,66 +19,81 @@ const TABLE = (() => {
   return t
 })()
 
-export function crc32c(data: Uint8Array, prev = 0): number {
+export function crc32c(data: Uint8Array, prev = 0, start = 0, end = data.length): number {
   let c = ~prev >>> 0
-  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8)
+  for (let i = start; i < end; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8)
   return ~c >>> 0
 }
 
-function varint(n: bigint, out: number[]): void {
-  let v = BigInt.asUintN(64, n)
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80)
-    v >>= 7n
+/** Scratch space for one revision's bbolt key and the KeyValue fields around its key and value. */
+const scratch = Buffer.alloc(512)
+/** Keys up to this long are copied into the scratch space with their field header. */
+const SHORT_KEY = 400
+
+/** Appends an unsigned varint of a safe integer (no BigInt). */
+function putVarint(b: Buffer, off: number, n: number): number {
+  while (n >= 0x80) {
+    b[off++] = (n % 0x80) | 0x80
+    n = Math.floor(n / 0x80)
   }
-  out.push(Number(v))
+  b[off++] = n
+  return off
 }
 
-function field(tag: number, n: bigint, out: number[]): void {
-  if (n === 0n) return
-  out.push(tag)
-  varint(n, out)
-}
-
-function bytesField(tag: number, b: Uint8Array, out: number[]): Buffer | undefined {
-  if (b.length === 0) return undefined
-  out.push(tag)
-  varint(BigInt(b.length), out)
-  return Buffer.from(b)
-}
-
-/** mvccpb.KeyValue in proto3 wire form, field order 1..6, zero values left out. */
-export function encodeKeyValue(r: KeyRevision): Buffer {
-  const key = Buffer.from(r.key, 'latin1')
-  const parts: Buffer[] = []
-  let head: number[] = []
-  const flush = (): void => {
-    if (head.length) parts.push(Buffer.from(head))
-    head = []
-  }
-  const k = bytesField(0x0a, key, head)
-  flush()
-  if (k) parts.push(k)
-  if (!r.tombstone) {
-    field(0x10, BigInt(r.create), head)
-    field(0x18, BigInt(r.mod), head)
-    field(0x20, BigInt(r.version), head)
-    const v = bytesField(0x2a, r.value, head)
-    flush()
-    if (v) parts.push(v)
-    field(0x30, BigInt(r.lease), head)
-  }
-  flush()
-  return Buffer.concat(parts)
-}
-
-export function revisionKey(r: KeyRevision): Buffer {
-  const b = Buffer.alloc(r.tombstone ? 18 : 17)
-  b.writeBigUInt64BE(BigInt(r.mod), 0)
+/**
+ * CRC-32C of one revision as hashKV feeds it (bbolt key, then the KeyValue protobuf), continued
+ * from `h`, without building either as a buffer of its own.
+ */
+function hashRevision(r: KeyRevision, h: number): number {
+  const b = scratch
+  b.writeUInt32BE(Math.floor(r.mod / 2 ** 32), 0)
+  b.writeUInt32BE(r.mod >>> 0, 4)
   b[8] = 0x5f
-  b.writeBigUInt64BE(BigInt(r.sub), 9)
-  if (r.tombstone) b[17] = 0x74
-  return b
+  b.writeUInt32BE(Math.floor(r.sub / 2 ** 32), 9)
+  b.writeUInt32BE(r.sub >>> 0, 13)
+  let n = 17
+  if (r.tombstone) b[n++] = 0x74
+  h = crc32c(b, h, 0, n)
+  const klen = r.key.length
+  if (klen > 0) {
+    b[0] = 0x0a
+    n = putVarint(b, 1, klen)
+    if (klen <= SHORT_KEY) h = crc32c(b, h, 0, n + b.write(r.key, n, 'latin1'))
+    else h = crc32c(Buffer.from(r.key, 'latin1'), crc32c(b, h, 0, n))
+  }
+  if (r.tombstone) return h
+  n = 0
+  if (r.create) {
+    b[n++] = 0x10
+    n = putVarint(b, n, r.create)
+  }
+  if (r.mod) {
+    b[n++] = 0x18
+    n = putVarint(b, n, r.mod)
+  }
+  if (r.version) {
+    b[n++] = 0x20
+    n = putVarint(b, n, r.version)
+  }
+  if (r.value.length) {
+    b[n++] = 0x2a
+    n = putVarint(b, n, r.value.length)
+    h = crc32c(b, h, 0, n)
+    h = crc32c(r.value, h)
+    n = 0
+  }
+  if (r.lease !== '0') {
+    // Lease IDs are int64: negative ones are ten-byte varints of their two's complement.
+    const lease = BigInt.asUintN(64, BigInt(r.lease))
+    b[n++] = 0x30
+    let v = lease
+    while (v >= 0x80n) {
+      b[n++] = Number(v & 0x7fn) | 0x80
+      v >>= 7n
+    }
+    b[n++] = Number(v)
+  }
+  return n ? crc32c(b, h, 0, n) : h
 }
 
 /**
@@ -93,8 +110,59 @@ export function hashKV(revs: Iterable<KeyRevision>, upTo: number, compactRev: nu
   let h = crc32c(Buffer.from('key'))
   for (const r of sorted) {
     if (r.mod <= compactRev && keep.size > 0 && !keep.has(r)) continue
-    h = crc32c(revisionKey(r), h)
-    h = crc32c(encodeKeyValue(r), h)
+    h = hashRevision(r, h)
+  }
+  return h
+}
+
+/**
+ * hashKV over a frozen store view, in slices of at most `sliceMs` with a turn of the event loop
+ * between them: a Kubernetes-sized history is hundreds of thousands of revisions, which a member
+ * must not hash in one go on its Raft thread. Same result as hashKV.
+ */
+export async function hashKVOfView(view: StoreView, upTo: number, sliceMs = 5): Promise<number> {
+  let t0 = performance.now()
+  const pause = async (): Promise<void> => {
+    if (performance.now() - t0 < sliceMs) return
+    await new Promise((r) => setImmediate(r))
+    t0 = performance.now()
+  }
+  // Below the compaction revision: at most one revision per key, sorted once.
+  const old: KeyRevision[] = []
+  let n = 0
+  for (const r of view.survivors()) {
+    if (r.mod <= upTo) old.push(r)
+    if ((++n & 1023) === 0) await pause()
+  }
+  const sorted = await sortSliced(old, (a, b) => a.mod - b.mod || a.sub - b.sub, sliceMs)
+  await pause()
+  const ordered = function* (): Generator<KeyRevision> {
+    yield* sorted
+    for (const r of view.changes) {
+      if (r.mod > upTo) return
+      yield r
+    }
+  }
+  // Each key's newest revision at upTo (the keep rule below needs the live ones).
+  const latest = new Map<string, KeyRevision>()
+  n = 0
+  for (const r of ordered()) {
+    latest.set(r.key, r)
+    if ((++n & 1023) === 0) await pause()
+  }
+  let anyLive = false
+  for (const r of latest.values()) {
+    if (!r.tombstone) {
+      anyLive = true
+      break
+    }
+  }
+  const compactRev = view.compactRev
+  let h = crc32c(Buffer.from('key'))
+  n = 0
+  for (const r of ordered()) {
+    if (!(r.mod <= compactRev && anyLive && (r.tombstone || latest.get(r.key) !== r))) h = hashRevision(r, h)
+    if ((++n & 255) === 0) await pause()
   }
   return h
 }

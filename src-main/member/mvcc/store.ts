@@ -1,17 +1,28 @@
 /**
  * The MVCC key-value store with etcd's semantics, held in memory and made durable by the WAL and
- * snapshots (the state machine is rebuilt by replaying the log on start).
+ * snapshots (the state machine is rebuilt from the newest snapshot and the WAL on start).
  *
  * - One global main revision; it starts at 1 and each write transaction that changes something
  *   takes the next one. Changes inside one transaction share it and are ordered by `sub`.
  * - Per key: create revision, mod revision and version; a delete leaves a tombstone that ends
  *   the key's current "generation".
- * - Reads at any revision >= the compaction revision; compaction drops every revision a read at
- *   or after the compaction revision can no longer see.
+ * - Reads at any revision >= the compaction revision.
+ *
+ * Compaction has two halves, as in etcd. The logical half runs when the entry is applied: the
+ * compaction revision moves, reads below it fail, and the watch log is cut. The physical half drops
+ * what no read at or after the compaction revision can see; it walks every key, so a member runs it
+ * in the background in short slices (`backgroundCompaction`), never in one long step on the Raft
+ * loop. Nothing observable depends on how far it got: reads, HashKV and snapshots all apply the
+ * compaction rule themselves.
+ *
+ * Revision objects are never changed once committed, so a frozen view (`view()`) is a consistent
+ * picture of the store at one applied index while writes go on: it holds the key index, the history
+ * map and the watch log as they were, and physical compaction waits while a view is open.
  */
 import { Errors } from '../errors'
-import { hashKV as etcdHashKV } from './hash'
+import { hashKV as etcdHashKV, hashKVOfView } from './hash'
 import { KeyIndex } from './keyIndex'
+import { RevisionLog, type FrozenRevisions } from './revisionLog'
 import type { KeyRevision, MvccEvent } from './types'
 
 export interface RangeOptions {
@@ -30,13 +41,22 @@ export interface RangeResult {
 
 export type CommitListener = (events: MvccEvent[], rev: number) => void
 
+/** What one slice of background work did: finished, has more, or must wait (a frozen view is open). */
+export type StepResult = 'done' | 'more' | 'blocked'
+
+/** Runs `step` later and again until it says 'done' (the member's slicer); tests use none. */
+export type BackgroundRunner = (step: () => StepResult) => void
+
+/** Keys examined per physical compaction step. */
+const COMPACT_KEYS_PER_STEP = 2000
+
 export class MvccStore {
   /** History per key, oldest first. */
-  private readonly history = new Map<string, KeyRevision[]>()
-  private readonly index = new KeyIndex()
-  /** Every change since the compaction revision, in (mod, sub) order, for watch replay. */
-  private changes: KeyRevision[] = []
-  private readonly leaseKeys = new Map<string, Set<string>>()
+  private history = new Map<string, KeyRevision[]>()
+  private index = new KeyIndex()
+  /** Every change with main revision >= the compaction revision, in (mod, sub) order. */
+  private changes = new RevisionLog()
+  private leaseKeys = new Map<string, Set<string>>()
   private readonly listeners = new Set<CommitListener>()
   private readonly restoreListeners = new Set<() => void>()
   currentRev = 1
@@ -48,6 +68,14 @@ export class MvccStore {
   everCompacted = false
   /** Running total for sizeInUse(): checked before every write (quota), so it must be O(1). */
   private bytes = 0
+  /** Physical compaction owed up to this revision (0: none); it resumes after `compactCursor`. */
+  private physicalRev = 0
+  private compactCursor: string | undefined
+  private openViews = 0
+  private runner: BackgroundRunner | undefined
+  private compactionScheduled = false
+  /** Waiting for physical compaction to finish (Compact with physical: true). */
+  private compactedWaiters: Array<() => void> = []
 
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
@@ -60,6 +88,14 @@ export class MvccStore {
     return () => this.restoreListeners.delete(listener)
   }
 
+  /**
+   * From now on physical compaction runs through `runner` in slices (the member's event loop);
+   * without a runner it runs to completion inside `compact()`.
+   */
+  backgroundCompaction(runner: BackgroundRunner): void {
+    this.runner = runner
+  }
+
   /** Latest revision of `key` visible at `rev` (a tombstone means "deleted"). */
   private at(key: string, rev: number): KeyRevision | undefined {
     const h = this.history.get(key)
@@ -70,7 +106,8 @@ export class MvccStore {
 
   /** The live value of `key` now, or undefined when absent or deleted. */
   get(key: string): KeyRevision | undefined {
-    const r = this.at(key, Number.MAX_SAFE_INTEGER)
+    const h = this.history.get(key)
+    const r = h?.[h.length - 1]
     return r && !r.tombstone ? r : undefined
   }
 
@@ -89,6 +126,13 @@ export class MvccStore {
   /** Range at a revision already validated (or inside a write transaction, at its own revision). */
   rangeAt(key: string, end: string | undefined, rev: number, limit: number): RangeResult {
     const kvs: KeyRevision[] = []
+    if (end === undefined) {
+      // A single key: no walk over the index.
+      const r = this.at(key, rev)
+      if (!r || r.tombstone) return { kvs, count: 0, rev }
+      kvs.push(r)
+      return { kvs, count: 1, rev }
+    }
     let count = 0
     for (const k of this.index.range(key, end)) {
       const r = this.at(k, rev)
@@ -109,6 +153,7 @@ export class MvccStore {
     if (changed.length === 0) return
     this.currentRev = rev
     for (const c of changed) this.changes.push(c)
+    if (this.listeners.size === 0) return
     const events: MvccEvent[] = changed.map((kv) => ({ type: kv.tombstone ? 'DELETE' : 'PUT', kv }))
     for (const l of this.listeners) l(events, rev)
   }
@@ -124,23 +169,9 @@ export class MvccStore {
     }
     h.push(r)
     this.bytes += revisionBytes(r)
-    let leftLease: Set<string> | undefined
-    if (previous && !previous.tombstone && previous.lease !== '0') {
-      const s = this.leaseKeys.get(previous.lease)
-      if (s?.delete(r.key)) leftLease = s
-    }
-    let joinedLease: Set<string> | undefined
-    if (!r.tombstone && r.lease !== '0') {
-      let s = this.leaseKeys.get(r.lease)
-      if (!s) this.leaseKeys.set(r.lease, (s = new Set()))
-      if (!s.has(r.key)) {
-        s.add(r.key)
-        joinedLease = s
-      }
-    }
+    const undoLease = trackLease(this.leaseKeys, r, previous)
     return () => {
-      joinedLease?.delete(r.key)
-      leftLease?.add(r.key)
+      undoLease()
       this.bytes -= revisionBytes(r)
       h.pop()
       if (newKey) {
@@ -161,41 +192,75 @@ export class MvccStore {
 
   /** Changes with revision >= from and <= to, oldest first, for watch catch-up. */
   changesBetween(from: number, to: number): KeyRevision[] {
-    return [...this.changesFrom(from, to)]
+    return this.changes.between(from, to)
   }
 
-  /** The same, read lazily: a watcher catching up takes one batch and stops. */
-  *changesFrom(from: number, to: number): Generator<KeyRevision> {
-    let lo = 0
-    let hi = this.changes.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (this.changes[mid]!.mod < from) lo = mid + 1
-      else hi = mid
-    }
-    const changes = this.changes
-    for (let i = lo; i < changes.length && changes[i]!.mod <= to; i++) yield changes[i]!
+  /** The same, read lazily: a watcher catching up takes one batch and stops (read it at once). */
+  changesFrom(from: number, to: number): Generator<KeyRevision> {
+    return this.changes.from(from, to)
   }
 
   /** The key's previous state before change `r` (for prev_kv), if still retained. */
   previousOf(r: KeyRevision): KeyRevision | undefined {
     const h = this.history.get(r.key)
     if (!h) return undefined
-    const i = h.indexOf(r)
+    const i = h.lastIndexOf(r)
+    // For a change at or after the compaction revision, its predecessor is either newer than the
+    // compaction or what compaction keeps, whether or not physical compaction got to this key yet.
     const p = i > 0 ? h[i - 1] : undefined
     return p && !p.tombstone ? p : undefined
   }
 
   /**
-   * Compaction: validate as etcd does, then physically drop what no read at >= rev can see. It is
-   * cheap in memory, so logical and physical compaction happen together.
+   * Compaction as etcd validates it. The logical part happens now; the physical part is scheduled
+   * (or done at once without a background runner).
    */
   compact(rev: number): void {
     if (rev < 0 || (this.everCompacted ? rev <= this.compactRev : rev < this.compactRev)) throw Errors.compacted()
     if (rev > this.currentRev) throw Errors.futureRev()
     this.everCompacted = true
     this.compactRev = rev
-    for (const [key, h] of this.history) {
+    this.changes.dropBefore(rev)
+    // A compaction still under way restarts from the first key with the newer revision.
+    this.physicalRev = rev
+    this.compactCursor = undefined
+    if (!this.runner) {
+      this.compactStep(Infinity)
+      return
+    }
+    if (!this.compactionScheduled) {
+      this.compactionScheduled = true
+      this.runner(() => {
+        const r = this.compactStep(COMPACT_KEYS_PER_STEP)
+        if (r === 'done') this.compactionScheduled = false
+        return r
+      })
+    }
+  }
+
+  /** Whether physical compaction still has keys to visit. */
+  get compacting(): boolean {
+    return this.physicalRev > 0
+  }
+
+  /** Resolves once physical compaction has nothing left to do (etcd's Compact with physical: true). */
+  physicallyCompacted(): Promise<void> {
+    if (this.physicalRev === 0) return Promise.resolve()
+    return new Promise((resolve) => this.compactedWaiters.push(resolve))
+  }
+
+  /**
+   * One slice of physical compaction: up to `maxKeys` keys. Waits ('blocked', no work done) while a
+   * frozen view is open.
+   */
+  compactStep(maxKeys: number): StepResult {
+    const rev = this.physicalRev
+    if (rev === 0) return 'done'
+    if (this.openViews > 0) return 'blocked'
+    const keys = this.index.keysAfter(this.compactCursor, maxKeys)
+    const gone: string[] = []
+    for (const key of keys) {
+      const h = this.history.get(key)!
       // Index of the newest revision <= rev: it is still visible to reads at rev.
       let keep = -1
       for (let i = h.length - 1; i >= 0; i--) {
@@ -205,24 +270,46 @@ export class MvccStore {
         }
       }
       if (keep < 0) continue
-      let from = keep
-      if (h[keep]!.tombstone) from = keep + 1
-      if (from > 0) for (const gone of h.splice(0, from)) this.bytes -= revisionBytes(gone)
-      if (h.length === 0) {
-        this.history.delete(key)
-        this.index.remove(key)
-      }
+      const from = h[keep]!.tombstone ? keep + 1 : keep
+      if (from > 0) for (const old of h.splice(0, from)) this.bytes -= revisionBytes(old)
+      if (h.length === 0) gone.push(key)
     }
-    let cut = 0
-    while (cut < this.changes.length && this.changes[cut]!.mod < rev) cut++
-    if (cut > 0) this.changes = this.changes.slice(cut)
+    for (const key of gone) {
+      this.history.delete(key)
+      this.index.remove(key)
+    }
+    if (keys.length < maxKeys) {
+      this.physicalRev = 0
+      this.compactCursor = undefined
+      for (const w of this.compactedWaiters.splice(0)) w()
+      return 'done'
+    }
+    this.compactCursor = keys[keys.length - 1]
+    return 'more'
   }
 
   /** HashKV as etcd computes it (see hash.ts); etcd refuses revisions at or below the compaction. */
   hashKV(rev: number): number {
     if (rev > 0 && rev <= this.compactRev) throw Errors.compacted()
     if (rev > this.currentRev) throw Errors.futureRev()
-    return etcdHashKV(this.allRevisions(), rev <= 0 ? this.currentRev : rev, this.compactRev)
+    const view = this.view()
+    try {
+      return etcdHashKV([...view.survivors(), ...view.changes], rev <= 0 ? view.currentRev : rev, view.compactRev)
+    } finally {
+      view.release()
+    }
+  }
+
+  /** hashKV computed over a frozen view in slices, for the API (the member's thread stays free). */
+  async hashKVAsync(rev: number): Promise<number> {
+    if (rev > 0 && rev <= this.compactRev) throw Errors.compacted()
+    if (rev > this.currentRev) throw Errors.futureRev()
+    const view = this.view()
+    try {
+      return await hashKVOfView(view, rev <= 0 ? view.currentRev : rev)
+    } finally {
+      view.release()
+    }
   }
 
   /** Approximate bytes held, standing in for etcd's backend db size. */
@@ -230,31 +317,167 @@ export class MvccStore {
     return this.bytes
   }
 
-  /** Every retained revision, for snapshots. */
-  *allRevisions(): Generator<KeyRevision> {
-    for (const key of this.index.all()) yield* this.history.get(key)!
+  /**
+   * A consistent picture of the store now, for snapshots and hashes that take many turns of the
+   * event loop. Release it when done: physical compaction waits for open views.
+   */
+  view(): StoreView {
+    this.openViews++
+    let released = false
+    return new StoreView(this.history, this.index, this.changes.freeze(), this.currentRev, this.compactRev, this.bytes, () => {
+      if (released) return
+      released = true
+      this.openViews--
+      // Without a background runner, a compaction that waited for this view happens now.
+      if (!this.runner && this.openViews === 0 && this.physicalRev > 0) this.compactStep(Infinity)
+    })
   }
 
-  /** Rebuild from a snapshot's revisions (any order). */
-  restore(revs: KeyRevision[], currentRev: number, compactRev: number, everCompacted = compactRev > 0): void {
-    this.everCompacted = everCompacted
-    this.bytes = 0
-    this.history.clear()
-    this.leaseKeys.clear()
-    for (const k of [...this.index.all()]) this.index.remove(k)
-    const sorted = [...revs].sort((a, b) => a.mod - b.mod || a.sub - b.sub)
-    for (const r of sorted) {
-      const h = this.history.get(r.key)
-      this.appendRevision(r, h?.[h.length - 1])
+  /** Every retained revision a snapshot holds (the compaction rule applied), in snapshot order. */
+  *allRevisions(): Generator<KeyRevision> {
+    const view = this.view()
+    try {
+      yield* view.survivors()
+      yield* view.changes
+    } finally {
+      view.release()
     }
-    this.changes = sorted.filter((r) => r.mod >= compactRev)
-    this.currentRev = currentRev
-    this.compactRev = compactRev
+  }
+
+  /** Rebuild from revisions in any order (tests, small states). */
+  restore(revs: KeyRevision[], currentRev: number, compactRev: number, everCompacted = compactRev > 0): void {
+    const loader = new StoreLoader(compactRev, everCompacted)
+    for (const r of [...revs].sort((a, b) => a.mod - b.mod || a.sub - b.sub)) loader.add(r)
+    this.adopt(loader.finish(currentRev))
+  }
+
+  /** Takes over a state built by a StoreLoader (a snapshot install): one swap, no per-key work. */
+  adopt(s: LoadedStore): void {
+    this.history = s.history
+    this.index = s.index
+    this.changes = s.changes
+    this.leaseKeys = s.leaseKeys
+    this.bytes = s.bytes
+    this.currentRev = s.currentRev
+    this.compactRev = s.compactRev
+    this.everCompacted = s.everCompacted
+    this.physicalRev = 0
+    this.compactCursor = undefined
+    for (const w of this.compactedWaiters.splice(0)) w()
     for (const l of this.restoreListeners) l()
   }
 
   keyCount(): number {
     return this.index.size
+  }
+}
+
+/** Moves a key between lease sets for one change; returns what undoes exactly that move. */
+function trackLease(leaseKeys: Map<string, Set<string>>, r: KeyRevision, previous: KeyRevision | undefined): () => void {
+  let leftLease: Set<string> | undefined
+  if (previous && !previous.tombstone && previous.lease !== '0') {
+    const s = leaseKeys.get(previous.lease)
+    if (s?.delete(r.key)) leftLease = s
+  }
+  let joinedLease: Set<string> | undefined
+  if (!r.tombstone && r.lease !== '0') {
+    let s = leaseKeys.get(r.lease)
+    if (!s) leaseKeys.set(r.lease, (s = new Set()))
+    if (!s.has(r.key)) {
+      s.add(r.key)
+      joinedLease = s
+    }
+  }
+  if (!leftLease && !joinedLease) return NOTHING
+  return () => {
+    joinedLease?.delete(r.key)
+    leftLease?.add(r.key)
+  }
+}
+
+const NOTHING = (): void => {}
+
+/** The store as it was when `view()` was called. */
+export class StoreView {
+  constructor(
+    private readonly history: ReadonlyMap<string, readonly KeyRevision[]>,
+    private readonly index: KeyIndex,
+    /** Changes with mod >= compactRev, in (mod, sub) order. */
+    readonly changes: FrozenRevisions,
+    readonly currentRev: number,
+    readonly compactRev: number,
+    readonly bytes: number,
+    readonly release: () => void,
+  ) {}
+
+  /**
+   * The revisions below the compaction revision that compaction keeps (each key's newest one, unless
+   * it is a tombstone), in key order. Walks the live index in batches: keys added since the view was
+   * taken have no such revision, and no key leaves the index while a view is open.
+   */
+  *survivors(): Generator<KeyRevision> {
+    const c = this.compactRev
+    if (c === 0) return
+    let after: string | undefined
+    for (;;) {
+      const keys = this.index.keysAfter(after, 1024)
+      for (const k of keys) {
+        const h = this.history.get(k)!
+        // The newest revision <= c; later ones (mod > c) are in `changes` or newer than the view.
+        for (let i = h.length - 1; i >= 0; i--) {
+          const r = h[i]!
+          if (r.mod > c) continue
+          if (r.mod < c && !r.tombstone) yield r
+          break
+        }
+      }
+      if (keys.length < 1024) return
+      after = keys[keys.length - 1]
+    }
+  }
+}
+
+export interface LoadedStore {
+  history: Map<string, KeyRevision[]>
+  index: KeyIndex
+  changes: RevisionLog
+  leaseKeys: Map<string, Set<string>>
+  bytes: number
+  currentRev: number
+  compactRev: number
+  everCompacted: boolean
+}
+
+/**
+ * Builds a store from a snapshot's revisions: each key's revisions must come oldest first, and
+ * revisions at or after the compaction revision in (mod, sub) order (a snapshot writes the
+ * compacted part in key order, then the changes). Done in pieces by the snapshot decoder, so a
+ * large state loads without one long step.
+ */
+export class StoreLoader {
+  private readonly s: LoadedStore
+
+  constructor(compactRev: number, everCompacted = compactRev > 0) {
+    this.s = { history: new Map(), index: new KeyIndex(), changes: new RevisionLog(), leaseKeys: new Map(), bytes: 0, currentRev: 1, compactRev, everCompacted }
+  }
+
+  add(r: KeyRevision): void {
+    const s = this.s
+    let h = s.history.get(r.key)
+    if (!h) {
+      h = []
+      s.history.set(r.key, h)
+      s.index.insert(r.key)
+    }
+    trackLease(s.leaseKeys, r, h[h.length - 1])
+    h.push(r)
+    s.bytes += revisionBytes(r)
+    if (r.mod >= s.compactRev) s.changes.push(r)
+  }
+
+  finish(currentRev: number): LoadedStore {
+    this.s.currentRev = currentRev
+    return this.s
   }
 }
 
@@ -284,7 +507,6 @@ export class WriteTxn {
 
   put(key: string, value: Buffer, lease: string): KeyRevision {
     const live = this.live(key)
-    const prev = live
     const r: KeyRevision = {
       key,
       value,
@@ -295,7 +517,7 @@ export class WriteTxn {
       lease,
       tombstone: false,
     }
-    this.undo.push(this.store.appendRevision(r, prev))
+    this.undo.push(this.store.appendRevision(r, live))
     this.changed.push(r)
     return r
   }
@@ -304,7 +526,7 @@ export class WriteTxn {
   deleteRange(key: string, end: string | undefined): KeyRevision[] {
     const victims = this.store.rangeAt(key, end, this.readRev(), 0).kvs
     for (const prev of victims) {
-      const r: KeyRevision = { key: prev.key, value: Buffer.alloc(0), create: 0, mod: this.rev, sub: this.changed.length, version: 0, lease: '0', tombstone: true }
+      const r: KeyRevision = { key: prev.key, value: EMPTY, create: 0, mod: this.rev, sub: this.changed.length, version: 0, lease: '0', tombstone: true }
       this.undo.push(this.store.appendRevision(r, prev))
       this.changed.push(r)
     }
@@ -336,6 +558,8 @@ export class WriteTxn {
     return this.store.currentRev
   }
 }
+
+const EMPTY = Buffer.alloc(0)
 
 /** What one stored revision costs, roughly as etcd's backend would hold it. */
 function revisionBytes(r: KeyRevision): number {

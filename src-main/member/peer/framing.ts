@@ -31,13 +31,28 @@ export class FrameTooLarge extends Error {
  * larger frames once it has identified itself. A frame over the limit is an error and nothing after
  * it is read (the stream can no longer be trusted to be in step); `onFrame` returning false stops
  * reading too (the connection is being dropped).
+ *
+ * The pieces of a frame that spans many socket reads are kept as they arrive and joined once, when
+ * the frame is complete: each byte is copied at most once, however large the frame.
  */
 export function frameReader(onFrame: (f: Buffer) => boolean | void, onError: (e: Error) => void, limit: () => number = () => MAX_FRAME): (chunk: Buffer) => void {
   let buf: Buffer = Buffer.alloc(0)
   let failed = false
+  /** Pieces of an incomplete frame whose length is known (and already checked), and their total. */
+  let pieces: Buffer[] = []
+  let have = 0
+  let need = 0
   return (chunk) => {
     if (failed) return
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
+    if (need > 0) {
+      pieces.push(chunk)
+      have += chunk.length
+      if (have < need) return
+      buf = Buffer.concat(pieces, have)
+      pieces = []
+      have = 0
+      need = 0
+    } else buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
     let off = 0
     while (buf.length - off >= 4) {
       const len = buf.readUInt32LE(off)
@@ -48,7 +63,15 @@ export function frameReader(onFrame: (f: Buffer) => boolean | void, onError: (e:
         onError(new FrameTooLarge(len, max))
         return
       }
-      if (buf.length - off - 4 < len) break
+      if (buf.length - off - 4 < len) {
+        // Wait for the rest of this frame without joining buffers on every read.
+        const rest = buf.subarray(off)
+        pieces = [rest]
+        have = rest.length
+        need = 4 + len
+        buf = Buffer.alloc(0)
+        return
+      }
       const f = buf.subarray(off + 4, off + 4 + len)
       off += 4 + len
       if (onFrame(f) === false) {

@@ -1,7 +1,8 @@
 /**
  * The first frame of a peer connection: who is calling, whom they want, and which cluster they are
  * in (`{from, to, clusterId}`), a joining member's question `{query: 'cluster'}`, or a member's
- * requests connection `{query: 'requests', from, clusterId}`. It arrives from
+ * requests connection `{query: 'requests', from, clusterId}`, or a connection carrying one
+ * snapshot file `{from, to, clusterId, snapshot: {size}}` (snapshotStream.ts). It arrives from
  * whoever connected to the peer port, so it is parsed strictly: anything else is a bad hello, and
  * the connection is dropped with a log line.
  */
@@ -11,6 +12,8 @@ export type Hello =
   | { kind: 'query' }
   /** A member's requests connection (peer/requests.ts). */
   | { kind: 'requests'; from: string; clusterId: string }
+  /** One snapshot file of `size` bytes follows (peer/snapshotStream.ts). */
+  | { kind: 'snapshot'; from: string; to: string; clusterId: string; size: number }
 
 export class BadHello extends Error {}
 
@@ -38,7 +41,14 @@ export function parseHello(frame: Buffer): Hello {
     if (o.query === 'requests') return { kind: 'requests', from: memberId(o.from, 'from'), clusterId: memberId(o.clusterId, 'clusterId') }
     throw new BadHello(`unknown query ${JSON.stringify(o.query).slice(0, 40)}`)
   }
-  return { kind: 'peer', from: memberId(o.from, 'from'), to: memberId(o.to, 'to'), clusterId: memberId(o.clusterId, 'clusterId') }
+  const peer = { from: memberId(o.from, 'from'), to: memberId(o.to, 'to'), clusterId: memberId(o.clusterId, 'clusterId') }
+  if (o.snapshot !== undefined) {
+    const snap = o.snapshot as Record<string, unknown> | null
+    const size = typeof snap === 'object' && snap !== null ? snap.size : undefined
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new BadHello('snapshot size is not a byte count')
+    return { kind: 'snapshot', ...peer, size }
+  }
+  return { kind: 'peer', ...peer }
 }
 
 /** A short, printable description of bytes we could not make sense of (for log lines). */

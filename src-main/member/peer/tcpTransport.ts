@@ -17,7 +17,8 @@ import { describeBytes, parseHello } from './hello'
 import { PeerRequestError, RequestChannel, requestServer } from './requests'
 import { createPeerServer, dialPeer, type PeerTls } from './tls'
 import { decodeMessage, encodeMessage } from './messageCodec'
-import type { PeerAddress, PeerHandler, Transport, TransportContext } from './transport'
+import { sendSnapshot, SNAPSHOT_FRAME, SnapshotReceiveSession } from './snapshotStream'
+import type { PeerAddress, PeerHandler, SnapshotFiles, Transport, TransportContext } from './transport'
 
 /** Bytes queued on one peer socket beyond which messages to it are dropped (Raft retries). */
 const MAX_BUFFERED = 64 * 1024 * 1024
@@ -160,6 +161,8 @@ export class PeerTransport implements Transport {
   readonly identity: TransportContext['identity']
   readonly directory: TransportContext['directory']
   private readonly diag: TransportContext['diagnostics']
+  private readonly snapshots: SnapshotFiles
+  private readonly log: (line: string) => void
 
   constructor(
     ctx: TransportContext,
@@ -171,6 +174,8 @@ export class PeerTransport implements Transport {
     this.identity = ctx.identity
     this.directory = ctx.directory
     this.diag = ctx.diagnostics
+    this.snapshots = ctx.snapshots
+    this.log = ctx.log
     this.drops = new DropLog(ctx.log)
   }
 
@@ -219,6 +224,7 @@ export class PeerTransport implements Transport {
     this.inbound.add(sock)
     this.unidentified++
     let from: string | undefined
+    let snapshot: SnapshotReceiveSession | undefined
     const identified = (): void => {
       clearTimeout(helloTimer)
       this.unidentified--
@@ -267,6 +273,8 @@ export class PeerTransport implements Transport {
       if (!this.links.has(hello.from)) return refuse(`member ${toHexId(hello.from)} is not in this cluster`)
       from = hello.from
       identified()
+      // A connection of its own for one snapshot file (snapshotStream.ts).
+      if (hello.kind === 'snapshot') snapshot = new SnapshotReceiveSession(sock, hello, this.identity.localId, this.snapshots, handler, this.log)
       return true
     }
     let onRequest: ((f: Buffer) => boolean) | undefined
@@ -274,6 +282,7 @@ export class PeerTransport implements Transport {
       if (sock.destroyed) return false
       if (from === undefined) return onHello(f)
       if (onRequest) return onRequest(f)
+      if (snapshot) return snapshot.onFrame(f)
       const fault = this.diag.faults.get(from)
       if (fault?.dropIn) return true
       this.diag.stat(from).received++
@@ -298,7 +307,7 @@ export class PeerTransport implements Transport {
         (err) => {
           refuse(err instanceof FrameTooLarge && from === undefined ? `bad hello: ${err.message}` : err.message)
         },
-        () => (from === undefined || onRequest ? MAX_HELLO_FRAME : MAX_FRAME),
+        () => (from === undefined || onRequest ? MAX_HELLO_FRAME : snapshot ? SNAPSHOT_FRAME : MAX_FRAME),
       ),
     )
     sock.on('error', () => sock.destroy())
@@ -361,6 +370,11 @@ export class PeerTransport implements Transport {
       if (!link) continue
       const fault = this.diag.faults.get(m.to)
       if (fault?.dropOut) continue
+      if (m.type === MessageType.Snap) {
+        this.diag.stat(m.to).sent++
+        this.streamSnapshot(link, m)
+        continue
+      }
       const payload = encodeMessage(m)
       this.diag.stat(m.to).sent++
       if (fault && fault.delayMs > 0) {
@@ -370,8 +384,30 @@ export class PeerTransport implements Transport {
       if (msgs.length > 1 && !corked.has(link) && link.cork()) corked.add(link)
       const sent = link.send(payload)
       if (!sent) h?.reportUnreachable(m.to)
-      if (m.type === MessageType.Snap) h?.reportSnapshot(m.to, sent)
     }
+  }
+
+  /** Streams a snapshot on its own connection; Raft hears how it went once the peer answers. */
+  private streamSnapshot(link: PeerLink, m: Message): void {
+    const url = link.urls[0]
+    const h = this.handler
+    if (!url) {
+      h?.reportSnapshot(m.to, false)
+      return
+    }
+    const index = m.snapshot?.metadata.index
+    this.log(`sending snapshot at index ${index} to ${BigInt(m.to).toString(16)}`)
+    sendSnapshot({ url, m, files: this.snapshots, localId: this.identity.localId, clusterId: this.identity.clusterId, tls: this.tls }).then(
+      (ok) => {
+        if (!ok) this.log(`peer ${BigInt(m.to).toString(16)} refused the snapshot at index ${index}`)
+        h?.reportSnapshot(m.to, ok)
+      },
+      (err: Error) => {
+        this.log(`failed to send snapshot at index ${index} to ${BigInt(m.to).toString(16)}: ${err.message}`)
+        h?.reportSnapshot(m.to, false)
+        h?.reportUnreachable(m.to)
+      },
+    )
   }
 
   async stop(): Promise<void> {

@@ -92,11 +92,38 @@ export class PeerDiagnostics {
   }
 }
 
+/** A snapshot file opened for sending (it stays readable until closed, even if deleted meanwhile). */
+export interface OutgoingSnapshot {
+  /** Bytes of the whole file: what goes over the wire. */
+  size: number
+  chunks(): AsyncIterable<Buffer>
+  close(): Promise<void>
+}
+
+/** A snapshot file arriving from a peer, written aside until it is complete and checked. */
+export interface IncomingSnapshot {
+  write(chunk: Buffer): Promise<void>
+  /** Checks it (size, CRC) and makes it durable under its name; throws if it is bad. */
+  commit(): Promise<unknown>
+  abort(): Promise<void>
+}
+
+/**
+ * The member's snapshot files, as the transport sees them. A MsgSnap carries only the snapshot's
+ * metadata; its state is the file named by its term and index, which the transport streams to the
+ * peer in chunks and the peer writes into its own snap dir before Raft sees the message.
+ */
+export interface SnapshotFiles {
+  open(term: number, index: number): Promise<OutgoingSnapshot>
+  receiver(term: number, index: number, size: number): IncomingSnapshot
+}
+
 /** Everything a transport is built from, once the member knows who it is. */
 export interface TransportContext {
   identity: PeerIdentity
   directory: PeerDirectory
   diagnostics: PeerDiagnostics
+  snapshots: SnapshotFiles
   /** Answers the requests other members make of this one. */
   requests: PeerRequestHandler
   log: (line: string) => void

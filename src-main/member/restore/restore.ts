@@ -19,12 +19,14 @@
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import { openDb, readEtcdSnapshot, verifySnapshot, type VerifyResult } from '../../bbolt/index'
+import { openDb, readEtcdSnapshot, verifySnapshot, type EtcdSnapshotReader, type RevisionRecord, type VerifyResult } from '../../bbolt/index'
 import type { MemberConfig } from '../config'
 import { clusterIdFor, memberIdFor } from '../ids'
 import type { KeyRevision } from '../mvcc/types'
 import type { Member } from '../server/pb'
-import { encodeSnapshotFile } from '../server/raftNode'
+import { snapshotFileChunks } from '../server/snapshotFile'
+import { encodeRecordChunks, stateHeader } from '../server/stateCodec'
+import { StoreLoader } from '../mvcc/store'
 import type { AlarmName } from '../server/alarms'
 import { StateMachine } from '../server/stateMachine'
 import { Snapshotter } from '../snap/snapshotter'
@@ -94,72 +96,108 @@ function checkInput(cfg: RestoreConfig, o: RestoreOptions): void {
   }
 }
 
-/** Reads the snapshot into a state machine that holds the new cluster's membership. */
-function loadState(snapshotPath: string, members: Member[], clusterId: string, localId: string, o: RestoreOptions) {
-  const sm = new StateMachine(clusterId, localId, 1)
-  const reader = readEtcdSnapshot(openDb(snapshotPath))
-  try {
-    const revs: KeyRevision[] = []
-    let latest = 0
-    for (const r of reader.revisions()) {
-      const main = Number(r.main)
-      if (main > latest) latest = main
-      // An empty value is the marker an earlier --bump-revision left: it only moves the revision.
-      if (!r.kv) continue
-      const key = Buffer.from(r.kv.key).toString('latin1')
-      if (r.tombstone) {
-        revs.push({ key, value: Buffer.alloc(0), create: 0, mod: main, sub: Number(r.sub), version: 0, lease: '0', tombstone: true })
-      } else {
-        revs.push({
-          key,
-          // Copy: the reader's bytes are views into its page cache.
-          value: Buffer.from(r.kv.value),
-          create: Number(r.kv.createRevision),
-          mod: main,
-          sub: Number(r.sub),
-          version: Number(r.kv.version),
-          lease: r.kv.lease.toString(),
-          tombstone: false,
-        })
-      }
-    }
-    const meta = reader.meta()
-    const finished = Number(meta.finishedCompactRev?.main ?? 0n)
-    // A scheduled compaction past the finished one was still running; etcd completes it at start.
-    let compactTo = Math.max(finished, Number(meta.scheduledCompactRev?.main ?? 0n))
-    let currentRev = Math.max(1, latest, compactTo)
-    if (o.bumpRevision) {
-      // etcd bumps from the newest revision in the file, so the next write lands at latest + N + 1.
-      currentRev = Math.max(currentRev, latest + o.bumpRevision)
-      if (o.markCompacted) compactTo = currentRev
-    }
-    sm.store.restore(revs, currentRev, finished)
-    // Compact for real, as etcd does on start, so the member holds only what reads can still see.
-    if (compactTo > finished) sm.store.compact(compactTo)
-    const leases = [...reader.leases()].map((l) => ({ id: l.id.toString(), ttl: Number(l.ttl), remainingTTL: Number(l.remainingTtl) }))
-    sm.lessor.restore(leases)
-    sm.cluster.restore({ clusterId, members, removed: [] })
-    const auth = reader.auth()
-    sm.auth.restore({
-      enabled: auth.enabled,
-      // etcd starts at 1 when the key is missing.
-      revision: Math.max(1, Number(auth.revision)),
-      users: [...reader.users()].map((u) => ({ name: u.name, password: Buffer.from(u.password).toString('latin1'), roles: [...u.roles].sort() })),
-      roles: [...reader.roles()].map((r) => ({
-        name: r.name,
-        perms: r.keyPermission.map((p) => ({
-          permType: p.permType === 'read' ? ('READ' as const) : p.permType === 'write' ? ('WRITE' as const) : ('READWRITE' as const),
-          key: Buffer.from(p.key).toString('latin1'),
-          rangeEnd: Buffer.from(p.rangeEnd).toString('latin1'),
-        })),
-      })),
-    })
-    for (const a of reader.alarms()) if (a.alarm !== 'none') sm.alarms.activate(a.memberId.toString(), a.alarm.toUpperCase() as AlarmName)
-    sm.clusterVersion = reader.clusterVersion() ?? ''
-    return { sm, revisions: revs.length, leases: leases.length }
-  } finally {
-    reader.close()
+/** A revision of etcd's key bucket as a member holds it; undefined for a --bump-revision marker. */
+function toRevision(r: RevisionRecord): KeyRevision | undefined {
+  // An empty value is the marker an earlier --bump-revision left: it only moves the revision.
+  if (!r.kv) return undefined
+  const key = Buffer.from(r.kv.key).toString('latin1')
+  const main = Number(r.main)
+  if (r.tombstone) return { key, value: EMPTY, create: 0, mod: main, sub: Number(r.sub), version: 0, lease: '0', tombstone: true }
+  return {
+    key,
+    // Copy: the reader's bytes are views into its page cache.
+    value: Buffer.from(r.kv.value),
+    create: Number(r.kv.createRevision),
+    mod: main,
+    sub: Number(r.sub),
+    version: Number(r.kv.version),
+    lease: r.kv.lease.toString(),
+    tombstone: false,
   }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** Leases, membership, auth, alarms and cluster version from the snapshot (small: read at once). */
+function loadTables(reader: EtcdSnapshotReader, sm: StateMachine, members: Member[], clusterId: string): number {
+  const leases = [...reader.leases()].map((l) => ({ id: l.id.toString(), ttl: Number(l.ttl), remainingTTL: Number(l.remainingTtl) }))
+  sm.lessor.restore(leases)
+  sm.cluster.restore({ clusterId, members, removed: [] })
+  const auth = reader.auth()
+  sm.auth.restore({
+    enabled: auth.enabled,
+    // etcd starts at 1 when the key is missing.
+    revision: Math.max(1, Number(auth.revision)),
+    users: [...reader.users()].map((u) => ({ name: u.name, password: Buffer.from(u.password).toString('latin1'), roles: [...u.roles].sort() })),
+    roles: [...reader.roles()].map((r) => ({
+      name: r.name,
+      perms: r.keyPermission.map((p) => ({
+        permType: p.permType === 'read' ? ('READ' as const) : p.permType === 'write' ? ('WRITE' as const) : ('READWRITE' as const),
+        key: Buffer.from(p.key).toString('latin1'),
+        rangeEnd: Buffer.from(p.rangeEnd).toString('latin1'),
+      })),
+    })),
+  })
+  for (const a of reader.alarms()) if (a.alarm !== 'none') sm.alarms.activate(a.memberId.toString(), a.alarm.toUpperCase() as AlarmName)
+  sm.clusterVersion = reader.clusterVersion() ?? ''
+  return leases.length
+}
+
+/** Reads the whole snapshot into a state machine (for --bump-revision, or a compaction to finish). */
+function loadState(reader: EtcdSnapshotReader, sm: StateMachine, o: RestoreOptions): number {
+  let latest = 0
+  const meta = reader.meta()
+  const finished = Number(meta.finishedCompactRev?.main ?? 0n)
+  // The key bucket is in (main, sub) order: each key oldest first, changes in commit order.
+  const loader = new StoreLoader(finished)
+  let revisions = 0
+  for (const rec of reader.revisions()) {
+    const main = Number(rec.main)
+    if (main > latest) latest = main
+    const r = toRevision(rec)
+    if (!r) continue
+    loader.add(r)
+    revisions++
+  }
+  // A scheduled compaction past the finished one was still running; etcd completes it at start.
+  let compactTo = Math.max(finished, Number(meta.scheduledCompactRev?.main ?? 0n))
+  let currentRev = Math.max(1, latest, compactTo)
+  if (o.bumpRevision) {
+    // etcd bumps from the newest revision in the file, so the next write lands at latest + N + 1.
+    currentRev = Math.max(currentRev, latest + o.bumpRevision)
+    if (o.markCompacted) compactTo = currentRev
+  }
+  sm.store.adopt(loader.finish(currentRev))
+  // Compact for real, as etcd does on start, so the member holds only what reads can still see.
+  if (compactTo > finished) sm.store.compact(compactTo)
+  return revisions
+}
+
+/**
+ * The member snapshot's state straight from etcd's key bucket, record by record, never held whole:
+ * the bucket's (main, sub) order is what the state codec wants. Fills `summary` as it goes.
+ */
+function* convertedState(reader: EtcdSnapshotReader, sm: StateMachine, finished: number, summary: PreparedRestore['summary']): Generator<Buffer> {
+  let latest = 0
+  const live = new Map<string, boolean>()
+  const records = function* (): Generator<KeyRevision> {
+    for (const rec of reader.revisions()) {
+      const main = Number(rec.main)
+      if (main > latest) latest = main
+      const r = toRevision(rec)
+      if (!r) continue
+      live.set(r.key, !r.tombstone)
+      summary.revisions++
+      yield r
+    }
+  }
+  const currentRev = (): number => Math.max(1, latest, finished)
+  yield* encodeRecordChunks(stateHeader(sm, 0, finished), records(), currentRev)
+  summary.revision = currentRev()
+  summary.compactRevision = finished
+  let keys = 0
+  for (const v of live.values()) if (v) keys++
+  summary.keys = keys
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -176,30 +214,55 @@ interface PreparedRestore {
   members: Member[]
   clusterId: string
   index: number
-  /** The state machine snapshot: identical for every member (it does not name the local member). */
-  snapshotFile: Buffer
+  /** The member snapshot file's data, produced once (it does not name the local member). */
+  chunks(): Iterable<Buffer>
+  /** The member snapshot file once written for the first member: the others get a copy of it. */
+  written?: string
+  /** Complete once the first member's snapshot file has been written. */
   summary: { revision: number; compactRevision: number; revisions: number; keys: number; leases: number }
   verified: VerifyResult
+  close(): void
 }
 
 function prepare(snapshotPath: string, cfg: Pick<RestoreConfig, 'initialCluster' | 'initialClusterToken'>, o: RestoreOptions): PreparedRestore {
   // Throws the specific BboltError (hash mismatch, truncated, not bbolt…) before anything is written.
-  const verified = verifySnapshot(snapshotPath, { skipHashCheck: o.skipHashCheck ?? false })
+  const verified = verifySnapshot(snapshotPath, { skipHashCheck: o.skipHashCheck ?? false, skipStatus: true })
   const members = plannedMembers(cfg)
   const clusterId = clusterIdFor(members.map((m) => m.ID))
   const index = members.length
-  const { sm, revisions, leases } = loadState(snapshotPath, members, clusterId, members[0]!.ID, o)
-  sm.startAt(index, RESTORE_TERM)
   const confState = { voters: members.map((m) => m.ID), learners: [] }
-  // '' to '' is every key (etcd's "\0" range end): the live ones at the newest revision.
-  const keys = sm.store.rangeAt('', '', sm.store.currentRev, 1).count
-  return {
-    members,
-    clusterId,
-    index,
-    snapshotFile: encodeSnapshotFile(confState, sm.snapshot()),
-    summary: { revision: sm.store.currentRev, compactRevision: sm.store.compactRev, revisions, keys, leases },
-    verified,
+  const reader = readEtcdSnapshot(openDb(snapshotPath))
+  try {
+    const sm = new StateMachine(clusterId, members[0]!.ID, 1)
+    const leases = loadTables(reader, sm, members, clusterId)
+    sm.startAt(index, RESTORE_TERM)
+    const meta = reader.meta()
+    const finished = Number(meta.finishedCompactRev?.main ?? 0n)
+    const summary = { revision: 0, compactRevision: finished, revisions: 0, keys: 0, leases }
+    const base = { members, clusterId, index, summary, verified, close: () => reader.close() }
+    if (!o.bumpRevision && Number(meta.scheduledCompactRev?.main ?? 0n) <= finished) {
+      // The common case: etcd's history converted as it streams to the file.
+      return { ...base, chunks: () => snapshotFileChunks(confState, convertedState(reader, sm, finished, summary)) }
+    }
+    summary.revisions = loadState(reader, sm, o)
+    summary.revision = sm.store.currentRev
+    summary.compactRevision = sm.store.compactRev
+    // '' to '' is every key (etcd's "\0" range end): the live ones at the newest revision.
+    summary.keys = sm.store.rangeAt('', '', sm.store.currentRev, 1).count
+    return {
+      ...base,
+      chunks: function* () {
+        const frozen = sm.freeze()
+        try {
+          yield* snapshotFileChunks(confState, frozen)
+        } finally {
+          frozen.release()
+        }
+      },
+    }
+  } catch (err) {
+    reader.close()
+    throw err
   }
 }
 
@@ -211,7 +274,10 @@ async function writeMemberDirs(p: PreparedRestore, localId: string, dataDirIn: s
   const tmpWal = walDir ? `${walDir}.restoring-${process.pid}` : ''
   try {
     await fsp.mkdir(path.join(tmpData, 'member'), { recursive: true, mode: 0o700 })
-    await new Snapshotter(path.join(tmpData, 'member', 'snap')).save(p.index, RESTORE_TERM, p.snapshotFile)
+    const snapshotter = new Snapshotter(path.join(tmpData, 'member', 'snap'))
+    // Encoded and written in chunks (a state of any size, never one buffer of it), then copied.
+    if (p.written) await snapshotter.copyFrom(p.written, p.index, RESTORE_TERM)
+    else await snapshotter.save(p.index, RESTORE_TERM, p.chunks())
     const wal = await Wal.create(tmpWal || path.join(tmpData, 'member', 'wal'), { memberId: localId, clusterId: p.clusterId, initialMembers: p.members })
     try {
       // Hard state and snapshot mark: everything up to `index` is committed and covered by the snapshot.
@@ -226,6 +292,7 @@ async function writeMemberDirs(p: PreparedRestore, localId: string, dataDirIn: s
     }
     await fsp.rename(tmpData, dataDir)
     await fsyncDir(path.dirname(dataDir))
+    p.written ??= new Snapshotter(path.join(dataDir, 'member', 'snap')).fileFor(RESTORE_TERM, p.index)
   } catch (err) {
     await fsp.rm(tmpData, { recursive: true, force: true })
     if (tmpWal) await fsp.rm(tmpWal, { recursive: true, force: true })
@@ -241,7 +308,12 @@ export async function restoreSnapshot(snapshotPath: string, cfg: RestoreConfig, 
   const localId = memberIdFor(cfg.initialAdvertisePeerUrls, cfg.initialClusterToken)
   if (!plannedMembers(cfg).some((m) => m.ID === localId)) throw new RestoreInputError(`couldn't find local name "${cfg.name}" in the initial cluster configuration`)
   const p = prepare(snapshotPath, cfg, o)
-  const dirs = await writeMemberDirs(p, localId, cfg.dataDir, cfg.walDir)
+  let dirs
+  try {
+    dirs = await writeMemberDirs(p, localId, cfg.dataDir, cfg.walDir)
+  } finally {
+    p.close()
+  }
   return { ...dirs, memberId: localId, clusterId: p.clusterId, members: p.members, index: p.index, term: RESTORE_TERM, ...p.summary, verified: p.verified }
 }
 
@@ -274,6 +346,8 @@ export async function restoreCluster(snapshotPath: string, plan: ClusterRestoreP
   } catch (err) {
     for (const d of done) await fsp.rm(d.dataDir, { recursive: true, force: true })
     throw err
+  } finally {
+    p.close()
   }
   return done
 }

@@ -9,7 +9,7 @@ import { quotaBytes, type MemberConfig } from '../config'
 import { Snapshotter } from '../snap/snapshotter'
 import type { Wal } from '../wal/wal'
 import { openDataDir, StartError } from './dataDir'
-import { decodeSnapshotFile } from './raftNode'
+import { readSnapshotFile, SNAPSHOT_DATA_IN_FILE } from './snapshotFile'
 import { StateMachine } from './stateMachine'
 
 export interface BootedMember {
@@ -40,18 +40,23 @@ export async function bootMember(cfg: MemberConfig, log: (line: string) => void)
   const storage = new MemoryStorage()
   let snapshotIndex = 0
   const marked = replay?.snapshot.index ?? 0
-  const snap = await snapshotter.loadNewest(marked)
-  if (marked > 0 && (!snap || snap.index < marked)) {
+  await snapshotter.removeTemporaries()
+  // Streamed: a snapshot of any size loads chunk by chunk; a file whose CRC fails is set aside.
+  const snap = await snapshotter.loadNewest(marked, async (chunks) => {
+    const restore = sm.beginRestore()
+    const confState = await readSnapshotFile(chunks, restore)
+    restore.finish()
+    return confState
+  })
+  if (marked > 0 && (!snap || snap.ref.index < marked)) {
     // The WAL dropped the entries before its snapshot mark; without that snapshot the state
     // would silently miss them.
     await wal.close()
     throw new StartError(`snapshot at index ${marked} is missing or corrupt in ${path.join(memberDir, 'snap')}; the WAL no longer holds the entries before it`)
   }
   if (snap) {
-    const { confState, state } = decodeSnapshotFile(snap.data)
-    sm.restore(state)
-    storage.applySnapshot({ data: state, metadata: { index: snap.index, term: snap.term, confState } })
-    snapshotIndex = snap.index
+    storage.applySnapshot({ data: SNAPSHOT_DATA_IN_FILE, metadata: { index: snap.ref.index, term: snap.ref.term, confState: snap.value } })
+    snapshotIndex = snap.ref.index
   }
   if (replay) {
     storage.setHardState(replay.hardState)

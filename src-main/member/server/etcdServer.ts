@@ -21,6 +21,7 @@ import { PeerTransport } from '../peer/tcpTransport'
 import { PeerDiagnostics, type Transport, type TransportFactory } from '../peer/transport'
 import type { Wal } from '../wal/wal'
 import { WatchBudget } from '../watch/budget'
+import { sliceRunner } from './background'
 import { bootMember } from './boot'
 import { StartError } from './dataDir'
 import { LeaderDuties } from './leaderDuties'
@@ -119,6 +120,8 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
     const cfg = this.cfg
     const boot = await bootMember(cfg, this.log)
     const { sm, wal } = boot
+    // Physical compaction walks every key: in slices, off the Raft loop's way.
+    sm.store.backgroundCompaction(sliceRunner())
     this.localId = boot.localId
     this.clusterId = boot.clusterId
     sm.auth.tokenTtlMs = cfg.authTokenTtl * 1000
@@ -164,6 +167,7 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
         onRemovedNotice: () => this.removed(),
       },
       diagnostics: this.peerDiagnostics,
+      snapshots: boot.snapshotter,
       requests: leaderRequestHandler(this.leaderHost(sm)),
       log: this.log,
     })

@@ -4,38 +4,49 @@
  * For each Ready, in order:
  *  1. messages a leader may send before its own write go out at once (the leader's fsync runs in
  *     parallel with its followers', Raft thesis §10.2.1);
- *  2. a received snapshot is saved and installed; new entries and the hard state are appended to
- *     the WAL and fdatasync'ed once for the whole batch (group commit: proposals arriving while a
- *     write is in flight all land in the next Ready);
- *  3. the remaining messages (acknowledgements, votes) go out, now that what they promise is durable;
- *  4. committed entries are applied and read states released;
- *  5. advance, and take a snapshot every --snapshot-count applied entries.
+ *  2. a snapshot received from the leader (already on disk: the transport streamed it into the snap
+ *     dir) gets its WAL mark, Raft's storage moves to it, and its install is queued for the applier;
+ *  3. new entries and the hard state go to the WAL, fdatasync'ed once for the whole batch (group
+ *     commit: proposals arriving while a write is in flight all land in the next Ready). While that
+ *     write is in flight, committed entries that are already durable here are applied: the commit of
+ *     one batch overlaps the fsync of the next, as etcd's apply goroutine does;
+ *  4. the remaining messages (acknowledgements, votes) go out, now that what they promise is durable;
+ *  5. committed entries of this very Ready (a single-member cluster, or a follower told the commit
+ *     index with the entries) are applied after the write, read states released, and Raft advanced.
+ *
+ * The applier is a queue: entries are applied at once when it is idle, and wait behind a snapshot
+ * being installed (which reads its file in chunks over many turns of the event loop) while the Ready
+ * loop keeps persisting and answering the leader, so a large install never silences a member.
+ * Snapshots of this member's own state are written in the background the same way, every
+ * --snapshot-count applied entries.
  */
 import {
   RawNode,
   canSendBeforePersist,
   type ConfChange,
-  type ConfState,
   type Entry,
   type Message,
   type MemoryStorage,
   type ReadState,
+  type Snapshot,
   type SoftState,
   type Status,
 } from '../../raft/index'
 import type { PeerHandler, Transport } from '../peer/transport'
 import type { Snapshotter } from '../snap/snapshotter'
 import type { Wal } from '../wal/wal'
+import { readSnapshotFile, SNAPSHOT_DATA_IN_FILE, snapshotFileChunks } from './snapshotFile'
+import type { FrozenState } from './stateCodec'
 import type { EntryResult, MembershipEffect } from './stateMachine'
 
 /** What the Ready loop needs of the state machine: it applies, the node only hands entries over. */
 export interface AppliedState {
   readonly appliedIndex: number
   applyEntry(e: Entry): EntryResult
-  /** Replace the whole state with a snapshot's data. */
-  restore(data: Uint8Array): MembershipEffect
-  /** The whole state as of the applied index. */
-  snapshot(): Buffer
+  /** Replace the whole state with a snapshot's, fed in chunks; finish() swaps it in. */
+  beginRestore(): { push(chunk: Uint8Array): void; finish(): MembershipEffect }
+  /** The state now, for a snapshot written in the background. */
+  freeze(): FrozenState
 }
 
 /** What the rest of the member hears from the Ready loop. */
@@ -43,8 +54,8 @@ export interface RaftNodeEvents {
   onSoftState(s: SoftState): void
   onReadStates(rs: readonly ReadState[]): void
   /**
-   * A Ready was applied: what each entry asks of the member (in log order; a snapshot installed
-   * from the leader comes first, as a result with only its membership).
+   * Entries were applied: what each asks of the member (in log order; an installed snapshot comes
+   * as a result with only its membership).
    */
   onApplied(results: readonly EntryResult[], appliedIndex: number): void
   /** The end of every Ready, applied or not: Raft's state may have changed. */
@@ -70,17 +81,25 @@ export interface RaftNodeOptions {
   onFatal(err: Error): void
 }
 
-/** Snapshot files hold the Raft configuration beside the state: `[u32 len][conf JSON][state]`. */
-export function encodeSnapshotFile(confState: ConfState, state: Buffer): Buffer {
-  const conf = Buffer.from(JSON.stringify(confState))
-  const len = Buffer.allocUnsafe(4)
-  len.writeUInt32LE(conf.length, 0)
-  return Buffer.concat([len, conf, state])
-}
+/** Committed entries waiting behind an install beyond which the Ready loop waits for the applier. */
+const MAX_QUEUED_ENTRIES = 50_000
+/** Apply at most this long at a time when catching up on a queue. */
+const APPLY_SLICE_MS = 10
+/** A batch up to this size is applied at once; a longer one (a restart replaying its log) in slices. */
+const APPLY_AT_ONCE = 256
 
-export function decodeSnapshotFile(data: Buffer): { confState: ConfState; state: Buffer } {
-  const len = data.readUInt32LE(0)
-  return { confState: JSON.parse(data.subarray(4, 4 + len).toString()) as ConfState, state: data.subarray(4 + len) }
+type ApplyItem = { snapshot: Snapshot } | { entries: readonly Entry[] }
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+/** The member stopped while a snapshot was being read or written. */
+export class StoppedError extends Error {}
+
+function* stoppable<T>(it: Iterable<T>, stopped: () => boolean): Generator<T> {
+  for (const x of it) {
+    if (stopped()) throw new StoppedError('stopped')
+    yield x
+  }
 }
 
 export class RaftNode implements PeerHandler {
@@ -93,6 +112,13 @@ export class RaftNode implements PeerHandler {
   private stopped = false
   private snapshotIndex: number
   private loopDone: Promise<void> = Promise.resolve()
+  /** Work for the applier that could not be done at once (behind an install). */
+  private readonly queue: ApplyItem[] = []
+  private queuedEntries = 0
+  private draining: Promise<void> | undefined
+  private snapshotting: Promise<void> | undefined
+  /** Index of the last entry known durable in this member's WAL. */
+  private persistedIndex: number
   /** fsync batches and entries written, for the debug stream. */
   readonly stats = { readies: 0, entries: 0, snapshots: 0 }
 
@@ -100,6 +126,7 @@ export class RaftNode implements PeerHandler {
     this.o = o
     this.node = o.node
     this.snapshotIndex = o.snapshotIndex
+    this.persistedIndex = o.storage.lastIndex()
   }
 
   start(): void {
@@ -125,15 +152,24 @@ export class RaftNode implements PeerHandler {
     if (this.running || this.stopped) return
     this.running = true
     try {
-      while (!this.stopped && this.node.hasReady()) await this.handleReady()
+      while (!this.stopped && this.node.hasReady()) {
+        // Backpressure: a long install holds committed entries; do not pile up more than this.
+        if (this.queuedEntries > MAX_QUEUED_ENTRIES && this.draining) await this.draining
+        await this.handleReady()
+      }
     } catch (err) {
-      // A failed disk write cannot be undone: stop rather than acknowledge anything more.
-      this.halt()
-      this.o.onFatal(err instanceof Error ? err : new Error(String(err)))
+      this.fail(err)
     } finally {
       this.running = false
     }
     if (!this.stopped && this.node.hasReady()) this.kick()
+  }
+
+  /** A failed disk write cannot be undone: stop rather than acknowledge anything more. */
+  private fail(err: unknown): void {
+    if (this.stopped) return
+    this.halt()
+    this.o.onFatal(err instanceof Error ? err : new Error(String(err)))
   }
 
   private halt(): void {
@@ -143,61 +179,162 @@ export class RaftNode implements PeerHandler {
 
   private async handleReady(): Promise<void> {
     const rd = this.node.ready()
-    const { events, stateMachine: sm } = this.o
+    const { events, wal, storage } = this.o
     this.stats.readies++
     if (rd.softState) events.onSoftState(rd.softState)
     const early = rd.messages.filter(canSendBeforePersist)
     const late = early.length === rd.messages.length ? [] : rd.messages.filter((m) => !canSendBeforePersist(m))
     if (early.length) this.o.transport.send(early)
 
-    const results: EntryResult[] = []
     if (rd.snapshot) {
       const s = rd.snapshot
-      // Snapshot file, then its WAL mark, before the hard state whose commit may point into it:
-      // a crash in between must not leave a commit index beyond the log (etcd's order too).
-      await this.o.snapshotter.save(s.metadata.index, s.metadata.term, encodeSnapshotFile(s.metadata.confState, Buffer.from(s.data)))
-      await this.o.wal.saveSnapshot({ index: s.metadata.index, term: s.metadata.term })
-      this.o.storage.applySnapshot(s)
-      results.push({ index: s.metadata.index, membership: sm.restore(s.data) })
-      events.log(`applied snapshot at index ${s.metadata.index} from the leader`)
+      // The transport wrote the file before Raft saw the message. Its WAL mark comes before the
+      // hard state whose commit may point into it: a crash in between must not leave a commit
+      // index beyond the log (etcd's order too).
+      await wal.saveSnapshot({ index: s.metadata.index, term: s.metadata.term })
+      storage.applySnapshot({ data: SNAPSHOT_DATA_IN_FILE, metadata: s.metadata })
       this.snapshotIndex = s.metadata.index
+      this.persistedIndex = Math.max(this.persistedIndex, s.metadata.index)
+      this.enqueue({ snapshot: s })
     }
+
+    // Entries committed and already durable here are applied while this Ready's write is in flight.
+    // (Not those this Ready writes: a follower may be told of their commit along with them.)
+    const committed = rd.committedEntries
+    const durable = rd.entries.length ? Math.min(this.persistedIndex, rd.entries[0]!.index - 1) : this.persistedIndex
+    let split = 0
+    while (split < committed.length && committed[split]!.index <= durable) split++
+    let write: Promise<void> | undefined
     if (rd.entries.length || rd.hardState) {
-      await this.o.wal.save(rd.hardState, rd.entries, rd.mustSync)
+      write = wal.save(rd.hardState, rd.entries, rd.mustSync)
+      // A rejection is handled where it is awaited, below.
+      write.catch(() => {})
+    }
+    if (split > 0) this.enqueue({ entries: split === committed.length ? committed : committed.slice(0, split) })
+    if (write) {
+      await write
       this.stats.entries += rd.entries.length
     }
-    if (rd.hardState) this.o.storage.setHardState(rd.hardState)
-    if (rd.entries.length) this.o.storage.append(rd.entries)
+    if (rd.hardState) storage.setHardState(rd.hardState)
+    if (rd.entries.length) {
+      storage.append(rd.entries)
+      this.persistedIndex = rd.entries[rd.entries.length - 1]!.index
+    }
     if (late.length) this.o.transport.send(late)
+    if (split < committed.length) this.enqueue({ entries: committed.slice(split) })
+    if (rd.readStates.length) events.onReadStates(rd.readStates)
+    this.node.advance()
+    events.onReadyHandled()
+    this.maybeSnapshot()
+  }
 
-    for (const e of rd.committedEntries) {
+  // ---- the applier ----
+
+  /** Applies at once when nothing waits before it; otherwise queues (behind an install, or in slices). */
+  private enqueue(item: ApplyItem): void {
+    if (!this.draining && 'entries' in item && item.entries.length <= APPLY_AT_ONCE) {
+      this.applyEntries(item.entries)
+      return
+    }
+    this.queue.push(item)
+    if ('entries' in item) this.queuedEntries += item.entries.length
+    if (!this.draining) {
+      this.draining = this.drain()
+        .catch((err) => this.fail(err))
+        .finally(() => {
+          this.draining = undefined
+        })
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length && !this.stopped) {
+      const item = this.queue.shift()!
+      if ('snapshot' in item) {
+        await this.install(item.snapshot)
+        continue
+      }
+      this.queuedEntries -= item.entries.length
+      // A long queue is applied in slices, so the Ready loop and the clients get their turns.
+      let from = 0
+      while (from < item.entries.length && !this.stopped) {
+        const t0 = performance.now()
+        let to = from
+        while (to < item.entries.length && performance.now() - t0 < APPLY_SLICE_MS) to = Math.min(item.entries.length, to + 64)
+        this.applyEntries(from === 0 && to === item.entries.length ? item.entries : item.entries.slice(from, to))
+        from = to
+        if (from < item.entries.length) await turn()
+      }
+    }
+    this.maybeSnapshot()
+  }
+
+  private applyEntries(entries: readonly Entry[]): void {
+    const sm = this.o.stateMachine
+    const results: EntryResult[] = []
+    for (const e of entries) {
       const r = sm.applyEntry(e)
       if (r.confChange) this.node.applyConfChange(r.confChange)
       if (r.proposal || r.membership) results.push(r)
     }
-    if (rd.readStates.length) events.onReadStates(rd.readStates)
-    this.node.advance()
-    if (rd.committedEntries.length || results.length) events.onApplied(results, sm.appliedIndex)
-    events.onReadyHandled()
-    if (sm.appliedIndex - this.snapshotIndex >= this.o.snapshotCount) await this.takeSnapshot()
+    if (entries.length) this.o.events.onApplied(results, sm.appliedIndex)
   }
 
-  /** Snapshot the state machine at the applied index, then compact the WAL and the in-memory log. */
+  /** Replaces the state with a snapshot file's, read and decoded in chunks. */
+  private async install(s: Snapshot): Promise<void> {
+    const sm = this.o.stateMachine
+    if (s.metadata.index <= sm.appliedIndex) return
+    const t0 = performance.now()
+    const restore = sm.beginRestore()
+    const ref = { index: s.metadata.index, term: s.metadata.term, file: this.o.snapshotter.fileFor(s.metadata.term, s.metadata.index) }
+    await readSnapshotFile(this.o.snapshotter.read(ref), restore, () => this.stopped)
+    const membership = restore.finish()
+    this.o.events.log(`applied snapshot at index ${s.metadata.index} from the leader (${Math.round(performance.now() - t0)} ms)`)
+    this.o.events.onApplied([{ index: s.metadata.index, membership }], sm.appliedIndex)
+  }
+
+  // ---- snapshots of this member's state ----
+
+  private maybeSnapshot(): void {
+    if (this.snapshotting || this.draining || this.stopped) return
+    if (this.o.stateMachine.appliedIndex - this.snapshotIndex < this.o.snapshotCount) return
+    this.snapshotting = this.takeSnapshot()
+      .catch((err) => this.fail(err))
+      .finally(() => {
+        this.snapshotting = undefined
+      })
+  }
+
+  /**
+   * Snapshot the state machine at the applied index, then compact the WAL and the in-memory log.
+   * The state is frozen at once and written over many turns of the event loop while the node runs.
+   */
   async takeSnapshot(): Promise<void> {
     const sm = this.o.stateMachine
     const index = sm.appliedIndex
     if (index <= this.snapshotIndex) return
+    const term = this.o.storage.term(index)
+    // The configuration as of the applied index: conf changes are applied to Raft as they are applied.
     const confState = this.node.status().config
-    const state = sm.snapshot()
-    const snap = this.o.storage.createSnapshot(index, confState, state)
-    await this.o.snapshotter.save(index, snap.metadata.term, encodeSnapshotFile(confState, state))
-    await this.o.wal.saveSnapshot({ index, term: snap.metadata.term })
+    const frozen = sm.freeze()
+    let bytes: number
+    try {
+      bytes = await this.o.snapshotter.save(index, term, stoppable(snapshotFileChunks(confState, frozen), () => this.stopped))
+    } finally {
+      frozen.release()
+    }
+    // A snapshot from the leader may have overtaken this one while it was written.
+    if (index <= this.snapshotIndex || this.stopped) return
+    await this.o.wal.saveSnapshot({ index, term })
+    if (index <= this.snapshotIndex) return
     this.snapshotIndex = index
     this.stats.snapshots++
+    const storage = this.o.storage
+    if (index > storage.snapshot().metadata.index) storage.createSnapshot(index, confState, SNAPSHOT_DATA_IN_FILE)
     const keep = this.o.catchUpEntries ?? 5000
     const compactTo = index - keep
-    if (compactTo > this.o.storage.firstIndex()) this.o.storage.compact(compactTo)
-    this.o.events.log(`saved snapshot at index ${index}; compacted log to ${Math.max(compactTo, 0)}`)
+    if (compactTo > storage.firstIndex()) storage.compact(compactTo)
+    this.o.events.log(`saved snapshot at index ${index} (${bytes} bytes); compacted log to ${Math.max(compactTo, 0)}`)
   }
 
   propose(data: Uint8Array): boolean {
@@ -261,8 +398,15 @@ export class RaftNode implements PeerHandler {
     return this.snapshotIndex
   }
 
+  /** Resolves once queued applies (a snapshot install included) and a snapshot being written are done. */
+  async settled(): Promise<void> {
+    while (this.draining || this.snapshotting) await (this.draining ?? this.snapshotting)
+  }
+
   async stop(): Promise<void> {
     this.halt()
     await this.loopDone
+    await this.draining
+    await this.snapshotting
   }
 }

@@ -1,10 +1,27 @@
 /**
- * Serialises the whole state machine for a snapshot: a small JSON header (revisions, leases,
- * membership, alarms, auth) followed by every retained key revision in a compact binary form.
+ * The state machine in a snapshot: a small JSON header (revisions, leases, membership, alarms,
+ * auth) followed by every retained key revision in a compact binary form.
+ *
+ * Both directions work in pieces, so neither ever holds the whole state in one buffer and a large
+ * state never stalls the member's event loop for long:
+ *   - `freezeState` captures the state synchronously (small tables by value, the key history as a
+ *     frozen store view), then `encodeStateChunks` yields it as ~1 MiB buffers, on demand;
+ *   - `StateDecoder` takes the bytes in chunks of any size and builds a new store as it goes.
+ *
+ * Format 2 (`RDSNAP2\n`): `[magic][u32 header length][header JSON]`, then records:
+ *   `[u8 1][u32 key length][u32 value length][f64 create][f64 mod][u32 sub][f64 version]
+ *    [u8 flags: 1 tombstone, 2 lease][i64 lease if flag 2][key][value]`
+ * and an end record `[u8 0][f64 record count][f64 current revision]` (the header's currentRev may be 0
+ * when the writer only learns it at the end, as a restore streaming an etcd snapshot does). Each key's
+ * revisions come oldest first, and every change from the compaction revision on in (mod, sub) order:
+ * a member's own snapshot writes what lies below the compaction revision first, in key order, then
+ * the changes; a restore writes etcd's key bucket as it is, in (main, sub) order. The watch log is
+ * rebuilt as the records arrive.
+ * Format 1 (`RDSNAP1\n`, written by earlier versions) is still read.
  */
 import type { AuthStore } from '../auth/store'
 import type { Lessor } from '../lease/lessor'
-import type { MvccStore } from '../mvcc/store'
+import { StoreLoader, type LoadedStore, type MvccStore, type StoreView } from '../mvcc/store'
 import type { KeyRevision } from '../mvcc/types'
 import type { AlarmStore } from './alarms'
 import type { ClusterMembers } from './cluster'
@@ -21,24 +38,8 @@ export interface EncodableState {
   readonly clusterVersion: string
 }
 
-/** Everything a snapshot holds, decoded; the state machine loads it with `restore`. */
-export interface StateImage {
-  appliedIndex: number
-  appliedTerm: number
-  currentRev: number
-  compactRev: number
-  everCompacted: boolean
-  revisions: KeyRevision[]
-  leases: Header['leases']
-  cluster: Header['cluster']
-  alarms: string[]
-  auth: Header['auth']
-  clusterVersion: string
-}
-
-const MAGIC = Buffer.from('RDSNAP1\n')
-
-interface Header {
+/** The small part of a snapshot, as JSON at its start. */
+export interface Header {
   appliedIndex: number
   appliedTerm: number
   currentRev: number
@@ -49,54 +50,309 @@ interface Header {
   cluster: ReturnType<ClusterMembers['toJSON']>
   alarms: string[]
   auth: ReturnType<AuthStore['toJSON']>
-  revisions: number
+  /** Format 1 only: the number of records. */
+  revisions?: number
   clusterVersion: string
 }
 
-export function encodeState(sm: EncodableState): Buffer {
-  const revs = [...sm.store.allRevisions()]
-  const header: Header = {
+/** Everything a snapshot holds, decoded; the state machine loads it with `adoptImage`. */
+export interface StateImage {
+  appliedIndex: number
+  appliedTerm: number
+  store: LoadedStore
+  leases: Header['leases']
+  cluster: Header['cluster']
+  alarms: string[]
+  auth: Header['auth']
+  clusterVersion: string
+}
+
+const MAGIC_V1 = Buffer.from('RDSNAP1\n')
+const MAGIC = Buffer.from('RDSNAP2\n')
+const REC_REVISION = 1
+const REC_END = 0
+const FIXED = 1 + 4 + 4 + 8 + 8 + 4 + 8 + 1
+const FLAG_TOMBSTONE = 1
+const FLAG_LEASE = 2
+const END_BYTES = 1 + 8 + 8
+/** Target size of one encoded chunk. */
+export const CHUNK_BYTES = 256 * 1024
+/** Values at least this big are handed out as they are instead of being copied into a chunk. */
+const DIRECT_VALUE = 64 * 1024
+
+/** The state at one applied index, captured in one step; release() once written. */
+export interface FrozenState {
+  readonly header: Header
+  readonly view: StoreView
+  release(): void
+}
+
+export function freezeState(sm: EncodableState): FrozenState {
+  const view = sm.store.view()
+  return { header: stateHeader(sm, view.currentRev, view.compactRev, sm.store.everCompacted), view, release: () => view.release() }
+}
+
+/** Everything but the key history, as a snapshot's header holds it (copied: it is written later). */
+export function stateHeader(sm: Omit<EncodableState, 'store'>, currentRev: number, compactRev: number, everCompacted = compactRev > 0): Header {
+  return {
     appliedIndex: sm.appliedIndex,
     appliedTerm: sm.appliedTerm,
-    currentRev: sm.store.currentRev,
-    compactRev: sm.store.compactRev,
-    everCompacted: sm.store.everCompacted,
+    currentRev,
+    compactRev,
+    everCompacted,
     leases: [...sm.lessor.leases.values()].map((l) => ({ id: l.id, ttl: l.ttl, remainingTTL: sm.lessor.remaining(l.id) })),
     cluster: sm.cluster.toJSON(),
     alarms: sm.alarms.toJSON(),
-    auth: sm.auth.toJSON(),
-    revisions: revs.length,
+    // toJSON copies: the auth store changes user and role objects in place.
+    auth: JSON.parse(JSON.stringify(sm.auth.toJSON())) as Header['auth'],
     clusterVersion: sm.clusterVersion,
   }
-  const head = Buffer.from(JSON.stringify(header))
-  const parts: Buffer[] = [MAGIC, u32(head.length), head]
-  for (const r of revs) {
-    const key = Buffer.from(r.key, 'latin1')
-    const lease = Buffer.from(r.lease, 'latin1')
-    const fixed = Buffer.allocUnsafe(4 + 4 + 1 + 8 * 5)
-    fixed.writeUInt32LE(key.length, 0)
-    fixed.writeUInt32LE(r.value.length, 4)
-    fixed[8] = lease.length
-    fixed.writeDoubleLE(r.create, 9)
-    fixed.writeDoubleLE(r.mod, 17)
-    fixed.writeDoubleLE(r.sub, 25)
-    fixed.writeDoubleLE(r.version, 33)
-    fixed.writeDoubleLE(r.tombstone ? 1 : 0, 41)
-    parts.push(fixed, key, r.value, lease)
-  }
-  return Buffer.concat(parts)
 }
 
+/** The frozen state as ~CHUNK_BYTES buffers (large values as they are), produced on demand. */
+export function* encodeStateChunks(f: FrozenState): Generator<Buffer> {
+  const records = function* (): Generator<KeyRevision> {
+    yield* f.view.survivors()
+    yield* f.view.changes
+  }
+  yield* encodeRecordChunks(f.header, records(), () => f.header.currentRev)
+}
+
+/**
+ * A snapshot's bytes from its header and its revisions (see the format above), ~CHUNK_BYTES at a
+ * time. `currentRev` is asked for once every record has been written.
+ */
+export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevision>, currentRev: () => number): Generator<Buffer> {
+  const head = Buffer.from(JSON.stringify(header))
+  let buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, MAGIC.length + 4 + head.length))
+  let off = 0
+  MAGIC.copy(buf, 0)
+  off = buf.writeUInt32LE(head.length, MAGIC.length)
+  off += head.copy(buf, off)
+  let count = 0
+  const flush = (): Buffer => {
+    const out = buf.subarray(0, off)
+    buf = Buffer.allocUnsafe(CHUNK_BYTES)
+    off = 0
+    return out
+  }
+  for (const r of records) {
+    count++
+    const klen = r.key.length
+    const vlen = r.value.length
+    const hasLease = !r.tombstone && r.lease !== '0'
+    const fixed = FIXED + (hasLease ? 8 : 0)
+    const direct = vlen >= DIRECT_VALUE
+    const need = fixed + klen + (direct ? 0 : vlen)
+    if (off + need > buf.length) {
+      if (off > 0) yield flush()
+      if (need > buf.length) buf = Buffer.allocUnsafe(need)
+    }
+    buf[off] = REC_REVISION
+    buf.writeUInt32LE(klen, off + 1)
+    buf.writeUInt32LE(vlen, off + 5)
+    buf.writeDoubleLE(r.create, off + 9)
+    buf.writeDoubleLE(r.mod, off + 17)
+    buf.writeUInt32LE(r.sub, off + 25)
+    buf.writeDoubleLE(r.version, off + 29)
+    buf[off + 37] = (r.tombstone ? FLAG_TOMBSTONE : 0) | (hasLease ? FLAG_LEASE : 0)
+    off += FIXED
+    if (hasLease) off = buf.writeBigInt64LE(BigInt(r.lease), off)
+    off += buf.write(r.key, off, 'latin1')
+    if (direct) {
+      yield flush()
+      yield r.value
+    } else {
+      off += r.value.copy(buf, off)
+    }
+  }
+  if (off + END_BYTES > buf.length) yield flush()
+  buf[off] = REC_END
+  off = buf.writeDoubleLE(count, off + 1)
+  off = buf.writeDoubleLE(currentRev(), off)
+  yield buf.subarray(0, off)
+}
+
+/** The whole state in one buffer (tests and small states only: a member streams the chunks). */
+export function encodeState(sm: EncodableState): Buffer {
+  const f = freezeState(sm)
+  try {
+    return Buffer.concat([...encodeStateChunks(f)])
+  } finally {
+    f.release()
+  }
+}
+
+/** Bytes arriving in chunks, read at a moving offset; reads within one chunk are views, not copies. */
+class ChunkQueue {
+  private chunks: Buffer[] = []
+  /** Index of the first chunk still in use (the array is compacted now and then, not shifted). */
+  private first = 0
+  private off = 0
+  available = 0
+
+  push(b: Buffer): void {
+    if (b.length === 0) return
+    if (this.first > 64 && this.first * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.first)
+      this.first = 0
+    }
+    this.chunks.push(b)
+    this.available += b.length
+  }
+
+  /** The next n bytes without consuming them (a copy only when they span chunks). */
+  peek(n: number): Buffer {
+    const head = this.chunks[this.first]!
+    if (this.off + n <= head.length) return head.subarray(this.off, this.off + n)
+    const out = Buffer.allocUnsafe(n)
+    let got = 0
+    let off = this.off
+    for (let i = this.first; got < n; i++) {
+      const c = this.chunks[i]!
+      const take = Math.min(n - got, c.length - off)
+      c.copy(out, got, off, off + take)
+      got += take
+      off = 0
+    }
+    return out
+  }
+
+  skip(n: number): void {
+    this.available -= n
+    while (n > 0) {
+      const head = this.chunks[this.first]!
+      const left = head.length - this.off
+      if (n < left) {
+        this.off += n
+        return
+      }
+      n -= left
+      this.first++
+      this.off = 0
+    }
+  }
+
+  take(n: number): Buffer {
+    const b = this.peek(n)
+    this.skip(n)
+    return b
+  }
+}
+
+/** Thrown for bytes that are not a state snapshot this member can read. */
+export class SnapshotFormatError extends Error {}
+
+/**
+ * Decodes a snapshot's state from chunks of any size (`push`), building a new store as records
+ * arrive; `finish()` checks the end record and returns the image.
+ */
+export class StateDecoder {
+  private readonly q = new ChunkQueue()
+  private header: Header | undefined
+  private loader: StoreLoader | undefined
+  private records = 0
+  private done = false
+  private currentRev = 0
+  /** Format 1 states are read whole (they were written whole, and are small). */
+  private v1: Buffer[] | undefined
+
+  push(chunk: Uint8Array): void {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (this.v1) {
+      this.v1.push(b)
+      return
+    }
+    this.q.push(b)
+    this.parse()
+  }
+
+  private parse(): void {
+    const q = this.q
+    if (!this.header) {
+      if (q.available < MAGIC.length + 4) return
+      const magic = q.peek(MAGIC.length)
+      if (magic.equals(MAGIC_V1)) {
+        this.v1 = [q.take(q.available)]
+        return
+      }
+      if (!magic.equals(MAGIC)) throw new SnapshotFormatError('snap: not a raftdeck state snapshot')
+      const hlen = q.peek(MAGIC.length + 4).readUInt32LE(MAGIC.length)
+      if (q.available < MAGIC.length + 4 + hlen) return
+      q.skip(MAGIC.length + 4)
+      this.header = JSON.parse(q.take(hlen).toString()) as Header
+      this.loader = new StoreLoader(this.header.compactRev, this.header.everCompacted ?? this.header.compactRev > 0)
+    }
+    const loader = this.loader!
+    while (!this.done && q.available > 0) {
+      const kind = q.peek(1)[0]
+      if (kind === REC_END) {
+        if (q.available < END_BYTES) return
+        const end = q.take(END_BYTES)
+        const count = end.readDoubleLE(1)
+        this.currentRev = end.readDoubleLE(9)
+        if (count !== this.records) throw new SnapshotFormatError(`snap: end record says ${count} revisions, read ${this.records}`)
+        this.done = true
+        if (q.available > 0) throw new SnapshotFormatError('snap: bytes after the end record')
+        return
+      }
+      if (kind !== REC_REVISION) throw new SnapshotFormatError(`snap: unknown record type ${kind}`)
+      if (q.available < FIXED) return
+      const h = q.peek(FIXED)
+      const klen = h.readUInt32LE(1)
+      const vlen = h.readUInt32LE(5)
+      const flags = h[37]!
+      const leaseLen = flags & FLAG_LEASE ? 8 : 0
+      const total = FIXED + leaseLen + klen + vlen
+      if (q.available < total) return
+      const create = h.readDoubleLE(9)
+      const mod = h.readDoubleLE(17)
+      const sub = h.readUInt32LE(25)
+      const version = h.readDoubleLE(29)
+      q.skip(FIXED)
+      const lease = leaseLen ? q.take(8).readBigInt64LE(0).toString() : '0'
+      const key = q.take(klen).toString('latin1')
+      // A view into the chunk it arrived in (or a copy when it spans two): no per-value copy.
+      const value = vlen ? q.take(vlen) : EMPTY
+      loader.add({ key, value, create, mod, sub, version, lease, tombstone: (flags & FLAG_TOMBSTONE) !== 0 })
+      this.records++
+    }
+  }
+
+  finish(): StateImage {
+    if (this.v1) return decodeV1(Buffer.concat(this.v1))
+    if (!this.header || !this.done) throw new SnapshotFormatError('snap: state snapshot ends early')
+    const h = this.header
+    return {
+      appliedIndex: h.appliedIndex,
+      appliedTerm: h.appliedTerm,
+      store: this.loader!.finish(this.currentRev || h.currentRev),
+      leases: h.leases,
+      cluster: h.cluster,
+      alarms: h.alarms,
+      auth: h.auth,
+      clusterVersion: h.clusterVersion ?? '',
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
 export function decodeState(data: Uint8Array): StateImage {
-  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('snap: not a raftdeck state snapshot')
-  let off = MAGIC.length
+  const d = new StateDecoder()
+  d.push(data)
+  return d.finish()
+}
+
+/** Format 1: one JSON header and fixed-size records, written in one piece by earlier versions. */
+function decodeV1(buf: Buffer): StateImage {
+  let off = MAGIC_V1.length
   const hlen = buf.readUInt32LE(off)
   off += 4
   const header = JSON.parse(buf.subarray(off, off + hlen).toString()) as Header
   off += hlen
   const revs: KeyRevision[] = []
-  for (let i = 0; i < header.revisions; i++) {
+  for (let i = 0; i < (header.revisions ?? 0); i++) {
     const klen = buf.readUInt32LE(off)
     const vlen = buf.readUInt32LE(off + 4)
     const llen = buf[off + 8]!
@@ -114,23 +370,17 @@ export function decodeState(data: Uint8Array): StateImage {
     off += llen
     revs.push({ key, value, create, mod, sub, version, lease, tombstone })
   }
+  revs.sort((a, b) => a.mod - b.mod || a.sub - b.sub)
+  const loader = new StoreLoader(header.compactRev, header.everCompacted ?? header.compactRev > 0)
+  for (const r of revs) loader.add(r)
   return {
     appliedIndex: header.appliedIndex,
     appliedTerm: header.appliedTerm,
-    currentRev: header.currentRev,
-    compactRev: header.compactRev,
-    everCompacted: header.everCompacted ?? header.compactRev > 0,
-    revisions: revs,
+    store: loader.finish(header.currentRev),
     leases: header.leases,
     cluster: header.cluster,
     alarms: header.alarms,
     auth: header.auth,
     clusterVersion: header.clusterVersion ?? '',
   }
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.allocUnsafe(4)
-  b.writeUInt32LE(n, 0)
-  return b
 }

@@ -14,7 +14,7 @@ import { DEFAULT_QUOTA_BYTES } from '../config'
 import { EtcdError, Errors } from '../errors'
 import { Lessor } from '../lease/lessor'
 import { MvccStore } from '../mvcc/store'
-import { decodeState, encodeState } from './stateCodec'
+import { decodeState, encodeState, freezeState, StateDecoder, type FrozenState, type StateImage } from './stateCodec'
 import { AlarmStore, type AlarmMember, type AlarmName } from './alarms'
 import { applyRequest, type Applier, type AuthInfo } from './apply/applier'
 import { buildApplier } from './apply/chain'
@@ -206,15 +206,32 @@ export class StateMachine {
     this.markApplied(index, term)
   }
 
-  /** The whole state, as a snapshot holds it. */
+  /** The whole state in one buffer, as a snapshot holds it (tests and small states). */
   snapshot(): Buffer {
     return encodeState(this)
   }
 
-  /** Replaces the whole state with a snapshot's (a restart, or a snapshot sent by the leader). */
+  /** The state now, captured at once for a snapshot written in pieces (see stateCodec.ts). */
+  freeze(): FrozenState {
+    return freezeState(this)
+  }
+
+  /** Replaces the whole state with a snapshot's held in one buffer. */
   restore(data: Uint8Array): MembershipEffect {
-    const image = decodeState(data)
-    this.store.restore(image.revisions, image.currentRev, image.compactRev, image.everCompacted)
+    return this.adopt(decodeState(data))
+  }
+
+  /**
+   * Replaces the whole state with a snapshot's that arrives in chunks (a restart, or a snapshot
+   * sent by the leader): the new state is built aside and swapped in by finish().
+   */
+  beginRestore(): { push(chunk: Uint8Array): void; finish(): MembershipEffect } {
+    const d = new StateDecoder()
+    return { push: (c) => d.push(c), finish: () => this.adopt(d.finish()) }
+  }
+
+  private adopt(image: StateImage): MembershipEffect {
+    this.store.adopt(image.store)
     this.lessor.restore(image.leases)
     this.cluster.restore(image.cluster)
     this.alarms.restore(image.alarms)

@@ -1,19 +1,50 @@
 /**
  * Snapshot files: `<snap-dir>/<term:16 hex>-<index:16 hex>.snap`, each `[u32 LE CRC-32][data]`.
- * Written to a temp file, synced, renamed and the directory synced, so a crash leaves either the
- * old set or the new file complete. A file whose CRC fails is skipped (and renamed .broken).
+ *
+ * Everything streams: a snapshot is written from chunks (CRC computed as they pass, stored at
+ * offset 0 at the end), read back in chunks (the CRC checked when the last one has been read), sent
+ * to a peer from an open file and received from a peer into a temp file. No step holds the whole
+ * file in memory and no size limit applies beyond the file system's (files over 4 GiB included).
+ *
+ * A file is written to `<name>.tmp` (or `<name>.part` when received), synced, renamed and the
+ * directory synced, so a crash leaves either the old set or the new file complete. A file whose
+ * CRC fails is skipped at start (and renamed .broken).
  */
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { crc32 } from 'node:zlib'
 
-export interface SnapshotFile {
+/** A snapshot file on disk. */
+export interface SnapshotRef {
   index: number
   term: number
-  data: Buffer
+  file: string
 }
 
+/** An open snapshot file, for sending: it stays readable until closed, even if deleted meanwhile. */
+export interface OpenSnapshot extends SnapshotRef {
+  /** Bytes of the whole file (CRC included): what goes over the wire. */
+  size: number
+  /** The file's bytes in chunks, from the start. */
+  chunks(): AsyncIterable<Buffer>
+  close(): Promise<void>
+}
+
+/** A snapshot arriving from a peer: the file's bytes (CRC first), in chunks of any size. */
+export interface SnapshotReceiver {
+  write(chunk: Buffer): Promise<void>
+  /** Checks the CRC and the size, makes the file durable under its name; throws if it is bad. */
+  commit(): Promise<SnapshotRef>
+  /** Drops what was received. */
+  abort(): Promise<void>
+}
+
+/** The CRC of a snapshot file does not match its contents (or it is too short). */
+export class SnapshotCorruptError extends Error {}
+
 const KEEP = 2
+/** Read and write unit. */
+export const IO_CHUNK = 1024 * 1024
 
 function name(term: number, index: number): string {
   return `${term.toString(16).padStart(16, '0')}-${index.toString(16).padStart(16, '0')}.snap`
@@ -24,33 +55,100 @@ function parse(n: string): { term: number; index: number } | undefined {
   return m ? { term: parseInt(m[1]!, 16), index: parseInt(m[2]!, 16) } : undefined
 }
 
+async function fsyncDir(dir: string): Promise<void> {
+  const dfh = await fsp.open(dir, 'r')
+  try {
+    await dfh.sync()
+  } finally {
+    await dfh.close()
+  }
+}
+
+/** Writes all of `b` at `pos`. */
+async function writeAt(fh: fsp.FileHandle, b: Buffer, pos: number): Promise<void> {
+  let off = 0
+  while (off < b.length) {
+    const { bytesWritten } = await fh.write(b, off, b.length - off, pos + off)
+    off += bytesWritten
+  }
+}
+
+/** The chunks of a file from `start` to its end, IO_CHUNK at a time, each in its own buffer. */
+async function* readChunks(fh: fsp.FileHandle, start: number, size: number): AsyncGenerator<Buffer> {
+  let pos = start
+  while (pos < size) {
+    const want = Math.min(IO_CHUNK, size - pos)
+    const b = Buffer.allocUnsafe(want)
+    let got = 0
+    while (got < want) {
+      const { bytesRead } = await fh.read(b, got, want - got, pos + got)
+      if (bytesRead === 0) throw new SnapshotCorruptError(`snap: file ended at ${pos + got} of ${size} bytes`)
+      got += bytesRead
+    }
+    pos += want
+    yield b
+  }
+}
+
 export class Snapshotter {
   constructor(readonly dir: string) {}
 
-  async save(index: number, term: number, data: Buffer): Promise<void> {
+  fileFor(term: number, index: number): string {
+    return path.join(this.dir, name(term, index))
+  }
+
+  /**
+   * Writes a snapshot from its data chunks (pulled one at a time, so a generator that encodes on
+   * demand never runs ahead of the disk). Returns the file's size.
+   */
+  async save(index: number, term: number, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<number> {
     await fsp.mkdir(this.dir, { recursive: true })
-    const file = path.join(this.dir, name(term, index))
+    const file = this.fileFor(term, index)
     const tmp = `${file}.tmp`
-    const head = Buffer.allocUnsafe(4)
-    head.writeUInt32LE(crc32(data), 0)
     const fh = await fsp.open(tmp, 'w')
+    let size = 4
     try {
-      await fh.writev([head, data])
+      let crc = 0
+      for await (const c of chunks) {
+        if (c.length === 0) continue
+        crc = crc32(c, crc)
+        await writeAt(fh, c, size)
+        size += c.length
+      }
+      const head = Buffer.allocUnsafe(4)
+      head.writeUInt32LE(crc >>> 0, 0)
+      await writeAt(fh, head, 0)
+      await fh.datasync()
+    } catch (err) {
+      await fh.close().catch(() => {})
+      await fsp.rm(tmp, { force: true })
+      throw err
+    }
+    await fh.close()
+    await fsp.rename(tmp, file)
+    await fsyncDir(this.dir)
+    await this.purge()
+    return size
+  }
+
+  /** A copy of another member's snapshot file (a restore writes one and copies it). */
+  async copyFrom(source: string, index: number, term: number): Promise<void> {
+    await fsp.mkdir(this.dir, { recursive: true })
+    const file = this.fileFor(term, index)
+    const tmp = `${file}.tmp`
+    await fsp.copyFile(source, tmp)
+    const fh = await fsp.open(tmp, 'r+')
+    try {
       await fh.datasync()
     } finally {
       await fh.close()
     }
     await fsp.rename(tmp, file)
-    const dfh = await fsp.open(this.dir, 'r')
-    try {
-      await dfh.sync()
-    } finally {
-      await dfh.close()
-    }
-    await this.purge()
+    await fsyncDir(this.dir)
   }
 
-  private async list(): Promise<Array<{ file: string; term: number; index: number }>> {
+  /** Snapshot files, newest first. */
+  async list(): Promise<SnapshotRef[]> {
     let names: string[] = []
     try {
       names = await fsp.readdir(this.dir)
@@ -64,19 +162,135 @@ export class Snapshotter {
       .sort((a, b) => b.index - a.index)
   }
 
+  /** Keeps the KEEP newest files (a file still being sent stays readable through its open handle). */
   private async purge(): Promise<void> {
     const all = await this.list()
     for (const old of all.slice(KEEP)) await fsp.rm(old.file, { force: true })
   }
 
-  /** Newest snapshot whose CRC checks out, at or below `maxIndex` when given. */
-  async loadNewest(maxIndex = Infinity): Promise<SnapshotFile | undefined> {
-    for (const s of await this.list()) {
-      if (s.index > maxIndex) continue
-      const buf = await fsp.readFile(s.file)
-      if (buf.length >= 4 && crc32(buf.subarray(4)) === buf.readUInt32LE(0)) return { index: s.index, term: s.term, data: buf.subarray(4) }
-      await fsp.rename(s.file, `${s.file}.broken`)
+  /** Leftovers of writes or receives that a crash interrupted. */
+  async removeTemporaries(): Promise<void> {
+    let names: string[] = []
+    try {
+      names = await fsp.readdir(this.dir)
+    } catch {
+      return
+    }
+    for (const n of names) if (n.endsWith('.snap.tmp') || n.endsWith('.snap.part')) await fsp.rm(path.join(this.dir, n), { force: true })
+  }
+
+  /**
+   * The data of a snapshot file in chunks; the CRC is checked once the last chunk has been read (a
+   * mismatch throws SnapshotCorruptError then, so a reader must not use what it built before the
+   * end).
+   */
+  async *read(ref: SnapshotRef): AsyncGenerator<Buffer> {
+    const fh = await fsp.open(ref.file, 'r')
+    try {
+      const size = (await fh.stat()).size
+      if (size < 4) throw new SnapshotCorruptError(`snap: ${path.basename(ref.file)} is ${size} bytes`)
+      const head = Buffer.allocUnsafe(4)
+      await fh.read(head, 0, 4, 0)
+      let crc = 0
+      for await (const c of readChunks(fh, 4, size)) {
+        crc = crc32(c, crc)
+        yield c
+      }
+      if (crc >>> 0 !== head.readUInt32LE(0)) throw new SnapshotCorruptError(`snap: CRC mismatch in ${path.basename(ref.file)}`)
+    } finally {
+      await fh.close()
+    }
+  }
+
+  /**
+   * Loads the newest snapshot at or below `maxIndex` with `load`, which gets its data chunks. A
+   * file whose CRC fails (or that `load` rejects as undecodable) is renamed .broken and the next
+   * older one is tried.
+   */
+  async loadNewest<T>(maxIndex: number, load: (chunks: AsyncIterable<Buffer>, ref: SnapshotRef) => Promise<T>): Promise<{ ref: SnapshotRef; value: T } | undefined> {
+    for (const ref of await this.list()) {
+      if (ref.index > maxIndex) continue
+      try {
+        return { ref, value: await load(this.read(ref), ref) }
+      } catch (err) {
+        if (!(err instanceof SnapshotCorruptError)) throw err
+        await fsp.rename(ref.file, `${ref.file}.broken`)
+      }
     }
     return undefined
+  }
+
+  /** The snapshot file at (term, index), opened for sending. */
+  async open(term: number, index: number): Promise<OpenSnapshot> {
+    const file = this.fileFor(term, index)
+    const fh = await fsp.open(file, 'r')
+    const size = (await fh.stat()).size
+    let closed = false
+    return {
+      index,
+      term,
+      file,
+      size,
+      chunks: () => readChunks(fh, 0, size),
+      close: async () => {
+        if (closed) return
+        closed = true
+        await fh.close()
+      },
+    }
+  }
+
+  /** Where a snapshot sent by a peer is received: `<name>.part`, renamed once complete and checked. */
+  receiver(term: number, index: number, size: number): SnapshotReceiver {
+    const file = this.fileFor(term, index)
+    const part = `${file}.part`
+    let fh: fsp.FileHandle | undefined
+    let written = 0
+    let crc = 0
+    let head: Buffer = Buffer.alloc(0)
+    const open = async (): Promise<fsp.FileHandle> => {
+      if (!fh) {
+        await fsp.mkdir(this.dir, { recursive: true })
+        fh = await fsp.open(part, 'w')
+      }
+      return fh
+    }
+    return {
+      write: async (chunk) => {
+        if (written + chunk.length > size) throw new SnapshotCorruptError(`snap: received more than the ${size} bytes announced`)
+        const h = await open()
+        // The first 4 bytes are the CRC of the rest.
+        if (head.length < 4) {
+          const need = 4 - head.length
+          head = Buffer.concat([head, chunk.subarray(0, need)])
+          if (chunk.length > need) crc = crc32(chunk.subarray(need), crc)
+        } else crc = crc32(chunk, crc)
+        await writeAt(h, chunk, written)
+        written += chunk.length
+      },
+      commit: async () => {
+        const h = await open()
+        try {
+          if (written !== size) throw new SnapshotCorruptError(`snap: received ${written} of ${size} bytes`)
+          if (head.length < 4 || (crc >>> 0) !== head.readUInt32LE(0)) throw new SnapshotCorruptError('snap: CRC mismatch in a received snapshot')
+          await h.datasync()
+        } catch (err) {
+          await h.close().catch(() => {})
+          fh = undefined
+          await fsp.rm(part, { force: true })
+          throw err
+        }
+        await h.close()
+        fh = undefined
+        await fsp.rename(part, file)
+        await fsyncDir(this.dir)
+        return { index, term, file }
+      },
+      abort: async () => {
+        await fh?.close().catch(() => {})
+        fh = undefined
+        await fsp.rm(part, { force: true })
+      },
+    }
   }
 }

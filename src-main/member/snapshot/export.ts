@@ -8,6 +8,8 @@
  * them (twice: layout, then bytes).
  */
 import type { Alarm, AuthRole, AuthUser, EtcdState, KeyValue, Lease, MemberRecord, PermissionTypeName, RevisionInput } from '../../bbolt/index'
+import { sortSliced } from '../mvcc/slicedSort'
+import type { StoreView } from '../mvcc/store'
 import type { KeyRevision } from '../mvcc/types'
 import type { StateMachine } from '../server/stateMachine'
 
@@ -15,25 +17,34 @@ const EMPTY = new Uint8Array(0)
 
 export interface FrozenState {
   state: EtcdState
+  /** Lets the store compact physically again; call once the snapshot has been written. */
+  release(): void
+  /**
+   * Orders the compacted part of the history in slices (it can be one revision per key: hundreds of
+   * thousands); without it, the first pass over the revisions sorts them in one go.
+   */
+  prepare(): Promise<void>
   /** The applied index the state belongs to (etcd's consistent index). */
   appliedIndex: number
   revision: number
-  revisions: number
 }
 
-/** The history in (main, sub) order, as etcd's `key` bucket holds it. */
-function orderedHistory(sm: StateMachine): KeyRevision[] {
-  const store = sm.store
-  const compactRev = store.compactRev
-  // Every change after the compaction revision is kept in commit order already. Below it, only each
-  // key's newest revision survives compaction (etcd's keep rule), so that part is small and sorted here.
-  const recent = store.changesBetween(compactRev + 1, store.currentRev)
-  if (compactRev === 0) return recent
-  const old: KeyRevision[] = []
-  for (const r of store.allRevisions()) if (r.mod <= compactRev) old.push(r)
-  old.sort((a, b) => a.mod - b.mod || a.sub - b.sub)
-  return old.concat(recent)
+/**
+ * The history in (main, sub) order, as etcd's `key` bucket holds it: what compaction keeps below the
+ * compaction revision (at most one revision per key, sorted here once, on first use), then every
+ * change from the compaction revision on, already in commit order.
+ */
+function orderedHistory(view: StoreView, sorted: { old?: KeyRevision[] }): Iterable<KeyRevision> {
+  return {
+    *[Symbol.iterator]() {
+      sorted.old ??= [...view.survivors()].sort(byRevision)
+      yield* sorted.old
+      yield* view.changes
+    },
+  }
 }
+
+const byRevision = (a: KeyRevision, b: KeyRevision): number => a.mod - b.mod || a.sub - b.sub
 
 /** etcd stores a tombstone as a KeyValue holding only the key. */
 export function revisionInput(r: KeyRevision): RevisionInput {
@@ -48,7 +59,9 @@ export function revisionInput(r: KeyRevision): RevisionInput {
 const permTypes: Record<string, PermissionTypeName> = { READ: 'read', WRITE: 'write', READWRITE: 'readwrite' }
 
 export function freezeState(sm: StateMachine): FrozenState {
-  const history = orderedHistory(sm)
+  const view = sm.store.view()
+  const sorted: { old?: KeyRevision[] } = {}
+  const history = orderedHistory(view, sorted)
   const revisions: Iterable<RevisionInput> = {
     *[Symbol.iterator]() {
       for (const r of history) yield revisionInput(r)
@@ -80,7 +93,7 @@ export function freezeState(sm: StateMachine): FrozenState {
     .alarmList()
     .filter((a) => a.alarm === 'NOSPACE' || a.alarm === 'CORRUPT')
     .map((a) => ({ memberId: BigInt(a.memberID), alarm: a.alarm === 'NOSPACE' ? 'nospace' : 'corrupt' }))
-  const compactRev = sm.store.compactRev
+  const compactRev = view.compactRev
   const compacted = compactRev > 0 ? { main: BigInt(compactRev), sub: 0n } : undefined
   const state: EtcdState = {
     revisions,
@@ -98,5 +111,17 @@ export function freezeState(sm: StateMachine): FrozenState {
     roles,
     alarms,
   }
-  return { state, appliedIndex: sm.appliedIndex, revision: sm.store.currentRev, revisions: history.length }
+  return { state, appliedIndex: sm.appliedIndex, revision: view.currentRev,
+    release: () => view.release(),
+    prepare: async () => {
+      if (sorted.old) return
+      const old: KeyRevision[] = []
+      let n = 0
+      for (const r of view.survivors()) {
+        old.push(r)
+        if ((++n & 4095) === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+      sorted.old = await sortSliced(old, byRevision)
+    },
+  }
 }

@@ -45,8 +45,9 @@ export async function streamSnapshot(server: SnapshotSource, call: SnapshotCall 
   }
   c.once('cancelled', onStop)
   c.once('close', onStop)
+  const frozen = freezeState(server.state)
   try {
-    const frozen = freezeState(server.state)
+    await frozen.prepare()
     const stream = await etcdSnapshotStreamAsync(frozen.state, { sliceMs: SLICE_MS })
     server.log(`sending database snapshot to client: ${stream.totalBytes} bytes at index ${frozen.appliedIndex} (revision ${frozen.revision})`)
     let sent = 0
@@ -75,6 +76,7 @@ export async function streamSnapshot(server: SnapshotSource, call: SnapshotCall 
     server.log(`sent database snapshot to client: ${sent} bytes`)
     return { bytes: sent, appliedIndex: frozen.appliedIndex }
   } finally {
+    frozen.release()
     c.removeListener('cancelled', onStop)
     c.removeListener('close', onStop)
   }

@@ -80,8 +80,13 @@ export async function walExists(dir: string): Promise<boolean> {
 
 interface PendingBatch {
   frames: Buffer[]
+  /** Some record of the batch must be durable before its waiters hear of it. */
   sync: boolean
+  /** Index of the last entry in the batch (0: none). */
+  lastIndex: number
   waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }>
+  /** A snapshot mark: after this batch, start a new segment and drop the segments it covers. */
+  snapshot?: WalSnapshotMark
 }
 
 export class Wal {
@@ -224,12 +229,17 @@ export class Wal {
     const wal = new Wal(dir, metadata, segments, fd, lastGood, hardState, lastIndex)
     wal.allocated = fs.fstatSync(fd).size
     wal.snapMark = snapshot
+    wal.writtenIndex = lastIndex
     return { wal, replay: { metadata, hardState, entries, snapshot, ...(tornTail ? { tornTail } : {}) } }
   }
 
   /**
    * Append a hard state and entries. Resolves once they are on disk (when `sync`). Calls made
    * while a write is in flight are merged into the next write: one fdatasync for all of them.
+   *
+   * Records that need not be durable (`sync` false: a hard state whose commit index moved, which
+   * Raft can learn again after a crash) resolve at once and wait in memory for the next durable
+   * batch, as etcd's buffered WAL writer does: a commit never costs a write of its own.
    */
   save(hardState: WalHardState | null, entries: readonly WalEntry[], sync = true): Promise<void> {
     if (this.closed) return Promise.reject(new Error('wal: closed'))
@@ -242,10 +252,21 @@ export class Wal {
     if (entries.length) this.lastIndex = entries[entries.length - 1]!.index
     if (frames.length === 0) return Promise.resolve()
     this.stats.records += frames.length
+    const batch = this.batch()
+    for (const f of frames) batch.frames.push(f)
+    if (entries.length) batch.lastIndex = entries[entries.length - 1]!.index
+    if (!sync) return Promise.resolve()
+    return this.flushBatch(batch)
+  }
+
+  private batch(): PendingBatch {
+    return (this.pending ??= { frames: [], sync: false, lastIndex: 0, waiters: [] })
+  }
+
+  /** Marks the batch durable-on-completion and makes sure the flush loop runs. */
+  private flushBatch(batch: PendingBatch): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const batch = (this.pending ??= { frames: [], sync: false, waiters: [] })
-      batch.frames.push(...frames)
-      batch.sync ||= sync
+      batch.sync = true
       batch.waiters.push({ resolve, reject })
       if (!this.flushing) void this.flushLoop()
     })
@@ -254,7 +275,7 @@ export class Wal {
   private async flushLoop(): Promise<void> {
     this.flushing = true
     try {
-      while (this.pending) {
+      while (this.pending?.sync) {
         const batch = this.pending
         this.pending = undefined
         try {
@@ -262,14 +283,14 @@ export class Wal {
           if (this.size + data.length > this.allocated) await this.preallocate(this.size + data.length)
           await writeAll(this.fd, data, this.size)
           this.size += data.length
-          if (batch.sync) {
-            const t0 = performance.now()
-            await new Promise<void>((res, rej) => fs.fdatasync(this.fd, (err) => (err ? rej(err) : res())))
-            this.stats.syncs++
-            this.stats.syncMs += performance.now() - t0
-          }
+          if (batch.lastIndex) this.writtenIndex = batch.lastIndex
+          const t0 = performance.now()
+          await new Promise<void>((res, rej) => fs.fdatasync(this.fd, (err) => (err ? rej(err) : res())))
+          this.stats.syncs++
+          this.stats.syncMs += performance.now() - t0
+          if (batch.snapshot) await this.cutAfterSnapshot(batch.snapshot)
+          else if (this.size >= this.segmentBytes) await this.cut()
           for (const w of batch.waiters) w.resolve()
-          if (this.size >= this.segmentBytes) await this.cut()
         } catch (err) {
           for (const w of batch.waiters) w.reject(err)
         }
@@ -295,7 +316,8 @@ export class Wal {
   /** Start a new segment (after the current one fills up, or after a snapshot). */
   private async cut(): Promise<void> {
     const last = this.segments[this.segments.length - 1]!
-    const seg = await Wal.writeSegmentHead(this.dir, last.seq + 1, this.lastIndex + 1, this.metadata, this.hardState, this.snapMark)
+    // Named after the entries actually written so far: records still waiting in memory go after it.
+    const seg = await Wal.writeSegmentHead(this.dir, last.seq + 1, this.writtenIndex + 1, this.metadata, this.hardState, this.snapMark)
     fs.closeSync(this.fd)
     this.fd = fs.openSync(seg.file, 'r+')
     this.size = fs.fstatSync(this.fd).size
@@ -304,23 +326,27 @@ export class Wal {
   }
 
   private snapMark: WalSnapshotMark = { index: 0, term: 0 }
+  /** Index of the last entry written to a segment (later ones may wait in memory). */
+  private writtenIndex = 0
 
   /**
    * Record that a snapshot at `mark` is durable, then start a new segment and delete segments
-   * whose entries all precede the snapshot (log compaction).
+   * whose entries all precede the snapshot (log compaction). The cut happens inside the write
+   * loop, right after the mark is synced, so it never waits for the WAL to fall idle.
    */
   async saveSnapshot(mark: WalSnapshotMark): Promise<void> {
-    this.snapMark = mark
+    if (this.closed) throw new Error('wal: closed')
     // A snapshot received from the leader may reach past our last entry.
     if (mark.index > this.lastIndex) this.lastIndex = mark.index
-    await new Promise<void>((resolve, reject) => {
-      const batch = (this.pending ??= { frames: [], sync: false, waiters: [] })
-      batch.frames.push(encodeRecord(RecordType.Snapshot, encodeSnapshotMark(mark)))
-      batch.sync = true
-      batch.waiters.push({ resolve, reject })
-      if (!this.flushing) void this.flushLoop()
-    })
-    await this.waitIdle()
+    const batch = this.batch()
+    batch.frames.push(encodeRecord(RecordType.Snapshot, encodeSnapshotMark(mark)))
+    if (!batch.snapshot || mark.index > batch.snapshot.index) batch.snapshot = mark
+    await this.flushBatch(batch)
+  }
+
+  private async cutAfterSnapshot(mark: WalSnapshotMark): Promise<void> {
+    if (mark.index >= this.snapMark.index) this.snapMark = mark
+    if (mark.index > this.writtenIndex) this.writtenIndex = mark.index
     await this.cut()
     // A segment can go when the next one starts at or before the snapshot index + 1.
     while (this.segments.length > 1 && this.segments[1]!.firstIndex <= mark.index + 1) {
@@ -331,7 +357,7 @@ export class Wal {
   }
 
   private async waitIdle(): Promise<void> {
-    while (this.flushing || this.pending) await new Promise((r) => setImmediate(r))
+    while (this.flushing) await new Promise((r) => setImmediate(r))
   }
 
   /** Offset just after the last record in the current segment (the file may be longer: zeros). */
@@ -345,6 +371,8 @@ export class Wal {
 
   async close(): Promise<void> {
     if (this.closed) return
+    // Records waiting in memory (a commit index) go to disk too.
+    if (this.pending) await this.flushBatch(this.pending).catch(() => {})
     await this.waitIdle()
     this.closed = true
     fs.closeSync(this.fd)

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { PlaygroundEngine } from '../../shared/api/playground'
+import { MEMBER_NODE_FLAGS } from '../../member/nodeFlags'
 import { packageRoot } from '../app/packageRoot'
 
 export interface LaunchSpec {
@@ -37,7 +38,7 @@ export function createLauncher(raftdeck: RaftdeckCommand, etcdBinary: string | n
         if (!etcdBinary) throw new Error('No etcd binary was found: install etcd (Debian: apt-get install etcd-server) or set RAFTDECK_ETCD_BINARY.')
         return { cmd: etcdBinary, args: flags, env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '' } }
       }
-      return { cmd: raftdeck.cmd, args: [...raftdeck.prefix, 'member', ...flags, '--enable-debug-service'], env: { ...process.env, ...raftdeck.env } }
+      return { cmd: raftdeck.cmd, args: [...MEMBER_NODE_FLAGS, ...raftdeck.prefix, 'member', ...flags, '--enable-debug-service'], env: { ...process.env, ...raftdeck.env } }
     },
   }
 }

@@ -36,6 +36,29 @@ export class MemoryNetwork {
     return true
   }
 
+  /**
+   * A snapshot goes as the TCP transport sends it: its file is copied chunk by chunk from the
+   * sender's snap dir into the receiver's, and only then is the message stepped.
+   */
+  async deliverSnapshot(from: MemoryTransport, m: Message): Promise<boolean> {
+    const to = this.transports.get(m.to)
+    if (!this.handlers.has(m.to) || !to || this.cut.has(`${from.ctx.identity.localId}->${m.to}`)) return false
+    const meta = m.snapshot!.metadata
+    const file = await from.ctx.snapshots.open(meta.term, meta.index)
+    const sink = to.ctx.snapshots.receiver(meta.term, meta.index, file.size)
+    try {
+      for await (const c of file.chunks()) await sink.write(c)
+      await sink.commit()
+    } catch {
+      await sink.abort()
+      return false
+    } finally {
+      await file.close()
+    }
+    this.handlers.get(m.to)?.step(decodeMessage(encodeMessage(m)))
+    return true
+  }
+
   isolate(id: string, others: string[]): void {
     for (const o of others) {
       this.cut.add(`${id}->${o}`)
@@ -72,9 +95,12 @@ export class MemoryTransport implements Transport {
     const self = this.net.handlers.get(this.ctx.identity.localId)
     for (const m of msgs) {
       this.net.sent.push(m)
+      if (m.type === MessageType.Snap) {
+        void this.net.deliverSnapshot(this, m).then((ok) => self?.reportSnapshot(m.to, ok))
+        continue
+      }
       const ok = this.net.deliver(this.ctx.identity.localId, m)
       if (!ok) self?.reportUnreachable(m.to)
-      if (m.type === MessageType.Snap) self?.reportSnapshot(m.to, ok)
     }
   }
 

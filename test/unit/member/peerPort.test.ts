@@ -1,7 +1,10 @@
 // Any bytes on the peer port are safe: bad hellos, garbage, truncated and oversized frames are
 // dropped with a log line; a message must come from the member its connection said hello as. Each
 // case ends by showing that a well-behaved peer still gets its message through.
+import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { makeMessage, MessageType, type Message } from '../../../src-main/raft/index'
@@ -9,6 +12,7 @@ import { frame } from '../../../src-main/member/peer/framing'
 import { decodeMessage, encodeMessage, MalformedMessage } from '../../../src-main/member/peer/messageCodec'
 import { PeerTransport } from '../../../src-main/member/peer/tcpTransport'
 import { PeerDiagnostics, type PeerHandler } from '../../../src-main/member/peer/transport'
+import { Snapshotter } from '../../../src-main/member/snap/snapshotter'
 import { freePorts } from '../../support/ports'
 
 interface Harness {
@@ -19,8 +23,10 @@ interface Harness {
 }
 
 const transports: PeerTransport[] = []
+const dirs: string[] = []
 afterEach(async () => {
   for (const t of transports.splice(0)) await t.stop()
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
 })
 
 /** Member 1 of cluster 9, whose only peer is member 2 (not listening: the link just retries). */
@@ -28,11 +34,14 @@ async function harness(): Promise<Harness> {
   const [port, deadPort] = await freePorts(2)
   const logs: string[] = []
   const stepped: Message[] = []
+  const snapDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rd-peerport-snap-'))
+  dirs.push(snapDir)
   const t = new PeerTransport(
     {
       identity: { localId: '1', clusterId: '9' },
       directory: { clusterInfo: () => ({ clusterId: '9', members: [] }), isRemoved: (id) => id === '7', onRemovedNotice: () => {} },
       diagnostics: new PeerDiagnostics(),
+      snapshots: new Snapshotter(snapDir),
       requests: { handle: async () => ({}) },
       log: (l) => logs.push(l),
     },
@@ -101,6 +110,11 @@ describe('peer port: any bytes are safe', () => {
       [hello({ from: '5', to: '1', clusterId: '9' }), /member 5 is not in this cluster/],
       [hello({ from: '18446744073709551616', to: '1', clusterId: '9' }), /from 18446744073709551616 is out of range/],
       [hello({ query: 'everything' }), /unknown query/],
+      // A snapshot connection says hello like a message link, with a byte count.
+      [hello({ from: '2', to: '1', clusterId: '9', snapshot: { size: -1 } }), /bad hello \(snapshot size is not a byte count\)/],
+      [hello({ from: '2', to: '1', clusterId: '9', snapshot: null }), /bad hello \(snapshot size is not a byte count\)/],
+      [hello({ from: '5', to: '1', clusterId: '9', snapshot: { size: 10 } }), /member 5 is not in this cluster/],
+      [hello({ from: '2', to: '3', clusterId: '9', snapshot: { size: 10 } }), /hello is for member 3, this is 1/],
       // An HTTP request read as a length prefix: 542 MB announced before any hello.
       [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /bad hello: frame of 542393671 bytes is over the limit of 65536 bytes/],
     ]

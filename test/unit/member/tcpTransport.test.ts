@@ -7,7 +7,11 @@ import { frame } from '../../../src-main/member/peer/framing'
 import { encodeMessage } from '../../../src-main/member/peer/messageCodec'
 import { PeerTransport } from '../../../src-main/member/peer/tcpTransport'
 import { PeerDiagnostics, type PeerHandler } from '../../../src-main/member/peer/transport'
+import { Snapshotter } from '../../../src-main/member/snap/snapshotter'
 import { freePorts } from '../../support/ports'
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 
 const transports: PeerTransport[] = []
 afterEach(async () => {
@@ -20,6 +24,7 @@ function transport(port: number): PeerTransport {
       identity: { localId: '1', clusterId: '9' },
       directory: { clusterInfo: () => ({ clusterId: '9', members: [] }), isRemoved: () => false, onRemovedNotice: () => {} },
       diagnostics: new PeerDiagnostics(),
+      snapshots: new Snapshotter(mkdtempSync(path.join(os.tmpdir(), 'rd-tcp-snap-'))),
       requests: { handle: async () => ({}) },
       log: () => {},
     },

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { buildEtcdSnapshot, HashMismatchError, keyValuesAsRevisions, TruncatedSnapshotError, withRevisionMarker, type RevisionInput } from '../../../src-main/bbolt/index'
 import { clusterIdFor, memberIdFor } from '../../../src-main/member/ids'
 import { restoreCluster, restoreSnapshot, RestoreInputError } from '../../../src-main/member/restore/restore'
-import { decodeSnapshotFile } from '../../../src-main/member/server/raftNode'
+import { readSnapshotFile } from '../../../src-main/member/server/snapshotFile'
 import { StateMachine } from '../../../src-main/member/server/stateMachine'
 import { Snapshotter } from '../../../src-main/member/snap/snapshotter'
 import { Wal } from '../../../src-main/member/wal/wal'
@@ -61,11 +61,14 @@ const cluster = new Map([
 async function readBack(dataDir: string) {
   const { wal, replay } = await Wal.open(path.join(dataDir, 'member', 'wal'))
   await wal.close()
-  const snap = await new Snapshotter(path.join(dataDir, 'member', 'snap')).loadNewest(replay.snapshot.index)
-  const { confState, state } = decodeSnapshotFile(snap!.data)
   const sm = new StateMachine('0', '0', 2)
-  sm.restore(state)
-  return { replay, snap: snap!, confState, sm }
+  const loaded = await new Snapshotter(path.join(dataDir, 'member', 'snap')).loadNewest(replay.snapshot.index, async (chunks) => {
+    const restore = sm.beginRestore()
+    const conf = await readSnapshotFile(chunks, restore)
+    restore.finish()
+    return conf
+  })
+  return { replay, snap: loaded!.ref, confState: loaded!.value, sm }
 }
 
 describe('restore into member data dirs', () => {

@@ -1,0 +1,209 @@
+// `npm run profile:member`: where a 3-member raftdeck cluster spends its time under one load.
+// Starts three members from the build (out/main/cli.js) with `--cpu-prof` (and optionally
+// `--heap-prof`), drives puts or gets with the same grpc-js client as `npm run bench`, stops the
+// members gracefully so Node writes the profiles, and prints the top functions by self time for the
+// leader and one follower, plus WAL fdatasync counts from the debug stream.
+//   npm run profile:member -- --seconds 8 --concurrency 64 --op put [--heap] [--keep DIR]
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { randomBytes } from 'node:crypto'
+import { EtcdClient } from '../src-main/services/etcd/client'
+import { packageRoot } from '../src-main/services/app/packageRoot'
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '64' },
+    op: { type: 'string', default: 'put' },
+    heap: { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'boolean', default: false },
+    keep: { type: 'string' },
+    top: { type: 'string', default: '30' },
+    'node-flags': { type: 'string', default: '' },
+    engine: { type: 'string', default: 'raftdeck' },
+    'no-prof': { type: 'boolean', default: false },
+  },
+})
+
+const SECONDS = Number(values.seconds)
+const CONCURRENCY = Number(values.concurrency)
+const VALUE = randomBytes(256)
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** User + system CPU of a process so far, in ms (from /proc/PID/stat, clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
+  return (Number(rest[11]) + Number(rest[12])) * 10
+}
+
+interface Node {
+  name: string
+  proc: ChildProcess
+  url: string
+  profDir: string
+  exited: Promise<void>
+}
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  hitCount: number
+}
+
+/** Self time per function (and per file) from a .cpuprofile. */
+function summarise(file: string, top: number): string {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+  const byNode = new Map<number, ProfileNode>()
+  for (const n of prof.nodes) byNode.set(n.id, n)
+  const self = new Map<string, number>()
+  const files = new Map<string, number>()
+  let total = 0
+  for (let i = 0; i < prof.samples.length; i++) {
+    const n = byNode.get(prof.samples[i]!)!
+    const dt = prof.timeDeltas[i] ?? 0
+    total += dt
+    const f = n.callFrame
+    const where = f.url ? f.url.replace(/^.*\/(node_modules\/)?/, (m) => (m.includes('node_modules') ? 'nm:' : '')) : ''
+    const key = `${f.functionName || '(anonymous)'} ${where}:${f.lineNumber + 1}`
+    self.set(key, (self.get(key) ?? 0) + dt)
+    const file = f.url ? (f.url.includes('node_modules') ? f.url.replace(/^.*node_modules\//, 'nm:').replace(/\/.*$/, '') : path.basename(f.url)) : f.functionName
+    files.set(file, (files.get(file) ?? 0) + dt)
+  }
+  const wall = prof.endTime - prof.startTime
+  const idle = [...self.entries()].filter(([k]) => k.startsWith('(idle)')).reduce((a, [, v]) => a + v, 0)
+  const lines = [`${path.basename(file)}: ${(wall / 1e6).toFixed(1)} s profiled, busy ${(((total - idle) / wall) * 100).toFixed(0)}%`]
+  lines.push('  by function (self):')
+  for (const [k, v] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`    ${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
+  lines.push('  by file or package (self):')
+  for (const [k, v] of [...files.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`    ${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
+  return lines.join('\n')
+}
+
+async function main(): Promise<void> {
+  const root = packageRoot()
+  const cli = path.join(root, 'out', 'main', 'cli.js')
+  if (!existsSync(cli)) throw new Error('run npm run build first')
+  const dir = values.keep ? path.resolve(values.keep) : mkdtempSync(path.join(os.tmpdir(), 'raftdeck-prof-'))
+  mkdirSync(dir, { recursive: true })
+  const specs = []
+  for (const name of ['p1', 'p2', 'p3']) specs.push({ name, client: await freePort(), peer: await freePort() })
+  const ic = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peer}`).join(',')
+  const nodes: Node[] = specs.map((s) => {
+    const profDir = path.join(dir, `${s.name}-prof`)
+    mkdirSync(profDir, { recursive: true })
+    const flags = [...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
+    const etcd = values.engine === 'etcd'
+    const proc = spawn(
+      etcd ? '/usr/bin/etcd' : process.execPath,
+      [
+        ...(etcd ? [] : [...flags, cli, 'member']),
+        `--name=${s.name}`,
+        `--data-dir=${path.join(dir, s.name)}`,
+        `--listen-client-urls=http://127.0.0.1:${s.client}`,
+        `--advertise-client-urls=http://127.0.0.1:${s.client}`,
+        `--listen-peer-urls=http://127.0.0.1:${s.peer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${s.peer}`,
+        `--initial-cluster=${ic}`,
+        '--initial-cluster-token=prof',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    )
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+    return { name: s.name, proc, url: `http://127.0.0.1:${s.client}`, profDir, exited }
+  })
+  const client = new EtcdClient({ endpoints: nodes.map((n) => n.url), requestTimeoutMs: 10_000 })
+  try {
+    let leader = ''
+    for (let i = 0; i < 300 && !leader; i++) {
+      for (const n of nodes) {
+        try {
+          const st = await client.status(n.url, 1000)
+          if (st.leader !== '0' && st.leader === st.header.member_id) leader = n.url
+        } catch {
+          // not up yet
+        }
+      }
+      if (!leader) await new Promise((r) => setTimeout(r, 100))
+    }
+    if (!leader) throw new Error('no leader')
+    const cpuBefore = nodes.map((x) => cpuMs(x.proc.pid!))
+    const selfBefore = process.cpuUsage()
+    const lat: number[] = []
+    const end = performance.now() + SECONDS * 1000
+    let n = 0
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < end) {
+          const t = performance.now()
+          const key = Buffer.from(`/bench/${n++ % 10_000}`)
+          if (values.op === 'put') await client.put({ key, value: VALUE }, { endpoint: leader })
+          else await client.range({ key, serializable: values.op === 'sget' }, { endpoint: leader })
+          lat.push(performance.now() - t)
+        }
+      }),
+    )
+    const self = process.cpuUsage(selfBefore)
+    lat.sort((a, b) => a - b)
+    const p = (q: number) => lat[Math.floor(q * lat.length)]!.toFixed(2)
+    console.log(`${values.engine} ${values.op} c${CONCURRENCY}: ${(lat.length / SECONDS).toFixed(0)} ops/s, p50 ${p(0.5)} ms, p99 ${p(0.99)} ms; load client ${(((self.user + self.system) / lat.length)).toFixed(0)} µs CPU/op`)
+    let total = 0
+    nodes.forEach((node, i) => {
+      const rss = readFileSync(`/proc/${node.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)
+      const us = ((cpuMs(node.proc.pid!) - cpuBefore[i]!) * 1000) / lat.length
+      total += us
+      console.log(`${node.name}${node.url === leader ? ' (leader)' : ''}: RSS ${(Number(rss?.[1]) / 1024).toFixed(0)} MiB, ${us.toFixed(0)} µs CPU/op`)
+    })
+    console.log(`members together: ${total.toFixed(0)} µs CPU/op`)
+    if (values['heap-snapshot']) {
+      const l = nodes.find((x) => x.url === leader)!
+      l.proc.kill('SIGUSR2')
+      for (let i = 0; i < 600 && !readdirSync(l.profDir).some((f) => f.endsWith('.heapsnapshot')); i++) await new Promise((r) => setTimeout(r, 100))
+      // The file appears before it is complete; wait until its size stops changing.
+      let last = -1
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 500))
+        const f = readdirSync(l.profDir).find((x) => x.endsWith('.heapsnapshot'))!
+        const size = statSync(path.join(l.profDir, f)).size
+        if (size === last) break
+        last = size
+      }
+      console.log(`heap snapshot of the leader in ${l.profDir}`)
+    }
+    client.close()
+    for (const node of nodes) node.proc.kill('SIGTERM')
+    await Promise.all(nodes.map((x) => x.exited))
+    const top = Number(values.top)
+    for (const node of nodes) {
+      if (node.url !== leader && node.name !== (nodes.find((x) => x.url !== leader)!.name)) continue
+      for (const f of readdirSync(node.profDir).filter((x) => x.endsWith('.cpuprofile'))) {
+        console.log(`\n== ${node.name}${node.url === leader ? ' (leader)' : ' (follower)'}`)
+        console.log(summarise(path.join(node.profDir, f), top))
+      }
+    }
+    if (values.keep) console.log(`\nprofiles kept in ${dir}`)
+  } finally {
+    client.close()
+    for (const node of nodes) if (node.proc.exitCode === null) node.proc.kill('SIGKILL')
+    if (!values.keep) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
