@@ -1,0 +1,12 @@
+// English UI messages, one file per area; the service messages come from the shared catalog.
+import { serviceMessages } from '@shared/i18n/serviceMessages'
+import type { Shape } from '../shape'
+import common from './common'
+
+const en = {
+  common,
+  srv: serviceMessages,
+}
+
+export default en
+export type LocaleShape = Shape<typeof en>
