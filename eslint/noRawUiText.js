@@ -20,7 +20,10 @@ const NOT_TEXT_CALLEES = new Set(['$t', 't', 'tc', 'te', 'tm', 'rt', 'd', 'n', '
 function isText(value, node) {
   if (typeof value !== 'string') return false
   // `Links of ${m} cut`, `${n} members`: a template with words around its values is a sentence.
-  if (node && node.type === 'TemplateLiteral' && node.expressions.length > 0 && /[A-Za-z]{3,}/.test(value)) return true
+  if (node && node.type === 'TemplateLiteral' && node.expressions.length > 0) {
+    const joined = node.quasis.map((q) => q.value.cooked ?? '').join('X')
+    if (/[A-Za-z]{3,}\s|\s[A-Za-z]{3,}/.test(joined)) return true
+  }
   return PROSE.test(value.trim())
 }
 
@@ -118,7 +121,7 @@ export const noRawUiText = {
       while (a && a.type !== 'VAttribute') a = a.parent
       if (a && a.key && a.key.type === 'VDirectiveKey') {
         const arg = a.key.argument && a.key.argument.type === 'VIdentifier' ? a.key.argument.name : null
-        if (arg && /^(class|style|data-testid|key|to|href|src|id|name|type|value)$/.test(arg)) return
+        if (arg && (/^(class|style|key|to|href|src|id|name|type|value|ref)$/.test(arg) || /testid$/i.test(arg))) return
       }
       report(node, text)
     }

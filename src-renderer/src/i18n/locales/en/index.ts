@@ -2,9 +2,13 @@
 import { serviceMessages } from '@shared/i18n/serviceMessages'
 import type { Shape } from '../shape'
 import common from './common'
+import health from './health'
+import shell from './shell'
 
 const en = {
   common,
+  health,
+  shell,
   srv: serviceMessages,
 }
 

@@ -1,10 +1,14 @@
 // 简体中文界面文案。术语保持运维人员的习惯：leader、follower、learner、revision、compaction 等 etcd 术语不译。
 import type { LocaleShape } from '../en'
 import common from './common'
+import health from './health'
+import shell from './shell'
 import srv from './srv'
 
 const zhCN: LocaleShape = {
   common,
+  health,
+  shell,
   srv,
 }
 
