@@ -38,6 +38,8 @@ export interface AppSettings {
   lastView: LastView | null
   /** The first-run tour was finished or dismissed. */
   tourDone: boolean
+  /** No view was ever recorded: the window opens for the first time (it then opens the new playground). */
+  firstRun: boolean
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'

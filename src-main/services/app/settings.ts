@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../fsAtomic'
 
 export type SettingsChange = Partial<AppSettings>
 
-const DEFAULTS: AppSettings = { locale: null, lastView: null, tourDone: false }
+const DEFAULTS: AppSettings = { locale: null, lastView: null, tourDone: false, firstRun: true }
 
 /** Keeps only what is well-formed: a hand-edited or older file never breaks the window. */
 export function sanitizeSettings(raw: unknown): AppSettings {
@@ -18,6 +18,7 @@ export function sanitizeSettings(raw: unknown): AppSettings {
   const r = raw as Record<string, unknown>
   if (typeof r.locale === 'string' && (UI_LOCALES as readonly string[]).includes(r.locale)) out.locale = r.locale as UiLocale
   if (typeof r.tourDone === 'boolean') out.tourDone = r.tourDone
+  if (typeof r.firstRun === 'boolean') out.firstRun = r.firstRun
   const v = r.lastView as Record<string, unknown> | null | undefined
   if (v && typeof v === 'object' && typeof v.area === 'string' && (AREAS as readonly string[]).includes(v.area)) {
     const t = v.target as Record<string, unknown> | null | undefined
@@ -49,8 +50,9 @@ export class SettingsStore {
     return { ...this.current }
   }
 
-  async update(change: SettingsChange): Promise<AppSettings> {
-    const next = sanitizeSettings({ ...(await this.get()), ...change })
+  async update(change: Omit<SettingsChange, 'firstRun'>): Promise<AppSettings> {
+    // Recording a view (even "none") ends the first run.
+    const next = sanitizeSettings({ ...(await this.get()), ...change, ...('lastView' in change ? { firstRun: false } : {}) })
     this.current = next
     const write = this.chain.then(() => writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n'))
     this.chain = write.catch(() => {})

@@ -11,7 +11,7 @@ type Change = { locale?: UiLocale | null; lastView?: LastView | null; tourDone?:
  * the system's), the cluster and area last open, and whether the first-run tour was seen.
  */
 export const useSettingsStore = defineStore('settings', () => {
-  const settings = ref<AppSettings>({ locale: null, lastView: null, tourDone: false })
+  const settings = ref<AppSettings>({ locale: null, lastView: null, tourDone: false, firstRun: false })
   /** True once the services answered: before that, nothing is restored or written. */
   const loaded = ref(false)
   const system = systemLocale()
@@ -34,7 +34,7 @@ export const useSettingsStore = defineStore('settings', () => {
   })
 
   async function update(change: Change) {
-    settings.value = { ...settings.value, ...change }
+    settings.value = { ...settings.value, ...change, ...('lastView' in change ? { firstRun: false } : {}) }
     const r = await api().call('app/updateSettings', change)
     if (r.ok) settings.value = r.value
   }
