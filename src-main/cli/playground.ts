@@ -13,10 +13,11 @@ import { stderrLog, UsageError, type Command } from './command'
 export const playgroundCommand: Command = {
   name: 'playground',
   summary: 'Run a local multi-member cluster headless and print its endpoints; Ctrl-C stops it.',
-  usage: 'raftdeck playground [--members 3] [--engine raftdeck|etcd] [--data-dir DIR]',
+  usage: 'raftdeck playground [--members 3] [--engine raftdeck|etcd] [--tls] [--data-dir DIR]',
   options: {
     members: { type: 'string', value: 'N', default: '3', description: 'Number of members, 1 to 7.' },
     engine: { type: 'string', value: 'ENGINE', default: 'raftdeck', description: "raftdeck (this app's TypeScript member) or etcd (a real etcd binary)." },
+    tls: { type: 'boolean', description: 'TLS everywhere: https client and peer URLs with certificates from a CA made for the playground.' },
     name: { type: 'string', value: 'NAME', default: 'cli', description: 'Playground name.' },
     'data-dir': { type: 'string', value: 'DIR', description: 'Keep the playground here (default: a temporary folder removed on exit).' },
     verbose: { type: 'boolean', short: 'v', description: 'Print the members’ own logs too.' },
@@ -36,13 +37,13 @@ export const playgroundCommand: Command = {
     }
     try {
       const existing = (await service.list()).find((p) => p.name === values.name)
-      const pg = existing ? await service.start(existing.id) : await service.create(String(values.name), members, engine)
+      const pg = existing ? await service.start(existing.id) : await service.create(String(values.name), members, engine, { tls: Boolean(values.tls) })
       process.stdout.write(
         [
           `Playground "${pg.name}" is running (${pg.members.length} members, ${pg.engine} engine).`,
           ...pg.members.map((m) => `  ${m.name}  client ${m.clientUrl}  peer ${m.peerUrl}`),
           '',
-          `  etcdctl --endpoints=${pg.endpoints} endpoint status -w table`,
+          `  etcdctl --endpoints=${pg.endpoints}${pg.tls ? ` --cacert=${pg.tls.caFile} --cert=${pg.tls.certFile} --key=${pg.tls.keyFile}` : ''} endpoint status -w table`,
           '',
           'Press Ctrl-C to stop.',
           '',

@@ -33,7 +33,7 @@ export async function runMember(argv: string[]): Promise<number> {
       process.exit(1)
     },
   })
-  const client = new ClientServer(cfg, server)
+  const client = new ClientServer(cfg, server, log)
   try {
     // Fail on a taken port before anything is written to the data dir (as etcd, which listens first).
     for (const url of [...cfg.listenPeerUrls, ...cfg.listenClientUrls]) await checkPortFree(url)

@@ -2,6 +2,8 @@
  * `raftdeck member` flags: etcd's names, defaults and start-up checks, parsed without a library
  * so `--flag value`, `--flag=value` and Go's single-dash `-flag` all work as they do for etcd.
  */
+import { BCRYPT_DEFAULT_COST, BCRYPT_MAX_COST, BCRYPT_MIN_COST } from './auth/bcrypt'
+import { parseAuthToken, type TokenConfig } from './auth/tokens'
 
 export interface MemberConfig {
   name: string
@@ -30,6 +32,24 @@ export interface MemberConfig {
   clientCertAuth: boolean
   /** Entries kept behind a snapshot for slow followers (etcd 3.5's experimental flag; 5000). */
   snapshotCatchUpEntries: number
+  /** Peer TLS (used when a peer URL is https; peer/tls.ts). */
+  peerCertFile: string
+  peerKeyFile: string
+  peerTrustedCaFile: string
+  peerClientCertAuth: boolean
+  peerCertAllowedCn: string
+  /** HTTP/2 streams one client connection may have open (--max-concurrent-streams). */
+  maxConcurrentStreams: number
+  /** Connections one client address may have open at once (--max-connections-per-client). */
+  maxConnectionsPerClient: number
+  /** Most operations in one txn (--max-txn-ops, etcd's 128). */
+  maxTxnOps: number
+  /** --auth-token: simple tokens or JWTs. */
+  authToken: TokenConfig
+  /** --auth-token-ttl: seconds a simple token lives after its last use. */
+  authTokenTtl: number
+  /** --bcrypt-cost for new password hashes. */
+  bcryptCost: number
 }
 
 export class FlagError extends Error {}
@@ -62,6 +82,17 @@ const FLAGS: Record<string, { kind: Kind; def: string }> = {
   'key-file': { kind: 'string', def: '' },
   'trusted-ca-file': { kind: 'string', def: '' },
   'client-cert-auth': { kind: 'bool', def: 'false' },
+  'peer-cert-file': { kind: 'string', def: '' },
+  'peer-key-file': { kind: 'string', def: '' },
+  'peer-trusted-ca-file': { kind: 'string', def: '' },
+  'peer-client-cert-auth': { kind: 'bool', def: 'false' },
+  'peer-cert-allowed-cn': { kind: 'string', def: '' },
+  'max-txn-ops': { kind: 'int', def: '128' },
+  'max-concurrent-streams': { kind: 'int', def: '1000' },
+  'max-connections-per-client': { kind: 'int', def: '256' },
+  'auth-token': { kind: 'string', def: 'simple' },
+  'auth-token-ttl': { kind: 'int', def: '300' },
+  'bcrypt-cost': { kind: 'int', def: String(BCRYPT_DEFAULT_COST) },
 }
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024
@@ -163,9 +194,28 @@ export function parseMemberFlags(argv: string[]): MemberConfig {
     keyFile: get('key-file'),
     trustedCaFile: get('trusted-ca-file'),
     clientCertAuth: bool('client-cert-auth'),
+    peerCertFile: get('peer-cert-file'),
+    peerKeyFile: get('peer-key-file'),
+    peerTrustedCaFile: get('peer-trusted-ca-file'),
+    peerClientCertAuth: bool('peer-client-cert-auth'),
+    peerCertAllowedCn: get('peer-cert-allowed-cn'),
+    maxTxnOps: int('max-txn-ops'),
+    maxConcurrentStreams: int('max-concurrent-streams'),
+    maxConnectionsPerClient: int('max-connections-per-client'),
+    authToken: authToken(get('auth-token')),
+    authTokenTtl: int('auth-token-ttl'),
+    bcryptCost: int('bcrypt-cost'),
   }
   validate(cfg)
   return cfg
+}
+
+function authToken(v: string): TokenConfig {
+  try {
+    return parseAuthToken(v)
+  } catch (err) {
+    throw new FlagError((err as Error).message)
+  }
 }
 
 function validate(c: MemberConfig): void {
@@ -178,6 +228,11 @@ function validate(c: MemberConfig): void {
   if (c.snapshotCatchUpEntries < 1) throw new FlagError(`--experimental-snapshot-catchup-entries must be greater than 0`)
   if (c.maxRequestBytes <= 0) throw new FlagError(`--max-request-bytes must be greater than 0`)
   if (c.quotaBackendBytes < 0) throw new FlagError(`--quota-backend-bytes must not be negative`)
+  if (c.maxTxnOps <= 0) throw new FlagError(`--max-txn-ops must be greater than 0`)
+  if (c.maxConcurrentStreams <= 0) throw new FlagError(`--max-concurrent-streams must be greater than 0`)
+  if (c.maxConnectionsPerClient <= 0) throw new FlagError(`--max-connections-per-client must be greater than 0`)
+  if (c.authTokenTtl <= 0) throw new FlagError(`--auth-token-ttl must be greater than 0`)
+  if (c.bcryptCost < BCRYPT_MIN_COST || c.bcryptCost > BCRYPT_MAX_COST) throw new FlagError(`--bcrypt-cost must be between ${BCRYPT_MIN_COST} and ${BCRYPT_MAX_COST} (got ${c.bcryptCost})`)
   const mine = c.initialCluster.get(c.name)
   if (!mine) throw new FlagError(`couldn't find local name "${c.name}" in the initial cluster configuration`)
   const a = [...mine].sort().join(',')
@@ -189,7 +244,11 @@ function validate(c: MemberConfig): void {
   const https = c.listenClientUrls.some((u) => u.startsWith('https:'))
   if (https && (!c.certFile || !c.keyFile)) throw new FlagError(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${c.listenClientUrls.find((u) => u.startsWith('https:'))} with HTTPS scheme`)
   if (c.clientCertAuth && !c.trustedCaFile) throw new FlagError('--client-cert-auth requires --trusted-ca-file')
-  if ([...c.listenPeerUrls, ...c.initialAdvertisePeerUrls].some((u) => u.startsWith('https:'))) throw new FlagError('https peer URLs are not supported by raftdeck members yet (peer TLS); use http:// peer URLs')
+  const httpsPeer = c.listenPeerUrls.find((u) => u.startsWith('https:'))
+  if (httpsPeer && (!c.peerCertFile || !c.peerKeyFile)) throw new FlagError(`TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${httpsPeer} with HTTPS scheme`)
+  if (Boolean(c.peerCertFile) !== Boolean(c.peerKeyFile)) throw new FlagError('--peer-cert-file and --peer-key-file go together')
+  if (c.peerClientCertAuth && !c.peerTrustedCaFile) throw new FlagError('--peer-client-cert-auth requires --peer-trusted-ca-file')
+  if (c.peerCertAllowedCn && !c.peerClientCertAuth) throw new FlagError('--peer-cert-allowed-cn requires --peer-client-cert-auth')
 }
 
 /** Auto-compaction retention: periodic takes a duration ("1h", "30m", or hours as a number); revision takes a count. */

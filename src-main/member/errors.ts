@@ -65,8 +65,12 @@ export const Errors = {
   permissionDenied: e(status.PERMISSION_DENIED, 'etcdserver: permission denied'),
   roleNotGranted: e(status.FAILED_PRECONDITION, 'etcdserver: role is not granted to the user'),
   permissionNotGranted: e(status.FAILED_PRECONDITION, 'etcdserver: permission is not granted to the role'),
+  permissionNotGiven: e(status.INVALID_ARGUMENT, 'etcdserver: permission not given'),
   authNotEnabled: e(status.FAILED_PRECONDITION, 'etcdserver: authentication is not enabled'),
   invalidAuthToken: e(status.UNAUTHENTICATED, 'etcdserver: invalid auth token'),
   invalidAuthMgmt: e(status.INVALID_ARGUMENT, 'etcdserver: invalid auth management'),
   authOldRevision: e(status.INVALID_ARGUMENT, 'etcdserver: revision of auth store is old'),
+
+  /** An entry the apply layers did not foresee: refused alike on every member instead of crashing them. */
+  applyFailed: (why: string) => new EtcdError(status.INTERNAL, `etcdserver: request could not be applied: ${why}`),
 }

@@ -21,6 +21,16 @@ const FLAG_END_HEADERS = 0x4
 const FLAG_PADDED = 0x8
 const FLAG_PRIORITY = 0x20
 const MAX_FRAME = 16_384
+/**
+ * The most header bytes one block (HEADERS plus CONTINUATIONs) may carry while the shim holds it,
+ * and the most frames: a client announcing an endless header block (the CONTINUATION flood) is
+ * cut off instead of buffered.
+ */
+export const MAX_HEADER_BLOCK = 64 * 1024
+const MAX_BLOCK_FRAMES = 128
+
+/** A client broke HTTP/2's rules in a way that could make us buffer without end: the connection goes. */
+export class ShimProtocolError extends Error {}
 /** HTTP/2's default header table size; Node's server does not change it. */
 const TABLE_SIZE = 4096
 
@@ -37,6 +47,8 @@ interface PendingBlock {
   endStream: boolean
   fragments: Buffer[]
   raw: Buffer[]
+  /** Frame payload bytes so far. */
+  bytes: number
 }
 
 export class AuthorityShim extends Duplex {
@@ -127,12 +139,17 @@ export class AuthorityShim extends Duplex {
     }
     while (this.mode !== 'pass' && this.inbound.length >= 9) {
       const length = this.inbound.readUIntBE(0, 3)
+      // Our server announces the default SETTINGS_MAX_FRAME_SIZE; a larger frame is an error, not something to wait for.
+      if (length > MAX_FRAME) throw new ShimProtocolError(`a frame of ${length} bytes is over the maximum frame size ${MAX_FRAME}`)
       if (this.inbound.length < 9 + length) return
       const frame = this.inbound.subarray(0, 9 + length)
       this.inbound = this.inbound.subarray(9 + length)
       const type = frame[3]!
       const flags = frame[4]!
       const streamId = frame.readUInt32BE(5) & 0x7fffffff
+      if (this.block && (type !== FRAME_CONTINUATION || streamId !== this.block.streamId)) {
+        throw new ShimProtocolError('a header block was interrupted by another frame')
+      }
       if (type === FRAME_HEADERS) {
         let payload = frame.subarray(9)
         let pad = 0
@@ -142,12 +159,18 @@ export class AuthorityShim extends Duplex {
         }
         if (flags & FLAG_PRIORITY) payload = payload.subarray(5)
         payload = payload.subarray(0, payload.length - pad)
-        this.block = { streamId, endStream: Boolean(flags & FLAG_END_STREAM), fragments: [payload], raw: [frame] }
+        this.block = { streamId, endStream: Boolean(flags & FLAG_END_STREAM), fragments: [payload], raw: [frame], bytes: length }
         if (flags & FLAG_END_HEADERS) this.finishBlock()
       } else if (type === FRAME_CONTINUATION && this.block) {
         this.block.fragments.push(frame.subarray(9))
         this.block.raw.push(frame)
+        this.block.bytes += length
+        if (this.block.bytes > MAX_HEADER_BLOCK || this.block.raw.length > MAX_BLOCK_FRAMES) {
+          throw new ShimProtocolError(`a header block of more than ${MAX_HEADER_BLOCK} bytes or ${MAX_BLOCK_FRAMES} frames`)
+        }
         if (flags & FLAG_END_HEADERS) this.finishBlock()
+      } else if (type === FRAME_CONTINUATION) {
+        throw new ShimProtocolError('CONTINUATION without a header block')
       } else this.emitToServer(frame)
     }
     if (this.mode === 'pass' && this.inbound.length) {

@@ -1,10 +1,9 @@
 /** etcdserverpb.Cluster: MemberAdd (incl. learners), MemberRemove, MemberUpdate, MemberList, MemberPromote. */
 import type * as grpc from '@grpc/grpc-js'
-import { EtcdError, Errors } from '../errors'
-import { memberAdd, memberPromote, memberRemove, memberUpdate } from '../server/membership'
-import type { ApiContext, LeaderLookup, MembershipHost } from '../server/ports'
+import { Errors } from '../errors'
+import { memberAdd, memberRemove, memberUpdate } from '../server/membership'
+import type { ApiContext, LeaderAnswers, MembershipHost } from '../server/ports'
 import { authOf, requireAdmin, unary } from './handler'
-import { forwardUnary } from './leaderClient'
 
 function checkUrls(urls: string[]): void {
   if (urls.length === 0) throw Errors.memberBadURLs()
@@ -18,14 +17,15 @@ function checkUrls(urls: string[]): void {
   }
 }
 
-export type ClusterHost = ApiContext & MembershipHost & LeaderLookup
+export type ClusterHost = ApiContext & MembershipHost & LeaderAnswers
 
 export function clusterService(server: ClusterHost): grpc.UntypedServiceImplementation {
   return {
     MemberList: unary(server, async () => ({ header: server.header(), members: server.cluster.list() })),
     MemberAdd: unary(server, async (req: { peerURLs: string[]; isLearner: boolean }, call) => {
-      requireAdmin(server.state.auth, call.metadata)
+      // etcd parses the URLs before it checks who is asking.
       checkUrls(req.peerURLs)
+      requireAdmin(server.state.auth, call.metadata)
       const { member, members } = await memberAdd(server, req.peerURLs, req.isLearner, authOf(server.state.auth, call.metadata))
       return { header: server.header(), member, members }
     }),
@@ -36,20 +36,16 @@ export function clusterService(server: ClusterHost): grpc.UntypedServiceImplemen
     }),
     MemberUpdate: unary(server, async (req: { ID: string; peerURLs: string[] }, call) => {
       requireAdmin(server.state.auth, call.metadata)
+      if (!server.cluster.get(req.ID)) throw Errors.memberNotFound()
+      // etcd 3.4 does not check these and every member exits applying URLs that do not parse.
       checkUrls(req.peerURLs)
       const members = await memberUpdate(server, req.ID, req.peerURLs, authOf(server.state.auth, call.metadata))
       return { header: server.header(), members }
     }),
     MemberPromote: unary(server, async (req: { ID: string }, call) => {
       requireAdmin(server.state.auth, call.metadata)
-      if (!server.isLeader()) {
-        // Only the leader knows how far the learner has caught up: ask it.
-        server.cluster.checkPromote(req.ID)
-        return forwardUnary(server, 'Cluster', 'MemberPromote', req, call.metadata).catch((err: { code?: number; details?: string }) => {
-          throw new EtcdError(err.code ?? 2, err.details ?? String(err))
-        })
-      }
-      const members = await memberPromote(server, req.ID, authOf(server.state.auth, call.metadata))
+      // A follower asks the leader over the peer port: only it knows how far the learner is.
+      const members = await server.promoteMember(req.ID, authOf(server.state.auth, call.metadata))
       return { header: server.header(), members }
     }),
   }

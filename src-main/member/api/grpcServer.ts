@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import net from 'node:net'
 import * as grpc from '@grpc/grpc-js'
+import { DropLog } from '../dropLog'
 import { AuthorityShim } from './authorityShim'
 import { serviceDefinition } from '../../etcdpb/load'
 import type { MemberConfig } from '../config'
@@ -9,7 +10,6 @@ import { authService, type AuthHost } from './auth'
 import { clusterService, type ClusterHost } from './cluster'
 import { debugService, type DebugHost } from './debug'
 import { kvService, type KvHost } from './kv'
-import { closeLeaderClients } from './leaderClient'
 import { leaseService, type LeaseHost } from './lease'
 import { maintenanceService, type MaintenanceHost } from './maintenance'
 import { watchService, type WatchHost } from './watch'
@@ -20,18 +20,31 @@ export type ClientApiHost = KvHost & WatchHost & LeaseHost & ClusterHost & Maint
 /** etcd allows this much gRPC framing on top of --max-request-bytes. */
 const GRPC_OVERHEAD_BYTES = 512 * 1024
 
+/**
+ * The client port. Every --listen-client-urls address is our own TCP listener that counts
+ * connections per client address (--max-connections-per-client) before handing each connection to
+ * gRPC: plain ones through the authority shim (etcdctl's scheme-in-authority dials, with bounded
+ * header buffering), https ones to a TLS server. Streams per connection are capped with HTTP/2's
+ * SETTINGS_MAX_CONCURRENT_STREAMS (--max-concurrent-streams).
+ */
 export class ClientServer {
   private readonly grpcServer: grpc.Server
-  private readonly plainListeners: net.Server[] = []
+  private readonly listeners: net.Server[] = []
+  private readonly perClient = new Map<string, number>()
+  private readonly sockets = new Set<net.Socket>()
+  private readonly drops: DropLog
 
   constructor(
     private readonly cfg: MemberConfig,
     server: ClientApiHost,
+    log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
   ) {
+    this.drops = new DropLog(log)
     this.grpcServer = new grpc.Server({
       'grpc.max_receive_message_length': cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
       'grpc.max_send_message_length': 0x7fffffff,
       'grpc.keepalive_permit_without_calls': 1,
+      'grpc.max_concurrent_streams': cfg.maxConcurrentStreams,
     })
     const s = this.grpcServer
     s.addService(serviceDefinition('etcdserverpb.KV'), kvService(server))
@@ -48,38 +61,52 @@ export class ClientServer {
     for (const raw of this.cfg.listenClientUrls) {
       const url = new URL(raw)
       const host = url.hostname
+      const port = Number(url.port)
+      let handOver: (socket: net.Socket) => void
       if (url.protocol === 'http:') {
-        await this.listenPlain(host, Number(url.port), raw)
-        continue
+        // etcdctl's per-endpoint dials put a scheme in the authority: the shim repairs it.
+        const injector = this.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure())
+        const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`
+        handOver = (socket) => injector.injectConnection(new AuthorityShim(socket, authority))
+      } else {
+        const injector = this.grpcServer.createConnectionInjector(this.tlsCredentials())
+        handOver = (socket) => injector.injectConnection(socket)
       }
-      const creds = this.tlsCredentials()
-      await new Promise<void>((resolve, reject) => {
-        this.grpcServer.bindAsync(`${host}:${url.port}`, creds, (err) => {
-          if (err) {
-            reject(new Error(/EADDRINUSE|address already in use|No address added/i.test(err.message) ? `listen tcp ${host}:${url.port}: bind: address already in use` : `listen ${raw}: ${err.message}`))
-          } else resolve()
-        })
-      })
+      this.listeners.push(await this.listenOn(host, port, raw, handOver))
     }
   }
 
-  /**
-   * Plain client URLs accept connections themselves and hand them to gRPC through the authority shim,
-   * so etcdctl's per-endpoint dials with a scheme in the target work as they do against etcd.
-   */
-  private async listenPlain(host: string, port: number, raw: string): Promise<void> {
-    const injector = this.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure())
-    const listener = net.createServer((socket) => {
-      socket.setNoDelay(true)
-      injector.injectConnection(new AuthorityShim(socket, `${host.includes(':') ? `[${host}]` : host}:${port}`))
-    })
+  private async listenOn(host: string, port: number, raw: string, handOver: (socket: net.Socket) => void): Promise<net.Server> {
+    const listener = net.createServer((socket) => this.accept(socket, handOver))
     await new Promise<void>((resolve, reject) => {
       listener.once('error', (err: NodeJS.ErrnoException) =>
         reject(new Error(err.code === 'EADDRINUSE' ? `listen tcp ${host}:${port}: bind: address already in use` : `listen ${raw}: ${err.message}`)),
       )
       listener.listen(port, host.replace(/^\[|\]$/g, ''), () => resolve())
     })
-    this.plainListeners.push(listener)
+    return listener
+  }
+
+  /** One client connection: refused when its address already has the most connections allowed. */
+  private accept(socket: net.Socket, handOver: (socket: net.Socket) => void): void {
+    const who = socket.remoteAddress ?? '?'
+    const open = this.perClient.get(who) ?? 0
+    if (open >= this.cfg.maxConnectionsPerClient) {
+      this.drops.drop(`client: refused a connection from ${who}: it has ${open} open already (--max-connections-per-client)`)
+      socket.destroy()
+      return
+    }
+    this.perClient.set(who, open + 1)
+    this.sockets.add(socket)
+    socket.once('close', () => {
+      this.sockets.delete(socket)
+      const n = (this.perClient.get(who) ?? 1) - 1
+      if (n <= 0) this.perClient.delete(who)
+      else this.perClient.set(who, n)
+    })
+    socket.on('error', () => socket.destroy())
+    socket.setNoDelay(true)
+    handOver(socket)
   }
 
   /** https client URLs: --cert-file/--key-file, and with --client-cert-auth clients must present a cert signed by --trusted-ca-file. */
@@ -97,8 +124,7 @@ export class ClientServer {
   }
 
   async close(): Promise<void> {
-    closeLeaderClients()
-    for (const l of this.plainListeners) l.close()
+    for (const l of this.listeners) l.close()
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         // Open watch and keep-alive streams would hold the shutdown; etcd closes them too.
@@ -110,5 +136,6 @@ export class ClientServer {
         resolve()
       })
     })
+    for (const socket of this.sockets) socket.destroy()
   }
 }

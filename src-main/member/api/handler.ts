@@ -1,7 +1,7 @@
 /** Glue between grpc-js handlers and the member: error mapping and the auth context. */
 import * as grpc from '@grpc/grpc-js'
-import type { AuthStore } from '../auth/store'
-import { EtcdError, Errors } from '../errors'
+import type { AuthInfo, AuthStore } from '../auth/store'
+import { EtcdError } from '../errors'
 import type { AuthSource } from '../server/ports'
 
 export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
@@ -24,38 +24,38 @@ export function unary<Req, Res>(ctx: { log(line: string): void }, fn: (req: Req,
   }
 }
 
+/** The `token` metadata etcd clients send after a login. */
+function tokenOf(metadata: grpc.Metadata): string | undefined {
+  const t = metadata.get('token')[0]
+  return t === undefined ? undefined : String(t)
+}
+
 /**
- * Who is calling, when auth is enabled: the user behind the `token` metadata etcd clients send.
- * Returns undefined when auth is off (everything allowed).
+ * Who is calling (etcd's AuthInfoFromCtx): undefined when auth is off (everything allowed); an
+ * anonymous caller (no token) has user '' and revision 0; an invalid token fails the call.
  */
-export function callerOf(auth: AuthStore, metadata: grpc.Metadata): string | undefined {
-  if (!auth.enabled) return undefined
-  const token = metadata.get('token')[0]
-  if (token === undefined) throw Errors.userEmpty()
-  return auth.userOfToken(String(token))
+export function authInfoOf(auth: AuthStore, metadata: grpc.Metadata): AuthInfo | undefined {
+  return auth.authInfo(tokenOf(metadata))
 }
 
+/** Admin-only calls (etcd's IsAdminPermitted): auth management, Hash, HashKV, Defragment, Snapshot… */
 export function requireAdmin(auth: AuthStore, metadata: grpc.Metadata): void {
-  const user = callerOf(auth, metadata)
-  if (user !== undefined && !auth.isAdmin(user)) throw Errors.permissionDenied()
+  const ai = authInfoOf(auth, metadata)
+  if (ai) auth.checkAdmin(ai)
 }
 
-/** Permission check for a key range in etcd's encoding (range_end bytes as sent). */
+/** Permission check for a key range in etcd's encoding (range_end bytes as sent), as etcd checks before serving or proposing. */
 export function requirePermission(auth: AuthStore, metadata: grpc.Metadata, need: 'READ' | 'WRITE', key: Buffer, rangeEnd: Buffer): void {
-  const user = callerOf(auth, metadata)
-  if (user === undefined) return
-  if (!auth.permitted(user, need, key.toString('latin1'), rangeEnd.toString('latin1'))) throw Errors.permissionDenied()
+  const ai = authInfoOf(auth, metadata)
+  if (ai) auth.checkOp(ai, need, key.toString('latin1'), rangeEnd.toString('latin1'))
 }
 
 /**
- * The identity a client's proposal carries into the log (etcd's AuthInfoFromCtx): the token's user
- * and the auth revision now. Every member checks it again when it applies the entry. Without a
- * token (or with auth off) the request is anonymous; an invalid token fails the call.
+ * The identity a client's proposal carries into the log (etcd's RequestHeader): the token's user
+ * and auth revision, asked again for every attempt. Every member checks it again when it applies
+ * the entry. Without a token (or with auth off) the request is anonymous; an invalid token fails
+ * the call.
  */
 export function authOf(auth: AuthStore, metadata: grpc.Metadata): AuthSource {
-  return () => {
-    const token = metadata.get('token')[0]
-    if (!auth.enabled || token === undefined) return { username: '', revision: 0 }
-    return { username: auth.userOfToken(String(token)), revision: auth.revision }
-  }
+  return () => authInfoOf(auth, metadata) ?? { username: '', revision: 0 }
 }

@@ -2,23 +2,34 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { AuthStore } from '../auth/store'
 import { putCost, txnCost } from '../server/apply/quota'
-import { applyRange, checkDelete, checkPut, checkRange, checkTxn, isTxnReadOnly, applyTxn } from '../server/kvApply'
+import { applyRange, checkDelete, checkPut, checkRange, checkTxnRequest, isTxnReadOnly, applyTxn } from '../server/kvApply'
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../server/pb'
 import type { ApiContext, LinearizableReads, Proposing, QuotaCheck, Roles } from '../server/ports'
-import { authOf, requirePermission, unary } from './handler'
+import { authInfoOf, authOf, requirePermission, unary } from './handler'
 import { rejectIfLearner } from './learner'
 
-export type KvHost = ApiContext & Proposing & LinearizableReads & QuotaCheck & Pick<Roles, 'isLearner'>
+export type KvHost = ApiContext & Proposing & LinearizableReads & QuotaCheck & Pick<Roles, 'isLearner'> & { readonly maxTxnOps: number }
 
 function checkTxnPermissions(auth: AuthStore, md: grpc.Metadata, t: TxnRequest): void {
   for (const c of t.compare) requirePermission(auth, md, 'READ', c.key, c.range_end)
   const ops: RequestOp[] = [...t.success, ...t.failure]
   for (const op of ops) {
     if (op.request_range) requirePermission(auth, md, 'READ', op.request_range.key, op.request_range.range_end)
-    else if (op.request_put) requirePermission(auth, md, 'WRITE', op.request_put.key, Buffer.alloc(0))
-    else if (op.request_delete_range) requirePermission(auth, md, 'WRITE', op.request_delete_range.key, op.request_delete_range.range_end)
+    else if (op.request_put) checkPutPermissions(auth, md, op.request_put)
+    else if (op.request_delete_range) checkDeletePermissions(auth, md, op.request_delete_range)
     else if (op.request_txn) checkTxnPermissions(auth, md, op.request_txn)
   }
+}
+
+/** A write, and a read too when the previous value is asked for (prev_kv would otherwise leak it). */
+function checkPutPermissions(auth: AuthStore, md: grpc.Metadata, p: PutRequest): void {
+  requirePermission(auth, md, 'WRITE', p.key, Buffer.alloc(0))
+  if (p.prev_kv) requirePermission(auth, md, 'READ', p.key, Buffer.alloc(0))
+}
+
+function checkDeletePermissions(auth: AuthStore, md: grpc.Metadata, d: DeleteRangeRequest): void {
+  requirePermission(auth, md, 'WRITE', d.key, d.range_end)
+  if (d.prev_kv) requirePermission(auth, md, 'READ', d.key, d.range_end)
 }
 
 function txnIsSerializable(t: TxnRequest): boolean {
@@ -42,7 +53,7 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
     Put: unary(member, async (req: PutRequest, call) => {
       checkPut(req)
       rejectIfLearner(member)
-      requirePermission(member.state.auth, call.metadata, 'WRITE', req.key, Buffer.alloc(0))
+      checkPutPermissions(member.state.auth, call.metadata, req)
       await member.checkQuota(putCost(req))
       const out = await member.propose({ put: req }, { auth: authOf(member.state.auth, call.metadata) })
       return { header: member.header(out.revision), ...(out.result as object) }
@@ -50,21 +61,26 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
     DeleteRange: unary(member, async (req: DeleteRangeRequest, call) => {
       checkDelete(req)
       rejectIfLearner(member)
-      requirePermission(member.state.auth, call.metadata, 'WRITE', req.key, req.range_end)
+      checkDeletePermissions(member.state.auth, call.metadata, req)
       const out = await member.propose({ delete_range: req }, { auth: authOf(member.state.auth, call.metadata) })
       return { header: member.header(out.revision), ...(out.result as object) }
     }),
     Txn: unary(member, async (req: TxnRequest, call) => {
-      checkTxn(req)
+      checkTxnRequest(req, member.maxTxnOps)
       rejectIfLearner(member)
+      // The token is checked even for a txn with nothing in it (etcd's AuthInfoFromCtx).
+      authInfoOf(member.state.auth, call.metadata)
       checkTxnPermissions(member.state.auth, call.metadata, req)
       if (isTxnReadOnly(req)) {
         // No writes: answer from local state after a ReadIndex round, without a log entry.
         if (!txnIsSerializable(req)) await member.linearizableBarrier()
         const txn = member.state.store.write()
-        const res = applyTxn(txn, member.state.lessor, req)
-        txn.end()
-        return { header: member.header(), ...res }
+        try {
+          return { header: member.header(), ...applyTxn(txn, member.state.lessor, req) }
+        } finally {
+          // Nothing to commit: a read-only txn changes nothing.
+          txn.abort()
+        }
       }
       const bytes = txnCost(req)
       if (bytes > 0) await member.checkQuota(bytes)

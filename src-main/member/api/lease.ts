@@ -1,27 +1,22 @@
 /** etcdserverpb.Lease: Grant, Revoke, KeepAlive (stream), TimeToLive, Leases. */
 import type * as grpc from '@grpc/grpc-js'
-import { EtcdError, Errors } from '../errors'
-import type { ApiContext, LeaderLookup, Proposing, QuotaCheck, Roles } from '../server/ports'
+import type { ApiContext, LeaderAnswers, Proposing, QuotaCheck, Roles } from '../server/ports'
 import { authOf, toServiceError, unary } from './handler'
-import { forwardUnary, leaderClient } from './leaderClient'
 import { rejectIfLearner } from './learner'
 
 const MAX_INT63 = (1n << 63n) - 1n
 
-/** Errors a forwarded call came back with keep their code and message. */
-function rethrow(err: unknown): never {
-  const e = err as { code?: number; details?: string; forwarded?: boolean }
-  if (e.forwarded && e.code !== undefined) throw new EtcdError(e.code, e.details ?? '')
-  throw err
-}
+/** Keep-alives of one stream waiting to be answered; beyond this the stream is not read until they are. */
+const MAX_PENDING_KEEPALIVES = 64
 
-export type LeaseHost = ApiContext & Proposing & QuotaCheck & Roles & LeaderLookup & { nextId(): bigint }
+export type LeaseHost = ApiContext & Proposing & QuotaCheck & Roles & LeaderAnswers & { nextId(): bigint }
 
 export function leaseService(server: LeaseHost): grpc.UntypedServiceImplementation {
   const lessor = () => server.state.lessor
   return {
     LeaseGrant: unary(server, async (req: { TTL: string; ID: string }, call) => {
       rejectIfLearner(server)
+      // A TTL over etcd's maximum is refused when applied (after the token is checked), as in etcd.
       await server.checkQuota(0)
       let id = req.ID
       if (id === '0') {
@@ -37,59 +32,47 @@ export function leaseService(server: LeaseHost): grpc.UntypedServiceImplementati
       const out = await server.propose({ lease_revoke: { ID: req.ID } }, { auth: authOf(server.state.auth, call.metadata) })
       return { header: server.header(out.revision) }
     }),
-    LeaseTimeToLive: unary(server, async (req: { ID: string; keys: boolean }) => {
-      if (!server.isLeader()) return forwardUnary(server, 'Lease', 'LeaseTimeToLive', req).catch(rethrow)
-      const l = lessor().leases.get(req.ID)
-      if (!l) return { header: server.header(), ID: req.ID, TTL: '-1', grantedTTL: '0', keys: [] }
-      return {
-        header: server.header(),
-        ID: req.ID,
-        TTL: String(lessor().remaining(req.ID)),
-        grantedTTL: String(l.ttl),
-        keys: req.keys ? server.state.store.keysOfLease(req.ID).map((k) => Buffer.from(k, 'latin1')) : [],
-      }
-    }),
+    // Only the leader's clock knows what is left; a follower asks it over the peer port.
+    LeaseTimeToLive: unary(server, async (req: { ID: string; keys: boolean }) => ({ header: server.header(), ...(await server.leaseTimeToLive(req.ID, req.keys)) })),
     LeaseLeases: unary(server, async () => {
       const leases = [...lessor().leases.keys()].map((ID) => ({ ID }))
       return { header: server.header(), leases }
     }),
+    /**
+     * Each keep-alive is answered in order with the new TTL (0: the lease is gone or expired, as
+     * etcd). On a follower it is forwarded to the leader over the peer port; a keep-alive that
+     * cannot be answered (no leader in time) ends the stream with the error, as etcd does,
+     * instead of leaving the client waiting.
+     */
     LeaseKeepAlive: (call: grpc.ServerDuplexStream<{ ID: string }, unknown>) => {
-      let upstream: grpc.ClientDuplexStream<{ ID: string }, unknown> | undefined
-      const fail = (err: unknown): void => {
-        call.emit('error', toServiceError(err))
-      }
+      let chain: Promise<void> = Promise.resolve()
+      let pending = 0
+      let failed = false
       call.on('data', (req: { ID: string }) => {
-        if (server.isLeader()) {
-          try {
-            const ttl = lessor().renew(req.ID)
-            call.write({ header: server.header(), ID: req.ID, TTL: String(ttl) })
-          } catch (err) {
-            // etcd answers a keep-alive for an unknown lease with TTL 0 (the client reports it expired).
-            if (err instanceof EtcdError && err.message === Errors.leaseNotFound().message) call.write({ header: server.header(), ID: req.ID, TTL: '0' })
-            else fail(err)
-          }
-          return
-        }
-        // Follower: relay over one stream to the leader, like etcd's lease forwarding.
-        try {
-          if (!upstream) {
-            const c = leaderClient(server, 'Lease') as unknown as { LeaseKeepAlive: () => grpc.ClientDuplexStream<{ ID: string }, unknown> }
-            upstream = c.LeaseKeepAlive()
-            upstream.on('data', (res) => call.write(res))
-            upstream.on('error', () => {
-              upstream = undefined
-            })
-          }
-          upstream.write(req)
-        } catch (err) {
-          fail(err)
-        }
+        if (failed) return
+        pending++
+        if (pending >= MAX_PENDING_KEEPALIVES) call.pause()
+        chain = chain
+          .then(async () => {
+            if (failed) return
+            const ttl = await server.renewLease(req.ID)
+            if (!call.writableEnded && !call.destroyed) call.write({ header: server.header(), ID: req.ID, TTL: String(ttl) })
+          })
+          .catch((err: unknown) => {
+            if (failed) return
+            failed = true
+            call.emit('error', toServiceError(err))
+          })
+          .finally(() => {
+            pending--
+            if (pending < MAX_PENDING_KEEPALIVES / 2) call.resume()
+          })
       })
       call.on('end', () => {
-        upstream?.end()
-        call.end()
+        void chain.then(() => {
+          if (!call.writableEnded) call.end()
+        })
       })
-      call.on('error', () => upstream?.cancel())
     },
   }
 }

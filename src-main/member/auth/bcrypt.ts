@@ -1,13 +1,13 @@
 /**
- * bcrypt password checks, for users restored from a real etcd snapshot: etcd stores bcrypt hashes
- * (`$2a$10$…`, Go's golang.org/x/crypto/bcrypt) while our members hash new passwords with scrypt.
- * Only verification is needed, so this is the textbook EksBlowfish, verify-only.
+ * bcrypt, as etcd stores passwords (`$2a$10$…`, Go's golang.org/x/crypto/bcrypt): the textbook
+ * EksBlowfish, for new hashes (--bcrypt-cost) and for checking them, including hashes from a real
+ * etcd snapshot. The async forms cut the work into slices so a hash never blocks the event loop.
  *
  * Blowfish's initial P-array and S-boxes are the hexadecimal digits of π's fractional part.
  * Rather than carry 4 KiB of constants, they are computed once (Machin's formula in BigInt fixed
  * point, well under 100 ms) the first time a bcrypt hash is checked.
  */
-import { timingSafeEqual } from 'node:crypto'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 
 const WORDS = 18 + 4 * 256
 
@@ -38,64 +38,80 @@ function blowfishConstants(): Uint32Array {
   return out
 }
 
+/**
+ * Blowfish state as bcrypt uses it. Words live in Int32Arrays and every sum is truncated with `| 0`,
+ * so V8 keeps the hot loop in 32-bit integers (a Uint32Array's values above 2^31 become doubles).
+ */
 class Blowfish {
-  readonly p: Uint32Array
-  readonly s: Uint32Array
-  private readonly lr = new Uint32Array(2)
+  readonly p: Int32Array
+  readonly s: Int32Array
+  /** The block being encrypted. */
+  l = 0
+  r = 0
 
   constructor() {
     const c = blowfishConstants()
-    this.p = c.slice(0, 18)
-    this.s = c.slice(18)
+    this.p = new Int32Array(c.buffer.slice(0, 18 * 4))
+    this.s = new Int32Array(c.buffer.slice(18 * 4))
   }
 
   /**
-   * Encrypts the block in lr[0..1] in place. F is written out inline: this loop runs about a
-   * million times for a cost-10 hash. Sums may exceed 32 bits; the XORs wrap them back (ToInt32).
+   * Encrypts the block (l, r) in place. F is written out inline: this loop runs about a million
+   * times for a cost-10 hash.
    */
-  encrypt(lr: Uint32Array): void {
+  encrypt(): void {
     const p = this.p
     const s = this.s
-    let l = lr[0]! ^ p[0]!
-    let r = lr[1]!
+    let l = this.l ^ p[0]!
+    let r = this.r
     for (let i = 1; i <= 16; i += 2) {
-      r ^= (((s[l >>> 24]! + s[256 | ((l >>> 16) & 0xff)]!) ^ s[512 | ((l >>> 8) & 0xff)]!) + s[768 | (l & 0xff)]!) ^ p[i]!
-      l ^= (((s[r >>> 24]! + s[256 | ((r >>> 16) & 0xff)]!) ^ s[512 | ((r >>> 8) & 0xff)]!) + s[768 | (r & 0xff)]!) ^ p[i + 1]!
+      r ^= ((((s[l >>> 24]! + s[256 | ((l >>> 16) & 0xff)]!) | 0) ^ s[512 | ((l >>> 8) & 0xff)]!) + s[768 | (l & 0xff)]!) ^ p[i]!
+      l ^= ((((s[r >>> 24]! + s[256 | ((r >>> 16) & 0xff)]!) | 0) ^ s[512 | ((r >>> 8) & 0xff)]!) + s[768 | (r & 0xff)]!) ^ p[i + 1]!
     }
-    lr[0] = (r ^ p[17]!) >>> 0
-    lr[1] = l >>> 0
+    this.l = r ^ p[17]!
+    this.r = l
   }
 
   /** bcrypt's ExpandKey: key into P, then re-encrypt P and S mixing in the salt (none for expand0). */
   expand(key: Uint8Array, salt: Uint8Array | null): void {
     let j = 0
+    const p = this.p
     for (let i = 0; i < 18; i++) {
       let w = 0
       for (let k = 0; k < 4; k++) {
-        w = ((w << 8) | key[j]!) >>> 0
+        w = (w << 8) | key[j]!
         j = (j + 1) % key.length
       }
-      this.p[i] = (this.p[i]! ^ w) >>> 0
+      p[i] = p[i]! ^ w
     }
     // The salt is 16 bytes: four words, used in turn across P and then S.
-    const sw = new Uint32Array(4)
-    if (salt) for (let i = 0; i < 4; i++) sw[i] = ((salt[4 * i]! << 24) | (salt[4 * i + 1]! << 16) | (salt[4 * i + 2]! << 8) | salt[4 * i + 3]!) >>> 0
-    const lr = this.lr
-    lr[0] = 0
-    lr[1] = 0
+    let s0 = 0
+    let s1 = 0
+    let s2 = 0
+    let s3 = 0
+    if (salt) {
+      s0 = (salt[0]! << 24) | (salt[1]! << 16) | (salt[2]! << 8) | salt[3]!
+      s1 = (salt[4]! << 24) | (salt[5]! << 16) | (salt[6]! << 8) | salt[7]!
+      s2 = (salt[8]! << 24) | (salt[9]! << 16) | (salt[10]! << 8) | salt[11]!
+      s3 = (salt[12]! << 24) | (salt[13]! << 16) | (salt[14]! << 8) | salt[15]!
+    }
+    this.l = 0
+    this.r = 0
     let c = 0
-    for (const arr of [this.p, this.s]) {
+    const fill = (arr: Int32Array): void => {
       for (let i = 0; i < arr.length; i += 2) {
         if (salt) {
-          lr[0] = lr[0]! ^ sw[c & 3]!
-          lr[1] = lr[1]! ^ sw[(c + 1) & 3]!
-          c += 2
+          this.l ^= c === 0 ? s0 : s2
+          this.r ^= c === 0 ? s1 : s3
+          c ^= 1
         }
-        this.encrypt(lr)
-        arr[i] = lr[0]!
-        arr[i + 1] = lr[1]!
+        this.encrypt()
+        arr[i] = this.l
+        arr[i + 1] = this.r
       }
     }
+    fill(p)
+    fill(this.s)
   }
 }
 
@@ -144,9 +160,13 @@ export function isBcryptHash(stored: string): boolean {
   return HASH_RE.test(stored)
 }
 
-/** The 31-character hash part for `password` with the cost and salt of `stored`, or undefined if malformed. */
-export function bcryptHashPart(password: string, cost: number, salt: Uint8Array): string {
-  // Go's bcrypt keys with the password bytes plus a terminating NUL.
+/**
+ * EksBlowfish for `password` with `cost` and `salt`, in steps: it yields every few rounds so a
+ * caller can spread one hash over many turns of the event loop (see bcryptHashPartAsync). Returns
+ * the 31-character hash part.
+ */
+function* eksSteps(password: string, cost: number, salt: Uint8Array): Generator<void, string> {
+  // Go's bcrypt keys with the password bytes plus a terminating NUL; Blowfish uses at most 72 of them.
   const pw = Buffer.from(password, 'utf8')
   const key = new Uint8Array(pw.length + 1)
   key.set(pw)
@@ -156,34 +176,88 @@ export function bcryptHashPart(password: string, cost: number, salt: Uint8Array)
   for (let i = 0; i < rounds; i++) {
     bf.expand(key, null)
     bf.expand(salt, null)
+    if ((i & 3) === 3) yield
   }
   const text = Buffer.from('OrpheanBeholderScryDoubt')
-  const words = new Uint32Array(6)
-  for (let i = 0; i < 6; i++) words[i] = text.readUInt32BE(4 * i)
-  const lr = new Uint32Array(2)
+  const words = new Int32Array(6)
+  for (let i = 0; i < 6; i++) words[i] = text.readInt32BE(4 * i)
   for (let i = 0; i < 64; i++) {
     for (let j = 0; j < 6; j += 2) {
-      lr[0] = words[j]!
-      lr[1] = words[j + 1]!
-      bf.encrypt(lr)
-      words[j] = lr[0]!
-      words[j + 1] = lr[1]!
+      bf.l = words[j]!
+      bf.r = words[j + 1]!
+      bf.encrypt()
+      words[j] = bf.l
+      words[j + 1] = bf.r
     }
   }
   const out = Buffer.alloc(24)
-  for (let i = 0; i < 6; i++) out.writeUInt32BE(words[i]!, 4 * i)
+  for (let i = 0; i < 6; i++) out.writeInt32BE(words[i]!, 4 * i)
   return encode64(out.subarray(0, 23))
 }
 
-/** Does `password` match the bcrypt hash `stored` (as etcd's CompareHashAndPassword)? */
-export function bcryptVerify(stored: string, password: string): boolean {
+/** The 31-character hash part for `password` with `cost` and `salt`, computed at once. */
+export function bcryptHashPart(password: string, cost: number, salt: Uint8Array): string {
+  const steps = eksSteps(password, cost, salt)
+  for (;;) {
+    const r = steps.next()
+    if (r.done) return r.value
+  }
+}
+
+/**
+ * The same, in slices of about `sliceMs` with a turn of the event loop between them: a cost-10
+ * hash takes a few hundred milliseconds of JavaScript, which must not stall the Raft loop that
+ * shares the thread (heartbeats, appends, reads) nor any other request.
+ */
+export async function bcryptHashPartAsync(password: string, cost: number, salt: Uint8Array, sliceMs = 3): Promise<string> {
+  const steps = eksSteps(password, cost, salt)
+  for (;;) {
+    const t0 = performance.now()
+    let r = steps.next()
+    while (!r.done && performance.now() - t0 < sliceMs) r = steps.next()
+    if (r.done) return r.value
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+}
+
+/** etcd's bounds for --bcrypt-cost (Go's bcrypt.MinCost and MaxCost). */
+export const BCRYPT_MIN_COST = 4
+export const BCRYPT_MAX_COST = 31
+export const BCRYPT_DEFAULT_COST = 10
+
+/** A new `$2a$` hash as Go's bcrypt.GenerateFromPassword makes it, without blocking the event loop. */
+export async function bcryptHash(password: string, cost: number): Promise<string> {
+  const salt = randomBytes(16)
+  const part = await bcryptHashPartAsync(password, cost, salt)
+  return `$2a$${String(cost).padStart(2, '0')}$${encode64(salt).slice(0, 22)}${part}`
+}
+
+function parseHash(stored: string): { cost: number; salt: Uint8Array; want: string } | undefined {
   const m = HASH_RE.exec(stored)
-  if (!m) return false
+  if (!m) return undefined
   const cost = Number(m[2])
-  if (cost < 4 || cost > 31) return false
+  if (cost < BCRYPT_MIN_COST || cost > BCRYPT_MAX_COST) return undefined
   const salt = decode64(m[3]!, 16)
-  if (!salt) return false
-  const got = Buffer.from(bcryptHashPart(password, cost, salt))
-  const want = Buffer.from(m[4]!)
-  return got.length === want.length && timingSafeEqual(got, want)
+  if (!salt) return undefined
+  return { cost, salt, want: m[4]! }
+}
+
+const sameText = (a: string, b: string): boolean => {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+/** Does `password` match the bcrypt hash `stored` (etcd's CompareHashAndPassword), without blocking the event loop? */
+export async function bcryptVerifyAsync(stored: string, password: string): Promise<boolean> {
+  const h = parseHash(stored)
+  if (!h) return false
+  return sameText(await bcryptHashPartAsync(password, h.cost, h.salt), h.want)
+}
+
+/** Does `password` match the bcrypt hash `stored` (as etcd's CompareHashAndPassword)? Blocks while it computes. */
+export function bcryptVerify(stored: string, password: string): boolean {
+  const h = parseHash(stored)
+  if (!h) return false
+  return sameText(bcryptHashPart(password, h.cost, h.salt), h.want)
 }

@@ -1,11 +1,14 @@
 /**
  * Users, roles and key permissions with etcd's rules and errors. Changes come from the log, so
- * every member holds the same auth state; tokens are member-local ("simple" tokens, as etcd's
- * default), which is why a client authenticates against the member it talks to.
+ * every member holds the same auth state. Tokens: "simple" tokens are learned by every member
+ * through the log (valid for --auth-token-ttl after last use, on this member's monotonic clock);
+ * JWTs (--auth-token jwt,…) carry the user and auth revision and are checked by signature.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto'
-import { Errors } from '../errors'
-import { bcryptVerify, isBcryptHash } from './bcrypt'
+import { status } from '@grpc/grpc-js'
+import { EtcdError, Errors } from '../errors'
+import { allows, mergePermissions, type MergedPermissions } from './permissions'
+import type { JwtTokens } from './tokens'
+import { verifyPassword } from './passwords'
 
 export type PermType = 'READ' | 'WRITE' | 'READWRITE'
 
@@ -18,7 +21,7 @@ export interface Permission {
 
 interface User {
   name: string
-  /** `scrypt$<salt hex>$<hash hex>`, or '' for a user without password. */
+  /** A bcrypt hash (or `scrypt$<salt hex>$<hash hex>` from older members), or '' for a user without password. */
   password: string
   roles: string[]
 }
@@ -28,21 +31,15 @@ interface Role {
   perms: Permission[]
 }
 
+/** Who a request is made by, and the auth revision it was checked at (etcd's AuthInfo). */
+export interface AuthInfo {
+  username: string
+  revision: number
+}
+
 const ROOT = 'root'
-
-export function hashPassword(password: string): string {
-  const salt = randomBytes(16)
-  return `scrypt$${salt.toString('hex')}$${scryptSync(password, salt, 32).toString('hex')}`
-}
-
-function checkPassword(stored: string, password: string): boolean {
-  // Users restored from a real etcd snapshot keep etcd's bcrypt hashes.
-  if (isBcryptHash(stored)) return bcryptVerify(stored, password)
-  const [kind, salt, hash] = stored.split('$')
-  if (kind !== 'scrypt' || !salt || !hash) return false
-  const got = scryptSync(password, Buffer.from(salt, 'hex'), 32)
-  return timingSafeEqual(got, Buffer.from(hash, 'hex'))
-}
+/** etcd's --auth-token-ttl default for simple tokens, in seconds. */
+export const DEFAULT_TOKEN_TTL_S = 300
 
 export class AuthStore {
   enabled = false
@@ -50,10 +47,21 @@ export class AuthStore {
   revision = 1
   private readonly users = new Map<string, User>()
   private readonly roles = new Map<string, Role>()
+  /** Simple tokens, learned from the log; `expires` is on this member's monotonic clock. */
   private readonly tokens = new Map<string, { user: string; expires: number }>()
+  /** Merged permissions per user, rebuilt after every change. */
+  private permCache = new Map<string, MergedPermissions>()
+  /** How long a simple token stays valid after its last use (--auth-token-ttl). */
+  tokenTtlMs = DEFAULT_TOKEN_TTL_S * 1000
+  /** Set with --auth-token jwt,…: tokens are JWTs, checked by signature instead of by lookup. */
+  jwt: JwtTokens | undefined
+
+  /** The clock simple tokens expire on: monotonic, so a wall-clock jump expires nothing. */
+  constructor(private readonly monotonicMs: () => number = () => performance.now()) {}
 
   private bump(): void {
     this.revision++
+    this.permCache.clear()
   }
 
   enable(): void {
@@ -88,6 +96,8 @@ export class AuthStore {
     const u = this.users.get(name)
     if (!u) throw Errors.userNotFound()
     u.password = hashedPassword
+    // etcd's invalidateUser: whoever logged in with the old password must log in again.
+    for (const [t, v] of this.tokens) if (v.user === name) this.tokens.delete(t)
     this.bump()
   }
 
@@ -167,46 +177,77 @@ export class AuthStore {
 
   // ---- member-local: tokens and checks ----
 
-  /** Checks a login before it is proposed; returns a fresh token to propose with it. */
-  checkPassword(name: string, password: string, index: number): string {
+  /** Checks a login before it is proposed (etcd's CheckPassword); hashing runs off the Raft loop. */
+  async checkPassword(name: string, password: string): Promise<void> {
     if (!this.enabled) throw Errors.authNotEnabled()
     const u = this.users.get(name)
-    if (!u || !u.password || !checkPassword(u.password, password)) throw Errors.authFailed()
-    return `${randomBytes(8).toString('hex')}.${index}`
+    // etcd 3.4 answers this one with its auth store's own error (code UNKNOWN).
+    if (u && !u.password) throw new EtcdError(status.UNKNOWN, 'auth: authentication failed, password was given for no password user')
+    if (!u || !(await verifyPassword(u.password, password))) throw Errors.authFailed()
+    // The user may have been deleted or changed while the hash was computed.
+    if (this.users.get(name) !== u || !this.enabled) throw Errors.authFailed()
   }
 
-  /** Applied on every member: the token is valid cluster-wide for five minutes after last use. */
+  /** Applied on every member: a simple token, valid cluster-wide until unused for --auth-token-ttl. */
   assignToken(name: string, token: string): void {
-    this.tokens.set(token, { user: name, expires: Date.now() + 5 * 60_000 })
+    // As etcd's Authenticate at apply: the login was checked before proposing, but the user may be gone.
+    if (!this.enabled) throw Errors.authNotEnabled()
+    const u = this.users.get(name)
+    if (!u || !u.password) throw Errors.authFailed()
+    if (!token || this.jwt) return
+    this.tokens.set(token, { user: name, expires: this.monotonicMs() + this.tokenTtlMs })
   }
 
-  /** User behind a token, or throws etcd's invalid-token error. */
-  userOfToken(token: string | undefined): string {
+  /**
+   * Who a request is made by (etcd's AuthInfoFromCtx): undefined while auth is off (but a token
+   * that is not valid still fails, as in etcd); a request without a token is anonymous (`username ''`, revision 0); an unknown or expired token fails
+   * with "invalid auth token". Simple tokens are checked at the current auth revision, JWTs at the
+   * revision they were issued at (after any auth change they get "revision of auth store is old"
+   * and the client logs in again, as with etcd).
+   */
+  authInfo(token: string | undefined): AuthInfo | undefined {
+    if (!this.enabled) {
+      // As etcd 3.4: a token is checked even while auth is off (all simple tokens ended when it
+      // was turned off), though nothing is then checked against it.
+      if (token !== undefined && !(this.jwt ? this.jwt.verify(token) : this.tokens.has(token))) throw Errors.invalidAuthToken()
+      return undefined
+    }
+    if (token === undefined) return { username: '', revision: 0 }
+    if (this.jwt) {
+      const claims = this.jwt.verify(token)
+      if (!claims) throw Errors.invalidAuthToken()
+      return claims
+    }
     const t = token ? this.tokens.get(token) : undefined
-    if (!t || t.expires < Date.now() || !this.users.has(t.user)) throw Errors.invalidAuthToken()
-    t.expires = Date.now() + 5 * 60_000
-    return t.user
+    const now = this.monotonicMs()
+    if (!t || t.expires < now || !this.users.has(t.user)) throw Errors.invalidAuthToken()
+    t.expires = now + this.tokenTtlMs
+    return { username: t.user, revision: this.revision }
   }
 
   isAdmin(user: string): boolean {
     return this.users.get(user)?.roles.includes(ROOT) ?? false
   }
 
+  hasRole(user: string, role: string): boolean {
+    return this.users.get(user)?.roles.includes(role) ?? false
+  }
+
   /**
-   * The check made when a request is applied (etcd's isOpPermitted): with auth on, the request must
-   * name a user, its auth revision must not be older than the store's (permissions may have
-   * changed since it was checked; the proposer retries with a fresh revision), and the user must
-   * hold `need` on the range at this point of the log.
+   * The check made for a key request, before proposing and again when it is applied (etcd's
+   * isOpPermitted): with auth on, the request must name a user, its auth revision must not be
+   * older than the store's (permissions may have changed since it was checked; the proposer retries
+   * with a fresh revision), and the user must hold `need` on the range at this point of the log.
    */
-  checkOp(ai: { username: string; revision: number }, need: 'READ' | 'WRITE', key: string, rangeEnd: string): void {
+  checkOp(ai: AuthInfo, need: 'READ' | 'WRITE', key: string, rangeEnd: string): void {
     if (!this.enabled) return
     if (ai.revision === 0) throw Errors.userEmpty()
     if (ai.revision < this.revision) throw Errors.authOldRevision()
     if (!this.permitted(ai.username, need, key, rangeEnd)) throw Errors.permissionDenied()
   }
 
-  /** Auth management at apply time (etcd's IsAdminPermitted): only a user with the root role. */
-  checkAdmin(ai: { username: string; revision: number }): void {
+  /** Admin-only requests (etcd's IsAdminPermitted): only a user with the root role. */
+  checkAdmin(ai: AuthInfo): void {
     if (!this.enabled) return
     if (!ai.username) throw Errors.userEmpty()
     const u = this.users.get(ai.username)
@@ -214,18 +255,20 @@ export class AuthStore {
     if (!u.roles.includes(ROOT)) throw Errors.permissionDenied()
   }
 
-  /** Does `user` hold `need` on [key, rangeEnd)? Root may do anything. */
+  /**
+   * Does `user` hold `need` on [key, rangeEnd)? Root may do anything; everyone else's permissions
+   * from all their roles combine (permissions.ts).
+   */
   permitted(user: string, need: 'READ' | 'WRITE', key: string, rangeEnd: string): boolean {
     const u = this.users.get(user)
     if (!u) return false
     if (u.roles.includes(ROOT)) return true
-    for (const roleName of u.roles) {
-      for (const p of this.roles.get(roleName)?.perms ?? []) {
-        if (p.permType !== 'READWRITE' && p.permType !== need) continue
-        if (covers(p, key, rangeEnd)) return true
-      }
+    let merged = this.permCache.get(user)
+    if (!merged) {
+      merged = mergePermissions(u.roles.flatMap((r) => this.roles.get(r)?.perms ?? []))
+      this.permCache.set(user, merged)
     }
-    return false
+    return allows(merged, need, key, rangeEnd)
   }
 
   toJSON() {
@@ -233,6 +276,7 @@ export class AuthStore {
   }
 
   restore(s: ReturnType<AuthStore['toJSON']>): void {
+    this.permCache.clear()
     this.enabled = s.enabled
     this.revision = s.revision
     this.users.clear()
@@ -240,15 +284,4 @@ export class AuthStore {
     for (const u of s.users) this.users.set(u.name, { ...u, roles: [...u.roles] })
     for (const r of s.roles) this.roles.set(r.name, { ...r, perms: r.perms.map((p) => ({ ...p })) })
   }
-}
-
-/** Does permission p cover the request range [key, end)? ('' end = single key, '\0' = open end). */
-function covers(p: Permission, key: string, end: string): boolean {
-  const open = '\u0000'
-  if (p.rangeEnd === '') return end === '' && key === p.key
-  const pEndOpen = p.rangeEnd === open
-  if (key < p.key) return false
-  if (end === '') return pEndOpen || key < p.rangeEnd
-  if (end === open) return pEndOpen
-  return pEndOpen || end <= p.rangeEnd
 }

@@ -38,14 +38,26 @@ export class MvccStore {
   private changes: KeyRevision[] = []
   private readonly leaseKeys = new Map<string, Set<string>>()
   private readonly listeners = new Set<CommitListener>()
+  private readonly restoreListeners = new Set<() => void>()
   currentRev = 1
   compactRev = 0
+  /**
+   * A compaction happened (etcd's compactMainRev is -1 until then): compacting to revision 0 is
+   * allowed once on a fresh store, as in etcd, and HashKV reports -1 until the first compaction.
+   */
+  everCompacted = false
   /** Running total for sizeInUse(): checked before every write (quota), so it must be O(1). */
   private bytes = 0
 
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** Called after the whole store was replaced by a snapshot (watchers must catch up from it). */
+  onRestore(listener: () => void): () => void {
+    this.restoreListeners.add(listener)
+    return () => this.restoreListeners.delete(listener)
   }
 
   /** Latest revision of `key` visible at `rev` (a tombstone means "deleted"). */
@@ -101,9 +113,10 @@ export class MvccStore {
     for (const l of this.listeners) l(events, rev)
   }
 
-  /** Internal to WriteTxn: add one change to a key's history. */
-  appendRevision(r: KeyRevision, previous: KeyRevision | undefined): void {
+  /** Internal to WriteTxn: add one change to a key's history. Returns what undoes it exactly. */
+  appendRevision(r: KeyRevision, previous: KeyRevision | undefined): () => void {
     let h = this.history.get(r.key)
+    const newKey = !h
     if (!h) {
       h = []
       this.history.set(r.key, h)
@@ -111,11 +124,29 @@ export class MvccStore {
     }
     h.push(r)
     this.bytes += revisionBytes(r)
-    if (previous && !previous.tombstone && previous.lease !== '0') this.leaseKeys.get(previous.lease)?.delete(r.key)
+    let leftLease: Set<string> | undefined
+    if (previous && !previous.tombstone && previous.lease !== '0') {
+      const s = this.leaseKeys.get(previous.lease)
+      if (s?.delete(r.key)) leftLease = s
+    }
+    let joinedLease: Set<string> | undefined
     if (!r.tombstone && r.lease !== '0') {
       let s = this.leaseKeys.get(r.lease)
       if (!s) this.leaseKeys.set(r.lease, (s = new Set()))
-      s.add(r.key)
+      if (!s.has(r.key)) {
+        s.add(r.key)
+        joinedLease = s
+      }
+    }
+    return () => {
+      joinedLease?.delete(r.key)
+      leftLease?.add(r.key)
+      this.bytes -= revisionBytes(r)
+      h.pop()
+      if (newKey) {
+        this.history.delete(r.key)
+        this.index.remove(r.key)
+      }
     }
   }
 
@@ -130,6 +161,11 @@ export class MvccStore {
 
   /** Changes with revision >= from and <= to, oldest first, for watch catch-up. */
   changesBetween(from: number, to: number): KeyRevision[] {
+    return [...this.changesFrom(from, to)]
+  }
+
+  /** The same, read lazily: a watcher catching up takes one batch and stops. */
+  *changesFrom(from: number, to: number): Generator<KeyRevision> {
     let lo = 0
     let hi = this.changes.length
     while (lo < hi) {
@@ -137,9 +173,8 @@ export class MvccStore {
       if (this.changes[mid]!.mod < from) lo = mid + 1
       else hi = mid
     }
-    const out: KeyRevision[] = []
-    for (let i = lo; i < this.changes.length && this.changes[i]!.mod <= to; i++) out.push(this.changes[i]!)
-    return out
+    const changes = this.changes
+    for (let i = lo; i < changes.length && changes[i]!.mod <= to; i++) yield changes[i]!
   }
 
   /** The key's previous state before change `r` (for prev_kv), if still retained. */
@@ -156,8 +191,9 @@ export class MvccStore {
    * cheap in memory, so logical and physical compaction happen together.
    */
   compact(rev: number): void {
-    if (rev <= this.compactRev) throw Errors.compacted()
+    if (rev < 0 || (this.everCompacted ? rev <= this.compactRev : rev < this.compactRev)) throw Errors.compacted()
     if (rev > this.currentRev) throw Errors.futureRev()
+    this.everCompacted = true
     this.compactRev = rev
     for (const [key, h] of this.history) {
       // Index of the newest revision <= rev: it is still visible to reads at rev.
@@ -200,7 +236,8 @@ export class MvccStore {
   }
 
   /** Rebuild from a snapshot's revisions (any order). */
-  restore(revs: KeyRevision[], currentRev: number, compactRev: number): void {
+  restore(revs: KeyRevision[], currentRev: number, compactRev: number, everCompacted = compactRev > 0): void {
+    this.everCompacted = everCompacted
     this.bytes = 0
     this.history.clear()
     this.leaseKeys.clear()
@@ -213,6 +250,7 @@ export class MvccStore {
     this.changes = sorted.filter((r) => r.mod >= compactRev)
     this.currentRev = currentRev
     this.compactRev = compactRev
+    for (const l of this.restoreListeners) l()
   }
 
   keyCount(): number {
@@ -227,6 +265,8 @@ export class MvccStore {
 export class WriteTxn {
   readonly rev: number
   private readonly changed: KeyRevision[] = []
+  /** Undoes each change, newest last (abort runs them backwards). */
+  private readonly undo: Array<() => void> = []
 
   constructor(private readonly store: MvccStore) {
     this.rev = store.currentRev + 1
@@ -255,7 +295,7 @@ export class WriteTxn {
       lease,
       tombstone: false,
     }
-    this.store.appendRevision(r, prev)
+    this.undo.push(this.store.appendRevision(r, prev))
     this.changed.push(r)
     return r
   }
@@ -265,7 +305,7 @@ export class WriteTxn {
     const victims = this.store.rangeAt(key, end, this.readRev(), 0).kvs
     for (const prev of victims) {
       const r: KeyRevision = { key: prev.key, value: Buffer.alloc(0), create: 0, mod: this.rev, sub: this.changed.length, version: 0, lease: '0', tombstone: true }
-      this.store.appendRevision(r, prev)
+      this.undo.push(this.store.appendRevision(r, prev))
       this.changed.push(r)
     }
     return victims
@@ -273,6 +313,20 @@ export class WriteTxn {
 
   private live(key: string): KeyRevision | undefined {
     return this.store.rangeAt(key, undefined, this.readRev(), 0).kvs[0]
+  }
+
+  /** Revisions below this are compacted (etcd's FirstRev). */
+  firstRev(): number {
+    return this.store.compactRev
+  }
+
+  /**
+   * Drops every change this transaction made, as if it never ran: a request that fails part-way
+   * leaves nothing behind (apply must be all or nothing, on every member alike).
+   */
+  abort(): void {
+    while (this.undo.length) this.undo.pop()!()
+    this.changed.length = 0
   }
 
   end(): number {

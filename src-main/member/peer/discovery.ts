@@ -2,19 +2,32 @@
  * `--initial-cluster-state existing`: a joining member asks a running one, over its peer port,
  * which cluster it is and who is in it (etcd fetches the same from a peer before it starts).
  */
-import net from 'node:net'
-import { frame, frameReader, hostPort } from './framing'
+import { frame, frameReader } from './framing'
+import { dialPeer, type PeerTls } from './tls'
 import type { ClusterInfo } from './transport'
 
-export function queryCluster(url: string, timeoutMs = 2000): Promise<ClusterInfo> {
-  const { host, port } = hostPort(url)
+/** A cluster's member list is small; a larger answer is not one. */
+const MAX_CLUSTER_INFO = 4 * 1024 * 1024
+
+function parseClusterInfo(f: Buffer): ClusterInfo {
+  const v = JSON.parse(f.toString('utf8')) as Partial<ClusterInfo> | null
+  const okId = (x: unknown): x is string => typeof x === 'string' && /^[0-9]{1,20}$/.test(x)
+  const okUrls = (x: unknown): x is string[] => Array.isArray(x) && x.every((u) => typeof u === 'string')
+  if (!v || !okId(v.clusterId) || !Array.isArray(v.members)) throw new Error('not a cluster description')
+  for (const m of v.members) {
+    if (!m || !okId(m.ID) || typeof m.name !== 'string' || !okUrls(m.peerURLs) || !okUrls(m.clientURLs) || typeof m.isLearner !== 'boolean') throw new Error('bad member entry')
+  }
+  return { clusterId: v.clusterId, members: v.members }
+}
+
+export function queryCluster(url: string, timeoutMs = 2000, peerTls?: PeerTls): Promise<ClusterInfo> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port })
+    const s = dialPeer(url, peerTls)
     const timer = setTimeout(() => {
       s.destroy()
       reject(new Error(`timed out asking ${url} for the cluster`))
     }, timeoutMs)
-    s.once('connect', () => {
+    s.once(url.startsWith('https:') ? 'secureConnect' : 'connect', () => {
       for (const part of frame(Buffer.from(JSON.stringify({ query: 'cluster' })))) s.write(part)
     })
     s.on(
@@ -23,9 +36,19 @@ export function queryCluster(url: string, timeoutMs = 2000): Promise<ClusterInfo
         (f) => {
           clearTimeout(timer)
           s.destroy()
-          resolve(JSON.parse(f.toString()) as ClusterInfo)
+          try {
+            resolve(parseClusterInfo(f))
+          } catch (err) {
+            reject(new Error(`${url} answered the cluster query with something else: ${(err as Error).message}`))
+          }
+          return false
         },
-        (e) => reject(e),
+        (e) => {
+          clearTimeout(timer)
+          s.destroy()
+          reject(e)
+        },
+        () => MAX_CLUSTER_INFO,
       ),
     )
     s.on('error', (e) => {

@@ -1,28 +1,61 @@
 /**
  * The peer port's byte stream: `[u32 LE length][payload]` frames, and the host/port of a peer URL.
  * Shared by the transport and by a joining member's cluster query.
+ *
+ * Everything here reads bytes a stranger may have sent: a length prefix is a claim, not a fact, so
+ * every reader has a limit and reports a frame over it instead of buffering it.
  */
 
 /** Largest frame accepted from a peer (a snapshot message is one frame today). */
 export const MAX_FRAME = 512 * 1024 * 1024
+
+/** Largest frame before a connection has identified itself: a hello or a cluster query is tiny. */
+export const MAX_HELLO_FRAME = 64 * 1024
 
 export function hostPort(url: string): { host: string; port: number } {
   const u = new URL(url)
   return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) }
 }
 
-/** Splits a byte stream into frames; a frame longer than MAX_FRAME is an error. */
-export function frameReader(onFrame: (f: Buffer) => void, onError: (e: Error) => void): (chunk: Buffer) => void {
+export class FrameTooLarge extends Error {
+  constructor(
+    readonly length: number,
+    readonly limit: number,
+  ) {
+    super(`frame of ${length} bytes is over the limit of ${limit} bytes`)
+  }
+}
+
+/**
+ * Splits a byte stream into frames. `limit()` is asked for every frame, so a connection can accept
+ * larger frames once it has identified itself. A frame over the limit is an error and nothing after
+ * it is read (the stream can no longer be trusted to be in step); `onFrame` returning false stops
+ * reading too (the connection is being dropped).
+ */
+export function frameReader(onFrame: (f: Buffer) => boolean | void, onError: (e: Error) => void, limit: () => number = () => MAX_FRAME): (chunk: Buffer) => void {
   let buf: Buffer = Buffer.alloc(0)
+  let failed = false
   return (chunk) => {
+    if (failed) return
     buf = buf.length ? Buffer.concat([buf, chunk]) : chunk
     let off = 0
     while (buf.length - off >= 4) {
       const len = buf.readUInt32LE(off)
-      if (len > MAX_FRAME) return onError(new Error(`peer: frame of ${len} bytes`))
+      const max = limit()
+      if (len > max) {
+        failed = true
+        buf = Buffer.alloc(0)
+        onError(new FrameTooLarge(len, max))
+        return
+      }
       if (buf.length - off - 4 < len) break
-      onFrame(buf.subarray(off + 4, off + 4 + len))
+      const f = buf.subarray(off + 4, off + 4 + len)
       off += 4 + len
+      if (onFrame(f) === false) {
+        failed = true
+        buf = Buffer.alloc(0)
+        return
+      }
     }
     buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off)
   }

@@ -3,7 +3,7 @@
  * byte). Numbers that are Raft terms and indexes are written as float64: exact up to 2^53,
  * which no log reaches; member IDs are uint64.
  */
-import { MessageType, type ConfState, type Entry, type Message, type Snapshot } from '../../raft/index'
+import { EntryType, MessageType, type ConfState, type Entry, type Message, type Snapshot } from '../../raft/index'
 
 const VERSION = 1
 const TYPES = Object.values(MessageType) as string[]
@@ -56,32 +56,54 @@ class Writer {
   }
 }
 
+/** A peer's bytes are untrusted: every read is bounds-checked and every number checked for sense. */
+export class MalformedMessage extends Error {}
+
 class Reader {
   off = 0
   constructor(private readonly b: Buffer) {}
+  private need(n: number): void {
+    if (this.off + n > this.b.length) throw new MalformedMessage(`truncated at byte ${this.off} (${n} more needed, ${this.b.length - this.off} left)`)
+  }
   u8(): number {
+    this.need(1)
     return this.b[this.off++]!
   }
   u32(): number {
+    this.need(4)
     const v = this.b.readUInt32LE(this.off)
     this.off += 4
     return v
   }
-  f64(): number {
+  /** A Raft term or index: a whole number that a float64 holds exactly. */
+  index(what: string): number {
+    this.need(8)
     const v = this.b.readDoubleLE(this.off)
     this.off += 8
+    if (!Number.isSafeInteger(v) || v < 0) throw new MalformedMessage(`${what} ${v} is not a log position`)
     return v
   }
   id(): string {
+    this.need(8)
     const v = this.b.readBigUInt64LE(this.off)
     this.off += 8
     return v.toString()
   }
   bytes(): Uint8Array {
     const n = this.u32()
+    this.need(n)
     const v = this.b.subarray(this.off, this.off + n)
     this.off += n
     return v
+  }
+  /** A count of items that each take at least `minBytes`: more than the bytes left cannot be. */
+  count(minBytes: number, what: string): number {
+    const n = this.u32()
+    if (n * minBytes > this.b.length - this.off) throw new MalformedMessage(`${n} ${what} cannot fit in ${this.b.length - this.off} bytes`)
+    return n
+  }
+  end(): void {
+    if (this.off !== this.b.length) throw new MalformedMessage(`${this.b.length - this.off} bytes after the message`)
   }
 }
 
@@ -94,11 +116,15 @@ function writeConfState(w: Writer, c: ConfState): void {
 
 function readConfState(r: Reader): ConfState {
   const voters: string[] = []
-  for (let n = r.u32(); n > 0; n--) voters.push(r.id())
+  for (let n = r.count(8, 'voters'); n > 0; n--) voters.push(r.id())
   const learners: string[] = []
-  for (let n = r.u32(); n > 0; n--) learners.push(r.id())
+  for (let n = r.count(8, 'learners'); n > 0; n--) learners.push(r.id())
   return { voters, learners }
 }
+
+/** Message types a member handles only from itself (ticks, local reports): never from the network. */
+const LOCAL_ONLY = new Set<string>([MessageType.Hup, MessageType.Beat, MessageType.CheckQuorum, MessageType.Unreachable, MessageType.SnapStatus])
+const ENTRY_TYPES = new Set<number>(Object.values(EntryType))
 
 export function encodeMessage(m: Message): Buffer {
   const w = new Writer()
@@ -133,32 +159,47 @@ export function encodeMessage(m: Message): Buffer {
   return w.finish()
 }
 
+/**
+ * Decodes one message from a peer. Throws MalformedMessage for anything that is not a whole,
+ * well-formed message of a type peers exchange: the caller drops it with a log line.
+ */
 export function decodeMessage(b: Buffer): Message {
   const r = new Reader(b)
-  if (r.u8() !== VERSION) throw new Error('peer: unknown message version')
-  const type = TYPES[r.u8()] as Message['type']
+  const version = r.u8()
+  if (version !== VERSION) throw new MalformedMessage(`unknown message version ${version}`)
+  const typeIndex = r.u8()
+  const type = TYPES[typeIndex] as Message['type'] | undefined
+  if (type === undefined || LOCAL_ONLY.has(type)) throw new MalformedMessage(`message type ${type ?? typeIndex} is not sent between members`)
   const to = r.id()
   const from = r.id()
-  const term = r.f64()
-  const logTerm = r.f64()
-  const index = r.f64()
-  const commit = r.f64()
-  const reject = r.u8() === 1
-  const rejectHint = r.f64()
-  const context = r.u8() === 1 ? Buffer.from(r.bytes()) : null
+  const term = r.index('term')
+  const logTerm = r.index('log term')
+  const index = r.index('index')
+  const commit = r.index('commit')
+  const reject = flag(r.u8(), 'reject')
+  const rejectHint = r.index('reject hint')
+  const context = flag(r.u8(), 'context') ? Buffer.from(r.bytes()) : null
   const entries: Entry[] = []
-  for (let n = r.u32(); n > 0; n--) {
-    const eTerm = r.f64()
-    const eIndex = r.f64()
-    const eType = r.u8() as Entry['type']
-    entries.push({ term: eTerm, index: eIndex, type: eType, data: Buffer.from(r.bytes()) })
+  // An entry takes at least 21 bytes: term, index, type and an empty data length.
+  for (let n = r.count(21, 'entries'); n > 0; n--) {
+    const eTerm = r.index('entry term')
+    const eIndex = r.index('entry index')
+    const eType = r.u8()
+    if (!ENTRY_TYPES.has(eType)) throw new MalformedMessage(`unknown entry type ${eType}`)
+    entries.push({ term: eTerm, index: eIndex, type: eType as Entry['type'], data: Buffer.from(r.bytes()) })
   }
   let snapshot: Snapshot | null = null
-  if (r.u8() === 1) {
-    const index2 = r.f64()
-    const term2 = r.f64()
+  if (flag(r.u8(), 'snapshot')) {
+    const index2 = r.index('snapshot index')
+    const term2 = r.index('snapshot term')
     const confState = readConfState(r)
     snapshot = { metadata: { index: index2, term: term2, confState }, data: Buffer.from(r.bytes()) }
   }
+  r.end()
   return { type, to, from, term, logTerm, index, entries, commit, reject, rejectHint, context, snapshot }
+}
+
+function flag(v: number, what: string): boolean {
+  if (v > 1) throw new MalformedMessage(`${what} flag is ${v}`)
+  return v === 1
 }

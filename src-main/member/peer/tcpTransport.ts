@@ -1,6 +1,8 @@
 /**
- * Member-to-member transport on --listen-peer-urls: plain TCP, one outbound connection per peer
- * carrying length-prefixed binary Raft messages (`[u32 LE length][message]`, see messageCodec).
+ * Member-to-member transport on --listen-peer-urls: TCP (TLS for https peer URLs, see tls.ts), one
+ * outbound connection per peer carrying length-prefixed binary Raft messages (`[u32 LE
+ * length][message]`, see messageCodec), plus a requests connection where a member asks the leader
+ * for what only it can do (requests.ts).
  * A connection opens with a hello frame naming the sender and its cluster, so a member of
  * another cluster is refused (etcd's "request cluster ID mismatch").
  *
@@ -9,12 +11,28 @@
  */
 import net from 'node:net'
 import { MessageType, type Message } from '../../raft/index'
-import { frame, frameReader, hostPort } from './framing'
+import { DropLog } from '../dropLog'
+import { frame, FrameTooLarge, frameReader, hostPort, MAX_FRAME, MAX_HELLO_FRAME } from './framing'
+import { describeBytes, parseHello } from './hello'
+import { PeerRequestError, RequestChannel, requestServer } from './requests'
+import { createPeerServer, dialPeer, type PeerTls } from './tls'
 import { decodeMessage, encodeMessage } from './messageCodec'
 import type { PeerAddress, PeerHandler, Transport, TransportContext } from './transport'
 
 /** Bytes queued on one peer socket beyond which messages to it are dropped (Raft retries). */
 const MAX_BUFFERED = 64 * 1024 * 1024
+/** A connection must say who it is this soon, or it is dropped. */
+const HELLO_TIMEOUT_MS = 10_000
+/** Connections that have not said hello yet, beyond which new ones are refused at once. */
+const MAX_UNIDENTIFIED = 64
+
+const toHexId = (id: string): string => {
+  try {
+    return BigInt(id).toString(16)
+  } catch {
+    return id
+  }
+}
 
 class PeerLink {
   private socket: net.Socket | undefined
@@ -60,12 +78,11 @@ class PeerLink {
     const url = this.urls[0]
     if (!url) return
     this.connecting = true
-    const { host, port } = hostPort(url)
-    const s = net.connect({ host, port })
+    const s = dialPeer(url, this.t.tls)
     this.pending = s
     this.latest = s
     s.setNoDelay(true)
-    s.once('connect', () => {
+    s.once(url.startsWith('https:') ? 'secureConnect' : 'connect', () => {
       this.pending = undefined
       this.connecting = false
       if (this.closed) {
@@ -116,6 +133,7 @@ class PeerLink {
           }
         },
         () => s.destroy(),
+        () => MAX_HELLO_FRAME,
       ),
     )
   }
@@ -134,19 +152,26 @@ export class PeerTransport implements Transport {
   private readonly links = new Map<string, PeerLink>()
   private readonly inbound = new Set<net.Socket>()
   private handler: PeerHandler | undefined
+  private unidentified = 0
+  private readonly drops: DropLog
+  /** Requests connections to other members, by member ID. */
+  private readonly channels = new Map<string, RequestChannel>()
+  private readonly requests: TransportContext['requests']
   readonly identity: TransportContext['identity']
   readonly directory: TransportContext['directory']
   private readonly diag: TransportContext['diagnostics']
-  private readonly log: (line: string) => void
 
   constructor(
     ctx: TransportContext,
     private readonly listenUrls: readonly string[],
+    /** Peer TLS (--peer-cert-file, …), for https peer URLs. */
+    readonly tls?: PeerTls,
   ) {
+    this.requests = ctx.requests
     this.identity = ctx.identity
     this.directory = ctx.directory
     this.diag = ctx.diagnostics
-    this.log = ctx.log
+    this.drops = new DropLog(ctx.log)
   }
 
   /** Listens on every --listen-peer-urls address; rejects with a one-line reason (e.g. port in use). */
@@ -158,7 +183,12 @@ export class PeerTransport implements Transport {
   private listen(url: string): Promise<net.Server> {
     const { host, port } = hostPort(url)
     return new Promise((resolve, reject) => {
-      const server = net.createServer((sock) => this.accept(sock))
+      const server = createPeerServer(
+        url,
+        this.tls,
+        (sock) => this.accept(sock),
+        (why) => this.drops.drop(why),
+      )
       server.once('error', (err: NodeJS.ErrnoException) => {
         reject(new Error(err.code === 'EADDRINUSE' ? `listen tcp ${host}:${port}: bind: address already in use` : `listen tcp ${host}:${port}: ${err.message}`))
       })
@@ -171,53 +201,111 @@ export class PeerTransport implements Transport {
     this.handler?.reportUnreachable(id)
   }
 
+  /**
+   * One inbound connection. Until its hello names a member of this cluster it may send one small
+   * frame, within HELLO_TIMEOUT_MS; afterwards every frame must decode to a Raft message from that
+   * member to this one. Anything else closes the connection (or drops the message) with a log line:
+   * no bytes on the peer port can throw out of here.
+   */
   private accept(sock: net.Socket): void {
     const handler = this.handler!
+    const who = `${sock.remoteAddress ?? '?'}:${sock.remotePort ?? '?'}`
+    if (this.unidentified >= MAX_UNIDENTIFIED) {
+      this.drops.drop(`peer: refused connection from ${who}: ${MAX_UNIDENTIFIED} connections have not said hello yet`)
+      sock.destroy()
+      return
+    }
     sock.setNoDelay(true)
     this.inbound.add(sock)
+    this.unidentified++
     let from: string | undefined
-    const onFrame = (f: Buffer): void => {
-      if (from === undefined) {
-        const hello = JSON.parse(f.toString()) as { from: string; to: string; clusterId: string; query?: string }
-        if (hello.query === 'cluster') {
-          for (const part of frame(Buffer.from(JSON.stringify(this.directory.clusterInfo())))) sock.write(part)
-          sock.end()
-          return
-        }
-        if (hello.clusterId !== this.identity.clusterId) {
-          this.log(`rejected peer connection from ${hello.from}: request cluster ID mismatch (got ${BigInt(hello.clusterId).toString(16)}, want ${BigInt(this.identity.clusterId).toString(16)})`)
-          sock.destroy()
-          return
-        }
-        if (this.directory.isRemoved(hello.from)) {
-          for (const part of frame(Buffer.from(JSON.stringify({ removed: true })))) sock.write(part)
-          sock.end()
-          return
-        }
-        from = hello.from
-        return
+    const identified = (): void => {
+      clearTimeout(helloTimer)
+      this.unidentified--
+    }
+    const helloTimer = setTimeout(() => {
+      this.drops.drop(`peer: dropped connection from ${who}: no hello within ${HELLO_TIMEOUT_MS} ms`)
+      sock.destroy()
+    }, HELLO_TIMEOUT_MS)
+    helloTimer.unref()
+    const refuse = (why: string): false => {
+      this.drops.drop(`peer: dropped connection from ${from === undefined ? who : `member ${toHexId(from)} (${who})`}: ${why}`)
+      sock.destroy()
+      return false
+    }
+    const onHello = (f: Buffer): boolean => {
+      let hello
+      try {
+        hello = parseHello(f)
+      } catch (err) {
+        return refuse(`bad hello (${(err as Error).message}): ${describeBytes(f)}`)
       }
+      if (hello.kind === 'query') {
+        for (const part of frame(Buffer.from(JSON.stringify(this.directory.clusterInfo())))) sock.write(part)
+        sock.end()
+        return false
+      }
+      if (hello.kind === 'requests') {
+        if (hello.clusterId !== this.identity.clusterId) return refuse('request cluster ID mismatch')
+        if (!this.links.has(hello.from)) return refuse(`member ${toHexId(hello.from)} is not in this cluster`)
+        identified()
+        from = hello.from
+        // The rest of this connection is requests and answers (peer/requests.ts), not Raft messages.
+        onRequest = requestServer(sock, toHexId(hello.from), this.requests, this.drops)
+        return true
+      }
+      if (hello.clusterId !== this.identity.clusterId) {
+        return refuse(`request cluster ID mismatch (got ${BigInt(hello.clusterId).toString(16)}, want ${BigInt(this.identity.clusterId).toString(16)})`)
+      }
+      if (this.directory.isRemoved(hello.from)) {
+        for (const part of frame(Buffer.from(JSON.stringify({ removed: true })))) sock.write(part)
+        sock.end()
+        return false
+      }
+      if (hello.to !== this.identity.localId) return refuse(`hello is for member ${toHexId(hello.to)}, this is ${toHexId(this.identity.localId)}`)
+      // etcd answers "sender not found" to a member it does not know: it must be added first.
+      if (!this.links.has(hello.from)) return refuse(`member ${toHexId(hello.from)} is not in this cluster`)
+      from = hello.from
+      identified()
+      return true
+    }
+    let onRequest: ((f: Buffer) => boolean) | undefined
+    const onFrame = (f: Buffer): boolean => {
+      if (sock.destroyed) return false
+      if (from === undefined) return onHello(f)
+      if (onRequest) return onRequest(f)
       const fault = this.diag.faults.get(from)
-      if (fault?.dropIn) return
+      if (fault?.dropIn) return true
       this.diag.stat(from).received++
       let m: Message
       try {
         m = decodeMessage(f)
       } catch (err) {
-        this.log(`dropping undecodable message from ${from}: ${(err as Error).message}`)
-        return
+        this.drops.drop(`peer: dropped message from member ${toHexId(from)}: ${(err as Error).message}`)
+        return true
+      }
+      // The connection said who it is; a message may not claim to come from someone else.
+      if (m.from !== from || m.to !== this.identity.localId) {
+        return refuse(`message ${m.type} claims to be from ${toHexId(m.from)} to ${toHexId(m.to)}`)
       }
       handler.step(m)
+      return true
     }
     sock.on(
       'data',
-      frameReader(onFrame, (err) => {
-        this.log(err.message)
-        sock.destroy()
-      }),
+      frameReader(
+        onFrame,
+        (err) => {
+          refuse(err instanceof FrameTooLarge && from === undefined ? `bad hello: ${err.message}` : err.message)
+        },
+        () => (from === undefined || onRequest ? MAX_HELLO_FRAME : MAX_FRAME),
+      ),
     )
     sock.on('error', () => sock.destroy())
-    sock.on('close', () => this.inbound.delete(sock))
+    sock.on('close', () => {
+      this.inbound.delete(sock)
+      if (from === undefined) identified()
+    })
   }
 
   syncPeers(members: readonly PeerAddress[]): void {
@@ -237,11 +325,24 @@ export class PeerTransport implements Transport {
       if (want.has(id)) continue
       l.close()
       this.links.delete(id)
+      this.channels.get(id)?.close()
+      this.channels.delete(id)
     }
   }
 
   connectedSince(id: string): number {
     return this.links.get(id)?.connectedSince ?? 0
+  }
+
+  request(id: string, method: string, body: unknown, timeoutMs: number): Promise<unknown> {
+    const link = this.links.get(id)
+    if (!link) return Promise.reject(new PeerRequestError(14, `etcdserver: member ${toHexId(id)} is not a peer of this member`))
+    let ch = this.channels.get(id)
+    if (!ch) {
+      ch = new RequestChannel(() => dialPeer(link.urls[0] ?? '', this.tls), { query: 'requests', from: this.identity.localId, clusterId: this.identity.clusterId })
+      this.channels.set(id, ch)
+    }
+    return ch.call(method, body, timeoutMs)
   }
 
   send(msgs: readonly Message[]): void {
@@ -275,6 +376,7 @@ export class PeerTransport implements Transport {
 
   async stop(): Promise<void> {
     for (const l of this.links.values()) l.close()
+    for (const c of this.channels.values()) c.close()
     for (const s of this.inbound) s.destroy()
     await Promise.all(this.servers.map((server) => new Promise<void>((r) => server.close(() => r()))))
   }

@@ -6,6 +6,9 @@
  * retries) stays behind these few calls.
  */
 import type { Message } from '../../raft/index'
+import type { PeerRequestHandler } from './requests'
+
+export type { PeerRequestHandler }
 
 /** Who consumes what arrives from peers: the member's Raft node. */
 export interface PeerHandler {
@@ -53,6 +56,12 @@ export interface Transport {
   syncPeers(members: readonly PeerAddress[]): void
   /** Since when (ms since the epoch) the link to `id` has been up without interruption; 0 when down. */
   connectedSince(id: string): number
+  /**
+   * Asks member `id` (the leader, usually) to do something for this one: forwarded lease
+   * keep-alives, lease time-to-live, learner promotion. Rejects with the member's error (a gRPC
+   * `code` and etcd's message) or with UNAVAILABLE when it cannot be reached in time.
+   */
+  request(id: string, method: string, body: unknown, timeoutMs: number): Promise<unknown>
   stop(): Promise<void>
 }
 
@@ -88,6 +97,8 @@ export interface TransportContext {
   identity: PeerIdentity
   directory: PeerDirectory
   diagnostics: PeerDiagnostics
+  /** Answers the requests other members make of this one. */
+  requests: PeerRequestHandler
   log: (line: string) => void
 }
 

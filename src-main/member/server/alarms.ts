@@ -4,9 +4,15 @@
  */
 export type AlarmName = 'NOSPACE' | 'CORRUPT'
 
+/**
+ * What may be raised: etcd stores any alarm type an Alarm request names, NONE and types it does
+ * not know included (they change nothing but are listed); only NOSPACE and CORRUPT have effects.
+ */
+export type AlarmType = AlarmName | 'NONE' | number
+
 export interface AlarmMember {
   memberID: string
-  alarm: AlarmName
+  alarm: AlarmType
 }
 
 export class AlarmStore {
@@ -22,13 +28,13 @@ export class AlarmStore {
 
   list(): AlarmMember[] {
     return [...this.raised].sort().map((a) => {
-      const [memberID, alarm] = a.split('/') as [string, AlarmName]
-      return { memberID, alarm }
+      const [memberID, alarm] = a.split('/') as [string, string]
+      return { memberID, alarm: /^-?\d+$/.test(alarm) ? Number(alarm) : (alarm as AlarmType) }
     })
   }
 
   /** Returns false when the alarm was raised already. */
-  activate(memberID: string, alarm: AlarmName): boolean {
+  activate(memberID: string, alarm: AlarmType): boolean {
     const key = `${memberID}/${alarm}`
     if (this.raised.has(key)) return false
     this.raised.add(key)
@@ -36,7 +42,7 @@ export class AlarmStore {
     return true
   }
 
-  deactivate(memberID: string, alarm: AlarmName): boolean {
+  deactivate(memberID: string, alarm: AlarmType): boolean {
     if (!this.raised.delete(`${memberID}/${alarm}`)) return false
     this.revision++
     return true

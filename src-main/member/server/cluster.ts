@@ -5,6 +5,9 @@
 import { Errors } from '../errors'
 import type { Member } from './pb'
 
+/** etcd allows one learner at a time (maxLearners in etcd's membership package). */
+export const MAX_LEARNERS = 1
+
 export class ClusterMembers {
   readonly members = new Map<string, Member>()
   readonly removed = new Set<string>()
@@ -26,11 +29,18 @@ export class ClusterMembers {
     return [...this.members.values()].filter((m) => !m.isLearner).map((m) => m.ID)
   }
 
+  learnerCount(): number {
+    let n = 0
+    for (const m of this.members.values()) if (m.isLearner) n++
+    return n
+  }
+
   /** Checks a MemberAdd before proposing it (etcd's ValidateConfigurationChange). */
   checkAdd(m: Member): void {
     if (this.members.has(m.ID) || this.removed.has(m.ID)) throw Errors.memberExist()
     const urls = new Set(m.peerURLs)
     for (const other of this.members.values()) if (other.peerURLs.some((u) => urls.has(u))) throw Errors.peerURLExist()
+    if (m.isLearner && this.learnerCount() >= MAX_LEARNERS) throw Errors.tooManyLearners()
   }
 
   checkRemove(id: string): void {

@@ -6,6 +6,7 @@
 import type { MemberConfig } from '../config'
 import { clusterIdFor, memberIdFor, toHex } from '../ids'
 import { queryCluster } from '../peer/discovery'
+import { loadPeerTls } from '../peer/tls'
 import { Wal, walExists, type WalReplay } from '../wal/wal'
 import type { Member } from './pb'
 
@@ -68,11 +69,17 @@ export async function openDataDir(cfg: MemberConfig, walDir: string, log: (line:
 /** `--initial-cluster-state existing`: learn the cluster from any other listed member. */
 async function discoverCluster(cfg: MemberConfig): Promise<{ clusterId: string; members: Member[] }> {
   const errors: string[] = []
+  let peerTls
+  try {
+    peerTls = loadPeerTls(cfg)
+  } catch (err) {
+    throw new StartError((err as Error).message)
+  }
   for (const [name, urls] of cfg.initialCluster) {
     if (name === cfg.name) continue
     for (const url of urls) {
       try {
-        return await queryCluster(url)
+        return await queryCluster(url, 2000, peerTls)
       } catch (err) {
         errors.push(`${url}: ${(err as Error).message}`)
       }

@@ -13,19 +13,24 @@
  * interfaces of ports.ts.
  */
 import { RawNode, NO_NODE, type ReadState, type SoftState, type Status, type TraceEvent } from '../../raft/index'
+import { JwtTokens } from '../auth/tokens'
 import { parseRetention, type MemberConfig } from '../config'
 import { Errors } from '../errors'
 import { IdGenerator, toHex } from '../ids'
 import { PeerTransport } from '../peer/tcpTransport'
 import { PeerDiagnostics, type Transport, type TransportFactory } from '../peer/transport'
 import type { Wal } from '../wal/wal'
+import { WatchBudget } from '../watch/budget'
 import { bootMember } from './boot'
 import { StartError } from './dataDir'
 import { LeaderDuties } from './leaderDuties'
 import type { Member, ResponseHeader } from './pb'
-import type { ApiContext, LeaderLookup, LinearizableReads, MembershipHost, Proposing, QuotaCheck, RaftView, Roles, ServerEvents } from './ports'
+import type { ApiContext, LeaderAnswers, LinearizableReads, MembershipHost, Proposing, QuotaCheck, RaftView, Roles, ServerEvents } from './ports'
 import { publishAttributes } from './publish'
-import { Proposer, type AuthHeader, type ProposalBody, type ProposeOptions } from './proposer'
+import { Proposer, type AuthHeader, type AuthSource, type ProposalBody, type ProposeOptions } from './proposer'
+import { forwardToLeader, LeaderMethods, leaderRequestHandler, renewOnLeader, timeToLiveOnLeader, type LeaderRequestsHost, type LeaseTimeToLive } from './leaderRequests'
+import { memberPromote } from './membership'
+import { loadPeerTls } from '../peer/tls'
 import { RaftNode } from './raftNode'
 import { ReadIndexBatcher } from './readIndex'
 import type { ApplyOutcome, EntryResult, StateMachine } from './stateMachine'
@@ -56,13 +61,15 @@ interface Parts {
   ids: IdGenerator
 }
 
-export class EtcdServer implements ApiContext, Proposing, LinearizableReads, QuotaCheck, Roles, LeaderLookup, RaftView, MembershipHost {
+export class EtcdServer implements ApiContext, Proposing, LinearizableReads, QuotaCheck, Roles, LeaderAnswers, RaftView, MembershipHost {
   readonly cfg: MemberConfig
   readonly log: (line: string) => void
   readonly requestTimeoutMs: number
   readonly events: ServerEvents = {}
   /** Peer faults and message counts (debug service), applied by the transport. */
   readonly peerDiagnostics = new PeerDiagnostics()
+  /** What all watch streams together may have queued for their clients. */
+  readonly watchBudget = new WatchBudget()
   localId = '0'
   clusterId = '0'
   private lead = NO_NODE
@@ -96,8 +103,12 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
     return this.cfg.initialClusterToken
   }
 
-  get clientTls(): Pick<MemberConfig, 'certFile' | 'keyFile' | 'trustedCaFile'> {
-    return this.cfg
+  get bcryptCost(): number {
+    return this.cfg.bcryptCost
+  }
+
+  get maxTxnOps(): number {
+    return this.cfg.maxTxnOps
   }
 
   get maxRequestBytes(): number {
@@ -110,6 +121,16 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
     const { sm, wal } = boot
     this.localId = boot.localId
     this.clusterId = boot.clusterId
+    sm.auth.tokenTtlMs = cfg.authTokenTtl * 1000
+    if (cfg.authToken.kind === 'jwt') {
+      try {
+        sm.auth.jwt = new JwtTokens(cfg.authToken)
+      } catch (err) {
+        await wal.close()
+        throw new StartError((err as Error).message)
+      }
+    }
+    sm.onInternalError = (index, err) => this.log(`apply: entry ${index} could not be applied as planned; it failed alike on every member: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
 
     // 1. Build: Raft node first, so everything that can reach it later finds it.
     const node = new RawNode(
@@ -127,7 +148,14 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
       boot.storage,
     )
     if (boot.bootstrapVoters) node.bootstrap(boot.bootstrapVoters)
-    const transportFactory = this.deps.transport ?? ((ctx) => new PeerTransport(ctx, cfg.listenPeerUrls))
+    let peerTls
+    try {
+      peerTls = loadPeerTls(cfg)
+    } catch (err) {
+      await wal.close()
+      throw new StartError((err as Error).message)
+    }
+    const transportFactory = this.deps.transport ?? ((ctx) => new PeerTransport(ctx, cfg.listenPeerUrls, peerTls))
     const transport = transportFactory({
       identity: { localId: this.localId, clusterId: this.clusterId },
       directory: {
@@ -136,6 +164,7 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
         onRemovedNotice: () => this.removed(),
       },
       diagnostics: this.peerDiagnostics,
+      requests: leaderRequestHandler(this.leaderHost(sm)),
       log: this.log,
     })
     const raft = new RaftNode({
@@ -198,6 +227,59 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
       { memberID: this.localId, name: cfg.name, clientURLs: cfg.advertiseClientUrls },
       this.requestTimeoutMs,
     )
+  }
+
+  /** What answering a follower's forwarded requests needs (leaderRequests.ts). */
+  private leaderHost(sm: StateMachine): LeaderRequestsHost {
+    return {
+      state: sm,
+      isLeader: () => this.isLeader(),
+      requestTimeoutMs: this.requestTimeoutMs,
+      promote: (id) => memberPromote(this, id),
+    }
+  }
+
+  /** Asks the leader over the peer port, following it as it changes, until the request's deadline. */
+  private forward(method: string, body: unknown): Promise<unknown> {
+    return forwardToLeader(
+      {
+        leaderId: () => (this.lead === NO_NODE ? undefined : this.lead),
+        localId: this.localId,
+        requestTimeoutMs: this.requestTimeoutMs,
+        untilLeaderKnown: (ms) => this.changes.until(() => this.lead !== NO_NODE || this.stopped, ms),
+        nextChange: (ms) => this.changes.next(ms),
+        request: (id, m, b, ms) => this.p.transport.request(id, m, b, ms),
+      },
+      method,
+      body,
+    )
+  }
+
+  async renewLease(id: string): Promise<number> {
+    if (this.isLeader()) {
+      try {
+        return await renewOnLeader(this.leaderHost(this.p.sm), id)
+      } catch (err) {
+        // Leadership moved while it waited: the new leader's clock decides.
+        if (!(err instanceof Error) || err.message !== Errors.notLeader().message) throw err
+      }
+    }
+    const r = (await this.forward(LeaderMethods.leaseRenew, { ID: id })) as { TTL?: unknown }
+    return Number(r?.TTL ?? 0)
+  }
+
+  async leaseTimeToLive(id: string, keys: boolean): Promise<LeaseTimeToLive> {
+    if (this.isLeader()) return timeToLiveOnLeader(this.leaderHost(this.p.sm), id, keys)
+    const r = (await this.forward(LeaderMethods.leaseTimeToLive, { ID: id, keys })) as Omit<LeaseTimeToLive, 'keys'> & { keys: string[] }
+    return { ID: String(r.ID), TTL: String(r.TTL), grantedTTL: String(r.grantedTTL), keys: (r.keys ?? []).map((k) => Buffer.from(k, 'base64')) }
+  }
+
+  async promoteMember(id: string, auth?: AuthSource): Promise<Member[]> {
+    if (this.isLeader()) return memberPromote(this, id, auth)
+    // Only the leader knows how far the learner has caught up: ask it.
+    this.p.sm.cluster.checkPromote(id)
+    const r = (await this.forward(LeaderMethods.memberPromote, { ID: id })) as { members: Member[] }
+    return r.members
   }
 
   /** The member proposes as itself: root when auth is on (etcd's WithRoot). */

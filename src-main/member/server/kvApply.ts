@@ -25,7 +25,8 @@ import type {
 /** etcd's --max-txn-ops default. */
 export const MAX_TXN_OPS = 128
 
-type Reader = Pick<WriteTxn, 'range'>
+type RangeReader = Pick<WriteTxn, 'range'>
+type Reader = Pick<WriteTxn, 'range' | 'readRev' | 'firstRev'>
 
 const num = (s: string | undefined): number => (s ? Number(s) : 0)
 const keyOf = (b: Buffer): string => b.toString('latin1')
@@ -46,14 +47,16 @@ export function checkDelete(r: DeleteRangeRequest): void {
   if (r.key.length === 0) throw Errors.emptyKey()
 }
 
+/**
+ * etcd's checkTxnRequest: at most `maxOps` compares, success ops or failure ops at each level (a
+ * nested txn gets what its parent left), no empty key, no empty op.
+ */
 export function checkTxn(r: TxnRequest, maxOps = MAX_TXN_OPS): void {
   const opCount = Math.max(r.success.length, r.failure.length, r.compare.length)
   if (opCount > maxOps) throw Errors.tooManyOps()
   for (const c of r.compare) if (c.key.length === 0) throw Errors.emptyKey()
-  for (const ops of [r.success, r.failure]) {
-    for (const op of ops) checkOp(op, maxOps)
-    checkDuplicatePuts(ops)
-  }
+  for (const op of r.success) checkOp(op, maxOps - opCount)
+  for (const op of r.failure) checkOp(op, maxOps - opCount)
 }
 
 function checkOp(op: RequestOp, maxOps: number): void {
@@ -61,31 +64,79 @@ function checkOp(op: RequestOp, maxOps: number): void {
   else if (op.request_put) checkPut(op.request_put)
   else if (op.request_delete_range) checkDelete(op.request_delete_range)
   else if (op.request_txn) checkTxn(op.request_txn, maxOps)
+  // An op with nothing in it: etcd answers "key not found".
+  else throw Errors.keyNotFound()
 }
 
-/** A txn may not write the same key twice (etcd's "duplicate key given in txn request"). */
-function checkDuplicatePuts(ops: RequestOp[]): void {
+/**
+ * A whole txn request before proposing: etcd's checkTxnRequest, then its overlap check, which
+ * runs after the size checks so a huge request cannot make it quadratic.
+ */
+export function checkTxnRequest(r: TxnRequest, maxOps = MAX_TXN_OPS): void {
+  checkTxn(r, maxOps)
+  checkIntervals(r.success)
+  checkIntervals(r.failure)
+}
+
+/** A delete's key range in etcd's overlap check, where '' is +infinity and "\0" is just a byte. */
+interface DeleteInterval {
+  begin: string
+  end: string
+}
+
+const affineLess = (a: string, b: string): boolean => (a === '' ? false : b === '' ? true : a < b)
+
+function deletesHit(dels: DeleteInterval[], key: string): boolean {
+  const point = `${key}\u0000`
+  // [key, key\0) overlaps [begin, end) (etcd's Interval.Compare with affine strings).
+  return dels.some((d) => !(affineLess(key, d.begin) && !affineLess(d.begin, point)) && affineLess(key, d.end))
+}
+
+/**
+ * etcd's checkIntervals: a txn may not write the same key twice, nor put a key that one of its
+ * deletes covers, at any depth ("duplicate key given in txn request"). Puts in the success and the
+ * failure branch of one nested txn may repeat a key, since only one of them runs. Returns the
+ * level's puts and deletes for its parent.
+ */
+export function checkIntervals(reqs: RequestOp[]): { puts: Set<string>; dels: DeleteInterval[] } {
+  const dels: DeleteInterval[] = []
+  for (const op of reqs) {
+    const d = op.request_delete_range
+    if (!d) continue
+    const key = keyOf(d.key)
+    // As etcd: the range end is taken literally here, so a "\0" (from-key) delete covers no put.
+    dels.push(d.range_end.length ? { begin: key, end: keyOf(d.range_end) } : { begin: key, end: `${key}\u0000` })
+  }
   const puts = new Set<string>()
-  const dels: Array<[string, string | undefined]> = []
-  for (const op of ops) {
-    if (op.request_put) {
-      const k = keyOf(op.request_put.key)
-      if (puts.has(k)) throw Errors.duplicateKey()
+  for (const op of reqs) {
+    const t = op.request_txn
+    if (!t) continue
+    const then = checkIntervals(t.success)
+    const otherwise = checkIntervals(t.failure)
+    for (const k of then.puts) {
+      if (puts.has(k) || deletesHit(dels, k)) throw Errors.duplicateKey()
       puts.add(k)
-    } else if (op.request_delete_range) {
-      dels.push([keyOf(op.request_delete_range.key), rangeEnd(op.request_delete_range.range_end)])
     }
-  }
-  for (const [k, end] of dels) {
-    for (const p of puts) {
-      if (end === undefined ? p === k : p >= k && (end === '' || p < end)) throw Errors.duplicateKey()
+    for (const k of otherwise.puts) {
+      if (puts.has(k) && !then.puts.has(k)) throw Errors.duplicateKey()
+      if (deletesHit(dels, k)) throw Errors.duplicateKey()
+      puts.add(k)
     }
+    dels.push(...then.dels, ...otherwise.dels)
   }
+  for (const op of reqs) {
+    const p = op.request_put
+    if (!p) continue
+    const k = keyOf(p.key)
+    if (puts.has(k) || deletesHit(dels, k)) throw Errors.duplicateKey()
+    puts.add(k)
+  }
+  return { puts, dels }
 }
 
 // ---- apply ----
 
-export function applyRange(reader: Reader, r: RangeRequest): RangeResponse {
+export function applyRange(reader: RangeReader, r: RangeRequest): RangeResponse {
   const key = keyOf(r.key)
   const end = rangeEnd(r.range_end)
   const limit = num(r.limit)
@@ -136,15 +187,16 @@ function sortKvs(kvs: KeyRevision[], target: RangeRequest['sort_target'], order:
 
 export function applyPut(txn: WriteTxn, lessor: Lessor, r: PutRequest): PutResponse {
   const key = keyOf(r.key)
-  const prev = txn.range(key, undefined).kvs[0]
   let value = r.value
   let lease = num(r.lease) === 0 ? '0' : r.lease
+  // etcd checks the lease first, then the key ignore_value/ignore_lease need.
+  if (lease !== '0' && !lessor.leases.has(lease)) throw Errors.leaseNotFound()
+  const prev = txn.range(key, undefined).kvs[0]
   if (r.ignore_value || r.ignore_lease) {
     if (!prev) throw Errors.keyNotFound()
     if (r.ignore_value) value = prev.value
     if (r.ignore_lease) lease = prev.lease
   }
-  if (lease !== '0' && !lessor.leases.has(lease)) throw Errors.leaseNotFound()
   txn.put(key, value, lease)
   return r.prev_kv && prev ? { prev_kv: toKeyValue(prev) } : {}
 }
@@ -154,7 +206,7 @@ export function applyDelete(txn: WriteTxn, r: DeleteRangeRequest): DeleteRangeRe
   return { deleted: String(gone.length), prev_kvs: r.prev_kv ? gone.map((kv) => toKeyValue(kv)) : [] }
 }
 
-function compareOne(reader: Reader, c: Compare): boolean {
+function compareOne(reader: RangeReader, c: Compare): boolean {
   const kvs = reader.range(keyOf(c.key), rangeEnd(c.range_end)).kvs
   if (kvs.length === 0) {
     if (c.target === 'VALUE') return false
@@ -185,33 +237,75 @@ function compareKv(c: Compare, kv: KeyRevision | undefined): boolean {
   }
 }
 
-/** Checks that make a whole txn fail before it changes anything (as etcd's applier does). */
-function precheckOps(reader: Reader, lessor: Lessor, ops: RequestOp[]): void {
-  for (const op of ops) {
-    const p = op.request_put
-    if (p) {
-      const lease = num(p.lease) === 0 ? '0' : p.lease
-      if (lease !== '0' && !lessor.leases.has(lease)) throw Errors.leaseNotFound()
-      if ((p.ignore_value || p.ignore_lease) && reader.range(keyOf(p.key), undefined).kvs.length === 0) throw Errors.keyNotFound()
-    }
-    const rr = op.request_range
-    if (rr) reader.range(keyOf(rr.key), undefined, { rev: num(rr.revision) })
-    if (op.request_txn) {
-      const t = op.request_txn
-      const ok = t.compare.every((c) => compareOne(reader, c))
-      precheckOps(reader, lessor, ok ? t.success : t.failure)
-    }
-  }
+/**
+ * Which branch every txn takes, outermost first then each nested txn of the chosen branch in order
+ * (etcd's compareToPath). All compares, nested ones included, see the state before the txn: a
+ * nested txn's compare does not see the writes that precede it in its parent.
+ */
+function compareToPath(reader: RangeReader, r: TxnRequest): boolean[] {
+  const ok = r.compare.every((c) => compareOne(reader, c))
+  const path = [ok]
+  for (const op of ok ? r.success : r.failure) if (op.request_txn) path.push(...compareToPath(reader, op.request_txn))
+  return path
 }
 
+/**
+ * The checks that make a whole txn fail before it changes anything (etcd's checkRequests): leases
+ * and ignore_value/ignore_lease keys for writes, revisions for reads, along the chosen path.
+ * Returns how many nested txns it walked.
+ */
+function checkRequests(reader: Reader, lessor: Lessor, r: TxnRequest, path: boolean[], at: number, writes: boolean): number {
+  let walked = 0
+  for (const op of path[at] ? r.success : r.failure) {
+    if (op.request_txn) {
+      walked += 1 + checkRequests(reader, lessor, op.request_txn, path, at + 1 + walked, writes)
+      continue
+    }
+    const p = op.request_put
+    if (p && writes) {
+      if ((p.ignore_value || p.ignore_lease) && reader.range(keyOf(p.key), undefined).kvs.length === 0) throw Errors.keyNotFound()
+      const lease = num(p.lease) === 0 ? '0' : p.lease
+      if (lease !== '0' && !lessor.leases.has(lease)) throw Errors.leaseNotFound()
+    }
+    const rr = op.request_range
+    if (rr) {
+      const rev = num(rr.revision)
+      if (rev === 0) continue
+      if (rev > reader.readRev()) throw Errors.futureRev()
+      if (rev < reader.firstRev()) throw Errors.compacted()
+    }
+  }
+  return walked
+}
+
+/**
+ * A txn with etcd's semantics: the path is decided against the state before the txn, every op
+ * on it is checked before anything changes, then the ops run in order, nested txns included, at
+ * one revision. A failure after the checks (none is expected) leaves the caller to abort the write
+ * transaction, so nothing of the txn stays.
+ */
 export function applyTxn(txn: WriteTxn, lessor: Lessor, r: TxnRequest): TxnResponse {
-  const succeeded = r.compare.every((c) => compareOne(txn, c))
-  const ops = succeeded ? r.success : r.failure
-  precheckOps(txn, lessor, ops)
-  const responses: ResponseOp[] = ops.map((op) => applyOp(txn, lessor, op))
+  const path = compareToPath(txn, r)
+  const writes = !isTxnReadOnly(r)
+  checkRequests(txn, lessor, r, path, 0, writes)
+  const resp = runTxn(txn, lessor, r, path, 0).resp
   // Like etcd, every nested header reports the revision the whole txn ends at.
-  setNestedRevision(responses, String(txn.readRev()))
-  return { succeeded, responses }
+  setNestedRevision(resp.responses, String(txn.readRev()))
+  return resp
+}
+
+function runTxn(txn: WriteTxn, lessor: Lessor, r: TxnRequest, path: boolean[], at: number): { resp: TxnResponse; walked: number } {
+  const succeeded = path[at]!
+  let walked = 0
+  const responses: ResponseOp[] = []
+  for (const op of succeeded ? r.success : r.failure) {
+    if (op.request_txn) {
+      const inner = runTxn(txn, lessor, op.request_txn, path, at + 1 + walked)
+      walked += 1 + inner.walked
+      responses.push({ response_txn: { header: emptyHeader(txn), ...inner.resp } })
+    } else responses.push(applyOp(txn, lessor, op))
+  }
+  return { resp: { succeeded, responses }, walked }
 }
 
 function setNestedRevision(responses: ResponseOp[], rev: string): void {
@@ -226,7 +320,6 @@ function applyOp(txn: WriteTxn, lessor: Lessor, op: RequestOp): ResponseOp {
   if (op.request_range) return { response_range: { header: emptyHeader(txn), ...applyRange(txn, op.request_range) } }
   if (op.request_put) return { response_put: { header: emptyHeader(txn), ...applyPut(txn, lessor, op.request_put) } }
   if (op.request_delete_range) return { response_delete_range: { header: emptyHeader(txn), ...applyDelete(txn, op.request_delete_range) } }
-  if (op.request_txn) return { response_txn: { header: emptyHeader(txn), ...applyTxn(txn, lessor, op.request_txn) } }
   return {}
 }
 

@@ -86,10 +86,11 @@ export class LeaderDuties {
       const compactEvery = Math.min(retention, 3600_000)
       const sampleEvery = Math.max(compactEvery / 10, 100)
       const samples: Array<{ at: number; rev: number }> = []
-      let lastCompact = Date.now()
+      let lastCompact = performance.now()
       let lastRev = 0
       this.compactTimer = setInterval(() => {
-        const now = Date.now()
+        // Monotonic: a wall-clock step neither triggers nor delays a compaction.
+        const now = performance.now()
         samples.push({ at: now, rev: store().currentRev })
         while (samples.length > 1 && now - samples[1]!.at >= retention) samples.shift()
         const old = samples[0]!

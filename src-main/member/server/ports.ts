@@ -5,7 +5,6 @@
  */
 import type { Status, TraceEvent } from '../../raft/index'
 import type { AuthStore } from '../auth/store'
-import type { MemberConfig } from '../config'
 import type { Lessor } from '../lease/lessor'
 import type { MvccStore } from '../mvcc/store'
 import type { ClusterMembers } from './cluster'
@@ -13,6 +12,8 @@ import type { Member, ResponseHeader } from './pb'
 import type { ProposalBody, ProposeOptions } from './proposer'
 import type { AlarmMember } from './alarms'
 import type { ApplyOutcome } from './stateMachine'
+import type { LeaseTimeToLive } from './leaderRequests'
+import type { AuthSource } from './proposer'
 
 export type { AuthHeader, AuthSource, ProposalBody, ProposeOptions } from './proposer'
 
@@ -54,12 +55,16 @@ export interface Roles {
   isLearner(): boolean
 }
 
-/** For the requests etcd forwards to the leader's client URL. */
-export interface LeaderLookup {
-  leaderMember(): Member | undefined
-  readonly requestTimeoutMs: number
-  /** This member's client TLS files, used to reach a leader that serves https. */
-  readonly clientTls: Pick<MemberConfig, 'certFile' | 'keyFile' | 'trustedCaFile'>
+/**
+ * What only the leader can answer; a follower forwards it over the peer port (leaderRequests.ts),
+ * as etcd does, so it works whatever the client URLs' TLS setup is.
+ */
+export interface LeaderAnswers {
+  /** A keep-alive: the new TTL, or 0 when the lease does not exist or has expired. */
+  renewLease(id: string): Promise<number>
+  leaseTimeToLive(id: string, keys: boolean): Promise<LeaseTimeToLive>
+  /** Promotes a learner that has caught up with the leader. */
+  promoteMember(id: string, auth?: AuthSource): Promise<Member[]>
 }
 
 /** Raft's view, for status and the debug stream. */

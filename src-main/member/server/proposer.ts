@@ -59,30 +59,35 @@ export class Proposer {
   constructor(private readonly o: ProposerOptions) {}
 
   async propose(body: ProposalBody, opts: ProposeOptions = {}): Promise<ApplyOutcome> {
-    const deadline = Date.now() + this.o.timeoutMs
+    const deadline = performance.now() + this.o.timeoutMs
+    let checkedAt = -1
     for (;;) {
-      const outcome = await this.proposeOnce(body, opts, deadline)
-      if (outcome.error?.message === Errors.authOldRevision().message && Date.now() < deadline) continue
+      const auth = (opts.auth ?? this.o.internalAuth)()
+      // Checked at an auth revision that is already old: again, but only with a newer one (a
+      // simple token follows the store; a JWT keeps its own, and its client must log in again).
+      if (auth.revision <= checkedAt) throw Errors.authOldRevision()
+      checkedAt = auth.revision
+      const outcome = await this.proposeOnce(body, opts, auth, deadline)
+      if (outcome.error?.message === Errors.authOldRevision().message && performance.now() < deadline) continue
       if (outcome.error) throw outcome.error
       return outcome
     }
   }
 
-  private async proposeOnce(body: ProposalBody, opts: ProposeOptions, deadline: number): Promise<ApplyOutcome> {
+  private async proposeOnce(body: ProposalBody, opts: ProposeOptions, auth: AuthHeader, deadline: number): Promise<ApplyOutcome> {
     if (this.stopped) throw Errors.stopped()
     const o = this.o
-    const auth = (opts.auth ?? o.internalAuth)()
     const id = o.ids.next().toString()
     const req = { ...body, ID: id, proposer: o.localId, header: { username: auth.username, auth_revision: String(auth.revision) } } as InternalRequest
     const data = codec.encode(req)
     if (data.length > o.maxRequestBytes) throw Errors.requestTooLarge()
-    const done = this.waiters.register(id, Math.max(0, deadline - Date.now()), () => (o.hasLeader() ? Errors.timeout() : Errors.timeoutDueToLeaderFail()))
+    const done = this.waiters.register(id, Math.max(0, deadline - performance.now()), () => (o.hasLeader() ? Errors.timeout() : Errors.timeoutDueToLeaderFail()))
     done.catch(() => {})
     for (;;) {
       const accepted = opts.confChange ? o.raft.proposeConfChange({ ...opts.confChange, context: data }) : o.raft.propose(data)
       if (accepted) break
       // Dropped (no leader known, a leader transfer under way): try again when Raft's state changes.
-      const left = deadline - Date.now()
+      const left = deadline - performance.now()
       if (left <= 0 || this.stopped || !(await o.changes.next(left))) {
         this.waiters.fail(id, this.stopped ? Errors.stopped() : Errors.timeout())
         break

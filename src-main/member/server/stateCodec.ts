@@ -27,6 +27,7 @@ export interface StateImage {
   appliedTerm: number
   currentRev: number
   compactRev: number
+  everCompacted: boolean
   revisions: KeyRevision[]
   leases: Header['leases']
   cluster: Header['cluster']
@@ -42,6 +43,8 @@ interface Header {
   appliedTerm: number
   currentRev: number
   compactRev: number
+  /** Absent in snapshots of older members: then compacted iff compactRev > 0. */
+  everCompacted?: boolean
   leases: Array<{ id: string; ttl: number; remainingTTL: number }>
   cluster: ReturnType<ClusterMembers['toJSON']>
   alarms: string[]
@@ -57,6 +60,7 @@ export function encodeState(sm: EncodableState): Buffer {
     appliedTerm: sm.appliedTerm,
     currentRev: sm.store.currentRev,
     compactRev: sm.store.compactRev,
+    everCompacted: sm.store.everCompacted,
     leases: [...sm.lessor.leases.values()].map((l) => ({ id: l.id, ttl: l.ttl, remainingTTL: sm.lessor.remaining(l.id) })),
     cluster: sm.cluster.toJSON(),
     alarms: sm.alarms.toJSON(),
@@ -115,6 +119,7 @@ export function decodeState(data: Uint8Array): StateImage {
     appliedTerm: header.appliedTerm,
     currentRev: header.currentRev,
     compactRev: header.compactRev,
+    everCompacted: header.everCompacted ?? header.compactRev > 0,
     revisions: revs,
     leases: header.leases,
     cluster: header.cluster,

@@ -19,7 +19,7 @@ import { AlarmStore, type AlarmMember, type AlarmName } from './alarms'
 import { applyRequest, type Applier, type AuthInfo } from './apply/applier'
 import { buildApplier } from './apply/chain'
 import { backendQuota, type Quota } from './apply/quota'
-import { ClusterMembers } from './cluster'
+import { ClusterMembers, MAX_LEARNERS } from './cluster'
 import type { InternalRequest, Member } from './pb'
 
 export type { AlarmName }
@@ -61,6 +61,8 @@ export class StateMachine {
   readonly quota: Quota
   /** Set by the first leader (etcd's cluster version), '' until then. */
   clusterVersion = ''
+  /** Told about an entry that could not be decoded or applied as planned (the member logs it). */
+  onInternalError?: (index: number, err: unknown) => void
   private applied = 0
   private appliedAtTerm = 0
   private applier: Applier
@@ -105,7 +107,8 @@ export class StateMachine {
       this.markApplied(e.index, e.term)
       return { index: e.index }
     }
-    const req = codec.decode(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength))
+    const req = this.decode(e, e.data)
+    if (!req) return { index: e.index }
     const outcome = this.applyRequest(e.index, e.term, req)
     const result: EntryResult = { index: e.index, proposal: this.proposalOf(req, outcome) }
     // A peer URL update changes no Raft configuration, but the links must follow it.
@@ -113,14 +116,37 @@ export class StateMachine {
     return result
   }
 
+  /**
+   * The request an entry carries. An entry that does not decode (no member of ours writes one, but
+   * the log is input too) is applied as nothing, identically on every member, and logged.
+   */
+  private decode(e: Entry, data: Uint8Array): InternalRequest | undefined {
+    try {
+      return codec.decode(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+    } catch (err) {
+      this.markApplied(e.index, e.term)
+      this.onInternalError?.(e.index, err)
+      return undefined
+    }
+  }
+
   private applyConfChange(e: Entry): EntryResult {
-    const cc = decodeConfChange(e.data)
+    let cc: ConfChange
+    try {
+      cc = decodeConfChange(e.data)
+    } catch (err) {
+      this.markApplied(e.index, e.term)
+      this.onInternalError?.(e.index, err)
+      return { index: e.index }
+    }
     if (cc.context.byteLength === 0) {
       // The entries that bootstrap a new cluster: its members are in the state from the start.
       this.markApplied(e.index, e.term)
       return { index: e.index, confChange: cc, membership: this.membership(cc) }
     }
-    const req = codec.decode(Buffer.from(cc.context.buffer, cc.context.byteOffset, cc.context.byteLength))
+    const req = this.decode(e, cc.context)
+    // A conf change whose request cannot be read changes nothing, in Raft either (as a refused one).
+    if (!req) return { index: e.index }
     // Checked again when applied, as etcd does: two racing changes may both have passed the check
     // at proposal time. A change that is no longer valid changes nothing, in Raft either.
     const invalid = this.checkMemberChange(req)
@@ -154,7 +180,10 @@ export class StateMachine {
       return { result, revision: this.store.currentRev }
     } catch (err) {
       if (err instanceof EtcdError) return { result: undefined, error: err, revision: this.store.currentRev }
-      throw err
+      // Apply is total: a request the layers did not foresee fails the same way on every member
+      // (the same code meets the same entry), and the member goes on.
+      this.onInternalError?.(index, err)
+      return { result: undefined, error: Errors.applyFailed(err instanceof Error ? err.message : String(err)), revision: this.store.currentRev }
     } finally {
       // An alarm raised or cleared by this entry guards the very next one.
       if (this.applierAlarms !== this.alarms.revision) {
@@ -185,7 +214,7 @@ export class StateMachine {
   /** Replaces the whole state with a snapshot's (a restart, or a snapshot sent by the leader). */
   restore(data: Uint8Array): MembershipEffect {
     const image = decodeState(data)
-    this.store.restore(image.revisions, image.currentRev, image.compactRev)
+    this.store.restore(image.revisions, image.currentRev, image.compactRev, image.everCompacted)
     this.lessor.restore(image.leases)
     this.cluster.restore(image.cluster)
     this.alarms.restore(image.alarms)
@@ -204,6 +233,7 @@ export class StateMachine {
     const change = req.member_change
     if (!change) return undefined
     const m = change.member
+    if (!m) return Errors.applyFailed('membership change without a member')
     const existing = this.cluster.get(m.ID)
     switch (change.kind) {
       case 'ADD': {
@@ -211,6 +241,8 @@ export class StateMachine {
         if (this.cluster.removed.has(m.ID)) return Errors.memberExist()
         const urls = new Set(m.peerURLs)
         for (const other of this.cluster.members.values()) if (other.peerURLs.some((u) => urls.has(u))) return Errors.peerURLExist()
+        // Two learner adds racing each other both passed the check before proposing.
+        if (m.isLearner && this.cluster.learnerCount() >= MAX_LEARNERS) return Errors.tooManyLearners()
         return undefined
       }
       case 'PROMOTE':

@@ -75,7 +75,11 @@ export function freezeState(sm: StateMachine): FrozenState {
     name: r.name,
     keyPermission: r.perms.map((p) => ({ permType: permTypes[p.permType] ?? 'read', key: Buffer.from(p.key, 'latin1'), rangeEnd: Buffer.from(p.rangeEnd, 'latin1') })),
   }))
-  const alarms: Alarm[] = sm.alarmList().map((a) => ({ memberId: BigInt(a.memberID), alarm: a.alarm === 'NOSPACE' ? 'nospace' : 'corrupt' }))
+  // Alarms with effects only: etcd lists a NONE (or unknown) alarm someone raised, but it means nothing.
+  const alarms: Alarm[] = sm
+    .alarmList()
+    .filter((a) => a.alarm === 'NOSPACE' || a.alarm === 'CORRUPT')
+    .map((a) => ({ memberId: BigInt(a.memberID), alarm: a.alarm === 'NOSPACE' ? 'nospace' : 'corrupt' }))
   const compactRev = sm.store.compactRev
   const compacted = compactRev > 0 ? { main: BigInt(compactRev), sub: 0n } : undefined
   const state: EtcdState = {

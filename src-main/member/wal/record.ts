@@ -30,6 +30,32 @@ export function encodeRecord(type: RecordType, payload: Uint8Array): Buffer {
   return frame
 }
 
+/** Disks write whole sectors: a write a crash interrupted leaves whole sectors unwritten. */
+const SECTOR = 512
+
+/**
+ * etcd's isTornEntry: a record whose CRC fails is a torn write when some sector-aligned piece of it
+ * is all zeros (the preallocated space a crash left unwritten); a CRC failure with every sector
+ * written is damage (a bit flip, a bad disk, a stray write) and must not be cut away as if it were
+ * a crash.
+ */
+function isTornWrite(buf: Buffer, from: number, to: number): boolean {
+  let at = from
+  while (at < to) {
+    const next = Math.min(to, (Math.floor(at / SECTOR) + 1) * SECTOR)
+    let zero = true
+    for (let i = at; i < next; i++) {
+      if (buf[i] !== 0) {
+        zero = false
+        break
+      }
+    }
+    if (zero) return true
+    at = next
+  }
+  return false
+}
+
 export interface DecodedRecord {
   type: RecordType
   payload: Buffer
@@ -39,7 +65,10 @@ export interface DecodedRecord {
 
 export type DecodeResult = { ok: true; record: DecodedRecord } | { ok: false; reason: 'end' | 'torn' | 'corrupt' }
 
-/** Decode the record at `offset`. 'torn' = the frame runs past the data; 'corrupt' = bad CRC or type. */
+/**
+ * Decode the record at `offset`. 'torn' = the frame runs past the data, or fails its CRC with a
+ * sector left unwritten; 'corrupt' = any other bad CRC, an impossible length or type.
+ */
 export function decodeRecord(buf: Buffer, offset: number): DecodeResult {
   if (offset === buf.length) return { ok: false, reason: 'end' }
   if (buf.length - offset < FRAME_HEADER) return { ok: false, reason: 'torn' }
@@ -48,13 +77,7 @@ export function decodeRecord(buf: Buffer, offset: number): DecodeResult {
   const end = offset + FRAME_HEADER + len
   if (end > buf.length) return { ok: false, reason: 'torn' }
   const crc = buf.readUInt32LE(offset + 4)
-  if (crc32(buf.subarray(offset + 8, end)) !== crc) {
-    // A zero-filled frame, or a bad last frame with only zeros (preallocated space) after it, is
-    // a write the crash interrupted (torn); anything else is damage.
-    const zerosFrom = (from: number): boolean => buf.subarray(from).every((b) => b === 0)
-    const allZero = buf.subarray(offset, end).every((b) => b === 0)
-    return { ok: false, reason: allZero || zerosFrom(end) ? 'torn' : 'corrupt' }
-  }
+  if (crc32(buf.subarray(offset + 8, end)) !== crc) return { ok: false, reason: isTornWrite(buf, offset + 4, end) ? 'torn' : 'corrupt' }
   const type = buf[offset + 8] as RecordType
   if (type < RecordType.Metadata || type > RecordType.Snapshot) return { ok: false, reason: 'corrupt' }
   return { ok: true, record: { type, payload: buf.subarray(offset + FRAME_HEADER, end), end } }

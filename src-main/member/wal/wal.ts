@@ -29,13 +29,20 @@ export const SEGMENT_SIZE = 64 * 1024 * 1024
 /** Preallocation step: small enough that a fresh member does not write 64 MB of zeros at once. */
 const PREALLOC_CHUNK = 4 * 1024 * 1024
 
+/** What an operator can do about a damaged WAL, as etcd's docs advise. */
+const RECOVERY_HINT =
+  'To recover, remove this member from the cluster (etcdctl member remove <id>), move its data dir aside, and add it back as a new member (etcdctl member add, then start it with --initial-cluster-state existing) so it catches up from the leader; or restore the whole cluster from a snapshot (raftdeck snapshot restore).'
+
+/** The WAL is damaged (not merely torn by a crash): the member must not start on it. */
+export class WalCorruptError extends Error {}
+
 export interface WalReplay {
   metadata: WalMetadata
   hardState: WalHardState
   /** Entries after the newest snapshot mark, in index order, conflicts already resolved. */
   entries: WalEntry[]
   snapshot: WalSnapshotMark
-  /** Set when the last segment ended in a torn or corrupt record that was cut off. */
+  /** Set when the last segment ended in a torn record (a write a crash interrupted) that was cut off. */
   tornTail?: string
 }
 
@@ -142,7 +149,11 @@ export class Wal {
     return { seq, firstIndex, file }
   }
 
-  /** Open an existing WAL and replay it. Stops at a torn or corrupt tail of the last segment. */
+  /**
+   * Open an existing WAL and replay it. A torn record at the end of the last segment (a crash in
+   * the middle of a write) is cut off with a warning; a corrupt record anywhere, or a torn one in
+   * an older segment, throws WalCorruptError with a recovery hint (etcd refuses to start too).
+   */
   static async open(dir: string): Promise<{ wal: Wal; replay: WalReplay }> {
     const names = (await fsp.readdir(dir)).filter((n) => parseSegmentName(n)).sort()
     for (const n of await fsp.readdir(dir)) if (n.endsWith('.wal.tmp')) await fsp.rm(path.join(dir, n), { force: true })
@@ -164,9 +175,10 @@ export class Wal {
           // Preallocated space after the last record is zeros: the clean end of the log.
           if (r.reason === 'end' || isZero(buf, off)) break
           const isLast = s === segments.length - 1
-          const msg = `wal: ${r.reason} record at ${path.basename(seg.file)} offset ${off} (${buf.length - off} bytes after it dropped)`
-          if (!isLast) throw new Error(`${msg}; it is not the last segment, refusing to start`)
-          tornTail = msg
+          const where = `${path.basename(seg.file)} offset ${off}`
+          if (r.reason === 'corrupt') throw new WalCorruptError(`wal: corrupt record at ${where} (CRC mismatch with every sector written: damage, not a crash); refusing to start. ${RECOVERY_HINT}`)
+          if (!isLast) throw new WalCorruptError(`wal: torn record at ${where}, but it is not the last segment; refusing to start. ${RECOVERY_HINT}`)
+          tornTail = `wal: torn record at ${where} (${buf.length - off} bytes after it dropped)`
           break
         }
         const { type, payload } = r.record

@@ -9,10 +9,12 @@ import { findEtcdBinary } from '../app/etcdBinary'
 import { ConnectionService } from '../connections/service'
 import { ConnectionStore } from '../connections/store'
 import { EtcdClient } from '../etcd/client'
+import { loadTlsMaterial } from '../etcd/tlsMaterial'
 import type { LogBus } from '../log'
 import { packageMemberCommand } from '../playground/launcher'
 import { clientUrl } from '../playground/flags'
-import { loadManifests } from '../playground/manifest'
+import { loadManifests, playgroundDir } from '../playground/manifest'
+import { pkiFiles } from '../playground/pki'
 import { fileKeySecretBox } from '../secretBox'
 import { TargetResolver } from '../targets'
 import { BackupSchedules } from './schedules'
@@ -45,13 +47,17 @@ export function headlessBackups(dataDir: string, log: LogBus, version: string): 
   }
   targets.register('playground', {
     client: async (id) => {
-      const c = new EtcdClient({ endpoints: (await manifest(id)).members.map(clientUrl) })
+      const m = await manifest(id)
+      // A "TLS everywhere" playground is reached with its own CA and client certificate.
+      const pki = m.tls ? pkiFiles(playgroundDir(dataDir, id), []) : null
+      const tls = pki ? await loadTlsMaterial({ caFile: pki.caFile, certFile: pki.clientCert, keyFile: pki.clientKey }) : undefined
+      const c = new EtcdClient({ endpoints: m.members.map((x) => clientUrl(x, m.tls)), ...(tls ? { tls } : {}) })
       clients.push(c)
       return c
     },
     policy: async (id) => {
       const m = await manifest(id)
-      return { name: m.name, endpoints: m.members.map(clientUrl), readOnly: false, production: false }
+      return { name: m.name, endpoints: m.members.map((x) => clientUrl(x, m.tls)), readOnly: false, production: false }
     },
   })
   const schedules = new BackupSchedules({ dataDir, targets, log: log.scoped('backups'), version, etcdBinary: findEtcdBinary(), raftdeck: packageMemberCommand() })

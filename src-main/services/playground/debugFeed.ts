@@ -129,9 +129,12 @@ export class DebugFeed {
     clientPort: number,
     private readonly handlers: DebugFeedHandlers,
     private readonly intervalMs = 100,
+    /** "TLS everywhere": the playground's CA and client certificate (the port requires one). */
+    tls?: { ca: Buffer | null; cert: Buffer | null; key: Buffer | null },
   ) {
     const Ctor = (etcdGrpcObject().raftdeck as grpc.GrpcObject).Debug as grpc.ServiceClientConstructor
-    this.client = new Ctor(`127.0.0.1:${clientPort}`, grpc.credentials.createInsecure(), {
+    const creds = tls ? grpc.credentials.createSsl(tls.ca, tls.key, tls.cert) : grpc.credentials.createInsecure()
+    this.client = new Ctor(`127.0.0.1:${clientPort}`, creds, {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 1000,
     }) as unknown as DebugClient

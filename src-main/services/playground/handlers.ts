@@ -5,7 +5,7 @@ import type { PlaygroundService } from './service'
 export function playgroundHandlers(pg: PlaygroundService): Pick<Handlers, keyof typeof playgroundMethods> {
   return {
     'playground/list': () => pg.list(),
-    'playground/create': ({ name, members, engine }) => pg.create(name, members, engine),
+    'playground/create': ({ name, members, engine, tls }) => pg.create(name, members, engine, { tls: tls ?? false }),
     'playground/restore': ({ name, members, snapshotPath, bumpRevision, markCompacted, engine }) =>
       pg.restore(name, members, snapshotPath, { ...(bumpRevision ? { bumpRevision } : {}), ...(markCompacted ? { markCompacted } : {}) }, engine ?? 'raftdeck'),
     'playground/start': ({ id }) => pg.start(id),

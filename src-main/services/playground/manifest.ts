@@ -24,6 +24,11 @@ export interface PlaygroundManifest {
   clusterToken: string
   createdAt: number
   members: MemberManifest[]
+  /**
+   * "TLS everywhere": https client and peer URLs with certificates from the playground's own CA
+   * (pki/ in its folder); clients must present the client certificate. Absent in older manifests.
+   */
+  tls?: boolean
   /** Whether the members were running when the app last stopped (they are started again on reopen). */
   wantRunning: boolean
   nextMemberNumber: number

@@ -7,12 +7,14 @@ import path from 'node:path'
 import { BboltError, verifySnapshot } from '../../bbolt'
 import { restoreCluster, RestoreInputError } from '../../member/restore/restore'
 import { AppError, ErrorCode } from '../../shared'
-import type { PlaygroundEngine, PlaygroundEvent, PlaygroundMember, PlaygroundPhase, PlaygroundSummary, PlaygroundTrace, RaftStateInfo } from '../../shared/api/playground'
+import type { PlaygroundEngine, PlaygroundEvent, PlaygroundMember, PlaygroundPhase, PlaygroundSummary, PlaygroundTls, PlaygroundTrace, RaftStateInfo } from '../../shared/api/playground'
 import { EtcdClient } from '../etcd/client'
 import { EtcdError } from '../etcd/errors'
 import type { Logger, LogBus } from '../log'
 import { DebugFeed, type MemberTrace } from './debugFeed'
-import { clientUrl, memberFlags, peerUrl } from './flags'
+import { ensurePki, pkiFiles, type PlaygroundPki } from './pki'
+import { loadTlsMaterial, type TlsMaterial } from '../etcd/tlsMaterial'
+import { clientUrl, memberFlags, peerUrl, type MemberTls } from './flags'
 import type { MemberLauncher } from './launcher'
 import { transition, type LifecycleEvent } from './lifecycle'
 import { loadManifests, memberDataDir, playgroundDir, saveManifest, type MemberManifest, type PlaygroundManifest } from './manifest'
@@ -73,6 +75,9 @@ interface LivePlayground {
   poll: ReturnType<typeof setInterval> | null
   /** Serialises structural operations (start, stop, add, remove) on one playground. */
   queue: Promise<unknown>
+  /** "TLS everywhere": the playground's certificate files and the client's TLS material. */
+  pki: PlaygroundPki | null
+  tls: TlsMaterial | null
 }
 
 export interface PlaygroundServiceOptions {
@@ -142,6 +147,8 @@ export class PlaygroundService {
       load: null,
       poll: null,
       queue: Promise.resolve(),
+      pki: null,
+      tls: null,
     }
     for (const m of manifest.members) pg.members.set(m.name, this.liveMember(pg, m))
     this.playgrounds.set(manifest.id, pg)
@@ -184,9 +191,9 @@ export class PlaygroundService {
       throw new AppError(ErrorCode.Conflict, `A playground named "${name}" already exists.`, 'Choose another name.')
   }
 
-  private newManifest(name: string, engine: PlaygroundEngine, ports: number[], size: number): PlaygroundManifest {
+  private newManifest(name: string, engine: PlaygroundEngine, ports: number[], size: number, tls = false): PlaygroundManifest {
     const members = Array.from({ length: size }, (_, i) => ({ name: `n${i + 1}`, clientPort: ports[i]!, peerPort: ports[size + i]! }))
-    const initialCluster = members.map((m) => `${m.name}=${peerUrl(m)}`).join(',')
+    const initialCluster = members.map((m) => `${m.name}=${peerUrl(m, tls)}`).join(',')
     return {
       version: 1,
       id: randomUUID(),
@@ -195,6 +202,7 @@ export class PlaygroundService {
       clusterToken: `raftdeck-${name.replace(/[^a-zA-Z0-9]/g, '-').toLowerCase()}-${randomBytes(4).toString('hex')}`,
       createdAt: Date.now(),
       members: members.map((m) => ({ ...m, joined: false, initialCluster })),
+      ...(tls ? { tls: true } : {}),
       wantRunning: true,
       nextMemberNumber: size + 1,
     }
@@ -291,16 +299,16 @@ export class PlaygroundService {
     })
   }
 
-  async create(name: string, size: number, engine: PlaygroundEngine = 'raftdeck'): Promise<PlaygroundSummary> {
+  async create(name: string, size: number, engine: PlaygroundEngine = 'raftdeck', opts: { tls?: boolean } = {}): Promise<PlaygroundSummary> {
     await this.ready
     this.assertNameFree(name)
     if (engine === 'etcd' && !this.opts.launcher.etcdBinary)
       throw new AppError(ErrorCode.FailedPrecondition, 'No etcd binary was found on this machine.', 'Install etcd (Debian: apt-get install etcd-server) or set RAFTDECK_ETCD_BINARY, or use the Raftdeck engine.')
-    const manifest = this.newManifest(name, engine, await pickFreePorts(size * 2), size)
+    const manifest = this.newManifest(name, engine, await pickFreePorts(size * 2), size, opts.tls)
     await mkdir(playgroundDir(this.opts.dataDir, manifest.id), { recursive: true, mode: 0o700 })
     await saveManifest(this.opts.dataDir, manifest)
     const pg = this.adopt(manifest)
-    this.log.info(`created playground "${name}" (${size} members, ${engine} engine)`)
+    this.log.info(`created playground "${name}" (${size} members, ${engine} engine${opts.tls ? ', TLS everywhere' : ''})`)
     this.listChanged()
     await this.enqueue(pg, () => this.startMembers(pg))
     return this.summary(pg)
@@ -354,8 +362,42 @@ export class PlaygroundService {
   }
 
   private clientFor(pg: LivePlayground): EtcdClient {
-    pg.client ??= new EtcdClient({ endpoints: pg.manifest.members.map(clientUrl), requestTimeoutMs: 5000, dialTimeoutMs: 1500 })
+    pg.client ??= new EtcdClient({ endpoints: this.clientUrls(pg), ...(pg.tls ? { tls: pg.tls } : {}), requestTimeoutMs: 5000, dialTimeoutMs: 1500 })
     return pg.client
+  }
+
+  /** A member's client URL (https under "TLS everywhere"). */
+  private cu(pg: LivePlayground, m: Pick<MemberManifest, 'clientPort'>): string {
+    return clientUrl(m, pg.manifest.tls)
+  }
+
+  private pu(pg: LivePlayground, m: Pick<MemberManifest, 'peerPort'>): string {
+    return peerUrl(m, pg.manifest.tls)
+  }
+
+  private clientUrls(pg: LivePlayground): string[] {
+    return pg.manifest.members.map((m) => this.cu(pg, m))
+  }
+
+  /**
+   * "TLS everywhere": makes whatever certificates are missing (the CA once, one server and one peer
+   * pair per member, the client's) and loads the client's TLS material. The private keys are
+   * secrets, written 0600 in the playground's own folder and deleted with it.
+   */
+  private async ensureTls(pg: LivePlayground): Promise<void> {
+    if (!pg.manifest.tls) return
+    const dir = playgroundDir(this.opts.dataDir, pg.manifest.id)
+    pg.pki = await ensurePki(dir, pg.manifest.members.map((m) => m.name), pg.manifest.name)
+    if (!pg.tls) {
+      pg.tls = await loadTlsMaterial({ caFile: pg.pki.caFile, certFile: pg.pki.clientCert, keyFile: pg.pki.clientKey })
+      pg.client?.close()
+      pg.client = null
+    }
+  }
+
+  private memberTls(pg: LivePlayground, name: string): MemberTls | undefined {
+    const files = pg.pki?.members.get(name)
+    return pg.pki && files ? { ...files, caFile: pg.pki.caFile } : undefined
   }
 
   private async startMembers(pg: LivePlayground): Promise<void> {
@@ -370,6 +412,7 @@ export class PlaygroundService {
     pg.manifest.wantRunning = true
     await saveManifest(this.opts.dataDir, pg.manifest)
     try {
+      await this.ensureTls(pg)
       for (const m of pg.members.values()) {
         if (!(await portIsFree(m.manifest.clientPort)) || !(await portIsFree(m.manifest.peerPort)))
           throw new Error(`port ${m.manifest.clientPort} or ${m.manifest.peerPort} of ${m.manifest.name} is in use by another program`)
@@ -390,9 +433,11 @@ export class PlaygroundService {
 
   private async startMember(pg: LivePlayground, m: LiveMember): Promise<void> {
     const dir = memberDataDir(this.opts.dataDir, pg.manifest.id, m.manifest.name)
-    const spec = this.opts.launcher.launch(pg.manifest.engine, memberFlags(pg.manifest.engine, m.manifest, dir, pg.manifest.clusterToken))
+    await this.ensureTls(pg)
+    const spec = this.opts.launcher.launch(pg.manifest.engine, memberFlags(pg.manifest.engine, m.manifest, dir, pg.manifest.clusterToken, this.memberTls(pg, m.manifest.name)))
     await m.process.start(spec)
     if (pg.manifest.engine === 'raftdeck') {
+      const debugTls = pg.tls ? { ca: pg.tls.ca ?? null, cert: pg.tls.cert ?? null, key: pg.tls.key ?? null } : undefined
       m.feed ??= new DebugFeed(m.manifest.clientPort, {
         onState: (memberId, state) => {
           m.id = memberId
@@ -401,7 +446,7 @@ export class PlaygroundService {
           this.changed(pg)
         },
         onTrace: (t) => this.trace(pg, m, t),
-      })
+      }, undefined, debugTls)
       m.feed.open()
     }
   }
@@ -427,7 +472,7 @@ export class PlaygroundService {
         [...pg.members.values()].map(async (m) => {
           if (m.process.state !== 'running') return
           try {
-            const st = await client.status(clientUrl(m.manifest), 800)
+            const st = await client.status(this.cu(pg, m.manifest), 800)
             m.id = st.header.member_id
             m.dbSize = Number(st.dbSize)
             m.learner = st.isLearner
@@ -530,9 +575,9 @@ export class PlaygroundService {
       const name = `n${pg.manifest.nextMemberNumber}`
       const draft = { name, clientPort: clientPort!, peerPort: peerPort! }
       const client = this.clientFor(pg)
-      const added = await retryMembershipChange(() => client.memberAdd([peerUrl(draft)], true))
+      const added = await retryMembershipChange(() => client.memberAdd([this.pu(pg, draft)], true))
       const initialCluster = added.members
-        .map((x) => `${x.name || (x.peerURLs.includes(peerUrl(draft)) ? name : '')}=${x.peerURLs[0]}`)
+        .map((x) => `${x.name || (x.peerURLs.includes(this.pu(pg, draft)) ? name : '')}=${x.peerURLs[0]}`)
         .filter((e) => !e.startsWith('='))
         .join(',')
       const manifest: MemberManifest = { ...draft, joined: true, initialCluster }
@@ -565,14 +610,14 @@ export class PlaygroundService {
       let memberId = m.id
       if (!memberId) {
         const list = await this.clientFor(pg).memberList()
-        memberId = list.members.find((x) => x.peerURLs.includes(peerUrl(m.manifest)))?.ID ?? null
+        memberId = list.members.find((x) => x.peerURLs.includes(this.pu(pg, m.manifest)))?.ID ?? null
       }
       if (!memberId) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${name} is not known.`)
       // Ask another running member (the leader if known): the removed one shuts down mid-request.
       const others = [...pg.members.values()].filter((x) => x !== m && x.process.state === 'running')
       const via = others.find((x) => x.raft?.role === 'leader') ?? others[0]
       if (!via) throw new AppError(ErrorCode.FailedPrecondition, `No other member of "${pg.manifest.name}" is running to carry out the removal.`)
-      await retryMembershipChange(() => this.clientFor(pg).memberRemove(memberId!, { endpoint: clientUrl(via.manifest) }))
+      await retryMembershipChange(() => this.clientFor(pg).memberRemove(memberId!, { endpoint: this.cu(pg, via.manifest) }))
       m.feed?.close()
       await m.process.stop(5000)
       pg.members.delete(name)
@@ -594,7 +639,7 @@ export class PlaygroundService {
     const leader = [...pg.members.values()].find((m) => m.id === leaderId)
     if (!leader) throw new AppError(ErrorCode.Unavailable, 'The playground has no leader right now.', 'Wait for an election to finish.')
     if (leader === target) throw new AppError(ErrorCode.FailedPrecondition, `${name} is already the leader.`)
-    await this.clientFor(pg).moveLeader(clientUrl(leader.manifest), target.id)
+    await this.clientFor(pg).moveLeader(this.cu(pg, leader.manifest), target.id)
     this.log.info(`playground "${pg.manifest.name}": moved leadership from ${leader.manifest.name} to ${name}`)
     return this.summary(pg)
   }
@@ -607,7 +652,7 @@ export class PlaygroundService {
       pg.load = null
     } else if (pg.load) pg.load.rate = rate
     else {
-      pg.load = new WriteLoad(this.clientFor(pg), rate, pg.manifest.members.map(clientUrl))
+      pg.load = new WriteLoad(this.clientFor(pg), rate, this.clientUrls(pg))
       pg.load.start()
     }
     this.changed(pg)
@@ -625,7 +670,7 @@ export class PlaygroundService {
     if (pg.load) {
       pg.load.stop()
       const rate = pg.load.rate
-      pg.load = new WriteLoad(client, rate, pg.manifest.members.map(clientUrl))
+      pg.load = new WriteLoad(client, rate, this.clientUrls(pg))
       pg.load.start()
     }
     old?.close()
@@ -641,7 +686,7 @@ export class PlaygroundService {
   async policy(id: string) {
     await this.ready
     const pg = this.get(id)
-    return { name: pg.manifest.name, endpoints: pg.manifest.members.map(clientUrl), readOnly: false, production: false }
+    return { name: pg.manifest.name, endpoints: this.clientUrls(pg), readOnly: false, production: false }
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -719,8 +764,8 @@ export class PlaygroundService {
     const members: PlaygroundMember[] = [...pg.members.values()].map((m) => ({
       name: m.manifest.name,
       id: m.id,
-      clientUrl: clientUrl(m.manifest),
-      peerUrl: peerUrl(m.manifest),
+      clientUrl: this.cu(pg, m.manifest),
+      peerUrl: this.pu(pg, m.manifest),
       dataDir: memberDataDir(this.opts.dataDir, pg.manifest.id, m.manifest.name),
       process: m.process.state,
       pid: m.process.pid,
@@ -740,8 +785,16 @@ export class PlaygroundService {
       createdAt: pg.manifest.createdAt,
       loadRate: pg.load?.rate ?? 0,
       debug: pg.manifest.engine === 'raftdeck',
+      tls: this.tlsSummary(pg),
       error: pg.error,
     }
+  }
+
+  /** Where a TLS playground's CA and client certificate are (what etcdctl and a connection need). */
+  private tlsSummary(pg: LivePlayground): PlaygroundTls | null {
+    if (!pg.manifest.tls) return null
+    const files = pg.pki ?? pkiFiles(playgroundDir(this.opts.dataDir, pg.manifest.id), [])
+    return { caFile: files.caFile, certFile: files.clientCert, keyFile: files.clientKey }
   }
 
   /** Stops every member (app exit). Manifests keep wantRunning, so the next start reopens them. */

@@ -74,7 +74,16 @@ export interface PlaygroundSummary {
   loadRate: number
   /** Whether the debug stream (fault controls, message flow) is available. */
   debug: boolean
+  /** "TLS everywhere": the files a client needs (null for a plain playground). */
+  tls: PlaygroundTls | null
   error: string | null
+}
+
+/** A TLS playground's CA and client certificate, in the playground's folder (the key is a 0600 file). */
+export interface PlaygroundTls {
+  caFile: string
+  certFile: string
+  keyFile: string
 }
 
 /** The roles a Raft node moves through in elections (a learner never campaigns). */
@@ -149,6 +158,8 @@ export const playgroundMethods = {
       name: s.string({ min: 1, max: 60, pattern: /^[a-zA-Z0-9][a-zA-Z0-9 _.-]*$/ }),
       members: s.number({ int: true, min: 1, max: 7 }),
       engine: s.optional(s.enum(['raftdeck', 'etcd'] as const)),
+      /** "TLS everywhere": a CA made for the playground, server and peer certificates per member, a client certificate. */
+      tls: s.optional(s.boolean()),
     }),
   ),
   /**

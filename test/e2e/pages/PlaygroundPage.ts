@@ -13,11 +13,12 @@ export class PlaygroundPage {
     return this.page.getByTestId(`member-${name}`)
   }
 
-  async create(name: string, members = 3): Promise<void> {
+  async create(name: string, members = 3, opts: { tls?: boolean } = {}): Promise<void> {
     await this.page.getByTestId('pg-new').click()
     const d = this.page.getByTestId('playground-dialog')
     await d.getByTestId('pg-name').locator('input').fill(name)
     await d.getByTestId('pg-members').locator('input').fill(String(members))
+    if (opts.tls) await d.getByTestId('pg-tls').click()
     await d.getByTestId('pg-create').click()
     await expect(d).toBeHidden({ timeout: 60_000 })
     await expect(this.page.getByTestId(`pg-item-${name}`)).toHaveClass(/selected/)

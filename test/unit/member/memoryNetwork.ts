@@ -82,6 +82,14 @@ export class MemoryTransport implements Transport {
     this.peers = members.filter((m) => m.ID !== this.ctx.identity.localId).map((m) => ({ ID: m.ID, peerURLs: [...m.peerURLs] }))
   }
 
+  /** A request to another member's handler, its body and answer copied as JSON (as on the wire). */
+  async request(id: string, method: string, body: unknown): Promise<unknown> {
+    const to = this.net.transports.get(id)
+    if (!to?.started || this.net.cut.has(`${this.ctx.identity.localId}->${id}`)) throw Object.assign(new Error('etcdserver: leader changed'), { code: 14 })
+    const answer = await to.ctx.requests.handle(this.ctx.identity.localId, method, JSON.parse(JSON.stringify(body)))
+    return JSON.parse(JSON.stringify(answer ?? null))
+  }
+
   connectedSince(id: string): number {
     return this.net.handlers.has(id) && !this.net.cut.has(`${this.ctx.identity.localId}->${id}`) ? this.since : 0
   }

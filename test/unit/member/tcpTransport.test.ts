@@ -20,6 +20,7 @@ function transport(port: number): PeerTransport {
       identity: { localId: '1', clusterId: '9' },
       directory: { clusterInfo: () => ({ clusterId: '9', members: [] }), isRemoved: () => false, onRemovedNotice: () => {} },
       diagnostics: new PeerDiagnostics(),
+      requests: { handle: async () => ({}) },
       log: () => {},
     },
     [`http://127.0.0.1:${port}`],
@@ -43,8 +44,10 @@ function peerSends(port: number, m: Message): Promise<'sent' | 'refused'> {
 
 describe('TCP peer transport', () => {
   it('is not listening before start(node), and hands the first message to the node once started', async () => {
-    const [port] = await freePorts(1)
+    const [port, deadPort] = await freePorts(2)
     const t = transport(port!)
+    // Member 2 is in the cluster (it is not listening; the link to it just retries).
+    t.syncPeers([{ ID: '2', peerURLs: [`http://127.0.0.1:${deadPort}`] }])
     const heartbeat = makeMessage({ type: MessageType.Heartbeat, from: '2', to: '1', term: 3, commit: 1 })
     expect(await peerSends(port!, heartbeat)).toBe('refused')
     const stepped: Message[] = []

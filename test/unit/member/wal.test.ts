@@ -63,8 +63,11 @@ describe('wal', () => {
     await wal.close()
     const file = wal.segmentFiles()[0]!
     const buf = fs.readFileSync(file)
-    // Simulate a crash mid-write: the first 10 bytes of a third record, inside the preallocated zeros.
-    encodeRecord(RecordType.Entry, encodeEntry(entry(3))).copy(buf, end, 0, 10)
+    // Simulate a crash mid-write: a third record of 2 kB whose first sectors reached the disk and
+    // the rest did not (the preallocated zeros are still there).
+    const third = encodeRecord(RecordType.Entry, encodeEntry(entry(3, 1, 'x'.repeat(2000))))
+    const written = (Math.floor(end / 512) + 2) * 512 - end
+    third.copy(buf, end, 0, written)
     fs.writeFileSync(file, buf)
     const { wal: reopened, replay } = await Wal.open(dir)
     expect(replay.entries.map((e) => e.index)).toEqual([1, 2])
@@ -91,21 +94,24 @@ describe('wal', () => {
     expect((await Wal.open(dir)).replay.entries.map((e) => e.index)).toEqual([1, 2])
   })
 
-  it('stops at a corrupt record (bit flip) instead of loading garbage', async () => {
-    const dir = tempDir()
-    const wal = await Wal.create(dir, meta)
-    await wal.save(null, [entry(1), entry(2)])
-    const endOfSecond = wal.endOffset
-    await wal.save(null, [entry(3)])
-    await wal.close()
-    const file = wal.segmentFiles()[0]!
-    const buf = fs.readFileSync(file)
-    buf[endOfSecond - 2]! ^= 0xff
-    fs.writeFileSync(file, buf)
-    const { wal: w, replay } = await Wal.open(dir)
-    expect(replay.entries.map((e) => e.index)).toEqual([1])
-    expect(replay.tornTail).toMatch(/corrupt record/)
-    await w.close()
+  it('refuses to start on a corrupt record (bit flip) in the last segment, with a recovery hint, and cuts nothing', async () => {
+    for (const which of ['middle', 'last'] as const) {
+      const dir = tempDir()
+      const wal = await Wal.create(dir, meta)
+      await wal.save(null, [entry(1), entry(2)])
+      const endOfSecond = wal.endOffset
+      await wal.save(null, [entry(3)])
+      const endOfThird = wal.endOffset
+      await wal.close()
+      const file = wal.segmentFiles()[0]!
+      const buf = fs.readFileSync(file)
+      // A flipped bit in the second record (records follow it) or in the very last one (only
+      // preallocated zeros follow it): damage either way, not a crash.
+      buf[(which === 'middle' ? endOfSecond : endOfThird) - 2]! ^= 0xff
+      fs.writeFileSync(file, buf)
+      await expect(Wal.open(dir)).rejects.toThrow(/wal: corrupt record at 0+-0+1\.wal offset \d+ \(CRC mismatch.*refusing to start\. To recover, remove this member from the cluster/)
+      expect(Buffer.compare(fs.readFileSync(file), buf)).toBe(0)
+    }
   })
 
   it('drops old segments after a snapshot and replays only what follows it', async () => {

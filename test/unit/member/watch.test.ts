@@ -21,7 +21,10 @@ function setup(maxResponseBytes = 1 << 20) {
   const ws = new WatchStream({
     store,
     header: (rev) => ({ cluster_id: '1', member_id: '2', revision: String(rev), raft_term: '1' }),
-    send: (r) => sent.push(r),
+    send: (r, written) => {
+      sent.push(r)
+      written()
+    },
     maxResponseBytes,
     progressIntervalMs: 60_000,
   })

@@ -16,7 +16,7 @@ const member = (name: string, over: Partial<PlaygroundMember> = {}): PlaygroundM
   learner: false,
   ...over,
 })
-const summary = (members: PlaygroundMember[]): PlaygroundSummary => ({ id: 'p', name: 'p', engine: 'raftdeck', phase: 'running', members, endpoints: '', clusterToken: '', createdAt: 0, loadRate: 0, debug: true, error: null })
+const summary = (members: PlaygroundMember[]): PlaygroundSummary => ({ id: 'p', name: 'p', engine: 'raftdeck', phase: 'running', members, endpoints: '', clusterToken: '', createdAt: 0, loadRate: 0, debug: true, tls: null, error: null })
 const leader = (name: string, term = '2') => member(name, { raft: { ...member(name).raft!, role: 'leader', term } })
 
 describe('playground event log', () => {

@@ -84,7 +84,11 @@ export class AuthApplier extends PassThrough {
 
   private checkOp(op: RequestOp, ai: AuthInfo): void {
     if (op.request_range) this.auth.checkOp(ai, 'READ', latin1(op.request_range.key), latin1(op.request_range.range_end))
-    else if (op.request_put) this.auth.checkOp(ai, 'WRITE', latin1(op.request_put.key), SINGLE_KEY)
+    else if (op.request_put) {
+      this.auth.checkOp(ai, 'WRITE', latin1(op.request_put.key), SINGLE_KEY)
+      // Stricter than etcd 3.4, which lets a txn's put return the previous value without read permission.
+      if (op.request_put.prev_kv) this.auth.checkOp(ai, 'READ', latin1(op.request_put.key), SINGLE_KEY)
+    }
     else if (op.request_delete_range) {
       const d = op.request_delete_range
       if (d.prev_kv) this.auth.checkOp(ai, 'READ', latin1(d.key), latin1(d.range_end))

@@ -6,8 +6,8 @@
 import type { AuthStore, PermType } from '../../auth/store'
 import { Errors } from '../../errors'
 import type { Lessor } from '../../lease/lessor'
-import type { MvccStore } from '../../mvcc/store'
-import type { AlarmName, AlarmStore } from '../alarms'
+import type { MvccStore, WriteTxn } from '../../mvcc/store'
+import type { AlarmMember, AlarmStore, AlarmType } from '../alarms'
 import type { ClusterMembers } from '../cluster'
 import { applyDelete, applyPut, applyTxn } from '../kvApply'
 import type { DeleteRangeRequest, DeleteRangeResponse, InternalRequest, Member, PutRequest, PutResponse, TxnRequest, TxnResponse } from '../pb'
@@ -27,30 +27,29 @@ export class BackendApplier implements Applier {
   constructor(private readonly s: BackendState) {}
 
   put(r: PutRequest): PutResponse {
-    const txn = this.s.store.write()
-    try {
-      return applyPut(txn, this.s.lessor, r)
-    } finally {
-      txn.end()
-    }
+    return this.atomically((txn) => applyPut(txn, this.s.lessor, r))
   }
 
   deleteRange(r: DeleteRangeRequest): DeleteRangeResponse {
-    const txn = this.s.store.write()
-    try {
-      return applyDelete(txn, r)
-    } finally {
-      txn.end()
-    }
+    return this.atomically((txn) => applyDelete(txn, r))
   }
 
   txn(r: TxnRequest): TxnResponse {
+    return this.atomically((txn) => applyTxn(txn, this.s.lessor, r))
+  }
+
+  /** One write transaction: committed when `fn` returns, rolled back entirely when it throws. */
+  private atomically<T>(fn: (txn: WriteTxn) => T): T {
     const txn = this.s.store.write()
+    let res: T
     try {
-      return applyTxn(txn, this.s.lessor, r)
-    } finally {
-      txn.end()
+      res = fn(txn)
+    } catch (err) {
+      txn.abort()
+      throw err
     }
+    txn.end()
+    return res
   }
 
   compaction(r: CompactionRequest): object {
@@ -103,23 +102,27 @@ export class BackendApplier implements Applier {
     }
   }
 
+  /**
+   * etcd's Alarm apply: ACTIVATE raises exactly the named alarm for the named member (any type,
+   * even NONE); DEACTIVATE clears exactly that one (clients disarm everything by listing first, as
+   * etcdctl does); GET lists the alarms of a type, every alarm for NONE; an unknown action does
+   * nothing.
+   */
   private alarm(a: NonNullable<InternalRequest['alarm']>): unknown {
     const alarms = this.s.alarms
-    if (a.action === 'ACTIVATE' && a.alarm !== 'NONE') {
-      alarms.activate(a.memberID, a.alarm)
-      return { alarms: [{ memberID: a.memberID, alarm: a.alarm }] }
+    const type = a.alarm as AlarmType
+    const sameType = (x: AlarmMember) => type === 'NONE' || x.alarm === type
+    switch (a.action) {
+      case 'ACTIVATE':
+        alarms.activate(a.memberID, type)
+        return { alarms: [{ memberID: a.memberID, alarm: type }] }
+      case 'DEACTIVATE':
+        return { alarms: alarms.deactivate(a.memberID, type) ? [{ memberID: a.memberID, alarm: type }] : [] }
+      case 'GET':
+        return { alarms: alarms.list().filter(sameType) }
+      default:
+        return {}
     }
-    if (a.action === 'DEACTIVATE') {
-      const out = []
-      for (const x of alarms.list()) {
-        if ((a.memberID === '0' || x.memberID === a.memberID) && (a.alarm === 'NONE' || a.alarm === x.alarm)) {
-          alarms.deactivate(x.memberID, x.alarm as AlarmName)
-          out.push(x)
-        }
-      }
-      return { alarms: out }
-    }
-    return { alarms: alarms.list().filter((x) => a.alarm === 'NONE' || x.alarm === a.alarm) }
   }
 
   private memberChange(kind: string, m: Member): unknown {
@@ -176,6 +179,8 @@ export class BackendApplier implements Applier {
         return {}
       case 'auth_role_grant_permission': {
         const { name, perm } = req.auth_role_grant_permission!
+        // etcd 3.4 dereferenced the missing permission here and every member exited (etcd PR 13086).
+        if (!perm) throw Errors.permissionNotGiven()
         a.roleGrantPermission(name, { permType: perm.permType as PermType, key: perm.key.toString('latin1'), rangeEnd: perm.range_end.toString('latin1') })
         return {}
       }
