@@ -85,6 +85,7 @@ const pg = (members: PlaygroundMember[], phase: PlaygroundSummary['phase'] = 'ru
   loadRate: 0,
   debug: true,
   error: null,
+  tls: null,
 })
 
 const peer = (id: string, o: { recentActive?: boolean; isolatedOut?: boolean } = {}) => ({ id, match: '100', next: '101', state: 'replicate', recentActive: o.recentActive ?? true, msgsSent: '0', msgsReceived: '0', isolatedOut: o.isolatedOut ?? false, isolatedIn: false, delayMs: 0 })
