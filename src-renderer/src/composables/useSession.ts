@@ -8,6 +8,9 @@ import { usePlaygroundsStore } from '../stores/playgrounds'
 /** Waits this long for the saved connections and playgrounds before giving up on restoring a view. */
 const RESTORE_WAIT_MS = 10_000
 
+/** This window opened on the first run's playground: the tour is offered (once, until done or dismissed). */
+export const firstRunLanded = ref(false)
+
 /**
  * Where the window opens and what it remembers:
  * - first run: as soon as the playground the services create on first start shows up, it is selected
@@ -64,7 +67,10 @@ export function useSession() {
             watch(
               () => playgrounds.list[0],
               (p) => {
-                if (p && !settled.value) void apply({ kind: 'playground', id: p.id }, 'cluster')
+                if (p && !settled.value) {
+                  firstRunLanded.value = true
+                  void apply({ kind: 'playground', id: p.id }, 'cluster')
+                }
               },
               { immediate: true },
             ),

@@ -18,6 +18,23 @@ export default {
   statusCluster: '{name}: {state}',
   version: 'Raftdeck {version}',
   shortcutsHint: 'Press ? for keyboard shortcuts',
+  tour: {
+    label: 'Tour of the playground',
+    step: '{n} of {total}',
+    skip: 'Skip the tour',
+    election: {
+      title: 'Watch the election',
+      body: 'Each member sits in its Raft state: follower, pre-candidate, candidate or leader. Kill the leader and watch a follower time out, campaign and win a higher term.',
+    },
+    chaos: {
+      title: 'Break things on purpose',
+      body: 'Kill, pause or restart a member, or cut its links to the others. Nothing here touches a real cluster: this playground is yours to break.',
+    },
+    etcdctl: {
+      title: 'Use it from a terminal',
+      body: 'These are real etcd endpoints on this machine. Copy the etcdctl line and run it in a terminal: what you write shows up in the Keys area.',
+    },
+  },
   playgrounds: {
     title: 'Local playgrounds',
     empty: 'No playgrounds yet. Create one: a multi-member etcd cluster on this machine, for trying things safely.',

@@ -21,6 +21,23 @@ export default {
   statusCluster: '{name}：{state}',
   version: 'Raftdeck {version}',
   shortcutsHint: '按 ? 查看键盘快捷键',
+  tour: {
+    label: 'Playground 导览',
+    step: '第 {n} 步，共 {total} 步',
+    skip: '跳过导览',
+    election: {
+      title: '看选举怎么发生',
+      body: '每个成员都停在它当前的 Raft 状态上：follower、pre-candidate、candidate 或 leader。把 leader 杀掉，就能看到某个 follower 选举超时、发起竞选，并在更高的 term 上胜出。',
+    },
+    chaos: {
+      title: '故意搞点破坏',
+      body: '可以杀掉、暂停或重启成员，也可以切断它和其他成员之间的网络。这里不会碰到任何真实集群，这个 playground 随便折腾。',
+    },
+    etcdctl: {
+      title: '在终端里用起来',
+      body: '这些是本机上真实可用的 etcd 地址。复制这行 etcdctl 命令到终端里执行，写入的数据会出现在“键值”页里。',
+    },
+  },
   playgrounds: {
     title: '本地 Playground',
     empty: '还没有 playground。新建一个：在本机运行的多成员 etcd 集群，可以放心地折腾。',
