@@ -14,7 +14,7 @@ const electronOnly = {
 
 // Every string a user reads in the renderer goes through vue-i18n (src-renderer/src/i18n). Text that
 // is the same in every language and is not prose passes: punctuation, symbols, the product's name.
-const bareTextAllowlist = ['(', ')', ',', '.', '&', '+', '-', '=', '*', '/', '#', '%', '!', '?', ':', ';', '[', ']', '{', '}', '<', '>', '·', '•', '‐', '–', '—', '−', '|', '…', '⋯', '→', '←', '↑', '↓', '×', '✓', '✕', '⌘', '"', '“', '”', '@', 'Raftdeck', 'etcd', 'etcdctl', '/^[0-9.\\s]+$/']
+const bareTextAllowlist = ['(', ')', ',', '.', '&', '+', '-', '=', '*', '/', '#', '%', '!', '?', ':', ';', '[', ']', '{', '}', '<', '>', '·', '•', '‐', '–', '—', '−', '|', '…', '⋯', '→', '←', '↑', '↓', '×', '✓', '✕', '⌘', '"', '“', '”', '@', '▾', 'Raftdeck', 'etcd', 'etcdctl', '/^[0-9.\\s]+$/']
 /** Attributes whose static values are shown (Naive UI's and ours as well as HTML's). */
 const shownAttributes = ['title', 'aria-label', 'aria-placeholder', 'aria-roledescription', 'aria-valuetext', 'placeholder', 'label', 'alt', 'description', 'content', 'positive-text', 'negative-text', 'empty', 'add-label', 'cancel-text', 'header', 'tooltip', 'hint', 'empty-description']
 /**
@@ -51,13 +51,6 @@ const untranslated = [
   'src-renderer/src/features/keys/NewKeyDialog.vue',
   'src-renderer/src/features/keys/ValueEditor.vue',
   'src-renderer/src/features/keys/codeMirror.ts',
-  'src-renderer/src/features/playground/CreatePlaygroundDialog.vue',
-  'src-renderer/src/features/playground/ElectionDiagram.vue',
-  'src-renderer/src/features/playground/EventLog.vue',
-  'src-renderer/src/features/playground/MemberCard.vue',
-  'src-renderer/src/features/playground/MessageFlow.vue',
-  'src-renderer/src/features/playground/PlaygroundView.vue',
-  'src-renderer/src/features/playground/ProgressTable.vue',
   'src-renderer/src/features/restore/CheckList.vue',
   'src-renderer/src/features/restore/ImpactStep.vue',
   'src-renderer/src/features/restore/LintPanel.vue',

@@ -3,11 +3,13 @@ import { serviceMessages } from '@shared/i18n/serviceMessages'
 import type { Shape } from '../shape'
 import common from './common'
 import health from './health'
+import pg from './playground'
 import shell from './shell'
 
 const en = {
   common,
   health,
+  pg,
   shell,
   srv: serviceMessages,
 }

@@ -2,12 +2,14 @@
 import type { LocaleShape } from '../en'
 import common from './common'
 import health from './health'
+import pg from './playground'
 import shell from './shell'
 import srv from './srv'
 
 const zhCN: LocaleShape = {
   common,
   health,
+  pg,
   shell,
   srv,
 }
