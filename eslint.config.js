@@ -29,12 +29,10 @@ const untranslated = [
   'src-renderer/src/features/activity/ActivityView.vue',
   'src-renderer/src/features/backups/BackupAlerts.vue',
   'src-renderer/src/features/backups/BackupsView.vue',
-  'src-renderer/src/features/backups/FreshnessBadge.vue',
   'src-renderer/src/features/backups/ScheduleDialog.vue',
   'src-renderer/src/features/cluster/ClusterHealth.vue',
   'src-renderer/src/features/cluster/ClusterView.vue',
   'src-renderer/src/features/cluster/SplitClusterAlert.vue',
-  'src-renderer/src/features/cluster/TermTimeline.vue',
   'src-renderer/src/features/connections/CertificateList.vue',
   'src-renderer/src/features/connections/ConnectionDialog.vue',
   'src-renderer/src/features/connections/DoctorReport.vue',
@@ -65,7 +63,6 @@ const untranslated = [
   'src-renderer/src/stores/cluster.ts',
   'src-renderer/src/stores/keyEditor.ts',
   'src-renderer/src/stores/keyTree.ts',
-  'src-renderer/src/stores/playgrounds.shared.ts',
 ]
 
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] })

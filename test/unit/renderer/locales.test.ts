@@ -34,7 +34,7 @@ const TERMS = new Set(
   JSON YAML gRPC API CLI CPU ms kB MB GB TB B s min h d SIGKILL SIGSTOP SIGCONT NOSPACE CORRUPT MemberRemove MsgApp
   MsgVote MsgPreVote MsgHeartbeat known_hosts bbolt Ansible snapshot status verify restore ok prod ro defrag agent
   Status Ctrl Cmd Enter Esc Tab Shift Alt Space PageUp PageDown Home End Delete F2 F5 key lease watch txn TTL user role
-  commit applied pid Leader Follower Candidate Pre-candidate Learner Match Next GFS SHA-256 sha256 UTC IP DNS TCP http https host port endpoints endpoint fsync WAL trailer keys-only prefix`.split(/\s+/),
+  commit applied pid ReadIndex Leader Follower Candidate Pre-candidate Learner Match Next GFS SHA-256 sha256 UTC IP DNS TCP http https host port endpoints endpoint fsync WAL trailer keys-only prefix`.split(/\s+/),
 )
 
 /** Keys that read the same in every language: each language's name is written in that language. */

@@ -18,6 +18,16 @@ export default {
   statusCluster: '{name}: {state}',
   version: 'Raftdeck {version}',
   shortcutsHint: 'Press ? for keyboard shortcuts',
+  backupBadge: {
+    fresh: 'Backed up',
+    overdue: 'Backup overdue',
+    never: 'No backup yet',
+    disabled: 'Backups off',
+    failing: 'Last backup failed',
+    none: 'No backup schedule',
+    tip: '{name}: {text}',
+    noneTip: 'Nothing backs this cluster up on a schedule. Create one in the Backups area.',
+  },
   tour: {
     label: 'Tour of the playground',
     step: '{n} of {total}',

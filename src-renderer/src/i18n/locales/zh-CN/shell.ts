@@ -21,6 +21,16 @@ export default {
   statusCluster: '{name}：{state}',
   version: 'Raftdeck {version}',
   shortcutsHint: '按 ? 查看键盘快捷键',
+  backupBadge: {
+    fresh: '已备份',
+    overdue: '备份已逾期',
+    never: '尚无备份',
+    disabled: '备份已关闭',
+    failing: '上次备份失败',
+    none: '未设置定时备份',
+    tip: '{name}：{text}',
+    noneTip: '这个集群没有任何定时备份。可以在“备份”页创建一个。',
+  },
   tour: {
     label: 'Playground 导览',
     step: '第 {n} 步，共 {total} 步',
