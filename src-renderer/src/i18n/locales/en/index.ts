@@ -3,12 +3,14 @@ import { serviceMessages } from '@shared/i18n/serviceMessages'
 import type { Shape } from '../shape'
 import common from './common'
 import health from './health'
+import palette from './palette'
 import pg from './playground'
 import shell from './shell'
 
 const en = {
   common,
   health,
+  palette,
   pg,
   shell,
   srv: serviceMessages,

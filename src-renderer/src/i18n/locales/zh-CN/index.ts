@@ -2,6 +2,7 @@
 import type { LocaleShape } from '../en'
 import common from './common'
 import health from './health'
+import palette from './palette'
 import pg from './playground'
 import shell from './shell'
 import srv from './srv'
@@ -9,6 +10,7 @@ import srv from './srv'
 const zhCN: LocaleShape = {
   common,
   health,
+  palette,
   pg,
   shell,
   srv,
