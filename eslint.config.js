@@ -31,7 +31,6 @@ const untranslated = [
   'src-renderer/src/features/backups/BackupsView.vue',
   'src-renderer/src/features/backups/ScheduleDialog.vue',
   'src-renderer/src/features/cluster/ClusterHealth.vue',
-  'src-renderer/src/features/cluster/ClusterView.vue',
   'src-renderer/src/features/cluster/SplitClusterAlert.vue',
   'src-renderer/src/features/connections/CertificateList.vue',
   'src-renderer/src/features/connections/ConnectionDialog.vue',

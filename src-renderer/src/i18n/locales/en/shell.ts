@@ -28,6 +28,12 @@ export default {
     tip: '{name}: {text}',
     noneTip: 'Nothing backs this cluster up on a schedule. Create one in the Backups area.',
   },
+  clusterEmpty: {
+    title: 'No cluster selected',
+    body: "Choose a local playground or a saved connection in the sidebar. The cluster view then shows each member's role, term, raft index, database size, alarms and health.",
+    snapshotTitle: 'A snapshot file is not a running cluster',
+    snapshotBody: '{name} is open read-only: browse its keys in the Keys area, or restore it (Restore area) to run it.',
+  },
   tour: {
     label: 'Tour of the playground',
     step: '{n} of {total}',

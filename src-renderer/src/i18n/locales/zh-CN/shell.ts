@@ -31,6 +31,12 @@ export default {
     tip: '{name}：{text}',
     noneTip: '这个集群没有任何定时备份。可以在“备份”页创建一个。',
   },
+  clusterEmpty: {
+    title: '未选择集群',
+    body: '在左侧选择一个本地 playground 或已保存的连接，这里会显示每个成员的角色、term、raft index、数据库大小、告警和健康状态。',
+    snapshotTitle: '快照文件不是运行中的集群',
+    snapshotBody: '{name} 以只读方式打开：可以在“键值”页浏览其中的 key，或在“恢复”页把它恢复成一个可运行的集群。',
+  },
   tour: {
     label: 'Playground 导览',
     step: '第 {n} 步，共 {total} 步',
