@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { test, expect } from './fixtures'
 import { PlaygroundPage } from './pages/PlaygroundPage'
+import { RestorePage } from './pages/RestorePage'
 
 const run = promisify(execFile)
 
@@ -23,6 +24,10 @@ test('save a snapshot of a playground and restore it into a new playground', asy
   await list.getByRole('button', { name: 'Restore…' }).click()
 
   await expect(app.page).toHaveURL(/#\/restore\?snapshot=/)
+  // The guided restore of a cluster opens with the snapshot verified; this user wants a new playground.
+  await expect(app.page.getByTestId('restore-status')).toContainText('Revision')
+  await new RestorePage(app.page).tab('Into a new playground')
+  await expect(app.page.getByTestId('pg-restore-file').locator('input')).toHaveValue(new RegExp(`bk-${info.project.name}`))
   await expect(app.page.getByTestId('restore-status')).toContainText('Revision')
   await app.page.getByTestId('restore-name').locator('input').fill(`copy-${info.project.name}`)
   await app.screenshot('restore-ready')
