@@ -53,5 +53,13 @@ export default defineConfig({
     },
     resolve: { alias: { '@shared': resolve(__dirname, 'src-main/shared') } },
     plugins: [vue()],
+    // vue-i18n's feature flags: Composition API only, messages compiled at run time without eval (CSP).
+    define: {
+      __VUE_I18N_FULL_INSTALL__: 'true',
+      __VUE_I18N_LEGACY_API__: 'false',
+      __INTLIFY_PROD_DEVTOOLS__: 'false',
+      __INTLIFY_JIT_COMPILATION__: 'true',
+      __INTLIFY_DROP_MESSAGE_COMPILER__: 'false',
+    },
   },
 })

@@ -28,8 +28,9 @@ step() {
 system_packages() {
   # Debian packages: Chromium for Playwright, etcd 3.4 (server and etcdctl) as the reference, openssl for test certificates,
   # OpenSSH's server (and with it ssh-keygen, ssh-agent) for the SSH tunnel tests, which start their own sshd on loopback.
+  # A CJK font (small) so the zh-CN e2e screenshots show Chinese instead of empty boxes.
   local need=()
-  for p in chromium etcd-server etcd-client openssl openssh-server; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+  for p in chromium etcd-server etcd-client openssl openssh-server fonts-wqy-microhei; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
   local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   # sshd refuses to start without its privilege separation folder, which Debian creates only at boot.
   [ -d /run/sshd ] || $sudo mkdir -p /run/sshd

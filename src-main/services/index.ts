@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs'
 import type { ShellKind } from '../shared'
 import { findEtcdBinary, findEtcdctlBinary } from './app/etcdBinary'
 import { appHandlers, appStreamOpeners } from './app/handlers'
+import { SettingsStore } from './app/settings'
 import { ClusterService } from './cluster/service'
 import { clusterHandlers, clusterStreamOpeners } from './cluster/handlers'
 import { connectionHandlers } from './connections/handlers'
@@ -104,7 +105,7 @@ export function createServices(config: ServiceConfig): Services {
   })
 
   const handlers: Handlers = {
-    ...appHandlers(info, log),
+    ...appHandlers(info, log, new SettingsStore(config.dataDir)),
     ...connectionHandlers(connections),
     ...clusterHandlers(cluster),
     ...keys.handlers,

@@ -16,6 +16,32 @@ export interface AppInfo {
   secretStorage: 'os-keychain' | 'key-file'
 }
 
+/** The languages of the UI. The CLI stays English. */
+export const UI_LOCALES = ['en', 'zh-CN'] as const
+export type UiLocale = (typeof UI_LOCALES)[number]
+
+/** The areas of the main window, in tab order. */
+export const AREAS = ['cluster', 'keys', 'backups', 'restore', 'activity'] as const
+export type Area = (typeof AREAS)[number]
+
+/** Where the window was: the cluster selected in the sidebar and the area open. */
+export interface LastView {
+  target: { kind: 'connection' | 'playground'; id: string } | null
+  area: Area
+}
+
+/** What the app remembers about the user across runs (kept by the services, so both shells share it). */
+export interface AppSettings {
+  /** The chosen language; null follows the system's. */
+  locale: UiLocale | null
+  /** null until the window has shown something: the first run. */
+  lastView: LastView | null
+  /** The first-run tour was finished or dismissed. */
+  tourDone: boolean
+  /** No view was ever recorded: the window opens for the first time (it then opens the new playground). */
+  firstRun: boolean
+}
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
 export interface LogEntry {

@@ -1,6 +1,10 @@
 // The error taxonomy shared by every service and both shells. Services throw AppError; the dispatcher
 // turns it into an ApiError envelope (result.ts carries it). Codes are stable strings so the UI can
-// branch on them.
+// branch on them. A message and hint may be given as a Msg (key + parameters of the service catalog,
+// i18n/serviceMessages.ts): the renderer then shows them in the user's language, and `message` still
+// holds the English text for the CLI, logs and older clients.
+
+import { formatMessage, isMsg, msg, type Msg } from './i18n/message'
 
 export const ErrorCode = {
   /** The caller sent parameters that do not match the method's schema. */
@@ -38,6 +42,10 @@ export interface ApiError {
   hint?: string
   /** Machine-readable extras (e.g. the field that failed validation). */
   details?: Record<string, unknown>
+  /** The message as a catalog key with parameters, for translation. */
+  msg?: Msg
+  /** The hint as a catalog key with parameters. */
+  hintMsg?: Msg
 }
 
 /** An expected failure with a message for the user and, where possible, a hint about what to do. */
@@ -45,19 +53,25 @@ export class AppError extends Error {
   readonly code: ErrorCode
   readonly hint: string | undefined
   readonly details: Record<string, unknown> | undefined
+  readonly msg: Msg | undefined
+  readonly hintMsg: Msg | undefined
 
-  constructor(code: ErrorCode, message: string, hint?: string, details?: Record<string, unknown>) {
-    super(message)
+  constructor(code: ErrorCode, message: string | Msg, hint?: string | Msg, details?: Record<string, unknown>) {
+    super(isMsg(message) ? formatMessage(message) : message)
     this.name = 'AppError'
     this.code = code
-    this.hint = hint
+    this.hint = isMsg(hint) ? formatMessage(hint) : hint
     this.details = details
+    this.msg = isMsg(message) ? message : undefined
+    this.hintMsg = isMsg(hint) ? hint : undefined
   }
 
   toApiError(): ApiError {
     const e: ApiError = { code: this.code, message: this.message }
     if (this.hint !== undefined) e.hint = this.hint
     if (this.details !== undefined) e.details = this.details
+    if (this.msg) e.msg = this.msg
+    if (this.hintMsg) e.hintMsg = this.hintMsg
     return e
   }
 }
@@ -66,9 +80,5 @@ export class AppError extends Error {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof AppError) return err.toApiError()
   const message = err instanceof Error ? err.message : String(err)
-  return {
-    code: ErrorCode.Internal,
-    message: `Unexpected error: ${message}`,
-    hint: 'This is a bug in Raftdeck. The service log has the details.',
-  }
+  return new AppError(ErrorCode.Internal, msg('common.unexpected', { detail: message }), msg('common.unexpectedHint')).toApiError()
 }

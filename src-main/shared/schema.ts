@@ -76,6 +76,11 @@ export const s = {
     )
   },
 
+  /** null or the inner value (a field the caller clears). */
+  nullable<T>(inner: Schema<T>): Schema<T | null> {
+    return make(`${inner.describe} | null`, (v, p) => (v === null ? null : inner.parse(v, p)))
+  },
+
   array<T>(item: Schema<T>, opts: { max?: number } = {}): Schema<T[]> {
     const max = opts.max ?? 10_000
     return make(`${item.describe}[]`, (v, p) => {

@@ -1,12 +1,12 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
 
-// Hash history: the same URLs work from file:// (Electron) and from the browser shell.
+// Hash history: the same URLs work from file:// (Electron) and from the browser shell. `label` is an i18n key.
 export const areas = [
-  { path: '/cluster', name: 'cluster', label: 'Cluster', component: () => import('./features/cluster/ClusterView.vue') },
-  { path: '/keys', name: 'keys', label: 'Keys', component: () => import('./features/keys/KeysView.vue') },
-  { path: '/backups', name: 'backups', label: 'Backups', component: () => import('./features/backups/BackupsView.vue') },
-  { path: '/restore', name: 'restore', label: 'Restore', component: () => import('./features/restore/RestoreView.vue') },
-  { path: '/activity', name: 'activity', label: 'Activity', component: () => import('./features/activity/ActivityView.vue') },
+  { path: '/cluster', name: 'cluster', label: 'shell.areas.cluster', component: () => import('./features/cluster/ClusterView.vue') },
+  { path: '/keys', name: 'keys', label: 'shell.areas.keys', component: () => import('./features/keys/KeysView.vue') },
+  { path: '/backups', name: 'backups', label: 'shell.areas.backups', component: () => import('./features/backups/BackupsView.vue') },
+  { path: '/restore', name: 'restore', label: 'shell.areas.restore', component: () => import('./features/restore/RestoreView.vue') },
+  { path: '/activity', name: 'activity', label: 'shell.areas.activity', component: () => import('./features/activity/ActivityView.vue') },
 ] as const
 
 const routes: RouteRecordRaw[] = [

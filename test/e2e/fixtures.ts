@@ -4,7 +4,8 @@
 import { test as base, _electron, type Page } from '@playwright/test'
 import { existsSync, readFileSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { E2E_TOKEN, REPO_ROOT, SCREENSHOT_DIR } from './env'
+import WebSocket from 'ws'
+import { E2E_PORT, E2E_TOKEN, REPO_ROOT, SCREENSHOT_DIR } from './env'
 import { AppShell } from './pages/AppShell'
 
 /** Where the Electron binary is, or why it is not available here. */
@@ -20,6 +21,32 @@ export function electronBinary(): { path: string } | { reason: string } {
     reason:
       'Electron binary not installed: node_modules/electron has no downloaded dist/ (this machine reaches only the npm registry). ' +
       'Run `npx install-electron` where the download works to run these specs in the desktop shell.',
+  }
+}
+
+/**
+ * The services remember the last cluster and area and the language (app/settings), and every spec shares
+ * one e2e server: each test starts as a window opened with nothing remembered, in the system's language.
+ */
+export async function resetRemembered(port = E2E_PORT, token = E2E_TOKEN): Promise<void> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/rpc?token=${token}`)
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve())
+      ws.once('error', reject)
+    })
+    const answer = new Promise<{ ok: boolean }>((resolve, reject) => {
+      ws.on('message', (data: Buffer) => {
+        const m = JSON.parse(data.toString()) as { t: string; id: number; result: { ok: boolean } }
+        if (m.t === 'result' && m.id === 1) resolve(m.result)
+      })
+      ws.once('close', () => reject(new Error('the e2e server closed the socket before answering')))
+    })
+    ws.send(JSON.stringify({ t: 'call', id: 1, method: 'app/updateSettings', params: { lastView: null, locale: null } }))
+    const r = await answer
+    if (!r.ok) throw new Error(`could not reset the remembered view: ${JSON.stringify(r)}`)
+  } finally {
+    ws.close()
   }
 }
 
@@ -45,6 +72,7 @@ export const test = base.extend<{ app: AppShell }>({
       await electronApp.close()
       return
     }
+    await resetRemembered()
     await page.goto(`/?token=${E2E_TOKEN}`)
     await use(new AppShell(page, SCREENSHOT_DIR, 'browser'))
   },

@@ -13,6 +13,37 @@ async function restrictedImportMessages(rel: string): Promise<string[]> {
   return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message)
 }
 
+async function rawTextFindings(rel: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: repoRoot, ignore: false })
+  const [result] = await eslint.lintFiles([path.join(fixtures, rel)])
+  return result!.messages
+    .filter((m) => m.ruleId === 'raftdeck/no-raw-ui-text' || m.ruleId === 'vue/no-bare-strings-in-template')
+    .map((m) => `${m.line}:${m.ruleId}`)
+}
+
+describe('untranslated UI text', () => {
+  it('is rejected in templates, attributes, template expressions, toasts, column titles and render functions', async () => {
+    const found = await rawTextFindings('src-renderer/src/RawText.vue')
+    // message.success('Key saved'), title: 'Member', () => 'Make leader', <p>No cluster selected</p>,
+    // :title="'Copy…'", {{ ok ? 'Connected' : 'Disconnected' }} (two), placeholder="Filter keys".
+    expect(found).toEqual(
+      expect.arrayContaining([
+        '8:raftdeck/no-raw-ui-text',
+        '10:raftdeck/no-raw-ui-text',
+        '15:vue/no-bare-strings-in-template',
+        '16:raftdeck/no-raw-ui-text',
+        '17:vue/no-bare-strings-in-template',
+      ]),
+    )
+    expect(found.filter((f) => f === '10:raftdeck/no-raw-ui-text')).toHaveLength(2)
+    expect(found.filter((f) => f === '16:raftdeck/no-raw-ui-text')).toHaveLength(3)
+  })
+
+  it('lets translated text, identifiers, test ids and symbols through', async () => {
+    expect(await rawTextFindings('src-renderer/src/TranslatedText.vue')).toEqual([])
+  })
+})
+
 describe('lint boundaries', () => {
   it.each([
     ['src-renderer/src/importsNode.ts', /no Node built-ins/],

@@ -1,6 +1,21 @@
 // Pure helpers for the playground view: the event log derived from trace events and state changes,
 // and message statistics. Kept apart from the store so they are easy to test and reason about.
 import type { PlaygroundSummary, PlaygroundTrace, RaftMessageType } from '@shared/api/playground'
+import en from '../i18n/locales/en/playground'
+
+/** A log line as an i18n key (pg.events.*) and its values: the view shows it in the UI's language. */
+export interface LogMsg {
+  key: keyof typeof en.events
+  params: Record<string, string | number>
+}
+/** The English line, for the exported JSON and for tests: the same words the English UI shows. */
+export function englishLine(m: LogMsg): string {
+  return en.events[m.key].replace(/\{(\w+)\}/g, (_, k: string) => String(m.params[k] ?? ''))
+}
+const line = (key: LogMsg['key'], params: LogMsg['params']) => {
+  const msg = { key, params }
+  return { msg, text: englishLine(msg) }
+}
 
 export type LogKind = 'election' | 'vote' | 'leader' | 'process' | 'fault' | 'membership'
 
@@ -11,26 +26,21 @@ export interface LogEvent {
   member: string
   /** Other members the line names (the candidate of a vote), so filtering by member finds it too. */
   others?: string[]
+  /** The line in English (exported as is). */
   text: string
+  msg: LogMsg
 }
 
 /** Turns typed trace events into the readable log lines users filter and export. */
 export function traceToLog(t: PlaygroundTrace): LogEvent | null {
   if (t.kind === 'role') {
-    const text =
-      t.to === 'pre-candidate'
-        ? `${t.member} lost the leader and asks for pre-votes (term ${t.term})`
-        : t.to === 'candidate'
-          ? `${t.member} starts an election for term ${t.term}`
-          : t.to === 'leader'
-            ? `${t.member} won the election and leads term ${t.term}`
-            : `${t.member} is a follower again (was ${t.from}, term ${t.term})`
-    return { at: t.at, kind: 'election', member: t.member, text }
+    const key = t.to === 'pre-candidate' ? 'preCandidate' : t.to === 'candidate' ? 'candidate' : t.to === 'leader' ? 'leader' : 'follower'
+    return { at: t.at, kind: 'election', member: t.member, ...line(key, { member: t.member, term: t.term, from: t.from }) }
   }
   // A vote is seen twice, at the voter and at the candidate counting it: the voter's is the one told.
   if (t.kind === 'vote' && t.voter === t.member && t.voter !== t.candidate) {
-    const what = t.preVote ? 'pre-vote' : 'vote'
-    return { at: t.at, kind: 'vote', member: t.member, others: [t.candidate], text: `${t.member} ${t.granted ? 'granted' : 'rejected'} its ${what} to ${t.candidate} (term ${t.term})` }
+    const key = t.preVote ? (t.granted ? 'preVoteGranted' : 'preVoteRejected') : t.granted ? 'voteGranted' : 'voteRejected'
+    return { at: t.at, kind: 'vote', member: t.member, others: [t.candidate], ...line(key, { member: t.member, candidate: t.candidate, term: t.term }) }
   }
   return null
 }
@@ -48,36 +58,36 @@ export function stateDiffToLog(prev: PlaygroundSummary | null, next: PlaygroundS
   const leaderOf = (s: PlaygroundSummary) => s.members.find((m) => m.raft?.role === 'leader' && m.process === 'running')
   const pl = leaderOf(prev)
   const nl = leaderOf(next)
-  if (pl?.name !== nl?.name) out.push({ at, kind: 'leader', member: nl?.name ?? '', text: nl ? `Leader is now ${nl.name} (term ${nl.raft!.term})` : 'No leader' })
+  if (pl?.name !== nl?.name) out.push({ at, kind: 'leader', member: nl?.name ?? '', ...(nl ? line('leaderNow', { name: nl.name, term: nl.raft!.term }) : line('noLeader', {})) })
   for (const m of next.members) {
     const before = prev.members.find((x) => x.name === m.name)
-    if (!before) out.push({ at, kind: 'membership', member: m.name, text: `${m.name} joined${m.learner ? ' as a learner' : ''}` })
+    if (!before) out.push({ at, kind: 'membership', member: m.name, ...line(m.learner ? 'joinedLearner' : 'joined', { member: m.name }) })
     else {
-      if (before.process !== m.process) out.push({ at, kind: 'process', member: m.name, text: `${m.name} is ${m.process}${m.process === 'crashed' && m.exitCode !== null ? ` (exit code ${m.exitCode})` : ''}` })
-      if (before.learner && !m.learner && m.raft) out.push({ at, kind: 'membership', member: m.name, text: `${m.name} was promoted to a voting member` })
+      if (before.process !== m.process) out.push({ at, kind: 'process', member: m.name, ...(m.process === 'crashed' && m.exitCode !== null ? line('crashedCode', { member: m.name, code: m.exitCode }) : line('process', { member: m.name, state: m.process })) })
+      if (before.learner && !m.learner && m.raft) out.push({ at, kind: 'membership', member: m.name, ...line('promoted', { member: m.name }) })
       const cutBefore = before.raft?.peers.filter((p) => p.isolatedIn || p.isolatedOut).length ?? 0
       const cutNow = m.raft?.peers.filter((p) => p.isolatedIn || p.isolatedOut).length ?? 0
-      if (m.raft && before.raft && cutBefore !== cutNow) out.push({ at, kind: 'fault', member: m.name, text: cutNow ? `${m.name}: ${cutNow} link(s) cut` : `${m.name}: links healed` })
+      if (m.raft && before.raft && cutBefore !== cutNow) out.push({ at, kind: 'fault', member: m.name, ...(cutNow ? line(cutNow === 1 ? 'linkCut' : 'linksCut', { member: m.name, n: cutNow }) : line('healed', { member: m.name })) })
     }
   }
-  for (const m of prev.members) if (!next.members.some((x) => x.name === m.name)) out.push({ at, kind: 'membership', member: m.name, text: `${m.name} was removed` })
+  for (const m of prev.members) if (!next.members.some((x) => x.name === m.name)) out.push({ at, kind: 'membership', member: m.name, ...line('removed', { member: m.name }) })
   return out
 }
 
-/** Raft message type → colour and short label for the message-flow view. */
-export const MESSAGE_STYLE: Partial<Record<RaftMessageType, { color: string; label: string }>> = {
-  MsgApp: { color: '#2563eb', label: 'append' },
-  MsgAppResp: { color: '#60a5fa', label: 'append ack' },
-  MsgHeartbeat: { color: '#9ca3af', label: 'heartbeat' },
-  MsgHeartbeatResp: { color: '#d1d5db', label: 'heartbeat ack' },
-  MsgVote: { color: '#dc2626', label: 'vote' },
-  MsgVoteResp: { color: '#f87171', label: 'vote reply' },
-  MsgPreVote: { color: '#d97706', label: 'pre-vote' },
-  MsgPreVoteResp: { color: '#fbbf24', label: 'pre-vote reply' },
-  MsgSnap: { color: '#7c3aed', label: 'snapshot' },
-  MsgTimeoutNow: { color: '#db2777', label: 'timeout now' },
-  MsgReadIndex: { color: '#0891b2', label: 'read index' },
-  MsgReadIndexResp: { color: '#22d3ee', label: 'read index reply' },
+/** Raft message type → colour for the message-flow view (its short name is pg.msgType.<type>). */
+export const MESSAGE_STYLE: Partial<Record<RaftMessageType, { color: string }>> = {
+  MsgApp: { color: '#2563eb' },
+  MsgAppResp: { color: '#60a5fa' },
+  MsgHeartbeat: { color: '#9ca3af' },
+  MsgHeartbeatResp: { color: '#d1d5db' },
+  MsgVote: { color: '#dc2626' },
+  MsgVoteResp: { color: '#f87171' },
+  MsgPreVote: { color: '#d97706' },
+  MsgPreVoteResp: { color: '#fbbf24' },
+  MsgSnap: { color: '#7c3aed' },
+  MsgTimeoutNow: { color: '#db2777' },
+  MsgReadIndex: { color: '#0891b2' },
+  MsgReadIndexResp: { color: '#22d3ee' },
 }
 
 export const roleColor: Record<string, string> = {

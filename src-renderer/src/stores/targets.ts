@@ -6,24 +6,14 @@ import { api } from '../api'
 import { usePlaygroundsStore } from './playgrounds'
 import { useRestoreStore } from './restore'
 
-const KEY = 'raftdeck.selectedTarget'
-
-function restore(): Target | null {
-  try {
-    const t = JSON.parse(localStorage.getItem(KEY) ?? 'null') as Target | null
-    return t && (t.kind === 'connection' || t.kind === 'playground') && typeof t.id === 'string' ? t : null
-  } catch {
-    return null
-  }
-}
-
 /**
  * What the user is looking at: the saved connections (and, with the playground, local clusters) and the
- * one selected in the sidebar. Every feature view (cluster, keys, backups) works on `selected`.
+ * one selected in the sidebar. Every feature view (cluster, keys, backups) works on `selected`. Which
+ * one was selected last is remembered by the services (composables/useSession.ts), not here.
  */
 export const useTargetsStore = defineStore('targets', () => {
   const connections = ref<ConnectionSummary[]>([])
-  const selected = ref<Target | null>(restore())
+  const selected = ref<Target | null>(null)
   const loadError = ref<ApiError | null>(null)
   /** True once the saved connections have been read at least once (the list is not just empty-before-load). */
   const connectionsLoaded = ref(false)
@@ -54,8 +44,6 @@ export const useTargetsStore = defineStore('targets', () => {
 
   function select(t: Target | null) {
     selected.value = t
-    if (t && t.kind !== 'snapshot') localStorage.setItem(KEY, JSON.stringify(t))
-    else localStorage.removeItem(KEY)
   }
 
   const isSelected = (t: Target) => selected.value?.kind === t.kind && selected.value.id === t.id

@@ -1,0 +1,20 @@
+export default {
+  label: 'Command palette',
+  placeholder: 'Go to an area or a cluster, or type a key prefix to jump to…',
+  goArea: 'Go to {name}',
+  jumpKey: 'Jump to the first key starting with {prefix}',
+  open: { playground: 'Open playground {name}', connection: 'Open connection {name}' },
+  kind: { area: 'Area', playground: 'Playground', connection: 'Connection', key: 'Key' },
+  nothing: 'Nothing matches.',
+  foot: '↑ ↓ to choose · Enter to go · Esc to close',
+  sheet: {
+    title: 'Keyboard shortcuts',
+    palette: 'Command palette: switch cluster or area, jump to a key',
+    sheet: 'This sheet',
+    save: 'Save the open key (Keys area)',
+    refresh: 'Refresh the key tree or the cluster status',
+    backup: 'Take a snapshot of the selected cluster now',
+    areas: 'Go to Cluster, Keys, Backups, Restore, Activity',
+    close: 'Close a dialog, the palette or the tour',
+  },
+}

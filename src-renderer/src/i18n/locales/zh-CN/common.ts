@@ -1,0 +1,31 @@
+import type common from '../en/common'
+import type { Shape } from '../shape'
+
+export default {
+  duration: { ms: '{n} 毫秒', s: '{n} 秒', min: '{m} 分 {s} 秒' },
+  cancel: '取消',
+  close: '关闭',
+  copy: '复制',
+  copied: '已复制{what}',
+  copyByHand: '当前环境无法使用剪贴板，请手动选中文本复制。',
+  delete: '删除',
+  deleteEllipsis: '删除…',
+  edit: '编辑…',
+  save: '保存',
+  refresh: '刷新',
+  retry: '重试',
+  apply: '应用',
+  start: '启动',
+  stop: '停止',
+  loading: '加载中…',
+  none: '无',
+  yes: '是',
+  no: '否',
+  back: '上一步',
+  next: '下一步',
+  done: '完成',
+  open: '打开',
+  browse: '浏览…',
+  unknown: '未知',
+  empty: '（空）',
+} satisfies Shape<typeof common>
