@@ -167,20 +167,21 @@ describe('heavy work on a 300,000-revision state', () => {
       await new Promise((r) => setTimeout(r, 500))
       const after = await Promise.all(members.slice(0, 3).map((m) => ctl(m.endpoint, [`--user=root:${ROOT_PASSWORD}`, 'endpoint', 'status', '-w', 'json'])))
       const terms = after.map((out) => {
-        const [s] = JSON.parse(out) as Array<{ Status: { leader: number | string; raft_term: number } }>
-        return `${String(s!.Status.leader)}/${s!.Status.raft_term}`
+        const [s] = JSON.parse(out) as Array<{ Status: { leader: number | string; raftTerm: number } }>
+        return `${String(s!.Status.leader)}/${s!.Status.raftTerm}`
       })
-      expect(terms, 'no election during the heavy work').toEqual(before.map((s) => `${s.leader}/${s.term}`))
       const blocks = Object.fromEntries([...debug.latest, ...seen.latest].map(([ep, s]) => [ep, Math.round(s.loop_block_max_ms)]))
-      expect(Object.keys(blocks).length).toBe(4)
-      // The member logs each long stretch: show them with what the member logged just before.
+      // The member logs each long stretch and each change of leader: show them with what the member
+      // logged just before, so a failure says which piece of work it followed.
       const context = members
         .map((m) => {
           const lines = m.log.join('').split('\n')
-          return lines.flatMap((line, i) => (/busy for/.test(line) ? [`${m.name}: ${lines.slice(Math.max(0, i - 3), i + 1).join(' | ')}`] : []))
+          return lines.flatMap((line, i) => (/busy for|elected|lost leader|campaign|became|term \d+ >/i.test(line) ? [`${m.name}: ${lines.slice(Math.max(0, i - 3), i + 1).join(' | ')}`] : []))
         })
         .flat()
         .join('\n')
+      expect(terms, `no election during the heavy work (busy stretches: ${JSON.stringify(blocks)})\n${context}`).toEqual(before.map((s) => `${s.leader}/${s.term}`))
+      expect(Object.keys(blocks).length).toBe(4)
       for (const [ep, ms] of Object.entries(blocks)) expect(ms, `longest busy stretch of ${ep} (all: ${JSON.stringify(blocks)})\n${context}`).toBeLessThan(HEARTBEAT_MS)
       seen.close()
     } finally {

@@ -54,8 +54,8 @@ export async function getJson(endpoint: string, args: string[]): Promise<{ revis
 
 /** `endpoint status -w json` of one endpoint: leader, term, applied index. */
 export async function endpointStatus(endpoint: string): Promise<{ leader: string; term: number; member: string }> {
-  const [s] = JSON.parse(await ctl(endpoint, ['endpoint', 'status', '-w', 'json'])) as Array<{ Status: { leader: number | string; raft_term: number; header: { member_id: number | string } } }>
-  return { leader: String(s!.Status.leader), term: s!.Status.raft_term, member: String(s!.Status.header.member_id) }
+  const [s] = JSON.parse(await ctl(endpoint, ['endpoint', 'status', '-w', 'json'])) as Array<{ Status: { leader: number | string; raftTerm: number; header: { member_id: number | string } } }>
+  return { leader: String(s!.Status.leader), term: s!.Status.raftTerm, member: String(s!.Status.header.member_id) }
 }
 
 /** `endpoint hashkv` (etcd's HashKV over the whole history) of one endpoint. */
