@@ -27,8 +27,9 @@ test('save a snapshot of a playground and restore it into a new playground', asy
   // The guided restore of a cluster opens with the snapshot verified; this user wants a new playground.
   await expect(app.page.getByTestId('restore-status')).toContainText('Revision')
   await new RestorePage(app.page).tab('Into a new playground')
-  await expect(app.page.getByTestId('pg-restore-file').locator('input')).toHaveValue(new RegExp(`bk-${info.project.name}`))
-  await expect(app.page.getByTestId('restore-status')).toContainText('Revision')
+  const pgRestore = app.page.getByTestId('pg-restore-view')
+  await expect(pgRestore.getByTestId('pg-restore-file').locator('input')).toHaveValue(new RegExp(`bk-${info.project.name}`))
+  await expect(pgRestore.getByTestId('restore-status')).toContainText('Revision')
   await app.page.getByTestId('restore-name').locator('input').fill(`copy-${info.project.name}`)
   await app.screenshot('restore-ready')
   await app.page.getByTestId('restore-go').click()
