@@ -1,5 +1,8 @@
 // Small display helpers shared by the Backups area and the freshness badge, in the UI's language.
 import type { Freshness, RunOutcome, RunState, RunTrigger } from '@shared/api/backupSchedules'
+import cronstrue from 'cronstrue'
+// Registers cronstrue's Simplified Chinese with the module above.
+import 'cronstrue/locales/zh_CN'
 import { currentLocale, fmtAgo, t } from '../../i18n'
 
 export const ago = (at: number, now = Date.now()): string => fmtAgo(at, now)
@@ -46,3 +49,12 @@ export function fmtLong(ms: number): string {
   return new Date(ms).toLocaleString(tag, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false })
 }
 
+
+/** A cron expression in plain words, in the UI's language (the services describe it the same way, in English). */
+export function cronText(expr: string): string {
+  try {
+    return cronstrue.toString(expr.trim(), { use24HourTimeFormat: true, verbose: false, locale: currentLocale() === 'zh-CN' ? 'zh_CN' : 'en' })
+  } catch {
+    return ''
+  }
+}

@@ -106,6 +106,8 @@ export default {
     presets: { hourly: 'Hourly', every6h: 'Every 6 hours', daily: 'Daily at 02:00', weekly: 'Weekly (Sunday 02:00)' },
     cronPlaceholder: 'minute hour day month weekday',
     zonePlaceholder: 'Time zone (empty: {zone})',
+    cronLine: '{what} ({zone})',
+    localTime: 'local time',
     nextRuns: 'Next runs (your local time): {runs}',
     destination: 'Destination folder',
     destinationPlaceholder: "Empty: a folder in Raftdeck's data folder. Any absolute path, e.g. an NFS mount.",

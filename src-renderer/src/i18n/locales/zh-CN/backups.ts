@@ -108,6 +108,8 @@ export default {
     presets: { hourly: '每小时', every6h: '每 6 小时', daily: '每天 02:00', weekly: '每周（周日 02:00）' },
     cronPlaceholder: '分 时 日 月 周',
     zonePlaceholder: '时区（留空：{zone}）',
+    cronLine: '{what}（{zone}）',
+    localTime: '本地时间',
     nextRuns: '接下来的运行时间（本地时间）：{runs}',
     destination: '目标目录',
     destinationPlaceholder: '留空：Raftdeck 数据目录下的一个文件夹。也可以是任意绝对路径，例如 NFS 挂载点。',
