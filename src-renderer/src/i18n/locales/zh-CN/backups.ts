@@ -37,7 +37,7 @@ export default {
   freshness: {
     lastGood: '上次成功备份于{ago}',
     noGood: '尚无成功的备份',
-    every: '预期每 {every} 一次',
+    every: '预期每{every}一次',
     fresh: '{ago}，{every}',
     never: '{ago}，{every}',
     disabled: '{ago}；计划已停用',
