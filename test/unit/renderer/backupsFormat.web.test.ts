@@ -1,5 +1,6 @@
 // The Backups area's lines that used to arrive as English from the services are built in the UI's
 // language from their facts: the freshness line, the span between runs, the cron description.
+// It imports the renderer's i18n module (DOM types), so the web tsconfig checks it (the *.web.test.ts pattern).
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Freshness } from '../../../src-main/shared/api/backupSchedules'
 import { i18n } from '../../../src-renderer/src/i18n'
