@@ -12,7 +12,7 @@ const KEPT = new Set(
   `etcd etcdctl Raftdeck raftdeck leader follower learner candidate pre-candidate pre-vote term index raft Raft TLS
   Leader Follower Candidate Pre-candidate Learner Match Next commit applied revision DB pid SIGKILL SIGSTOP SIGCONT SIGTERM
   TypeScript snapshot ReadIndex JSON endpoint endpoints CheckQuorum kB MB GB fsync replicate probe MemberRemove https http playground Playground
-  SHA-256 bbolt HashKV`.split(/\s+/),
+  SHA-256 bbolt HashKV NFS UTC`.split(/\s+/),
 )
 
 const KEPT_LOWER = new Set([...KEPT].map((w) => w.toLowerCase()))
@@ -26,7 +26,7 @@ async function untranslated(el: Locator, names: string[]): Promise<string[]> {
   )
   names = [...names, ...given.flatMap((n) => n.split(/\s+/))]
   const words = text.replace(/\/\S+/g, ' ').match(/[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z]/g) ?? []
-  return [...new Set(words.filter((w) => !KEPT_LOWER.has(w.toLowerCase()) && !names.includes(w) && !/^n\d+$/.test(w) && !/^[0-9a-f]{6,}$/.test(w)))]
+  return [...new Set(words.filter((w) => !KEPT_LOWER.has(w.toLowerCase()) && !names.includes(w) && !/^n\d+$/.test(w) && !/^[0-9a-f]*[0-9][0-9a-f]*$/.test(w)))]
 }
 
 async function chooseLanguage(page: Page, name: string) {
@@ -108,7 +108,7 @@ test('the frame, the playground, Backups and Activity areas in zh-CN, kept acros
     // service log's headings and level filter (the log lines are the services' own, in English).
     await app.open('activity')
     await expect(page.getByTestId('app-info')).toContainText('本机安装')
-    expect(await untranslated(page.getByTestId('app-info'), ['serve', process.platform]), 'app-info').toEqual([])
+    expect(await untranslated(page.getByTestId('app-info'), ['serve', process.platform, `${process.platform}-${process.arch}`]), 'app-info').toEqual([])
     const log = page.getByTestId('service-log')
     for (const part of [log.locator('.n-card-header'), log.locator('thead')]) expect(await untranslated(part, [])).toEqual([])
     await expect(page.getByTestId('log-level')).toContainText(/信息及以上|调试|警告和错误|仅错误/)
