@@ -1,15 +1,18 @@
 // The UI in Simplified Chinese: the language is switched from the sidebar, kept across reloads, and the
 // translated parts of the window (the frame — sidebar, area tabs, status bar — and a playground's whole
-// Cluster view, with its dialog, member cards, diagrams and event log) show no untranslated English.
+// Cluster view, with its dialog, member cards, diagrams and event log; the Backups and Activity areas) show no
+// untranslated English.
 // Words an etcd operator writes as they are (leader, term, revision…) and names and numbers are allowed.
 import type { Locator, Page } from '@playwright/test'
 import { test, expect, resetRemembered } from './fixtures'
+import { BackupsPage } from './pages/BackupsPage'
 import { PlaygroundPage } from './pages/PlaygroundPage'
 
 const KEPT = new Set(
   `etcd etcdctl Raftdeck raftdeck leader follower learner candidate pre-candidate pre-vote term index raft Raft TLS
   Leader Follower Candidate Pre-candidate Learner Match Next commit applied revision DB pid SIGKILL SIGSTOP SIGCONT SIGTERM
-  TypeScript snapshot ReadIndex JSON endpoint endpoints CheckQuorum kB MB GB fsync replicate probe MemberRemove https http playground Playground`.split(/\s+/),
+  TypeScript snapshot ReadIndex JSON endpoint endpoints CheckQuorum kB MB GB fsync replicate probe MemberRemove https http playground Playground
+  SHA-256 bbolt HashKV NFS UTC`.split(/\s+/),
 )
 
 const KEPT_LOWER = new Set([...KEPT].map((w) => w.toLowerCase()))
@@ -23,7 +26,7 @@ async function untranslated(el: Locator, names: string[]): Promise<string[]> {
   )
   names = [...names, ...given.flatMap((n) => n.split(/\s+/))]
   const words = text.replace(/\/\S+/g, ' ').match(/[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z]/g) ?? []
-  return [...new Set(words.filter((w) => !KEPT_LOWER.has(w.toLowerCase()) && !names.includes(w) && !/^n\d+$/.test(w) && !/^[0-9a-f]{6,}$/.test(w)))]
+  return [...new Set(words.filter((w) => !KEPT_LOWER.has(w.toLowerCase()) && !names.includes(w) && !/^n\d+$/.test(w) && !/^[0-9a-f]*[0-9][0-9a-f]*$/.test(w)))]
 }
 
 async function chooseLanguage(page: Page, name: string) {
@@ -31,7 +34,7 @@ async function chooseLanguage(page: Page, name: string) {
   await page.getByText(name, { exact: true }).click()
 }
 
-test('the whole playground area and the frame in zh-CN, kept across reloads', async ({ app }, info) => {
+test('the frame, the playground, Backups and Activity areas in zh-CN, kept across reloads', async ({ app }, info) => {
   test.setTimeout(150_000)
   const page = app.page
   const name = `zh-${info.project.name}`
@@ -66,6 +69,50 @@ test('the whole playground area and the frame in zh-CN, kept across reloads', as
       expect(await untranslated(page.getByTestId(part), [name]), part).toEqual([])
     }
     await app.screenshot('zh-CN-playground')
+
+    // The Backups area: a schedule of this playground (the dialog, with its cron description, retention
+    // preview and checks, then its row), the cards' and tables' headings and the one-off snapshot card.
+    // Other specs' rows carry their names, files and the services' failure reasons: not checked here.
+    await app.open('backups')
+    const b = new BackupsPage(page)
+    const sched = `zh-sched-${info.project.name}`
+    await page.getByTestId('schedule-new').click()
+    await expect(b.dialog).toContainText('新建定时备份')
+    await b.dialog.getByTestId('schedule-name').locator('input').fill(sched)
+    await b.dialog.getByTestId('schedule-target').click()
+    await page.locator('.n-base-select-option', { hasText: `${name}（本地 playground）` }).click()
+    await b.dialog.getByRole('button', { name: '每 6 小时' }).click()
+    await expect(b.dialog.getByTestId('cron-preview')).toContainText('每隔 6 小时')
+    await b.dialog.getByTestId('preview-retention').click()
+    await expect(b.dialog.getByTestId('retention-preview')).toContainText('没有要删除的')
+    expect(await untranslated(b.dialog, [sched, name])).toEqual([])
+    await app.screenshot('zh-CN-schedule-dialog')
+    await b.dialog.getByTestId('schedule-save').click()
+    await expect(b.dialog).toBeHidden()
+    const row = b.schedule(sched)
+    await expect(row).toContainText('从未运行')
+    await expect(row.getByTestId('schedule-freshness')).toContainText('尚无成功的备份')
+    expect(await untranslated(row, [sched, name]), 'schedule row').toEqual([])
+    const view = page.getByTestId('backups-view')
+    for (const part of [view.locator('.n-card-header'), view.locator('thead'), view.locator('.n-card', { has: page.getByTestId('backup-now') }).locator('p')]) {
+      for (const el of await part.all()) expect(await untranslated(el, [name]), await el.innerText()).toEqual([])
+    }
+    await expect(page.getByTestId('backup-now')).toHaveText(`立即为 ${name} 保存快照`)
+    await app.screenshot('zh-CN-backups')
+    // Remove the schedule again (the confirmation belongs to the write guard, which keeps its own words).
+    await row.getByRole('button', { name: '删除' }).click()
+    await page.locator('.n-dialog', { hasText: sched }).locator('.n-dialog__action .n-button').last().click()
+    await expect(row).toHaveCount(0)
+
+    // The Activity area: this installation (its paths, version and OS name are facts, not words) and the
+    // service log's headings and level filter (the log lines are the services' own, in English).
+    await app.open('activity')
+    await expect(page.getByTestId('app-info')).toContainText('本机安装')
+    expect(await untranslated(page.getByTestId('app-info'), ['serve', process.platform, `${process.platform}-${process.arch}`]), 'app-info').toEqual([])
+    const log = page.getByTestId('service-log')
+    for (const part of [log.locator('.n-card-header'), log.locator('thead')]) expect(await untranslated(part, [])).toEqual([])
+    await expect(page.getByTestId('log-level')).toContainText(/信息及以上|调试|警告和错误|仅错误/)
+    await app.screenshot('zh-CN-activity')
 
     // The choice is kept by the services: a reload comes back in Chinese.
     await page.reload()
