@@ -6,7 +6,7 @@
 // result. Along the way: the snapshot opened read-only in the key editor, the split-cluster warning of
 // the cluster view, and the procedure linter.
 import { execFileSync, spawn } from 'node:child_process'
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test, expect } from './fixtures'
@@ -49,6 +49,16 @@ test.beforeAll(async () => {
   for (let i = 40; i < 45; i++) await cluster.etcdctl(['put', `/registry/pods/default/web-${i}`, 'new'])
   for (let i = 0; i < 3; i++) await cluster.etcdctl(['del', `/registry/configmaps/kube-system/cm-${i}`])
   await cluster.etcdctl(['put', '/registry/pods/default/web-0', 'changed'])
+})
+
+// A failed test keeps the etcd members' own logs (the stand-in systemd's unit logs), which go with the
+// temp folder: they say why a member stopped answering.
+test.afterEach(async ({}, info) => {
+  if (info.status === info.expectedStatus || !tmp) return
+  const units = path.join(tmp, 'systemd', 'units')
+  for (const f of existsSync(units) ? readdirSync(units).filter((n) => n.endsWith('.log')) : []) {
+    await info.attach(`etcd ${f}`, { body: readFileSync(path.join(units, f)), contentType: 'text/plain' })
+  }
 })
 
 test.afterAll(async () => {
