@@ -9,6 +9,7 @@ import { bucketRefFromValue } from './db'
 import type { BoltDb, BucketRef } from './db'
 import { BboltError } from './errors'
 import { readFreelist } from './freelist'
+import { PageLedger } from './pageLedger'
 import { branchElements, leafElements, pageTypeName } from './page'
 import type { Page } from './page'
 
@@ -32,54 +33,19 @@ const keyText = (k: Uint8Array): string => {
 }
 
 export function checkConsistency(db: BoltDb, options: ConsistencyOptions = {}): ConsistencyReport {
-  const max = options.maxProblems ?? 1000
-  const problems: string[] = []
-  const report = (msg: string): void => {
-    if (problems.length < max) problems.push(msg)
-  }
-  const hwm = db.meta.pgid
-  // 0 = unseen, 1 = reachable, 2 = free.
-  const state = new Uint8Array(hwm)
-  let reachableCount = 0
-
-  const markReachable = (id: number, via: string): boolean => {
-    if (id >= hwm) {
-      report(`page ${id}: out of bounds (high-water mark ${hwm}), referenced from ${via}`)
-      return false
-    }
-    if (state[id] === 1) {
-      report(`page ${id}: multiple references (again from ${via})`)
-      return false
-    }
-    if (state[id] === 2) report(`page ${id}: reachable from ${via} but listed as free`)
-    state[id] = 1
-    reachableCount++
-    return true
-  }
-
-  if (hwm < 2) report(`high-water mark ${hwm} leaves no room for the two meta pages`)
-  for (const id of [0, 1]) if (id < hwm) markReachable(id, 'meta')
+  const ledger = new PageLedger(db.meta.pgid, options.maxProblems ?? 1000)
+  const report = (msg: string): void => ledger.report(msg)
+  const markReachable = (id: number, via: string): boolean => ledger.reach(id, via)
 
   // Free pages: from the freelist page, or, when it is not persisted, every page the walk
   // below does not reach (that is how bbolt rebuilds it, so nothing can be "lost").
   const persisted = db.meta.freelist !== null
-  let freeCount = 0
   if (persisted) {
     const flId = db.meta.freelist!
     try {
       const flPage = db.page(flId)
       for (let i = 0; i <= flPage.overflow; i++) markReachable(flId + i, 'meta (freelist)')
-      const ids = readFreelist(flPage)
-      for (const id of ids) {
-        if (id >= hwm) report(`freelist: page ${id} is beyond the high-water mark ${hwm}`)
-        else if (id < 2) report(`freelist: meta page ${id} is listed as free`)
-        else if (state[id] === 2) report(`freelist: page ${id} is listed twice`)
-        else if (state[id] === 1) report(`page ${id}: listed as free but used by the freelist itself`)
-        else {
-          state[id] = 2
-          freeCount++
-        }
-      }
+      for (const id of readFreelist(flPage)) ledger.listedFree(id)
     } catch (e) {
       report(`freelist page ${flId}: ${e instanceof Error ? e.message : String(e)}`)
     }
@@ -173,21 +139,12 @@ export function checkConsistency(db: BoltDb, options: ConsistencyOptions = {}): 
 
   walk(db.meta.root, null, null, 'meta (root bucket)', '<root>', 0)
 
-  let unreachable = 0
-  for (let id = 0; id < hwm; id++) {
-    if (state[id] !== 0) continue
-    if (persisted) {
-      unreachable++
-      report(`page ${id}: unreachable and not free`)
-    } else if (id >= 2) {
-      freeCount++
-    }
-  }
+  const unreachable = ledger.settle(persisted)
   return {
-    ok: problems.length === 0 && unreachable === 0,
-    problems,
-    pagesReachable: reachableCount,
-    pagesFree: freeCount,
+    ok: ledger.problems.length === 0 && unreachable === 0,
+    problems: ledger.problems,
+    pagesReachable: ledger.reachable,
+    pagesFree: ledger.free,
     freelistPersisted: persisted,
   }
 }

@@ -13,6 +13,7 @@
 
 import { BUCKET_LEAF_FLAG, LEAF_ELEMENT_SIZE, BRANCH_ELEMENT_SIZE, PAGE_HEADER_SIZE, PageFlag } from './constants'
 import { compareBytes, u16le, u32le, u64le, utf8 } from './bytes'
+import { PageLedger } from './pageLedger'
 import { bucketRefFromValue, openDb, type BoltDb } from './db'
 import { InconsistentDbError, MetaCorruptError, NotBboltFileError, SchemaError, TruncatedSnapshotError } from './errors'
 import { validateEtcdSchema } from './etcdSnapshot'
@@ -485,44 +486,15 @@ export class StreamingVerifier {
     let db: BoltDb | null = null
     const file_ = () => (db ??= openDb(file, { limit: dbBytes }))
     try {
-      const problems: string[] = []
-      const report = (m: string) => {
-        if (problems.length < 1000) problems.push(m)
-      }
-      const state = new Uint8Array(hwm)
-      let reachable = 0
-      const mark = (id: number, via: string): boolean => {
-        if (id >= hwm) {
-          report(`page ${id}: out of bounds (high-water mark ${hwm}), referenced from ${via}`)
-          return false
-        }
-        if (state[id] === 1) {
-          report(`page ${id}: multiple references (again from ${via})`)
-          return false
-        }
-        if (state[id] === 2) report(`page ${id}: reachable from ${via} but listed as free`)
-        state[id] = 1
-        reachable++
-        return true
-      }
-      if (hwm < 2) report(`high-water mark ${hwm} leaves no room for the two meta pages`)
-      for (const id of [0, 1]) if (id < hwm) mark(id, 'meta')
-      let free = 0
+      const ledger = new PageLedger(hwm)
+      const report = (m: string) => ledger.report(m)
+      const mark = (id: number, via: string): boolean => ledger.reach(id, via)
       if (meta.freelist !== null) {
         const flId = meta.freelist
         try {
           const flPage = file_().page(flId)
           for (let i = 0; i <= flPage.overflow; i++) mark(flId + i, 'meta (freelist)')
-          for (const id of readFreelist(flPage)) {
-            if (id >= hwm) report(`freelist: page ${id} is beyond the high-water mark ${hwm}`)
-            else if (id < 2) report(`freelist: meta page ${id} is listed as free`)
-            else if (state[id] === 2) report(`freelist: page ${id} is listed twice`)
-            else if (state[id] === 1) report(`page ${id}: listed as free but used by the freelist itself`)
-            else {
-              state[id] = 2
-              free++
-            }
-          }
+          for (const id of readFreelist(flPage)) ledger.listedFree(id)
         } catch (e) {
           report(`freelist page ${flId}: ${(e as Error).message}`)
         }
@@ -614,15 +586,8 @@ export class StreamingVerifier {
       }
 
       walk(meta.root, null, null, 'meta (root bucket)', '<root>', 0, null)
-      let unreachable = 0
-      for (let id = 0; id < hwm; id++) {
-        if (state[id] !== 0) continue
-        if (meta.freelist !== null) {
-          unreachable++
-          report(`page ${id}: unreachable and not free`)
-        } else if (id >= 2) free++
-      }
-      if (problems.length || unreachable) throw new InconsistentDbError(name, problems)
+      const unreachable = ledger.settle(meta.freelist !== null)
+      if (ledger.problems.length || unreachable) throw new InconsistentDbError(name, ledger.problems)
 
       // etcd's schema: the key bucket's records were checked page by page; the rest are small.
       const schema = validateEtcdSchema(file_(), 50, { skipKeyRecords: true })
@@ -636,7 +601,7 @@ export class StreamingVerifier {
         for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(lk[i]!)
         revision = Number(BigInt.asIntN(64, v))
       }
-      return { pageSize: meta.pageSize, revision, totalKey, totalSize: expected, pagesReachable: reachable, pagesFree: free }
+      return { pageSize: meta.pageSize, revision, totalKey, totalSize: expected, pagesReachable: ledger.reachable, pagesFree: ledger.free }
     } finally {
       ;(db as BoltDb | null)?.close()
     }
