@@ -37,19 +37,26 @@ interface RaftState {
 type DebugClient = grpc.Client & { Watch(req: object): grpc.ClientReadableStream<{ state?: RaftState }> }
 
 /** The newest debug state of every member, kept up to date from its stream. */
-function watchStates(endpoints: string[]): { latest: Map<string, RaftState>; close(): void } {
+function watchStates(endpoints: string[]): { latest: Map<string, RaftState>; received: Map<string, number>; close(): void } {
   const pkg = etcdGrpcObject().raftdeck as grpc.GrpcObject
   const Ctor = pkg.Debug as unknown as new (a: string, c: grpc.ChannelCredentials) => DebugClient
   const latest = new Map<string, RaftState>()
+  /** States received per endpoint, so a check can wait for ones sent after some point. */
+  const received = new Map<string, number>()
   const clients = endpoints.map((ep) => {
     const c = new Ctor(ep, grpc.credentials.createInsecure())
     const s = c.Watch({ interval_ms: 100 })
-    s.on('data', (ev: { state?: RaftState }) => ev.state && latest.set(ep, ev.state))
+    s.on('data', (ev: { state?: RaftState }) => {
+      if (!ev.state) return
+      latest.set(ep, ev.state)
+      received.set(ep, (received.get(ep) ?? 0) + 1)
+    })
     s.on('error', () => {})
     return { c, s }
   })
   return {
     latest,
+    received,
     close: () => {
       for (const { c, s } of clients) {
         s.cancel()
@@ -163,8 +170,13 @@ describe('heavy work on a 300,000-revision state', () => {
       for (let i = 0; i < 3; i++) expect(await ctl(endpoints[i]!, [`--user=root:${ROOT_PASSWORD}`, 'get', '/load/0000001', '--print-value-only'])).toMatch(/value-1-/)
       expect(await ctl(endpoints[0]!, [`--user=root:${ROOT_PASSWORD}`, 'user', 'add', 'alice:alice-pw'])).toMatch(/User alice created/)
 
-      // Let the last state messages arrive.
-      await new Promise((r) => setTimeout(r, 500))
+      // Wait for two more states from every member, so the busy stretches cover the last step.
+      const counts = (): Array<[Map<string, number>, string, number]> => [
+        ...endpoints.map((ep): [Map<string, number>, string, number] => [debug.received, ep, debug.received.get(ep) ?? 0]),
+        [seen.received, l.endpoint, seen.received.get(l.endpoint) ?? 0],
+      ]
+      const mark = counts()
+      await waitFor('two more debug states from every member', async () => (mark.every(([m, ep, n]) => (m.get(ep) ?? 0) >= n + 2) ? true : undefined), 10_000, 50)
       const after = await Promise.all(members.slice(0, 3).map((m) => ctl(m.endpoint, [`--user=root:${ROOT_PASSWORD}`, 'endpoint', 'status', '-w', 'json'])))
       const terms = after.map((out) => {
         const [s] = JSON.parse(out) as Array<{ Status: { leader: number | string; raftTerm: number } }>
