@@ -1,11 +1,22 @@
 // The English text of every message the services produce for people, by stable key. The renderer's
-// locales carry the same keys (src-renderer/src/i18n/locales/*.ts); services build messages with
+// locales carry the same keys (src-renderer/src/i18n/locales/zh-CN/srv/*.ts); services build messages with
 // msg('area.key', { params }) so the renderer can translate them and the CLI can print them in English.
 // Syntax: `{param}`; `singular | plural` chosen by the `count` parameter; `{'@'}` for a literal @ { } |.
+// One file per service area under ./messages, so areas are edited apart.
+import { backupMessages } from './messages/backup'
+import { connMessages } from './messages/conn'
+import { keysMessages } from './messages/keys'
+import { playgroundMessages } from './messages/playground'
+import { restoreMessages } from './messages/restore'
 
 export const serviceMessages = {
   common: {
     unexpected: 'Unexpected error: {detail}',
     unexpectedHint: 'This is a bug in Raftdeck. The service log has the details.',
   },
+  backup: backupMessages,
+  conn: connMessages,
+  keys: keysMessages,
+  pg: playgroundMessages,
+  restore: restoreMessages,
 } as const

@@ -3,9 +3,12 @@ import type { LocaleShape } from '../en'
 import activity from './activity'
 import backups from './backups'
 import common from './common'
+import conn from './conn'
 import health from './health'
+import keys from './keys'
 import palette from './palette'
 import pg from './playground'
+import restore from './restore'
 import shell from './shell'
 import srv from './srv'
 
@@ -13,9 +16,12 @@ const zhCN: LocaleShape = {
   activity,
   backups,
   common,
+  conn,
   health,
+  keys,
   palette,
   pg,
+  restore,
   shell,
   srv,
 }

@@ -1,0 +1,2 @@
+// English UI messages of the conn area.
+export default {}

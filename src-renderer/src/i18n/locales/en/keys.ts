@@ -1,0 +1,2 @@
+// English UI messages of the keys area.
+export default {}

@@ -1,0 +1,2 @@
+// English UI messages of the restore area.
+export default {}
