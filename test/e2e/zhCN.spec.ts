@@ -3,36 +3,10 @@
 // Cluster view, with its dialog, member cards, diagrams and event log; the Backups and Activity areas) show no
 // untranslated English.
 // Words an etcd operator writes as they are (leader, term, revision…) and names and numbers are allowed.
-import type { Locator, Page } from '@playwright/test'
 import { test, expect, resetRemembered } from './fixtures'
 import { BackupsPage } from './pages/BackupsPage'
 import { PlaygroundPage } from './pages/PlaygroundPage'
-
-const KEPT = new Set(
-  `etcd etcdctl Raftdeck raftdeck leader follower learner candidate pre-candidate pre-vote term index raft Raft TLS
-  Leader Follower Candidate Pre-candidate Learner Match Next commit applied revision DB pid SIGKILL SIGSTOP SIGCONT SIGTERM
-  TypeScript snapshot ReadIndex JSON endpoint endpoints CheckQuorum kB MB GB fsync replicate probe MemberRemove https http playground Playground
-  SHA-256 bbolt HashKV NFS UTC`.split(/\s+/),
-)
-
-const KEPT_LOWER = new Set([...KEPT].map((w) => w.toLowerCase()))
-
-/** Latin words in the element's visible text that are not etcd terms, names the user gave, or numbers. */
-async function untranslated(el: Locator, names: string[]): Promise<string[]> {
-  const text = await el.innerText()
-  // Names of the playgrounds and connections (other specs' too): the user's words, not ours.
-  const given = await el.page().evaluate(() =>
-    [...document.querySelectorAll('[data-testid^="pg-item-"], [data-testid^="conn-item-"]')].map((e) => e.getAttribute('data-testid')!.replace(/^(pg|conn)-item-/, '')),
-  )
-  names = [...names, ...given.flatMap((n) => n.split(/\s+/))]
-  const words = text.replace(/\/\S+/g, ' ').match(/[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z]/g) ?? []
-  return [...new Set(words.filter((w) => !KEPT_LOWER.has(w.toLowerCase()) && !names.includes(w) && !/^n\d+$/.test(w) && !/^[0-9a-f]*[0-9][0-9a-f]*$/.test(w)))]
-}
-
-async function chooseLanguage(page: Page, name: string) {
-  await page.getByTestId('language-menu').click()
-  await page.getByText(name, { exact: true }).click()
-}
+import { chooseLanguage, untranslated } from './zhText'
 
 test('the frame, the playground, Backups and Activity areas in zh-CN, kept across reloads', async ({ app }, info) => {
   test.setTimeout(150_000)
