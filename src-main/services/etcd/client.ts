@@ -60,6 +60,11 @@ interface CallOptions {
   idempotent?: boolean
   /** Aborting it cancels the call in flight; the call then fails with the signal's stop error (cancel.ts). */
   signal?: AbortSignal
+  /**
+   * Wait out a connection that is down or backing off, up to the timeout, instead of failing at once: for
+   * a member that is expected to come up (verification right after a restore restarts every member).
+   */
+  waitForReady?: boolean
 }
 
 export interface Endpoint {
@@ -229,7 +234,9 @@ export class EtcdClient {
         if (signal?.aborted) throw stoppedError(signal)
         try {
           if (candidates.length > 1) await this.waitReady(ep)
-          const res = await this.rawUnary<T>(ep, service, method, req, await this.metadata(), timeoutMs, signal)
+          const md = await this.metadata()
+          if (opts.waitForReady) md.setOptions({ waitForReady: true })
+          const res = await this.rawUnary<T>(ep, service, method, req, md, timeoutMs, signal)
           if (!opts.endpoint) this.current = this.endpoints.indexOf(ep)
           return res
         } catch (err) {
@@ -323,8 +330,8 @@ export class EtcdClient {
 
   // ---- Maintenance (per endpoint) ----------------------------------------------------------
 
-  status(endpoint: string, timeoutMs?: number): Promise<pb.StatusResponse> {
-    return this.unary('Maintenance', 'Status', {}, { endpoint, ...(timeoutMs ? { timeoutMs } : {}) })
+  status(endpoint: string, timeoutMs?: number, waitForReady = false): Promise<pb.StatusResponse> {
+    return this.unary('Maintenance', 'Status', {}, { endpoint, ...(timeoutMs ? { timeoutMs } : {}), ...(waitForReady ? { waitForReady } : {}) })
   }
 
   alarmList(): Promise<pb.AlarmResponse> {
