@@ -41,6 +41,8 @@ export interface EndpointDialer {
   target(host: string, port: number): string
   /** Why host:port cannot be reached, when the dialer knows better than gRPC (a refused forward, a tunnel down). */
   explain?(host: string, port: number): AppError | null
+  /** Brings the way up (the SSH chain), so that calls' deadlines do not pay for it; fails with the dialer's own error. */
+  ready?(): Promise<void>
 }
 
 export const MAX_RECEIVE_BYTES = 512 * 1024 * 1024
@@ -167,6 +169,15 @@ export class EtcdClient {
       clients.set(name, client)
     }
     return client
+  }
+
+  /**
+   * Waits until the dialer (an SSH tunnel) is up, if there is one. Per-member calls with short deadlines
+   * (picking a member, status) call this first: the tunnel's handshake is not theirs to time, and its
+   * failure says more than a deadline.
+   */
+  async ready(): Promise<void> {
+    await this.options.dialer?.ready?.()
   }
 
   private endpointByUrl(url: string): Endpoint {
