@@ -2,18 +2,23 @@ import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cpSync, readdirSync } from 'node:fs'
+import { cpSync, readdirSync, writeFileSync } from 'node:fs'
 import type { Plugin } from 'vite'
+import { DESCRIPTOR_FILE, protoDescriptorJson } from './src-main/etcdpb/descriptor'
 
 const __dirname = fileURLToPath(new URL('.', import.meta.url))
 
-/** The etcd protocol definitions are read at run time by @grpc/proto-loader: ship them beside the bundle. */
+/**
+ * The etcd protocol definitions are read at run time by @grpc/proto-loader: ship them beside the bundle,
+ * with their parsed JSON form, which loads in half the time (src-main/etcdpb/descriptor.ts).
+ */
 function copyProtos(): Plugin {
   return {
     name: 'raftdeck-copy-protos',
     writeBundle(options) {
       const from = resolve(__dirname, 'src-main/etcdpb')
       for (const f of readdirSync(from).filter((n) => n.endsWith('.proto'))) cpSync(resolve(from, f), resolve(options.dir!, 'etcdpb', f))
+      writeFileSync(resolve(options.dir!, 'etcdpb', DESCRIPTOR_FILE), JSON.stringify(protoDescriptorJson(from)))
     },
   }
 }

@@ -15,10 +15,11 @@
  * - bytes arrive as Buffer.
  */
 import { fileURLToPath } from 'node:url'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import * as protoLoader from '@grpc/proto-loader'
 import * as grpc from '@grpc/grpc-js'
+import { DESCRIPTOR_FILE, PROTO_FILES } from './descriptor'
 
 /**
  * Where the .proto files are: beside this module when it runs from source; in out/main/etcdpb (copied
@@ -43,8 +44,15 @@ let cachedDefinition: protoLoader.PackageDefinition | undefined
 
 /** The package definition of rpc.proto, kv.proto, auth.proto, debug.proto and our internal entries. */
 export function etcdPackageDefinition(): protoLoader.PackageDefinition {
-  cachedDefinition ??= protoLoader.loadSync(['rpc.proto', 'debug.proto', 'raftdeck_internal.proto'], loaderOptions)
+  cachedDefinition ??= loadDefinition()
   return cachedDefinition
+}
+
+/** From the build's pre-parsed JSON (descriptor.ts) when it is there; from the .proto text otherwise (running from source). */
+function loadDefinition(): protoLoader.PackageDefinition {
+  const json = path.join(protoDir, DESCRIPTOR_FILE)
+  if (existsSync(json)) return protoLoader.fromJSON(JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>, loaderOptions)
+  return protoLoader.loadSync(PROTO_FILES, loaderOptions)
 }
 
 /** A service definition by fully qualified name, e.g. `etcdserverpb.KV` or `raftdeck.Debug`. */
