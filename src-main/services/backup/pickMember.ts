@@ -58,16 +58,11 @@ export async function pickMember(client: EtcdClient, endpoints: string[], timeou
   let alarms: { memberID: string; alarm: string }[] = []
   let authError: Error | null = null
   if (results.some((r) => r.status)) {
-    try {
-      names = new Map((await client.memberList()).members.map((m) => [m.ID, m.name]))
-    } catch (err) {
-      if (isAuth(err)) authError = err as Error
-    }
-    try {
-      alarms = (await client.alarmList()).alarms.filter((a) => a.alarm !== 'NONE')
-    } catch (err) {
-      if (isAuth(err)) authError ??= err as Error
-    }
+    const [list, alarmList] = await Promise.allSettled([client.memberList(), client.alarmList()])
+    if (list.status === 'fulfilled') names = new Map(list.value.members.map((m) => [m.ID, m.name]))
+    else if (isAuth(list.reason)) authError = list.reason as Error
+    if (alarmList.status === 'fulfilled') alarms = alarmList.value.alarms.filter((a) => a.alarm !== 'NONE')
+    else if (isAuth(alarmList.reason)) authError ??= alarmList.reason as Error
   }
   authError ??= results.find((r) => isAuth(r.error))?.error ?? null
   if (authError)
