@@ -1,26 +1,29 @@
-// How a long call's progress reads: "Writing keys: 1,200 of 10,000 keys", "Streaming the snapshot: 12.0 MiB
-// of 96.5 MiB". Pure, unit-tested in Node.
+// How a long call's progress reads, in the UI's language: "Writing keys: 1,200 of 10,000 keys",
+// "正在写入键：1,200 / 10,000 个键", "Streaming the snapshot: 12.6 MB of 101.2 MB". The phase is the
+// services' message key when they send one (phaseMsg), else their text. Unit-tested in Node
+// (test/unit/renderer/writeGuard.web.test.ts). Messages: `keys.progress.*`.
 
 import type { Progress } from '@shared/protocol'
-
-const count = (n: number) => n.toLocaleString('en-US')
-
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`
-}
+import { fmtBytes, fmtNumber, t, tMsg } from '../i18n'
 
 /** The amount done (and of how much), in the progress' unit. */
 export function progressAmount(p: Progress): string {
-  if (p.unit === 'bytes') return p.total === null ? bytes(p.done) : `${bytes(p.done)} of ${bytes(p.total)}`
-  const unit = p.unit === 'items' ? '' : ` ${p.unit === 'keys' ? (p.total ?? p.done) === 1 ? 'key' : 'keys' : (p.total ?? p.done) === 1 ? 'member' : 'members'}`
-  return p.total === null ? `${count(p.done)}${unit}` : `${count(p.done)} of ${count(p.total)}${unit}`
+  const done = fmtNumber(p.done)
+  if (p.unit === 'bytes') return p.total === null ? fmtBytes(p.done) : t('keys.progress.of', { done: fmtBytes(p.done), total: fmtBytes(p.total) })
+  if (p.unit === 'items') return p.total === null ? done : t('keys.progress.of', { done, total: fmtNumber(p.total) })
+  const count = p.total ?? p.done
+  if (p.unit === 'keys') return p.total === null ? t('keys.progress.keys', { done }, count) : t('keys.progress.ofKeys', { done, total: fmtNumber(p.total) }, count)
+  return p.total === null ? t('keys.progress.members', { done }, count) : t('keys.progress.ofMembers', { done, total: fmtNumber(p.total) }, count)
+}
+
+/** The step's name in the UI's language. */
+export function progressPhase(p: Progress): string | undefined {
+  return p.phaseMsg ? tMsg(p.phaseMsg) : p.phase
 }
 
 export function progressText(p: Progress): string {
-  return p.phase ? `${p.phase}: ${progressAmount(p)}` : progressAmount(p)
+  const phase = progressPhase(p)
+  return phase ? t('keys.progress.withPhase', { phase, amount: progressAmount(p) }) : progressAmount(p)
 }
 
 /** 0–100, or null while the total is unknown. */
