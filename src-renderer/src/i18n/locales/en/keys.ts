@@ -174,6 +174,8 @@ export default {
   import: {
     title: 'Import keys from JSON',
     intro: 'Pick a file made by Export. Nothing is written until you confirm the dry run below.',
+    choose: 'Choose a file…',
+    noFile: 'No file chosen',
     readingFile: 'Reading the file',
     stale: 'The import was stopped before it finished (the message says what it wrote). Run the dry run again to see what is left.',
     replan: 'Dry run again',

@@ -173,6 +173,8 @@ export default {
   import: {
     title: '从 JSON 导入键',
     intro: '选择一个由“导出”生成的文件。在你确认下面的预演结果之前，不会写入任何内容。',
+    choose: '选择文件…',
+    noFile: '未选择文件',
     readingFile: '正在读取文件',
     stale: '导入在完成前被中止（消息中说明了已写入的内容）。请重新预演，查看剩余部分。',
     replan: '重新预演',
