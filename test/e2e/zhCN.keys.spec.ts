@@ -1,7 +1,8 @@
 // The Keys area in Simplified Chinese, on a real etcd marked as production (so every change goes through
 // the write guard's question): the tree and its toolbar, a JSON value open in the editor, its history and
-// the leases drawer, the new-key dialog and its confirmation, the folder-delete dialog and its confirmation,
-// and a save that lost to a concurrent write (the conflict dialog). No part shows untranslated English;
+// the leases drawer, the new-key dialog and its confirmation, a rename the services refuse (their message in
+// Chinese), an import's dry run, the folder-delete dialog and its confirmation, and a save that lost to a
+// concurrent write (the conflict dialog). No part shows untranslated English;
 // key names, values and etcd's own words (revision, TTL…) are not words to translate.
 import { test, expect, resetRemembered } from './fixtures'
 import { EtcdClient } from '../../src-main/services/etcd/client'
@@ -112,6 +113,38 @@ test('the Keys area, its dialogs and drawers, and the write guard in zh-CN', asy
     await expect(newKey).toBeHidden()
     await expect(keys.editor.getByTestId('open-key')).toHaveText('/app/新键')
     expect((await client.range({ key: Buffer.from('/app/新键') })).kvs[0]?.value.toString()).toBe('新值')
+
+    // A refusal from the services arrives as a message key and reads in Chinese: renaming onto a key that exists.
+    await keys.editor.getByTestId('value-rename').click()
+    const rename = page.getByTestId('rename-dialog')
+    expect(await untranslated(rename, [])).toEqual([])
+    await rename.getByTestId('rename-input').locator('input').fill('/app/会话')
+    await rename.getByTestId('rename-confirm').click()
+    await confirmGuard('zh-CN-keys-guard-rename')
+    const refusal = page.locator('.n-message', { hasText: '同名的键已经存在' })
+    await expect(refusal).toContainText('请换一个名称，或先删除那个键。')
+    expect(await untranslated(refusal, [])).toEqual([])
+    await app.screenshot('zh-CN-keys-refusal')
+    await page.keyboard.press('Escape')
+    await expect(rename).toBeHidden()
+
+    // Importing a file: the dry run's counts and the actions per key.
+    await page.getByTestId('open-import').click()
+    const imp = page.getByTestId('import-dialog')
+    await expect(imp.getByTestId('import-choose')).toHaveText('选择文件…')
+    await imp.getByTestId('import-file').setInputFiles({
+      name: 'keys.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify({ format: 'raftdeck-keys/1', prefix: '/app/', revision: '1', exportedAt: new Date().toISOString(), keys: [{ key: '/app/配置', value: v1 }, { key: '/app/导入', value: '导入值' }] })),
+    })
+    await expect(imp.getByTestId('import-counts')).toContainText('新增 1')
+    await expect(imp.getByTestId('import-run')).toHaveText('导入 2 个键')
+    // The whole dialog but the diff, whose texts are the values.
+    for (const part of [imp.locator('.n-card-header'), imp.locator('p.muted'), imp.locator('.file'), imp.getByTestId('import-counts'), imp.locator('.items'), imp.getByTestId('import-run')])
+      expect(await untranslated(part, ['keys.json'])).toEqual([])
+    await app.screenshot('zh-CN-keys-import')
+    await page.keyboard.press('Escape')
+    await expect(imp).toBeHidden()
 
     // Deleting a folder: counted, typed, then the guard's question.
     const folder = keys.folder('/app/临时/')
