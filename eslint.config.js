@@ -23,9 +23,6 @@ const shownAttributes = ['title', 'aria-label', 'aria-placeholder', 'aria-rolede
  */
 const untranslated = [
   'src-renderer/src/api/client.ts',
-  'src-renderer/src/components/CallProgress.vue',
-  'src-renderer/src/composables/useWriteGuard.ts',
-  'src-renderer/src/composables/writeGuard.shared.ts',
   'src-renderer/src/features/cluster/ClusterHealth.vue',
   'src-renderer/src/features/cluster/SplitClusterAlert.vue',
   'src-renderer/src/features/connections/CertificateList.vue',
@@ -34,16 +31,6 @@ const untranslated = [
   'src-renderer/src/features/connections/HostKeyPrompt.vue',
   'src-renderer/src/features/connections/PemField.vue',
   'src-renderer/src/features/connections/SshTunnelEditor.vue',
-  'src-renderer/src/features/keys/ConflictDialog.vue',
-  'src-renderer/src/features/keys/DeletePrefixDialog.vue',
-  'src-renderer/src/features/keys/HistoryDrawer.vue',
-  'src-renderer/src/features/keys/ImportDialog.vue',
-  'src-renderer/src/features/keys/KeyTree.vue',
-  'src-renderer/src/features/keys/KeysView.vue',
-  'src-renderer/src/features/keys/LeasesDrawer.vue',
-  'src-renderer/src/features/keys/NewKeyDialog.vue',
-  'src-renderer/src/features/keys/ValueEditor.vue',
-  'src-renderer/src/features/keys/codeMirror.ts',
   'src-renderer/src/features/restore/CheckList.vue',
   'src-renderer/src/features/restore/ImpactStep.vue',
   'src-renderer/src/features/restore/LintPanel.vue',
@@ -56,8 +43,6 @@ const untranslated = [
   'src-renderer/src/features/restore/TargetStep.vue',
   'src-renderer/src/features/restore/VerifyStep.vue',
   'src-renderer/src/stores/cluster.ts',
-  'src-renderer/src/stores/keyEditor.ts',
-  'src-renderer/src/stores/keyTree.ts',
 ]
 
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] })

@@ -2,14 +2,17 @@
 // objects; the dispatcher gives them meaning. Keeping one protocol means the renderer's code paths are
 // identical in both shells.
 
+import type { Msg } from './i18n/message'
 import type { Result } from './result'
 
 /**
  * How far a long call has come, as its handler reports it. `done` and `total` count `unit`s; `total` is
- * null while it is not known. `phase` names the step in the user's words ("Writing keys").
+ * null while it is not known. `phase` names the step in the user's words ("Writing keys"), in English;
+ * `phaseMsg`, when the handler sets it, is the same step as a message key the renderer translates.
  */
 export interface Progress {
   phase?: string
+  phaseMsg?: Msg
   done: number
   total: number | null
   unit: 'keys' | 'bytes' | 'members' | 'items'

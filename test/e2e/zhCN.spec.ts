@@ -73,7 +73,7 @@ test('the frame, the playground, Backups and Activity areas in zh-CN, kept acros
     }
     await expect(page.getByTestId('backup-now')).toHaveText(`立即为 ${name} 保存快照`)
     await app.screenshot('zh-CN-backups')
-    // Remove the schedule again (the confirmation belongs to the write guard, which keeps its own words).
+    // Remove the schedule again through the write guard's question (its last button goes ahead).
     await row.getByRole('button', { name: '删除' }).click()
     await page.locator('.n-dialog', { hasText: sched }).locator('.n-dialog__action .n-button').last().click()
     await expect(row).toHaveCount(0)

@@ -1,7 +1,7 @@
 // Keys are bytes. These helpers name them for the UI (base64 plus an escaped display form, so keys that
 // are not valid UTF-8 stay openable) and compute the range ends etcd uses for prefixes.
 
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg } from '../../shared'
 import type { KeyName } from '../../shared/api/keys'
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
@@ -106,6 +106,6 @@ export function nextKey(key: Buffer): Buffer {
 }
 
 export function requireKey(bytes: Buffer): Buffer {
-  if (bytes.length === 0) throw new AppError(ErrorCode.InvalidParams, 'The key is empty.', 'etcd keys need at least one byte.')
+  if (bytes.length === 0) throw new AppError(ErrorCode.InvalidParams, msg('keys.emptyKey'), msg('keys.emptyKeyHint'))
   return bytes
 }

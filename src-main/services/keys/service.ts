@@ -3,7 +3,7 @@
 // history, leases, watch, transfer).
 
 import type { BrowsePage, ImportPlan, KeyExportFile, KeyHistory, KeyName, KeyWatchBatch, LeaseInfo, SearchResult, ValueInput, ValueView, WriteResult } from '../../shared/api/keys'
-import { AppError, ErrorCode, type Target } from '../../shared'
+import { AppError, ErrorCode, msg, type Target } from '../../shared'
 import type { Logger } from '../log'
 import type { TargetResolver } from '../targets'
 import type { Cancellable, StreamSink } from '../types'
@@ -95,9 +95,9 @@ export class KeysService {
 
   async deletePrefix(target: Target, prefix: string, typedPrefix: string, expectCount: number, revision: string, confirm: boolean | undefined) {
     const p = fromB64(prefix)
-    if (p.length === 0) throw new AppError(ErrorCode.InvalidParams, 'Refusing to delete every key of the cluster from the key editor.', 'Pick a folder (a non-empty prefix).')
+    if (p.length === 0) throw new AppError(ErrorCode.InvalidParams, msg('keys.deleteEverything'), msg('keys.deleteEverythingHint'))
     // The typed text must name the same bytes, so a slip of the mouse cannot delete the wrong folder.
-    if (!parseTyped(typedPrefix).equals(p)) throw new AppError(ErrorCode.InvalidParams, 'The typed prefix does not match the folder.', `Type ${displayBytes(p).text} exactly to confirm.`)
+    if (!parseTyped(typedPrefix).equals(p)) throw new AppError(ErrorCode.InvalidParams, msg('keys.typedMismatch'), msg('keys.typedMismatchHint', { prefix: displayBytes(p).text }))
     const client = await this.writer(target, confirm, `delete prefix ${displayBytes(p).text} (${expectCount} keys)`)
     return deletePrefixAt(client, p, revision, expectCount)
   }

@@ -7,7 +7,7 @@
 // can say exactly how many keys it wrote.
 
 import type { ImportAction, ImportPlan, KeyExportFile, KeyName } from '../../shared/api/keys'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, formatMessage, msg, type Msg } from '../../shared'
 import { stoppedError, throwIfStopped } from '../cancel'
 import type { EtcdClient } from '../etcd/client'
 import type { Cancellable } from '../types'
@@ -24,7 +24,18 @@ const KEYS_PER_TXN = 100
 const BYTES_PER_TXN = 1024 * 1024
 const PLAN_ITEMS = 500
 
-const fmt = (n: number) => n.toLocaleString('en-US')
+/** A progress phase: the English text (for the CLI) and its key (for the renderer). */
+const phaseOf = (key: 'reading' | 'comparing' | 'readingCurrent' | 'writing') => {
+  const m = msg(`keys.phase.${key}`)
+  return { phase: formatMessage(m), phaseMsg: m }
+}
+
+/** The stop error (cancelled or timed out) followed by what the import did before it stopped. */
+function stoppedWith(signal: AbortSignal, soFar: Msg): AppError {
+  const base = stoppedError(signal)
+  const reason = base.msg ?? (base.code === ErrorCode.Cancelled && base.message === formatMessage(msg('keys.stopped.cancelled')) ? msg('keys.stopped.cancelled') : base.message)
+  return new AppError(base.code, msg('keys.stopped.withWork', { reason, soFar }), base.hintMsg ?? base.hint, base.details)
+}
 
 export async function exportPrefix(client: KvReader, prefix: Buffer, call: Cancellable = {}): Promise<KeyExportFile> {
   const { signal, progress } = call
@@ -35,14 +46,14 @@ export async function exportPrefix(client: KvReader, prefix: Buffer, call: Cance
   const counted = await client.range({ key: first, range_end, count_only: true }, { signal })
   const revision = counted.header.revision
   const count = Number(counted.count)
-  progress?.({ phase: 'Reading keys', done: 0, total: count, unit: 'keys' })
+  progress?.({ ...phaseOf('reading'), done: 0, total: count, unit: 'keys' })
   let total = 0
   for (;;) {
     throwIfStopped(signal)
     const res = await client.range({ key: start, range_end, limit: EXPORT_PAGE, revision }, { signal })
     for (const kv of res.kvs) {
       total += kv.key.length + kv.value.length
-      if (total > MAX_EXPORT_BYTES) throw new AppError(ErrorCode.ResourceExhausted, `The prefix holds more than ${MAX_EXPORT_BYTES >> 20} MiB.`, 'Export a narrower prefix.')
+      if (total > MAX_EXPORT_BYTES) throw new AppError(ErrorCode.ResourceExhausted, msg('keys.transfer.tooBig', { mib: MAX_EXPORT_BYTES >> 20 }), msg('keys.transfer.tooBigHint'))
       const k = displayBytes(kv.key)
       const text = asText(kv.value, false)
       keys.push({
@@ -52,7 +63,7 @@ export async function exportPrefix(client: KvReader, prefix: Buffer, call: Cance
         ...(kv.lease !== '0' ? { lease: kv.lease } : {}),
       })
     }
-    progress?.({ phase: 'Reading keys', done: keys.length, total: count, unit: 'keys' })
+    progress?.({ ...phaseOf('reading'), done: keys.length, total: count, unit: 'keys' })
     if (!res.more || res.kvs.length === 0) break
     start = nextKey(res.kvs[res.kvs.length - 1]!.key)
   }
@@ -69,28 +80,28 @@ export function parseExportFile(json: string): ImportEntry[] {
   try {
     data = JSON.parse(json) as KeyExportFile
   } catch (err) {
-    throw new AppError(ErrorCode.InvalidParams, `The file is not JSON: ${err instanceof Error ? err.message : String(err)}.`, 'Pick a file made by "Export".')
+    throw new AppError(ErrorCode.InvalidParams, msg('keys.transfer.notJson', { detail: err instanceof Error ? err.message : String(err) }), msg('keys.transfer.pickExport'))
   }
-  if (data?.format !== 'raftdeck-keys/1' || !Array.isArray(data.keys)) throw new AppError(ErrorCode.InvalidParams, 'The file is not a Raftdeck key export (format raftdeck-keys/1).', 'Pick a file made by "Export".')
+  if (data?.format !== 'raftdeck-keys/1' || !Array.isArray(data.keys)) throw new AppError(ErrorCode.InvalidParams, msg('keys.transfer.notExport'), msg('keys.transfer.pickExport'))
   const seen = new Set<string>()
   return data.keys.map((e, i) => {
-    if (typeof e?.key !== 'string' && typeof e?.keyB64 !== 'string') throw new AppError(ErrorCode.InvalidParams, `Entry ${i} has no key.`)
+    if (typeof e?.key !== 'string' && typeof e?.keyB64 !== 'string') throw new AppError(ErrorCode.InvalidParams, msg('keys.transfer.entryNoKey', { index: i }))
     const key = e.keyB64 !== undefined ? Buffer.from(e.keyB64, 'base64') : parseTyped(e.key)
-    if (key.length === 0) throw new AppError(ErrorCode.InvalidParams, `Entry ${i} has an empty key.`)
+    if (key.length === 0) throw new AppError(ErrorCode.InvalidParams, msg('keys.transfer.entryEmptyKey', { index: i }))
     const id = key.toString('base64')
-    if (seen.has(id)) throw new AppError(ErrorCode.InvalidParams, `Key ${e.key} appears twice in the file.`)
+    if (seen.has(id)) throw new AppError(ErrorCode.InvalidParams, msg('keys.transfer.duplicate', { key: e.key }))
     seen.add(id)
     const value = e.valueB64 !== undefined ? Buffer.from(e.valueB64, 'base64') : Buffer.from(e.value ?? '', 'utf8')
     return { key, value }
   })
 }
 
-async function currentValues(client: EtcdClient, entries: ImportEntry[], call: Cancellable, phase: string): Promise<{ revision: string; current: Map<string, pb.KeyValue> }> {
+async function currentValues(client: EtcdClient, entries: ImportEntry[], call: Cancellable, phase: ReturnType<typeof phaseOf>): Promise<{ revision: string; current: Map<string, pb.KeyValue> }> {
   const { signal, progress } = call
   const current = new Map<string, pb.KeyValue>()
   // The first read fixes the revision; the others read at it, so the plan is one consistent picture.
   let revision: string | undefined
-  progress?.({ phase, done: 0, total: entries.length, unit: 'keys' })
+  progress?.({ ...phase, done: 0, total: entries.length, unit: 'keys' })
   for (let i = 0; i < entries.length; i += KEYS_PER_TXN) {
     throwIfStopped(signal)
     const batch = entries.slice(i, i + KEYS_PER_TXN)
@@ -100,7 +111,7 @@ async function currentValues(client: EtcdClient, entries: ImportEntry[], call: C
       const kv = r.response_range?.kvs[0]
       if (kv) current.set(kv.key.toString('base64'), kv)
     }
-    progress?.({ phase, done: i + batch.length, total: entries.length, unit: 'keys' })
+    progress?.({ ...phase, done: i + batch.length, total: entries.length, unit: 'keys' })
   }
   return { revision: revision ?? (await client.range({ key: Buffer.from([0]), count_only: true }, { signal })).header.revision, current }
 }
@@ -114,7 +125,7 @@ const previewText = (b: Buffer): string => {
 
 export async function planImport(client: EtcdClient, json: string, call: Cancellable = {}): Promise<ImportPlan> {
   const entries = parseExportFile(json)
-  const { revision, current } = await currentValues(client, entries, call, 'Comparing with the keys in etcd')
+  const { revision, current } = await currentValues(client, entries, call, phaseOf('comparing'))
   const counts: Record<ImportAction, number> = { create: 0, update: 0, unchanged: 0 }
   const items: ImportPlan['items'] = []
   const ranked = entries.map((e) => ({ e, cur: current.get(e.key.toString('base64')) })).map((x) => ({ ...x, action: actionOf(x.e, x.cur) }))
@@ -127,8 +138,8 @@ export async function planImport(client: EtcdClient, json: string, call: Cancell
 export async function applyImport(client: EtcdClient, json: string, planRevision: string, call: Cancellable = {}): Promise<{ written: number; skipped: number; conflicts: KeyName[] }> {
   const { signal, progress } = call
   const entries = parseExportFile(json)
-  const { current } = await currentValues(client, entries, call, 'Reading the current values').catch((err: unknown) => {
-    throw signal?.aborted ? stoppedError(signal, 'No key was written.') : err
+  const { current } = await currentValues(client, entries, call, phaseOf('readingCurrent')).catch((err: unknown) => {
+    throw signal?.aborted ? stoppedWith(signal, msg('keys.stopped.noneWritten')) : err
   })
   const toWrite = entries.filter((e) => actionOf(e, current.get(e.key.toString('base64'))) !== 'unchanged')
   const guard = (BigInt(planRevision) + 1n).toString()
@@ -136,14 +147,11 @@ export async function applyImport(client: EtcdClient, json: string, planRevision
   const conflicts: KeyName[] = []
   let batch: ImportEntry[] = []
   let bytes = 0
-  const report = () => progress?.({ phase: 'Writing keys', done: written + conflicts.length, total: toWrite.length, unit: 'keys' })
+  const report = () => progress?.({ ...phaseOf('writing'), done: written + conflicts.length, total: toWrite.length, unit: 'keys' })
   // Checked between transactions only: a write in flight is let finish, so the count below is exact.
   const stopHere = () => {
     if (signal?.aborted)
-      throw stoppedError(
-        signal,
-        written === 0 ? 'No key was written.' : `${fmt(written)} of ${fmt(toWrite.length)} keys were written before it stopped; they stay written. A new dry run shows what is left.`,
-      )
+      throw stoppedWith(signal, written === 0 ? msg('keys.stopped.noneWritten') : msg('keys.stopped.someWritten', { written, total: toWrite.length }))
   }
   report()
   const flush = async () => {

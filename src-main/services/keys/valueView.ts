@@ -2,7 +2,7 @@
 // of many megabytes never reaches (and freezes) the window unless the user asks for all of it.
 
 import type { KeyName, ValueInput, ValueView } from '../../shared/api/keys'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg } from '../../shared'
 import type * as pb from '../etcd/messages'
 import { describeValue } from './format'
 import { keyName } from './keyBytes'
@@ -31,7 +31,7 @@ export function valueView(key: Buffer | KeyName, kv: pb.KeyValue | null | undefi
 
 /** The bytes of a value the user sent: text (UTF-8) or base64, exactly one of them. */
 export function valueBytes(v: ValueInput): Buffer {
-  if (v.text !== undefined && v.b64 !== undefined) throw new AppError(ErrorCode.InvalidParams, 'Send the value as text or as base64, not both.')
+  if (v.text !== undefined && v.b64 !== undefined) throw new AppError(ErrorCode.InvalidParams, msg('keys.textAndB64'))
   if (v.b64 !== undefined) return Buffer.from(v.b64, 'base64')
   return Buffer.from(v.text ?? '', 'utf8')
 }

@@ -3,7 +3,7 @@
 // etcd compares a missing key as mod revision 0, so '0' means "create: must not exist".
 
 import type { ValueInput, WriteResult } from '../../shared/api/keys'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg } from '../../shared'
 import type { EtcdClient } from '../etcd/client'
 import type * as pb from '../etcd/messages'
 import { prefixRange } from './keyBytes'
@@ -28,7 +28,7 @@ export async function casPut(client: EtcdClient, key: Buffer, value: Buffer, exp
 }
 
 export async function casDelete(client: EtcdClient, key: Buffer, expectModRevision: string): Promise<WriteResult> {
-  if (expectModRevision === '0') throw new AppError(ErrorCode.InvalidParams, 'Deleting needs the mod revision of the key you looked at.')
+  if (expectModRevision === '0') throw new AppError(ErrorCode.InvalidParams, msg('keys.deleteNeedsRevision'))
   const res = await client.txn({ compare: [modEquals(key, expectModRevision)], success: [{ request_delete_range: { key } }], failure: [readBack(key)] })
   if (!res.succeeded) return conflict(key, res)
   return { status: 'ok', revision: res.header.revision, modRevision: res.header.revision }
@@ -36,7 +36,7 @@ export async function casDelete(client: EtcdClient, key: Buffer, expectModRevisi
 
 /** Copy + delete in one transaction: the source must be unchanged and the destination must not exist. */
 export async function casRename(client: EtcdClient, from: Buffer, to: Buffer, expectModRevision: string): Promise<WriteResult> {
-  if (from.equals(to)) throw new AppError(ErrorCode.InvalidParams, 'The new name is the same as the old one.')
+  if (from.equals(to)) throw new AppError(ErrorCode.InvalidParams, msg('keys.renameSame'))
   const cur = await client.range({ key: from })
   const kv = cur.kvs[0]
   if (!kv || kv.mod_revision !== expectModRevision) return { status: 'conflict', theirs: valueView(from, kv ?? null, cur.header.revision) }
@@ -47,7 +47,7 @@ export async function casRename(client: EtcdClient, from: Buffer, to: Buffer, ex
   })
   if (res.succeeded) return { status: 'ok', revision: res.header.revision, modRevision: res.header.revision }
   const dest = res.responses[1]?.response_range?.kvs[0]
-  if (dest) throw new AppError(ErrorCode.Conflict, `A key named like that already exists (mod revision ${dest.mod_revision}).`, 'Pick another name, or delete that key first.')
+  if (dest) throw new AppError(ErrorCode.Conflict, msg('keys.renameTaken', { modRevision: dest.mod_revision }), msg('keys.renameTakenHint'))
   return conflict(from, res)
 }
 
@@ -71,8 +71,8 @@ export async function deletePrefixAt(client: EtcdClient, prefix: Buffer, revisio
     failure: [{ request_range: { ...range, count_only: true } }],
   })
   if (!res.succeeded)
-    throw new AppError(ErrorCode.Conflict, `Keys under this prefix changed after you counted them (now ${res.responses[0]?.response_range?.count ?? '?'} keys); nothing was deleted.`, 'Count again and confirm the new number.')
+    throw new AppError(ErrorCode.Conflict, msg('keys.prefixChanged', { now: res.responses[0]?.response_range?.count ?? '?' }), msg('keys.prefixChangedHint'))
   const deleted = Number(res.responses[0]?.response_delete_range?.deleted ?? 0)
-  if (deleted > expectCount) throw new AppError(ErrorCode.Internal, `Deleted ${deleted} keys, more than the ${expectCount} counted.`)
+  if (deleted > expectCount) throw new AppError(ErrorCode.Internal, msg('keys.deletedTooMany', { deleted, expected: expectCount }))
   return { deleted, revision: res.header.revision }
 }

@@ -5,6 +5,7 @@
 // Keys and values are bytes in etcd. They travel as base64 (`b64`) so keys that are not valid UTF-8
 // survive the trip; every key also carries a display form with the invalid bytes escaped (\xNN).
 
+import type { Msg } from '../i18n/message'
 import { s } from '../schema'
 import { MINUTE, confirm, decimal, method, stream, target } from './spec'
 
@@ -63,8 +64,9 @@ export interface KubernetesView {
   /** The object as JSON (field names for known kinds; `#<field number>` keys for raw trees). */
   object: unknown
   contentType?: string
-  /** Set when the object bytes could not be decoded. */
+  /** Set when the object bytes could not be decoded (English; `errorMsg` is the same for the renderer to translate). */
   error?: string
+  errorMsg?: Msg
 }
 
 export interface ValueView {

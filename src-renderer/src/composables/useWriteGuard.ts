@@ -1,23 +1,27 @@
 // The one write guard of the UI: every view that changes a cluster (or deletes something the user
 // cannot get back) asks it first. Read-only targets are refused before any question, with a message;
 // production targets ask for confirmation; the result says whether to go on and whether the user
-// confirmed (the `confirm` flag the services require on production). The rules are in writeGuard.shared.ts.
+// confirmed (the `confirm` flag the services require on production). The rules are in writeGuard.ts.
 //
 //   const { guard, readOnly } = useWriteGuard()            // the cluster selected in the sidebar
-//   const confirm = await guard('Compact the history', { destructive: true })
+//   const confirm = await guard(compactText, { destructive: true })   // compactText: in the UI's language
 //   if (confirm === null) return                          // refused or declined: nothing was sent
 //
 //   const files = useWriteGuard(null)                     // not a cluster: only `destructive` asks
-//   const r = await files.run('Delete this snapshot', () => api().call('backups/delete', { path }), { destructive: true, detail: path })
+//   const r = await files.run(t('backups.oneOff.deleteTitle'), () => api().call('backups/delete', { path }), { destructive: true, detail: path })
+//
+// The questions and the refusals are in the UI's language (`keys.guard.*` in the locales); the action
+// and detail the caller passes must already be. Errors are shown with their translated message and hint.
 
 import { computed, toValue, type MaybeRefOrGetter } from 'vue'
 import { useDialog, useMessage } from 'naive-ui'
 import { ErrorCode } from '@shared/errors'
 import type { ApiError, Result } from '@shared/result'
+import { errorText, t } from '../i18n'
 import { useTargetsStore } from '../stores/targets'
-import { writeDecision, type GuardOptions, type WritePolicy } from './writeGuard.shared'
+import { writeDecision, type GuardOptions, type WritePolicy } from './writeGuard'
 
-export type { GuardOptions, WritePolicy } from './writeGuard.shared'
+export type { GuardOptions, WritePolicy } from './writeGuard'
 
 /**
  * `source`: omitted for the cluster selected in the sidebar; a policy (or a getter of one) for another
@@ -35,7 +39,7 @@ export function useWriteGuard(source?: MaybeRefOrGetter<WritePolicy | null>) {
     const p = targets.selectedPlayground
     if (p) return { name: p.name, readOnly: false, production: false }
     const snap = targets.selectedSnapshot
-    return snap ? { name: snap.name, readOnly: true, production: false, readOnlyReason: 'is a snapshot file, opened read-only: nothing was changed. Restore it into a playground to change it.' } : null
+    return snap ? { name: snap.name, readOnly: true, production: false, readOnlyReason: t('keys.guard.snapshot', { name: snap.name }) } : null
   })
   const readOnly = computed(() => policy.value?.readOnly ?? false)
   const production = computed(() => policy.value?.production ?? false)
@@ -54,7 +58,7 @@ export function useWriteGuard(source?: MaybeRefOrGetter<WritePolicy | null>) {
         title: d.title,
         content: d.content,
         positiveText: d.positiveText,
-        negativeText: 'Cancel',
+        negativeText: t('common.cancel'),
         onPositiveClick: answer(true),
         onNegativeClick: answer(null),
         onClose: answer(null),
@@ -65,7 +69,7 @@ export function useWriteGuard(source?: MaybeRefOrGetter<WritePolicy | null>) {
 
   /** A failed call as the user should read it: what went wrong and what to do; a cancellation is no failure. */
   function showError(e: ApiError) {
-    const text = e.hint ? `${e.message} ${e.hint}` : e.message
+    const text = errorText(e)
     if (e.code === ErrorCode.Cancelled) message.info(text, { duration: 6000 })
     else message.error(text, { duration: 6000 })
   }

@@ -10,6 +10,7 @@ import type { Target } from '@shared/dto'
 import { ErrorCode } from '@shared/errors'
 import type { ApiError, Result } from '@shared/result'
 import { api } from '../api'
+import { t } from '../i18n'
 import { noTarget, useKeyTreeStore } from './keyTree'
 import { decodeB64, keyNameOf, startsWith, typedToBytes } from './keys.shared'
 
@@ -17,7 +18,8 @@ import { decodeB64, keyNameOf, startsWith, typedToBytes } from './keys.shared'
 const VIEW_BYTES = 256 * 1024
 const ALL_BYTES = 64 * 1024 * 1024
 
-const noKey: ApiError = { code: ErrorCode.FailedPrecondition, message: 'No key is open.' }
+const noConflict = () => t('keys.value.noConflict')
+const noKey = (): ApiError => ({ code: ErrorCode.FailedPrecondition, message: t('keys.value.noKey') })
 const refused = <T>(error: ApiError): Result<T> => ({ ok: false, error })
 
 export const useKeyEditorStore = defineStore('keyEditor', () => {
@@ -63,7 +65,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
 
   async function openKey(keyB64: string, opts: { all?: boolean } = {}): Promise<Result<ValueView>> {
     const t = target.value
-    if (!t) return refused(noTarget)
+    if (!t) return refused(noTarget())
     selectedKey.value = keyB64
     loadingValue.value = true
     const r = await call('keys/get', { target: t, key: keyB64, maxBytes: opts.all ? ALL_BYTES : VIEW_BYTES })
@@ -110,7 +112,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
   async function save(confirm: boolean): Promise<Result<WriteResult>> {
     const t = target.value
     const v = open.value
-    if (!t || !v) return refused(noKey)
+    if (!t || !v) return refused(noKey())
     const text = draft.value
     const r = await call('keys/put', { target: t, key: v.key.b64, value: { text }, expectModRevision: v.modRevision, ...(v.lease !== '0' ? { lease: v.lease } : {}), confirm })
     return afterWrite(r, v.key.b64, text)
@@ -121,7 +123,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
     const t = target.value
     const c = conflict.value
     const v = open.value
-    if (!t || !c || !v) return refused({ code: ErrorCode.FailedPrecondition, message: 'No conflict to resolve.' })
+    if (!t || !c || !v) return refused({ code: ErrorCode.FailedPrecondition, message: noConflict() })
     conflict.value = null
     const r = await call('keys/put', { target: t, key: v.key.b64, value: { text: c.yours }, expectModRevision: c.theirs.modRevision, ...(c.theirs.lease !== '0' ? { lease: c.theirs.lease } : {}), confirm })
     return afterWrite(r, v.key.b64, c.yours)
@@ -139,7 +141,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
   /** Creates a key (never overwrites one), then shows it in the tree and opens it. */
   async function create(keyText: string, value: ValueInput, lease: string | null, confirm: boolean): Promise<Result<WriteResult>> {
     const t = target.value
-    if (!t) return refused(noTarget)
+    if (!t) return refused(noTarget())
     const name = keyNameOf(typedToBytes(keyText))
     const r = await call('keys/put', { target: t, key: name.b64, value, expectModRevision: '0', ...(lease ? { lease } : {}), confirm })
     if (r.ok && r.value.status === 'ok') await showKey(name)
@@ -149,7 +151,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
   async function remove(confirm: boolean): Promise<Result<WriteResult>> {
     const t = target.value
     const v = open.value
-    if (!t || !v) return refused(noKey)
+    if (!t || !v) return refused(noKey())
     const r = await call('keys/delete', { target: t, key: v.key.b64, expectModRevision: v.modRevision, confirm })
     if (r.ok && r.value.status === 'ok') closeKey()
     else if (r.ok && r.value.status === 'conflict') conflict.value = { theirs: markRaw(r.value.theirs), yours: draft.value }
@@ -159,7 +161,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
   async function rename(newKeyText: string, confirm: boolean): Promise<Result<WriteResult>> {
     const t = target.value
     const v = open.value
-    if (!t || !v) return refused(noKey)
+    if (!t || !v) return refused(noKey())
     const to = keyNameOf(typedToBytes(newKeyText))
     const r = await call('keys/rename', { target: t, from: v.key.b64, to: to.b64, expectModRevision: v.modRevision, confirm })
     if (r.ok && r.value.status === 'ok') {
@@ -174,7 +176,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
   async function loadHistory(): Promise<Result<KeyHistory>> {
     const t = target.value
     const v = open.value
-    if (!t || !v) return refused(noKey)
+    if (!t || !v) return refused(noKey())
     const r = await call('keys/history', { target: t, key: v.key.b64, limit: 50 })
     if (r.ok) history.value = markRaw(r.value)
     return r
@@ -184,7 +186,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
   async function restore(version: ValueView, confirm: boolean): Promise<Result<WriteResult>> {
     const t = target.value
     const v = open.value
-    if (!t || !v) return refused(noKey)
+    if (!t || !v) return refused(noKey())
     const value: ValueInput = version.text !== null ? { text: version.text } : { b64: version.b64 ?? '' }
     const r = await call('keys/put', { target: t, key: v.key.b64, value, expectModRevision: v.modRevision, ...(v.lease !== '0' ? { lease: v.lease } : {}), confirm })
     const out = await afterWrite(r, v.key.b64, version.text ?? '')
@@ -196,7 +198,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
 
   async function loadLeases(): Promise<Result<LeaseInfo[]>> {
     const t = target.value
-    if (!t) return refused(noTarget)
+    if (!t) return refused(noTarget())
     const r = await call('keys/leases', { target: t })
     if (r.ok) leases.value = r.value
     return r
@@ -204,7 +206,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
 
   async function grantLease(ttl: number, confirm: boolean): Promise<Result<{ id: string; ttl: number }>> {
     const t = target.value
-    if (!t) return refused(noTarget)
+    if (!t) return refused(noTarget())
     const r = await call('keys/leaseGrant', { target: t, ttl, confirm })
     if (r.ok) await loadLeases()
     return r
@@ -212,7 +214,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
 
   async function revokeLease(id: string, confirm: boolean): Promise<Result<null>> {
     const t = target.value
-    if (!t) return refused(noTarget)
+    if (!t) return refused(noTarget())
     const r = await call('keys/leaseRevoke', { target: t, id, confirm })
     if (r.ok) await loadLeases()
     return r
@@ -221,7 +223,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
   async function attachLease(lease: string, confirm: boolean): Promise<Result<WriteResult>> {
     const t = target.value
     const v = open.value
-    if (!t || !v) return refused(noKey)
+    if (!t || !v) return refused(noKey())
     const r = await call('keys/setLease', { target: t, key: v.key.b64, lease, expectModRevision: v.modRevision, confirm })
     return afterWrite(r, v.key.b64, draft.value)
   }

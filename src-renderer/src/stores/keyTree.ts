@@ -9,13 +9,16 @@ import type { Target } from '@shared/dto'
 import { ErrorCode } from '@shared/errors'
 import type { ApiError, Result } from '@shared/result'
 import { api, type CallOptions } from '../api'
+import { errorText, t } from '../i18n'
 import { useTargetsStore } from './targets'
 import { KeyTreeIndex, type TreeRow } from './keyTree.shared'
 import { encodeB64, keyNameOf, parentFolders, typedToBytes } from './keys.shared'
 
 const PAGE_SIZE = 500
 
-export const noTarget: ApiError = { code: ErrorCode.FailedPrecondition, message: 'No cluster selected.' }
+/** Built when used, so it is in the UI's language of the moment. */
+export const noTarget = (): ApiError => ({ code: ErrorCode.FailedPrecondition, message: t('keys.tree.noTarget') })
+const liveEnded = () => t('keys.tree.liveEnded')
 const refused = <T>(error: ApiError): Result<T> => ({ ok: false, error })
 
 export const useKeyTreeStore = defineStore('keyTree', () => {
@@ -90,7 +93,7 @@ export const useKeyTreeStore = defineStore('keyTree', () => {
         await loadFolder(prefixB64, false)
         return
       }
-      idx.failLoading(prefixB64, `${r.error.message}${r.error.hint ? ` ${r.error.hint}` : ''}`)
+      idx.failLoading(prefixB64, errorText(r.error))
     } else idx.setPage(r.value, append)
     touch()
   }
@@ -166,7 +169,7 @@ export const useKeyTreeStore = defineStore('keyTree', () => {
         // The services ended the watch (compaction, lost connection): say so; Refresh starts a new one.
         if (watchedFolder.value !== prefixB64) return
         watchedFolder.value = null
-        liveError.value = err?.message ?? 'The live watch ended.'
+        liveError.value = err ? errorText(err) : liveEnded()
       },
     )
   }
@@ -181,12 +184,12 @@ export const useKeyTreeStore = defineStore('keyTree', () => {
 
   function countPrefix(prefixB64: string): Promise<Result<{ count: number; revision: string }>> {
     const t = target.value
-    return t ? call('keys/count', { target: t, prefix: prefixB64 }) : Promise.resolve(refused(noTarget))
+    return t ? call('keys/count', { target: t, prefix: prefixB64 }) : Promise.resolve(refused(noTarget()))
   }
 
   async function deletePrefix(prefixB64: string, typed: string, expectCount: number, revision: string, confirm: boolean): Promise<Result<{ deleted: number; revision: string }>> {
     const t = target.value
-    if (!t) return refused(noTarget)
+    if (!t) return refused(noTarget())
     const r = await call('keys/deletePrefix', { target: t, prefix: prefixB64, typedPrefix: typed, expectCount, revision, confirm })
     if (r.ok) await loadRoot()
     return r
@@ -194,12 +197,12 @@ export const useKeyTreeStore = defineStore('keyTree', () => {
 
   function exportPrefix(prefixB64: string, opts?: CallOptions): Promise<Result<KeyExportFile>> {
     const t = target.value
-    return t ? call('keys/export', { target: t, prefix: prefixB64 }, opts) : Promise.resolve(refused(noTarget))
+    return t ? call('keys/export', { target: t, prefix: prefixB64 }, opts) : Promise.resolve(refused(noTarget()))
   }
 
   function planImport(file: string, opts?: CallOptions): Promise<Result<ImportPlan>> {
     const t = target.value
-    return t ? call('keys/importPlan', { target: t, file }, opts) : Promise.resolve(refused(noTarget))
+    return t ? call('keys/importPlan', { target: t, file }, opts) : Promise.resolve(refused(noTarget()))
   }
 
   /**
@@ -208,7 +211,7 @@ export const useKeyTreeStore = defineStore('keyTree', () => {
    */
   async function applyImport(file: string, planRevision: string, confirm: boolean, opts?: CallOptions): Promise<Result<{ written: number; skipped: number; conflicts: KeyName[] }>> {
     const t = target.value
-    if (!t) return refused(noTarget)
+    if (!t) return refused(noTarget())
     const r = await call('keys/import', { target: t, file, planRevision, confirm }, opts)
     if (r.ok || r.error.code === ErrorCode.Cancelled || r.error.code === ErrorCode.Timeout) void loadRoot()
     return r

@@ -70,9 +70,14 @@ describe('stopping long calls against a real etcd', () => {
     const file = importFile('/imp1/', 1000)
     const plan = await services.handlers['keys/importPlan']({ target, file })
     const { result, seen } = await callAndStop('keys/import', { target, file, planRevision: plan.revision }, (p) => p.phase === 'Writing keys' && p.done > 0)
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       ok: false,
       error: { code: 'CANCELLED', message: 'Cancelled. 100 of 1,000 keys were written before it stopped; they stay written. A new dry run shows what is left.' },
+    })
+    // The same words as a message key, for the renderer to say in the user's language.
+    expect(result.ok === false && result.error.msg).toEqual({
+      key: 'keys.stopped.withWork',
+      params: { reason: { key: 'keys.stopped.cancelled' }, soFar: { key: 'keys.stopped.someWritten', params: { written: 100, total: 1000 } } },
     })
     expect(await count('/imp1/')).toBe(100)
     // It read the current values first, then wrote, reporting as it went.
@@ -97,8 +102,9 @@ describe('stopping long calls against a real etcd', () => {
   it('an export cancelled after its first page ends with CANCELLED', async () => {
     const { result, seen } = await callAndStop('keys/export', { target, prefix: Buffer.from('/data/').toString('base64') }, (p) => p.done >= 500)
     expect(result).toEqual({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } })
-    expect(seen[0]).toEqual({ phase: 'Reading keys', done: 0, total: 2000, unit: 'keys' })
-    expect(seen.at(-1)).toEqual({ phase: 'Reading keys', done: 500, total: 2000, unit: 'keys' })
+    const reading = { phase: 'Reading keys', phaseMsg: { key: 'keys.phase.reading' }, total: 2000, unit: 'keys' }
+    expect(seen[0]).toEqual({ ...reading, done: 0 })
+    expect(seen.at(-1)).toEqual({ ...reading, done: 500 })
   })
 
   it('a snapshot save cancelled after its first chunk leaves no file behind', async () => {

@@ -1,6 +1,7 @@
 // Kubernetes values: the envelope, known kinds by schema, unknown kinds as raw field trees, damaged
 // bytes reported instead of thrown, and format detection of the other kinds of values.
 import { describe, expect, it } from 'vitest'
+import { formatMessage } from '../../../src-main/shared/i18n/message'
 import { decodeKubernetes } from '../../../src-main/services/keys/k8s/decode'
 import { describeValue } from '../../../src-main/services/keys/format'
 import { configMap, deployment, envelope, msg, namespace, pod, secret, service, widget } from '../../integration/keys/k8sEncode'
@@ -30,6 +31,9 @@ describe('Kubernetes protobuf values', () => {
     const cut = good.subarray(0, good.length - 5)
     const v = decodeKubernetes(cut)
     expect(v.error).toBeTruthy()
+    // The same note as a message key for the renderer (its English is the error the CLI prints).
+    expect(v.errorMsg?.key).toMatch(/^keys\.k8s\.(envelope|undecodable)$/)
+    expect(formatMessage(v.errorMsg!)).toBe(v.error)
   })
 })
 

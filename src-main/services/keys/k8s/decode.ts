@@ -3,6 +3,7 @@
 // schema (k8s/schema.ts) for common built-in kinds, as a raw field tree for everything else.
 
 import type { KubernetesView } from '../../../shared/api/keys'
+import { formatMessage, msg } from '../../../shared'
 import { KIND_ROOTS, MESSAGES } from './schema'
 import { intValue, readFields, WireError, type WireField } from './wire'
 
@@ -47,7 +48,8 @@ export function decodeKubernetes(value: Buffer): KubernetesView {
       else if (f.no === 4 && f.bytes && f.bytes.length > 0) view.contentType = utf8.decode(f.bytes)
     }
   } catch (err) {
-    view.error = `The Kubernetes envelope is damaged: ${err instanceof Error ? err.message : String(err)}.`
+    view.errorMsg = msg('keys.k8s.envelope', { detail: err instanceof Error ? err.message : String(err) })
+    view.error = formatMessage(view.errorMsg)
     return view
   }
   if (!raw) return view
@@ -61,7 +63,8 @@ export function decodeKubernetes(value: Buffer): KubernetesView {
     }
   } catch (err) {
     view.known = false
-    view.error = `The ${view.kind || 'object'} bytes do not decode (${err instanceof Error ? err.message : String(err)}); showing the raw field tree.`
+    view.errorMsg = msg('keys.k8s.undecodable', { kind: view.kind || msg('keys.k8s.object'), detail: err instanceof Error ? err.message : String(err) })
+    view.error = formatMessage(view.errorMsg)
     try {
       view.object = rawTree(raw, 0)
     } catch {

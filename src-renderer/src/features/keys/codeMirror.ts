@@ -1,14 +1,16 @@
 // CodeMirror 6 setup for the value editor: language per format, validation as lint diagnostics (JSON by
 // parsing, YAML by the parser's error nodes) and a theme that follows the app's light/dark choice.
-// Everything here is bundled, so it works offline and under `script-src 'self'`.
+// Everything here is bundled, so it works offline and under `script-src 'self'`. CodeMirror's own words
+// (search panel, lint panel, folding, the diff's collapsed lines) come from the UI's language: phrases().
 
 import { json, jsonParseLinter } from '@codemirror/lang-json'
 import { yaml } from '@codemirror/lang-yaml'
 import { HighlightStyle, syntaxHighlighting, syntaxTree } from '@codemirror/language'
 import { linter, lintGutter, type Diagnostic } from '@codemirror/lint'
-import type { Extension } from '@codemirror/state'
+import { EditorState, type Extension } from '@codemirror/state'
 import { EditorView } from '@codemirror/view'
 import { tags as t } from '@lezer/highlight'
+import { currentLocale, t as tr } from '../../i18n'
 
 export type EditorLanguage = 'json' | 'yaml' | 'text'
 
@@ -16,7 +18,7 @@ const yamlLinter = linter((view) => {
   const out: Diagnostic[] = []
   syntaxTree(view.state).iterate({
     enter(node) {
-      if (node.type.isError && out.length < 50) out.push({ from: node.from, to: Math.max(node.to, node.from + 1), severity: 'error', message: 'YAML syntax error' })
+      if (node.type.isError && out.length < 50) out.push({ from: node.from, to: Math.max(node.to, node.from + 1), severity: 'error', message: tr('keys.editor.yamlError') })
     },
   })
   return out
@@ -52,4 +54,45 @@ export function themeExtensions(dark: boolean): Extension[] {
     { dark },
   )
   return dark ? [base, syntaxHighlighting(darkHighlight)] : [base]
+}
+
+/** CodeMirror's phrases in the UI's language (English needs none: they are CodeMirror's own). */
+export function phrases(): Extension {
+  if (currentLocale() === 'en') return []
+  const p = (key: string) => tr(`keys.editor.${key}`)
+  return EditorState.phrases.of({
+    Find: p('find'),
+    Replace: p('replace'),
+    next: p('next'),
+    previous: p('previous'),
+    all: p('all'),
+    'match case': p('matchCase'),
+    regexp: p('regexp'),
+    'by word': p('byWord'),
+    replace: p('replaceOne'),
+    'replace all': p('replaceAll'),
+    close: p('close'),
+    'current match': p('currentMatch'),
+    'on line': p('onLine'),
+    'replaced $ matches': tr('keys.editor.replacedMatches', { n: '$' }),
+    'replaced match on line $': tr('keys.editor.replacedOnLine', { n: '$' }),
+    'Go to line': p('gotoLine'),
+    go: p('go'),
+    Diagnostics: p('diagnostics'),
+    'No diagnostics': p('noDiagnostics'),
+    'Fold line': p('foldLine'),
+    'Unfold line': p('unfoldLine'),
+    'Folded lines': p('foldedLines'),
+    'Unfolded lines': p('unfoldedLines'),
+    'folded code': p('foldedCode'),
+    unfold: p('unfold'),
+    '$ unchanged lines': tr('keys.editor.unchangedLines', { n: '$' }),
+    'Control character': p('controlCharacter'),
+    'Selection deleted': p('selectionDeleted'),
+    Completions: p('completions'),
+    Accept: p('accept'),
+    Reject: p('reject'),
+    'Revert this chunk': p('revertChunk'),
+    to: p('to'),
+  })
 }
