@@ -4,7 +4,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { BboltError, snapshotStatus, verifySnapshot } from '../../bbolt'
-import { AppError, ErrorCode, type Target } from '../../shared'
+import { AppError, ErrorCode, msg, type Target } from '../../shared'
 import type { BackupFile, SnapshotInspection, SnapshotProblem } from '../../shared/api/backups'
 import type { Logger } from '../log'
 import type { TargetResolver } from '../targets'
@@ -108,7 +108,7 @@ export class BackupService {
       await saveSnapshotFile(client, endpoint, file, progress, call.signal)
     } catch (err) {
       if (call.signal?.aborted) throw stoppedError(call.signal, 'No file was written.')
-      if (err instanceof BboltError) throw new AppError(ErrorCode.Internal, `The snapshot from ${endpoint} failed verification: ${err.message}`, err.hint)
+      if (err instanceof BboltError) throw new AppError(ErrorCode.Internal, msg('backup.oneOff.verifyFailed', { endpoint, detail: err.message }), err.hint)
       throw err
     }
     const info = await this.inspect(file)
@@ -119,7 +119,7 @@ export class BackupService {
   async remove(file: string): Promise<void> {
     const abs = path.resolve(file)
     if (!abs.startsWith(this.root + path.sep) || !abs.endsWith('.db'))
-      throw new AppError(ErrorCode.PermissionDenied, 'Only snapshots in Raftdeck’s own backups folder can be deleted from here.', `That folder is ${this.root}.`)
+      throw new AppError(ErrorCode.PermissionDenied, msg('backup.oneOff.ownFolderOnly'), msg('backup.oneOff.ownFolderOnlyHint', { dir: this.root }))
     await rm(abs, { force: true })
     this.log.info(`deleted the snapshot ${abs}`)
   }
