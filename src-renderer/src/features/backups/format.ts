@@ -4,7 +4,7 @@ import { isMsg, type Msg } from '@shared/i18n/message'
 import cronstrue from 'cronstrue'
 // Registers cronstrue's Simplified Chinese with the module above.
 import 'cronstrue/locales/zh_CN'
-import { currentLocale, fmtAgo, i18n, t, tMsg } from '../../i18n'
+import { currentLocale, fmtAgo, i18n, joinSentences, t, tMsg } from '../../i18n'
 
 export const ago = (at: number, now = Date.now()): string => fmtAgo(at, now)
 
@@ -76,7 +76,7 @@ export const runReason = (r: Pick<BackupRun, 'reason' | 'reasonMsg'>): string =>
 export const runHint = (r: Pick<BackupRun, 'hint' | 'hintMsg'>): string => srvText(r.hintMsg, r.hint ?? '')
 
 /** The reason and what to do about it, in one line (as errorText does for an error). */
-export const runReasonAndHint = (r: Pick<BackupRun, 'reason' | 'reasonMsg' | 'hint' | 'hintMsg'>): string => [runReason(r), runHint(r)].filter(Boolean).join(' ')
+export const runReasonAndHint = (r: Pick<BackupRun, 'reason' | 'reasonMsg' | 'hint' | 'hintMsg'>): string => joinSentences(runReason(r), runHint(r))
 
 /** Why the run took its snapshot from that member. */
 export const pickReason = (r: Pick<BackupRun, 'pickReason' | 'pickReasonMsg'>): string => srvText(r.pickReasonMsg, r.pickReason ?? '')
