@@ -4,7 +4,7 @@
 
 import { Cron } from 'croner'
 import cronstrue from 'cronstrue'
-import { AppError, ErrorCode, msg } from '../../shared'
+import { AppError, ErrorCode, formatMessage, msg, type Msg } from '../../shared'
 import type { CronPreview } from '../../shared/api/backupSchedules'
 
 function zoneOk(timezone: string): boolean {
@@ -94,10 +94,15 @@ export function previewCron(expr: string, timezone: string, now: number): CronPr
 
 /** "3 h", "2 d", "45 min": durations in the words the UI and the CLI use. */
 export function humanDuration(ms: number): string {
+  return formatMessage(humanDurationMsg(ms))
+}
+
+/** The same span as a message the UI says in its language. */
+export function humanDurationMsg(ms: number): Msg {
   const min = Math.round(ms / 60_000)
-  if (min < 1) return `${Math.max(0, Math.round(ms / 1000))} s`
-  if (min < 120) return `${min} min`
+  if (min < 1) return msg('backup.retention.span.s', { n: String(Math.max(0, Math.round(ms / 1000))) })
+  if (min < 120) return msg('backup.retention.span.min', { n: String(min) })
   const h = Math.round(min / 60)
-  if (h < 48) return `${h} h`
-  return `${Math.round(h / 24)} d`
+  if (h < 48) return msg('backup.retention.span.h', { n: String(h) })
+  return msg('backup.retention.span.d', { n: String(Math.round(h / 24)) })
 }

@@ -307,7 +307,7 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
     if (deps.trial && expected) {
       const trial = await deps.trial(path.join(dest, file), expected, streamed.bytes)
       await write('trial', { trial, restorable: trial.restorable })
-      if (!trial.restorable) throw new RunFailed(msg('backup.run.trialFailed', { engine: trial.engine, reason: trial.reason ?? '' }), msg('backup.run.trialFailedHint'))
+      if (!trial.restorable) throw new RunFailed(msg('backup.run.trialFailed', { engine: trial.engine, reason: trial.reasonMsg ?? trial.reason ?? '' }), msg('backup.run.trialFailedHint'))
     }
 
     // 8. Retention: only now, after a verified (and restored) file.

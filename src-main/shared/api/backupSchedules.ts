@@ -51,6 +51,8 @@ export interface TrialRestoreResult {
   checks: { name: 'revision' | 'keys' | 'hashKV'; expected: string | null; observed: string | null; ok: boolean; note?: string }[]
   ms: number
   reason: string | null
+  /** The same as a message the UI translates (absent in older manifests). */
+  reasonMsg?: Msg | null
 }
 
 export interface BackupRun {
@@ -149,8 +151,9 @@ export interface RetentionDecision {
   revision: number | null
   bytes: number
   keep: boolean
-  /** Which rules keep it, or why it goes. */
+  /** Which rules keep it, or why it goes (English), and the same as messages the UI translates. */
   reasons: string[]
+  reasonMsgs?: Msg[]
 }
 
 export interface RetentionPreview {

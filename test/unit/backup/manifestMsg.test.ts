@@ -38,3 +38,18 @@ describe('manifest with message keys', () => {
     expect(st.reverified.get('y.db')).toEqual({ at: 4, ok: false, message: 'changed' })
   })
 })
+
+describe('retention reasons as messages', () => {
+  it('carry the same English as the reasons the CLI prints', async () => {
+    const { planRetention } = await import('../../../src-main/services/backup/retention')
+    const { formatMessage } = await import('../../../src-main/shared/i18n/message')
+    const DAY = 86_400_000
+    const now = Date.UTC(2026, 5, 30, 12)
+    const files = Array.from({ length: 6 }, (_, i) => ({ file: `f${i}.db`, createdAt: now - i * 9 * DAY, revision: i, bytes: 1 }))
+    const d = planRetention(files, { keepLast: 1, keepWeekly: 3, keepMonthly: 2, maxAgeDays: 20 }, 'UTC', now)
+    const all = d.flatMap((x) => x.reasons)
+    expect(all).toContain('weekly 2026-W27')
+    expect(all.some((r) => /^but older than 20 d \(\d+ d\)$/.test(r))).toBe(true)
+    for (const x of d) expect(x.reasonMsgs!.map(formatMessage)).toEqual(x.reasons)
+  })
+})

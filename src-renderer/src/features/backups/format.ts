@@ -1,5 +1,5 @@
 // Small display helpers shared by the Backups area and the freshness badge, in the UI's language.
-import type { BackupCatalogEntry, BackupRun, CronPreview, Freshness, RunOutcome, RunState, RunTrigger } from '@shared/api/backupSchedules'
+import type { BackupCatalogEntry, BackupRun, CronPreview, Freshness, RetentionDecision, RunOutcome, RunState, RunTrigger } from '@shared/api/backupSchedules'
 import { isMsg, type Msg } from '@shared/i18n/message'
 import cronstrue from 'cronstrue'
 // Registers cronstrue's Simplified Chinese with the module above.
@@ -86,3 +86,7 @@ export const reverifiedText = (v: NonNullable<BackupCatalogEntry['reverified']>)
 
 /** What is wrong with a cron expression or time zone. */
 export const cronError = (p: Pick<CronPreview, 'error' | 'errorMsg'>): string => srvText(p.errorMsg, p.error ?? '')
+
+/** Which rules keep a file, or why it goes, as a list in the reader's punctuation. */
+export const retentionReasons = (d: Pick<RetentionDecision, 'reasons' | 'reasonMsgs'>): string =>
+  d.reasons.map((english, i) => srvText(d.reasonMsgs?.[i], english)).join(currentLocale() === 'zh-CN' ? '；' : '; ')
