@@ -50,7 +50,7 @@ test('service messages in zh-CN: a playground error, a failed destination check,
     await b.createSchedule(bad, `${name}（本地 playground）`, '每 6 小时')
     await b.dialog.getByTestId('schedule-destination').locator('input').fill(missing)
     await b.dialog.getByTestId('schedule-save').click()
-    await expect(b.dialog).toBeHidden()
+    await expect(b.dialog).toBeHidden({ timeout: 30_000 })
     await b.runNow(bad)
     const failedRow = b.history.filter({ hasText: bad })
     await expect(failedRow).toHaveCount(1, { timeout: 60_000 })
@@ -74,7 +74,7 @@ test('service messages in zh-CN: a playground error, a failed destination check,
     // A schedule that succeeds: why this member, with the killed one skipped.
     await b.createSchedule(good, `${name}（本地 playground）`, '每 6 小时')
     await b.dialog.getByTestId('schedule-save').click()
-    await expect(b.dialog).toBeHidden()
+    await expect(b.dialog).toBeHidden({ timeout: 30_000 })
     await b.runNow(good)
     const okRow = b.history.filter({ hasText: good })
     await expect(okRow).toHaveCount(1, { timeout: 60_000 })
