@@ -90,6 +90,20 @@ test('service messages in zh-CN: a playground error, a failed destination check,
     await app.screenshot('zh-CN-svc-why-member')
     await page.mouse.move(0, 0)
 
+    // A second backup, then retention's preview: which rule keeps a file and why the other goes.
+    await b.runNow(good)
+    await expect(okRow).toHaveCount(2, { timeout: 60_000 })
+    await b.schedule(good).getByRole('button', { name: '编辑' }).click()
+    await b.dialog.getByTestId('keep-last').locator('input').fill('1')
+    await b.dialog.getByTestId('preview-retention').click()
+    const preview = b.dialog.getByTestId('retention-preview')
+    await expect(preview.getByTestId('retention-keep')).toContainText('最近 1 个（第 1 个）')
+    await expect(preview.getByTestId('retention-delete')).toContainText('没有任何规则保留它')
+    for (const reasons of await preview.locator('.ret-row .muted').all()) expect(await untranslated(reasons, []), 'retention reasons').toEqual([])
+    await app.screenshot('zh-CN-svc-retention')
+    await page.keyboard.press('Escape')
+    await expect(b.dialog).toBeHidden()
+
     // Remove both schedules again (their backups stay in the data folder, as a user's would).
     for (const s of [bad, good]) {
       await b.schedule(s).getByRole('button', { name: '删除' }).click()
