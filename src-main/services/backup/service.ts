@@ -4,7 +4,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { BboltError, snapshotStatus, verifySnapshot } from '../../bbolt'
-import { AppError, ErrorCode, msg, type Target } from '../../shared'
+import { AppError, ErrorCode, formatMessage, msg, type Target } from '../../shared'
 import type { BackupFile, SnapshotInspection, SnapshotProblem } from '../../shared/api/backups'
 import type { Logger } from '../log'
 import type { TargetResolver } from '../targets'
@@ -16,7 +16,8 @@ const safe = (name: string) => name.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^
 
 function problemOf(err: unknown): SnapshotProblem {
   if (err instanceof BboltError) return { code: err.code, message: err.message, hint: err.hint }
-  return { code: 'UNREADABLE', message: err instanceof Error ? err.message : String(err), hint: 'Check that the path names a snapshot file this user can read.' }
+  const hintMsg = msg('backup.oneOff.unreadableHint')
+  return { code: 'UNREADABLE', message: err instanceof Error ? err.message : String(err), hint: formatMessage(hintMsg), hintMsg }
 }
 
 export class BackupService {
@@ -38,7 +39,9 @@ export class BackupService {
     try {
       bytes = (await stat(abs)).size
     } catch {
-      return { path: abs, bytes: 0, status: null, problem: { code: 'NOT_FOUND', message: `No file at ${abs}.`, hint: 'Give the full path of a snapshot file on this machine.' } }
+      const m = msg('backup.oneOff.noFile', { path: abs })
+      const hintMsg = msg('backup.oneOff.noFileHint')
+      return { path: abs, bytes: 0, status: null, problem: { code: 'NOT_FOUND', message: formatMessage(m), hint: formatMessage(hintMsg), msg: m, hintMsg } }
     }
     try {
       verifySnapshot(abs)

@@ -163,6 +163,9 @@ export const backupMessages = {
     noPlaygroundNameHint: 'Create it in the app first, or point --data-dir at the app’s data folder.',
   },
   oneOff: {
+    noFile: 'No file at {path}.',
+    noFileHint: 'Give the full path of a snapshot file on this machine.',
+    unreadableHint: 'Check that the path names a snapshot file this user can read.',
     verifyFailed: 'The snapshot from {endpoint} failed verification: {detail}',
     ownFolderOnly: 'Only snapshots in Raftdeck’s own backups folder can be deleted from here.',
     ownFolderOnlyHint: 'That folder is {dir}.',

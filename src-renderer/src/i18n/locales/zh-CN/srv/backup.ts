@@ -160,6 +160,9 @@ export default {
     noPlaygroundNameHint: '请先在应用中创建它，或把 --data-dir 指向应用的数据目录。',
   },
   oneOff: {
+    noFile: '{path} 处没有文件。',
+    noFileHint: '请填写本机上某个 snapshot 文件的完整路径。',
+    unreadableHint: '请确认该路径指向一个当前用户可以读取的 snapshot 文件。',
     verifyFailed: '来自 {endpoint} 的 snapshot 校验失败：{detail}',
     ownFolderOnly: '在这里只能删除 Raftdeck 自己备份目录中的 snapshot。',
     ownFolderOnlyHint: '该目录是 {dir}。',
