@@ -4,7 +4,7 @@
 
 import { Cron } from 'croner'
 import cronstrue from 'cronstrue'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, formatMessage, msg, type Msg } from '../../shared'
 import type { CronPreview } from '../../shared/api/backupSchedules'
 
 function zoneOk(timezone: string): boolean {
@@ -24,17 +24,17 @@ function parse(expr: string, timezone: string): Cron {
 
 /** Throws an AppError that says what is wrong with the expression or the time zone. */
 export function checkCron(expr: string, timezone = ''): void {
-  if (!zoneOk(timezone)) throw new AppError(ErrorCode.InvalidParams, `"${timezone}" is not a time zone this machine knows.`, 'Use an IANA name such as UTC, Europe/Berlin or America/New_York, or leave it empty for local time.')
+  if (!zoneOk(timezone)) throw new AppError(ErrorCode.InvalidParams, msg('backup.cron.badZone', { zone: timezone }), msg('backup.cron.badZoneHint'))
   const fields = expr.trim().split(/\s+/).filter(Boolean)
   if (fields.length < 5 || fields.length > 6)
-    throw new AppError(ErrorCode.InvalidParams, `"${expr}" is not a cron expression: it has ${fields.length} field${fields.length === 1 ? '' : 's'}, a cron expression has 5 (minute hour day-of-month month day-of-week).`, 'For example "0 2 * * *" for every day at 02:00.')
+    throw new AppError(ErrorCode.InvalidParams, msg('backup.cron.fieldCount', { expr, count: fields.length }), msg('backup.cron.fieldCountHint'))
   let c: Cron
   try {
     c = parse(expr, timezone)
   } catch (err) {
-    throw new AppError(ErrorCode.InvalidParams, `"${expr}" is not a valid cron expression: ${(err as Error).message}.`, 'Five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *".')
+    throw new AppError(ErrorCode.InvalidParams, msg('backup.cron.invalid', { expr, detail: (err as Error).message }), msg('backup.cron.invalidHint'))
   }
-  if (!c.nextRun(new Date())) throw new AppError(ErrorCode.InvalidParams, `"${expr}" never fires.`, 'Check the day and month fields (e.g. 30 February).')
+  if (!c.nextRun(new Date())) throw new AppError(ErrorCode.InvalidParams, msg('backup.cron.never', { expr }), msg('backup.cron.neverHint'))
 }
 
 export function nextRuns(expr: string, timezone: string, from: number, n = 3): number[] {
@@ -85,7 +85,8 @@ export function previewCron(expr: string, timezone: string, now: number): CronPr
     checkCron(expr, timezone)
   } catch (err) {
     const e = err as AppError
-    return { ok: false, error: `${e.message}${e.hint ? ` ${e.hint}` : ''}`, description: '', nextRuns: [], expectedEveryMs: null }
+    const errorMsg = e.msg && e.hintMsg ? msg('backup.cron.withHint', { message: e.msg, hint: e.hintMsg }) : e.msg
+    return { ok: false, error: `${e.message}${e.hint ? ` ${e.hint}` : ''}`, ...(errorMsg ? { errorMsg } : {}), description: '', nextRuns: [], expectedEveryMs: null }
   }
   const zone = timezone || 'local time'
   return { ok: true, error: null, description: `${describeCron(expr)} (${zone})`, nextRuns: nextRuns(expr, timezone, now, 3), expectedEveryMs: expectedInterval(expr, timezone, now) }
@@ -93,10 +94,15 @@ export function previewCron(expr: string, timezone: string, now: number): CronPr
 
 /** "3 h", "2 d", "45 min": durations in the words the UI and the CLI use. */
 export function humanDuration(ms: number): string {
+  return formatMessage(humanDurationMsg(ms))
+}
+
+/** The same span as a message the UI says in its language. */
+export function humanDurationMsg(ms: number): Msg {
   const min = Math.round(ms / 60_000)
-  if (min < 1) return `${Math.max(0, Math.round(ms / 1000))} s`
-  if (min < 120) return `${min} min`
+  if (min < 1) return msg('backup.retention.span.s', { n: String(Math.max(0, Math.round(ms / 1000))) })
+  if (min < 120) return msg('backup.retention.span.min', { n: String(min) })
   const h = Math.round(min / 60)
-  if (h < 48) return `${h} h`
-  return `${Math.round(h / 24)} d`
+  if (h < 48) return msg('backup.retention.span.h', { n: String(h) })
+  return msg('backup.retention.span.d', { n: String(Math.round(h / 24)) })
 }

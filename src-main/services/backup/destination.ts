@@ -5,13 +5,13 @@
 
 import { mkdir, open, stat, statfs, unlink } from 'node:fs/promises'
 import path from 'node:path'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg, type Msg } from '../../shared'
 
 export class DestinationError extends AppError {
   constructor(
     readonly problem: 'missing' | 'not-a-folder' | 'not-writable' | 'no-space' | 'unreadable',
-    message: string,
-    hint: string,
+    message: Msg,
+    hint: Msg,
   ) {
     super(ErrorCode.FailedPrecondition, message, hint)
   }
@@ -29,7 +29,7 @@ export interface DestinationCheck {
  * `createIfMissing` only for the default folder under the data dir.
  */
 export async function checkDestination(dir: string, neededBytes: number, createIfMissing: boolean): Promise<DestinationCheck> {
-  if (!path.isAbsolute(dir)) throw new DestinationError('missing', `The destination "${dir}" is not an absolute path.`, 'Give the full path of the folder, e.g. /var/backups/etcd.')
+  if (!path.isAbsolute(dir)) throw new DestinationError('missing', msg('backup.dest.notAbsolute', { dir }), msg('backup.dest.notAbsoluteHint'))
   let st
   try {
     st = await stat(dir)
@@ -39,10 +39,10 @@ export async function checkDestination(dir: string, neededBytes: number, createI
       await mkdir(dir, { recursive: true, mode: 0o700 })
       st = await stat(dir)
     } else if (code === 'ENOENT')
-      throw new DestinationError('missing', `The destination folder ${dir} does not exist.`, 'Create it (or mount the share it lives on) and run again; Raftdeck does not create a custom destination, so that a missing mount is never replaced by a folder on the local disk.')
-    else throw new DestinationError('unreadable', `The destination ${dir} cannot be read (${code ?? (err as Error).message}).`, 'Check the permissions of the folder and of its parents.')
+      throw new DestinationError('missing', msg('backup.dest.missing', { dir }), msg('backup.dest.missingHint'))
+    else throw new DestinationError('unreadable', msg('backup.dest.unreadable', { dir, code: code ?? (err as Error).message }), msg('backup.dest.unreadableHint'))
   }
-  if (!st.isDirectory()) throw new DestinationError('not-a-folder', `The destination ${dir} is not a folder.`, 'Point the schedule at a folder.')
+  if (!st.isDirectory()) throw new DestinationError('not-a-folder', msg('backup.dest.notFolder', { dir }), msg('backup.dest.notFolderHint'))
 
   // Create, fsync and remove a probe file: access(W_OK) says yes to root on a read-only mount.
   const probe = path.join(dir, `.raftdeck-write-test-${process.pid}`)
@@ -58,9 +58,16 @@ export async function checkDestination(dir: string, neededBytes: number, createI
   } catch (err) {
     await unlink(probe).catch(() => {})
     const code = (err as NodeJS.ErrnoException).code
-    const why = code === 'EROFS' ? 'it is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? `this user (uid ${process.getuid?.() ?? '?'}) may not create files in it` : code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : `creating a file failed (${code ?? (err as Error).message})`
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw new DestinationError('no-space', `The destination ${dir} has no free space: ${why}.`, 'Free some space or move the destination.')
-    throw new DestinationError('not-writable', `The destination ${dir} is not writable: ${why}.`, code === 'EROFS' ? 'Remount it read-write or choose another folder.' : 'Give this user write permission on the folder, or choose another one.')
+    const why =
+      code === 'EROFS'
+        ? msg('backup.dest.why.readOnly')
+        : code === 'EACCES' || code === 'EPERM'
+          ? msg('backup.dest.why.noPermission', { uid: String(process.getuid?.() ?? '?') })
+          : code === 'ENOSPC' || code === 'EDQUOT'
+            ? msg('backup.dest.why.full')
+            : msg('backup.dest.why.createFailed', { code: code ?? (err as Error).message })
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new DestinationError('no-space', msg('backup.dest.noSpace', { dir, why }), msg('backup.dest.noSpaceHint'))
+    throw new DestinationError('not-writable', msg('backup.dest.notWritable', { dir, why }), code === 'EROFS' ? msg('backup.dest.readOnlyHint') : msg('backup.dest.permissionHint'))
   }
 
   const fs = await statfs(dir)
@@ -68,8 +75,8 @@ export async function checkDestination(dir: string, neededBytes: number, createI
   if (freeBytes < neededBytes)
     throw new DestinationError(
       'no-space',
-      `The destination ${dir} has ${mb(freeBytes)} free; at least ${mb(neededBytes)} is needed (twice the last snapshot, ${mb(neededBytes / 2)}).`,
-      'Free some space (a tighter retention policy helps) or move the destination.',
+      msg('backup.dest.tooSmall', { dir, free: mb(freeBytes), needed: mb(neededBytes), last: mb(neededBytes / 2) }),
+      msg('backup.dest.tooSmallHint'),
     )
   return { freeBytes, neededBytes }
 }

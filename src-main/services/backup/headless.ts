@@ -4,7 +4,7 @@
 // needs its playground running in the app.
 
 import { mkdirSync } from 'node:fs'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg } from '../../shared'
 import { findEtcdBinary } from '../app/etcdBinary'
 import { ConnectionService } from '../connections/service'
 import { ConnectionStore } from '../connections/store'
@@ -42,7 +42,7 @@ export function headlessBackups(dataDir: string, log: LogBus, version: string): 
   const clients: EtcdClient[] = []
   const manifest = async (id: string) => {
     const m = (await loadManifests(dataDir)).manifests.find((x) => x.id === id)
-    if (!m) throw new AppError(ErrorCode.NotFound, `No playground with id ${id} in ${dataDir}.`, 'Use the data folder of the app that owns the playground (--data-dir).')
+    if (!m) throw new AppError(ErrorCode.NotFound, msg('backup.headless.noPlaygroundId', { id, dir: dataDir }), msg('backup.headless.noPlaygroundIdHint'))
     return m
   }
   targets.register('playground', {
@@ -66,7 +66,7 @@ export function headlessBackups(dataDir: string, log: LogBus, version: string): 
     connections,
     playgroundId: async (name) => {
       const m = (await loadManifests(dataDir)).manifests.find((x) => x.name.toLowerCase() === name.toLowerCase() || x.id === name)
-      if (!m) throw new AppError(ErrorCode.NotFound, `No playground named "${name}" in ${dataDir}.`, 'Create it in the app first, or point --data-dir at the app’s data folder.')
+      if (!m) throw new AppError(ErrorCode.NotFound, msg('backup.headless.noPlaygroundName', { name, dir: dataDir }), msg('backup.headless.noPlaygroundNameHint'))
       return m.id
     },
     close: () => {

@@ -8,6 +8,7 @@
 import { open, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { BackupRun, RunState, RunTrigger, TrialRestoreResult } from '../../shared/api/backupSchedules'
+import { isMsg, type Msg } from '../../shared/i18n/message'
 
 export const MANIFEST_NAME = 'manifest.jsonl'
 export const MANIFEST_VERSION = 1
@@ -15,7 +16,7 @@ export const MANIFEST_VERSION = 1
 export type RunLine = { v: 1; run: string; at: number; state: RunState } & Partial<Omit<BackupRun, 'run' | 'state'>>
 
 export type FileLine =
-  | { v: 1; event: 'reverified'; at: number; file: string; ok: boolean; message: string | null }
+  | { v: 1; event: 'reverified'; at: number; file: string; ok: boolean; message: string | null; messageMsg?: Msg }
   | { v: 1; event: 'deleted'; at: number; file: string; by: 'retention' | 'user'; run?: string }
 
 export type ManifestLine = RunLine | FileLine
@@ -24,7 +25,7 @@ export interface ManifestState {
   runs: Map<string, BackupRun>
   /** Committed files not deleted since, by file name, with the run that wrote them. */
   owned: Map<string, { run: string; at: number }>
-  reverified: Map<string, { at: number; ok: boolean; message: string | null }>
+  reverified: Map<string, { at: number; ok: boolean; message: string | null; messageMsg?: Msg }>
   /** Lines that could not be parsed (a torn last line after a power cut, or a hand edit). */
   badLines: number
 }
@@ -72,7 +73,7 @@ export function applyLine(st: ManifestState, line: ManifestLine): void {
     if (line.event === 'deleted') {
       st.owned.delete(line.file)
       st.reverified.delete(line.file)
-    } else st.reverified.set(line.file, { at: line.at, ok: line.ok, message: line.message })
+    } else st.reverified.set(line.file, { at: line.at, ok: line.ok, message: line.message, ...(isMsg(line.messageMsg) ? { messageMsg: line.messageMsg } : {}) })
     return
   }
   const { v: _v, at, ...fields } = line

@@ -3,7 +3,7 @@
 // a leader, and among those the one with the highest applied index is the freshest. Voters before
 // learners, then the leader on a tie. The reason is written down with the choice.
 
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, formatMessage, msg, type Msg } from '../../shared'
 import type { EtcdClient } from '../etcd/client'
 import { EtcdError } from '../etcd/errors'
 import type { StatusResponse } from '../etcd/messages'
@@ -16,13 +16,15 @@ export interface PickedMember {
   etcdVersion: string
   dbSize: number
   appliedIndex: bigint
+  /** In English (the manifest's `pickReason`, the CLI, the log) and as a message the UI translates. */
   reason: string
+  reasonMsg: Msg
 }
 
 export class NoHealthyMemberError extends AppError {
   constructor(
-    message: string,
-    hint: string,
+    message: Msg,
+    hint: Msg,
     readonly unreachable: boolean,
     readonly authFailed: boolean,
   ) {
@@ -31,13 +33,16 @@ export class NoHealthyMemberError extends AppError {
 }
 
 const hex = (id: string) => BigInt(id).toString(16)
+type PlainCause = 'ECONNREFUSED' | 'ECONNRESET' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'ENOTFOUND' | 'EAI_AGAIN'
 /** "connection refused" instead of grpc's paragraph about subchannels, when the cause is that plain. */
-function why(err: Error | null): string {
-  const m = err?.message ?? 'unknown error'
-  const code = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)\b/.exec(m)?.[1]
-  const plain: Record<string, string> = { ECONNREFUSED: 'connection refused', ECONNRESET: 'connection reset', ETIMEDOUT: 'timed out', EHOSTUNREACH: 'host unreachable', ENETUNREACH: 'network unreachable', ENOTFOUND: 'unknown host', EAI_AGAIN: 'name lookup failed' }
-  return code ? plain[code]! : m.replace(/\.$/, '')
+function why(err: Error | null): Msg | string {
+  if (!err) return msg('backup.pick.cause.unknown')
+  const code = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)\b/.exec(err.message)?.[1] as PlainCause | undefined
+  return code ? msg(`backup.pick.cause.${code}`) : err.message.replace(/\.$/, '')
 }
+
+/** Items of a list joined in the reader's punctuation ("a; b; c" in English). */
+const joined = (items: Msg[]): Msg => items.reduce((a, b) => msg('backup.pick.join', { a, b }))
 
 const isAuth = (err: unknown) => err instanceof EtcdError && (err.kind === 'auth-failed' || err.kind === 'permission-denied' || err.kind === 'auth-not-enabled')
 
@@ -66,28 +71,28 @@ export async function pickMember(client: EtcdClient, endpoints: string[], timeou
   }
   authError ??= results.find((r) => isAuth(r.error))?.error ?? null
   if (authError)
-    throw new NoHealthyMemberError(`The cluster refused the credentials: ${authError.message}`, 'Check the user name and password of the connection (a snapshot needs the root user when auth is on).', false, true)
+    throw new NoHealthyMemberError(msg('backup.pick.authRefused', { detail: authError.message }), msg('backup.pick.authRefusedHint'), false, true)
 
-  const excluded: string[] = []
+  const excluded: Msg[] = []
   const healthy: { endpoint: string; st: StatusResponse }[] = []
   for (const r of results) {
     if (!r.status) {
-      excluded.push(`${r.endpoint}: no answer (${why(r.error)})`)
+      excluded.push(msg('backup.pick.skipped.noAnswer', { endpoint: r.endpoint, why: why(r.error) }))
       continue
     }
     const id = r.status.header.member_id
-    const label = `${names.get(id) || hex(id)} (${r.endpoint})`
+    const label = msg('backup.pick.label', { name: names.get(id) || hex(id), endpoint: r.endpoint })
     const alarm = alarms.find((a) => a.memberID === id)
-    if (alarm) excluded.push(`${label}: ${alarm.alarm} alarm`)
-    else if (r.status.errors?.length) excluded.push(`${label}: reports ${r.status.errors.join('; ')}`)
-    else if (r.status.leader === '0') excluded.push(`${label}: sees no leader`)
+    if (alarm) excluded.push(msg('backup.pick.skipped.alarm', { member: label, alarm: alarm.alarm }))
+    else if (r.status.errors?.length) excluded.push(msg('backup.pick.skipped.errors', { member: label, errors: r.status.errors.join('; ') }))
+    else if (r.status.leader === '0') excluded.push(msg('backup.pick.skipped.noLeader', { member: label }))
     else healthy.push({ endpoint: r.endpoint, st: r.status })
   }
   if (healthy.length === 0) {
     const unreachable = results.every((r) => !r.status)
     throw new NoHealthyMemberError(
-      unreachable ? `No member of the cluster answered: ${excluded.join('; ')}.` : `No member is healthy enough to take a snapshot from: ${excluded.join('; ')}.`,
-      unreachable ? 'Check that etcd runs at these endpoints and that this machine can reach them (raftdeck doctor explains each step).' : 'Clear the alarms (etcdctl alarm disarm) or repair the members, then run again.',
+      unreachable ? msg('backup.pick.noAnswer', { skipped: joined(excluded) }) : msg('backup.pick.noneHealthy', { skipped: joined(excluded) }),
+      unreachable ? msg('backup.pick.noAnswerHint') : msg('backup.pick.noneHealthyHint'),
       unreachable,
       false,
     )
@@ -103,10 +108,11 @@ export async function pickMember(client: EtcdClient, endpoints: string[], timeou
   const best = healthy[0]!
   const id = best.st.header.member_id
   const isLeader = best.st.leader === id
-  const reason =
-    `${names.get(id) || hex(id)} answers, sees a leader and has no alarm; its applied index ${best.st.raftAppliedIndex} ` +
-    `${healthy.length > 1 ? `is the highest of ${healthy.length} healthy members` : '(the only healthy member)'}${isLeader ? '; it is the leader' : ''}` +
-    `${excluded.length ? `. Skipped: ${excluded.join('; ')}` : ''}`
+  const member = names.get(id) || hex(id)
+  const index = String(best.st.raftAppliedIndex)
+  let reasonMsg = healthy.length > 1 ? msg('backup.pick.highest', { member, index, healthy: healthy.length }) : msg('backup.pick.only', { member, index })
+  if (isLeader) reasonMsg = msg('backup.pick.leader', { reason: reasonMsg })
+  if (excluded.length) reasonMsg = msg('backup.pick.withSkipped', { reason: reasonMsg, skipped: joined(excluded) })
   return {
     endpoint: best.endpoint,
     memberId: id,
@@ -115,6 +121,7 @@ export async function pickMember(client: EtcdClient, endpoints: string[], timeou
     etcdVersion: best.st.version,
     dbSize: Number(best.st.dbSize),
     appliedIndex: BigInt(best.st.raftAppliedIndex),
-    reason,
+    reason: formatMessage(reasonMsg),
+    reasonMsg,
   }
 }

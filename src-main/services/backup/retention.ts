@@ -9,7 +9,8 @@
 //   - the newest verified backup always stays.
 
 import type { RetentionDecision, RetentionPolicy } from '../../shared/api/backupSchedules'
-import { humanDuration } from './cron'
+import { formatMessage, msg, type Msg } from '../../shared'
+import { humanDurationMsg } from './cron'
 
 export interface RetentionCandidate {
   file: string
@@ -56,22 +57,23 @@ export function describePolicy(p: RetentionPolicy): string {
  */
 export function planRetention(candidates: RetentionCandidate[], policy: RetentionPolicy, timezone: string, now: number): RetentionDecision[] {
   const sorted = [...candidates].sort((a, b) => b.createdAt - a.createdAt || b.file.localeCompare(a.file))
-  const reasons = new Map<string, string[]>(sorted.map((c) => [c.file, []]))
+  const reasons = new Map<string, Msg[]>(sorted.map((c) => [c.file, []]))
   const anyKeepRule = Boolean(policy.keepLast || policy.keepDaily || policy.keepWeekly || policy.keepMonthly)
 
-  if (!anyKeepRule) for (const c of sorted) reasons.get(c.file)!.push('no count rule')
-  if (policy.keepLast) sorted.slice(0, policy.keepLast).forEach((c, i) => reasons.get(c.file)!.push(`last ${policy.keepLast} (#${i + 1})`))
-  const bucketRule = (n: number | undefined, label: string, key: (c: RetentionCandidate) => string) => {
+  if (!anyKeepRule) for (const c of sorted) reasons.get(c.file)!.push(msg('backup.retention.noCountRule'))
+  if (policy.keepLast) sorted.slice(0, policy.keepLast).forEach((c, i) => reasons.get(c.file)!.push(msg('backup.retention.last', { n: String(policy.keepLast), i: String(i + 1) })))
+  const bucketRule = (n: number | undefined, label: 'daily' | 'weekly' | 'monthly', key: (c: RetentionCandidate) => string | Msg) => {
     if (!n) return
     let kept = 0
     let lastKey: string | null = null
     for (const c of sorted) {
       if (kept >= n) break
-      const k = key(c)
+      const period = key(c)
+      const k = typeof period === 'string' ? period : formatMessage(period)
       if (k === lastKey) continue
       lastKey = k
       kept++
-      reasons.get(c.file)!.push(`${label} ${k}`)
+      reasons.get(c.file)!.push(msg(`backup.retention.${label}`, { period }))
     }
   }
   bucketRule(policy.keepDaily, 'daily', (c) => {
@@ -80,7 +82,8 @@ export function planRetention(candidates: RetentionCandidate[], policy: Retentio
   })
   bucketRule(policy.keepWeekly, 'weekly', (c) => {
     const p = parts(c.createdAt, timezone)
-    return isoWeek(p.y, p.m, p.d)
+    const [year, week] = isoWeek(p.y, p.m, p.d).split('-W')
+    return msg('backup.retention.isoWeek', { year: year!, week: week! })
   })
   bucketRule(policy.keepMonthly, 'monthly', (c) => {
     const p = parts(c.createdAt, timezone)
@@ -92,16 +95,16 @@ export function planRetention(candidates: RetentionCandidate[], policy: Retentio
     let keep = r.length > 0
     const why = [...r]
     if (policy.maxAgeDays && now - c.createdAt > policy.maxAgeDays * DAY) {
-      if (keep) why.push(`but older than ${policy.maxAgeDays} d (${humanDuration(now - c.createdAt)})`)
-      else why.push(`older than ${policy.maxAgeDays} d`)
+      if (keep) why.push(msg('backup.retention.butOlder', { days: String(policy.maxAgeDays), age: humanDurationMsg(now - c.createdAt) }))
+      else why.push(msg('backup.retention.older', { days: String(policy.maxAgeDays) }))
       keep = false
     }
     if (i === 0) {
-      if (!keep) why.push('kept anyway: the newest verified backup is never deleted')
+      if (!keep) why.push(msg('backup.retention.newest'))
       keep = true
     }
-    if (!keep && r.length === 0 && !(policy.maxAgeDays && now - c.createdAt > policy.maxAgeDays * DAY)) why.push('kept by no rule')
-    return { file: c.file, createdAt: c.createdAt, revision: c.revision, bytes: c.bytes, keep, reasons: why }
+    if (!keep && r.length === 0 && !(policy.maxAgeDays && now - c.createdAt > policy.maxAgeDays * DAY)) why.push(msg('backup.retention.noRule'))
+    return { file: c.file, createdAt: c.createdAt, revision: c.revision, bytes: c.bytes, keep, reasons: why.map(formatMessage), reasonMsgs: why }
   })
   return decisions
 }

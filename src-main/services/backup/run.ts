@@ -13,7 +13,7 @@ import { copyFile, link, open, rename, rm, stat, unlink } from 'node:fs/promises
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { BboltError, readEtcdSnapshot, StreamingVerifier, verifySnapshot } from '../../bbolt'
-import { AppError } from '../../shared'
+import { AppError, formatMessage, msg, type Msg } from '../../shared'
 import type { BackupRun, BackupSchedule, RunState, RunTrigger, TrialRestoreResult } from '../../shared/api/backupSchedules'
 import type { EtcdClient } from '../etcd/client'
 import type { Logger } from '../log'
@@ -73,27 +73,35 @@ export interface RunTarget {
 export interface RunRequest {
   schedule: BackupSchedule
   trigger: RunTrigger
-  /** Why it runs when that is worth saying (a catch-up after missed runs). */
+  /** Why it runs when that is worth saying (a catch-up after missed runs), in English and as a message. */
   note?: string
+  noteMsg?: Msg
   /** The default destination under the data dir may be created; a custom one never is. */
   createDestination: boolean
   resolveTarget(): Promise<RunTarget>
 }
 
+/** Why a run failed: the English sentence the manifest keeps, and the message the UI translates when there is one. */
 class RunFailed extends Error {
+  readonly reason: string
+  readonly hint: string | null
   constructor(
-    readonly reason: string,
-    readonly hint: string | null,
+    readonly reasonMsg: Msg | null,
+    readonly hintMsg: Msg | null,
+    english?: { reason: string; hint: string | null },
   ) {
+    const reason = english?.reason ?? (reasonMsg ? formatMessage(reasonMsg) : '')
     super(reason)
+    this.reason = reason
+    this.hint = english ? english.hint : hintMsg ? formatMessage(hintMsg) : null
   }
 }
 
 function failure(err: unknown): RunFailed {
   if (err instanceof RunFailed) return err
-  if (err instanceof BboltError) return new RunFailed(`The snapshot failed verification: ${err.message}`, err.hint ?? null)
-  if (err instanceof AppError) return new RunFailed(err.message, err.hint ?? null)
-  return new RunFailed(err instanceof Error ? err.message : String(err), null)
+  if (err instanceof BboltError) return new RunFailed(msg('backup.run.verifyFailed', { detail: err.message }), null, { reason: `The snapshot failed verification: ${err.message}`, hint: err.hint ?? null })
+  if (err instanceof AppError) return new RunFailed(err.msg ?? null, err.hintMsg ?? null, { reason: err.message, hint: err.hint ?? null })
+  return new RunFailed(null, null, { reason: err instanceof Error ? err.message : String(err), hint: null })
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -176,22 +184,28 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
   const dest = schedule.destination
   const runId = randomUUID()
   const startedAt = deps.now()
-  const record: BackupRun = { ...emptyRun(runId, startedAt, deps.version), scheduleId: schedule.id, scheduleName: schedule.name, trigger: req.trigger, reason: req.note ?? null }
+  const record: BackupRun = { ...emptyRun(runId, startedAt, deps.version), scheduleId: schedule.id, scheduleName: schedule.name, trigger: req.trigger, reason: req.note ?? null, ...(req.noteMsg ? { reasonMsg: req.noteMsg } : {}) }
   let sink = dest
   let part: string | null = null
 
   const write = async (state: RunState, fields: Partial<BackupRun> = {}) => {
     Object.assign(record, fields, { state })
     const line: RunLine = { v: 1, run: runId, at: deps.now(), state, ...fields }
-    if (state === 'started') Object.assign(line, { scheduleId: schedule.id, scheduleName: schedule.name, trigger: req.trigger, reason: record.reason, startedAt, raftdeckVersion: deps.version })
+    if (state === 'started') Object.assign(line, { scheduleId: schedule.id, scheduleName: schedule.name, trigger: req.trigger, reason: record.reason, ...(record.reasonMsg ? { reasonMsg: record.reasonMsg } : {}), startedAt, raftdeckVersion: deps.version })
     await appendLine(sink, line)
     deps.onState?.({ ...record })
   }
 
-  const finish = async (outcome: 'ok' | 'failed', reason: string | null, hint: string | null) => {
+  const finish = async (outcome: 'ok' | 'failed', f: RunFailed | null) => {
     const endedAt = deps.now()
     Object.assign(record, { outcome, endedAt, durationMs: endedAt - startedAt, reached: record.state })
-    if (outcome === 'failed') Object.assign(record, { reason, hint })
+    const reason = f?.reason ?? null
+    if (f) {
+      Object.assign(record, { reason: f.reason, hint: f.hint })
+      // The keys go alongside the English; null when the cause has none (the English is shown then),
+      // which also replaces a catch-up note's key from the 'started' line.
+      Object.assign(record, { reasonMsg: f.reasonMsg, hintMsg: f.hintMsg })
+    }
     // 'done' carries the whole record: one line per run is enough to read the history.
     const line = { ...record, v: 1 as const, at: endedAt, state: 'done' as const }
     record.state = 'done'
@@ -214,8 +228,7 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
   } catch (err) {
     sink = deps.journalDir
     await write('started')
-    const f = failure(err)
-    return finish('failed', f.reason, f.hint)
+    return finish('failed', failure(err))
   }
 
   try {
@@ -247,6 +260,7 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
       clusterId: picked.clusterId,
       etcdVersion: picked.etcdVersion,
       pickReason: picked.reason,
+      pickReasonMsg: picked.reasonMsg,
       part: partName,
     })
     deps.log.info(`backup "${schedule.name}": snapshot from ${picked.endpoint} (${picked.reason})`)
@@ -293,17 +307,16 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
     if (deps.trial && expected) {
       const trial = await deps.trial(path.join(dest, file), expected, streamed.bytes)
       await write('trial', { trial, restorable: trial.restorable })
-      if (!trial.restorable) throw new RunFailed(`The trial restore failed (${trial.engine}): ${trial.reason}`, 'The file is kept but retention did not run. Check it with "verify again" and the cluster’s health.')
+      if (!trial.restorable) throw new RunFailed(msg('backup.run.trialFailed', { engine: trial.engine, reason: trial.reasonMsg ?? trial.reason ?? '' }), msg('backup.run.trialFailedHint'))
     }
 
     // 8. Retention: only now, after a verified (and restored) file.
     const pruned = await prune(schedule, dest, deps, runId)
     if (pruned !== null) await write('pruned', { pruned })
-    return await finish('ok', null, null)
+    return await finish('ok', null)
   } catch (err) {
     if (part) await rm(part, { force: true }).catch(() => {})
-    const f = deps.signal?.aborted ? new RunFailed('Cancelled: Raftdeck stopped while the run was in progress.', 'Earlier backups are untouched; the next run starts afresh.') : failure(err)
-    return finish('failed', f.reason, f.hint)
+    return finish('failed', deps.signal?.aborted ? new RunFailed(msg('backup.run.cancelled'), msg('backup.run.cancelledHint')) : failure(err))
   }
 }
 

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg } from '../../shared'
 import type { BackupSchedule } from '../../shared/api/backupSchedules'
 import { writeFileAtomic } from '../fsAtomic'
 import { acquireLock } from './fileLock'
@@ -32,14 +32,14 @@ export class ScheduleStore {
       return Array.isArray(parsed.schedules) ? parsed.schedules : []
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw new AppError(ErrorCode.Internal, `Cannot read the backup schedules in ${this.file}: ${(err as Error).message}`, 'Fix or move the file; Raftdeck does not overwrite it.')
+      throw new AppError(ErrorCode.Internal, msg('backup.schedule.storeUnreadable', { file: this.file, detail: (err as Error).message }), msg('backup.schedule.storeUnreadableHint'))
     }
   }
 
   async get(idOrName: string): Promise<BackupSchedule> {
     const list = await this.list()
     const s = list.find((x) => x.id === idOrName) ?? list.find((x) => x.name.toLowerCase() === idOrName.toLowerCase())
-    if (!s) throw new AppError(ErrorCode.NotFound, `No backup schedule "${idOrName}".`, list.length ? `Schedules: ${list.map((x) => x.name).join(', ')}.` : 'Create one first.')
+    if (!s) throw new AppError(ErrorCode.NotFound, msg('backup.schedule.noSuch', { name: idOrName }), list.length ? msg('backup.schedule.noSuchHintList', { names: list.map((x) => x.name).join(', ') }) : msg('backup.schedule.noSuchHintNone'))
     return s
   }
 
@@ -62,7 +62,7 @@ export class ScheduleStore {
       try {
         return await acquireLock(`${this.file}.lock`, 'editing backup schedules')
       } catch (err) {
-        if (Date.now() > deadline) throw new AppError(ErrorCode.Unavailable, `The backup schedules are being changed by another process (${(err as Error).message}).`, 'Try again in a moment.')
+        if (Date.now() > deadline) throw new AppError(ErrorCode.Unavailable, msg('backup.schedule.storeBusy', { detail: (err as Error).message }), msg('backup.schedule.storeBusyHint'))
         await new Promise((r) => setTimeout(r, 50))
       }
     }
@@ -71,9 +71,9 @@ export class ScheduleStore {
   async save(input: Omit<BackupSchedule, 'id' | 'createdAt' | 'updatedAt'> & { id?: string }, now = Date.now()): Promise<BackupSchedule> {
     return this.update((list) => {
       const existing = input.id ? list.find((s) => s.id === input.id) : undefined
-      if (input.id && !existing) throw new AppError(ErrorCode.NotFound, `No backup schedule with id ${input.id}.`)
+      if (input.id && !existing) throw new AppError(ErrorCode.NotFound, msg('backup.schedule.noSuchId', { id: input.id }))
       const clash = list.find((s) => s.name.toLowerCase() === input.name.toLowerCase() && s.id !== input.id)
-      if (clash) throw new AppError(ErrorCode.Conflict, `A backup schedule named "${clash.name}" already exists.`, 'Choose another name.')
+      if (clash) throw new AppError(ErrorCode.Conflict, msg('backup.schedule.nameTaken', { name: clash.name }), msg('backup.schedule.nameTakenHint'))
       const next: BackupSchedule = { ...input, id: existing?.id ?? randomUUID(), createdAt: existing?.createdAt ?? now, updatedAt: now }
       const out = existing ? list.map((s) => (s.id === next.id ? next : s)) : [...list, next]
       return { list: out, result: next }
@@ -83,7 +83,7 @@ export class ScheduleStore {
   async remove(id: string): Promise<BackupSchedule> {
     return this.update((list) => {
       const s = list.find((x) => x.id === id)
-      if (!s) throw new AppError(ErrorCode.NotFound, `No backup schedule with id ${id}.`)
+      if (!s) throw new AppError(ErrorCode.NotFound, msg('backup.schedule.noSuchId', { id }))
       return { list: list.filter((x) => x.id !== id), result: s }
     })
   }

@@ -8,6 +8,7 @@
 //   noticed). A due schedule runs once, however many times it was due while the machine slept.
 // - A schedule already running (here, or in another process holding its lock) is not started twice.
 
+import { formatMessage, msg, type Msg } from '../../shared'
 import type { BackupSchedule, RunTrigger } from '../../shared/api/backupSchedules'
 import type { Logger } from '../log'
 import { nextRuns, previousRun, runsBetween } from './cron'
@@ -34,7 +35,7 @@ export interface SchedulerDeps {
   schedules(): Promise<BackupSchedule[]>
   /** Start of the schedule's most recent run (any outcome), or null. */
   lastAttempt(s: BackupSchedule): Promise<number | null>
-  run(s: BackupSchedule, trigger: RunTrigger, note?: string): Promise<unknown>
+  run(s: BackupSchedule, trigger: RunTrigger, note?: string, noteMsg?: Msg): Promise<unknown>
 }
 
 /** A run that fires this much after its time is reported as a catch-up (the machine slept). */
@@ -61,9 +62,11 @@ export class BackupScheduler {
         const prev = previousRun(s.cron, s.timezone, now)
         if (prev !== null && prev > last) {
           const missed = runsBetween(s.cron, s.timezone, last, now)
-          const note = `catch-up: ${missed.length >= 1000 ? 'more than 1000' : missed.length} scheduled run${missed.length === 1 ? ' was' : 's were'} missed while Raftdeck was not running (the last one was due at ${new Date(prev).toISOString()})`
+          const due = new Date(prev).toISOString()
+          const noteMsg = missed.length >= 1000 ? msg('backup.run.catchUpMany', { due }) : msg('backup.run.catchUp', { count: missed.length, due })
+          const note = formatMessage(noteMsg)
           this.deps.log.info(`schedule "${s.name}": ${note}`)
-          this.launch(s, 'catch-up', note)
+          this.launch(s, 'catch-up', note, noteMsg)
         }
       } catch (err) {
         this.deps.log.error(`schedule "${s.name}": cannot decide about a catch-up run: ${(err as Error).message}`)
@@ -98,10 +101,10 @@ export class BackupScheduler {
     return this.due.get(id)?.at ?? null
   }
 
-  private launch(s: BackupSchedule, trigger: RunTrigger, note?: string): void {
+  private launch(s: BackupSchedule, trigger: RunTrigger, note?: string, noteMsg?: Msg): void {
     if (this.running.has(s.id)) return
     const p = this.deps
-      .run(s, trigger, note)
+      .run(s, trigger, note, noteMsg)
       .catch((err: Error) => this.deps.log.error(`schedule "${s.name}": ${err.message}`))
       .finally(() => this.running.delete(s.id))
     this.running.set(s.id, p)

@@ -6,7 +6,7 @@
 import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { verifySnapshot, BboltError } from '../../bbolt'
-import { AppError, ErrorCode, type Target } from '../../shared'
+import { AppError, ErrorCode, formatMessage, msg, type Msg, type Target } from '../../shared'
 import type {
   BackupCatalogEntry,
   BackupEvent,
@@ -100,7 +100,7 @@ export class BackupSchedules {
       log: this.opts.log,
       schedules: () => this.store.list(),
       lastAttempt: async (s) => (await this.runsOf(s))[0]?.startedAt ?? null,
-      run: (s, trigger, note) => this.runSchedule(s, trigger, note),
+      run: (s, trigger, note, noteMsg) => this.runSchedule(s, trigger, note, noteMsg),
     })
     await this.scheduler.start()
   }
@@ -135,8 +135,11 @@ export class BackupSchedules {
           if (r.scheduleId !== s.id || r.outcome !== 'running') continue
           if (r.part) await rm(path.join(dir, path.basename(r.part)), { force: true }).catch(() => {})
           const at = this.clock.now()
-          const reason = `interrupted: the process running it stopped during the "${r.state}" step${r.part ? `; its temporary file ${r.part} was removed` : ''}`
-          const done: BackupRun = { ...r, state: 'done', reached: r.state, outcome: 'interrupted', reason, hint: 'Earlier backups are untouched. The next run starts afresh.', endedAt: at }
+          const state = msg(`backup.run.state.${r.state}`)
+          const reasonMsg = r.part ? msg('backup.run.interruptedPart', { state, part: r.part }) : msg('backup.run.interrupted', { state })
+          const hintMsg = msg('backup.run.interruptedHint')
+          const reason = formatMessage(reasonMsg)
+          const done: BackupRun = { ...r, state: 'done', reached: r.state, outcome: 'interrupted', reason, hint: formatMessage(hintMsg), reasonMsg, hintMsg, endedAt: at }
           try {
             await appendLine(dir, { ...done, v: 1, at, state: 'done' })
             closed.push(done)
@@ -162,8 +165,8 @@ export class BackupSchedules {
 
   async save(input: ScheduleInput): Promise<BackupSchedule> {
     const name = input.name.trim()
-    if (!name) throw new AppError(ErrorCode.InvalidParams, 'A schedule needs a name.')
-    if (/[/\\]/.test(name)) throw new AppError(ErrorCode.InvalidParams, `"${name}" cannot name a schedule: it contains a slash.`, 'Use letters, digits, dashes and spaces.')
+    if (!name) throw new AppError(ErrorCode.InvalidParams, msg('backup.schedule.needsName'))
+    if (/[/\\]/.test(name)) throw new AppError(ErrorCode.InvalidParams, msg('backup.schedule.slash', { name }), msg('backup.schedule.slashHint'))
     const timezone = (input.timezone ?? '').trim()
     checkCron(input.cron, timezone)
     await this.opts.targets.policy(input.target)
@@ -232,13 +235,13 @@ export class BackupSchedules {
   // ---- runs ---------------------------------------------------------------------------------
 
   /** Runs a schedule now under its lock; a schedule already running anywhere is refused. */
-  async runSchedule(s: BackupSchedule, trigger: RunTrigger, note?: string): Promise<BackupRun> {
+  async runSchedule(s: BackupSchedule, trigger: RunTrigger, note?: string, noteMsg?: Msg): Promise<BackupRun> {
     let lock
     try {
       lock = await acquireLock(this.lockFile(s.id), `backup run "${s.name}" (${trigger})`)
     } catch (err) {
       if (err instanceof LockedError)
-        throw new AppError(ErrorCode.Conflict, `Schedule "${s.name}" is already running: its lock is ${err.message}.`, 'Wait for that run to finish; two runs of one schedule never overlap.')
+        throw new AppError(ErrorCode.Conflict, msg('backup.schedule.alreadyRunning', { name: s.name, lock: err.message }), msg('backup.schedule.alreadyRunningHint'))
       throw err
     }
     const abort = new AbortController()
@@ -253,6 +256,7 @@ export class BackupSchedules {
           schedule: s,
           trigger,
           ...(note ? { note } : {}),
+          ...(noteMsg ? { noteMsg } : {}),
           createDestination: s.destination === this.defaultDestination(s.name),
           resolveTarget: async () => {
             const policy = await this.opts.targets.policy(s.target)
@@ -344,7 +348,7 @@ export class BackupSchedules {
       const run = own && m.runs.get(own.run)
       if (run && run.scheduleId === s.id) return { s, m, run, name }
     }
-    throw new AppError(ErrorCode.PermissionDenied, `${abs} is not a backup that a schedule's manifest owns.`, 'Raftdeck verifies and deletes from here only the files its runs wrote; use "raftdeck snapshot verify" for any other file.')
+    throw new AppError(ErrorCode.PermissionDenied, msg('backup.schedule.notOwned', { path: abs }), msg('backup.schedule.notOwnedHint'))
   }
 
   /** Verifies a file again, and compares it with what its run recorded: a changed file is flagged. */
@@ -352,26 +356,27 @@ export class BackupSchedules {
     const { s, run, name } = await this.owner(file)
     const abs = path.join(s.destination, name)
     let ok = true
-    let message: string | null = null
+    let messageMsg: Msg | null = null
     try {
       const v = verifySnapshot(abs)
       if (run.sha256 && v.sha256 !== run.sha256) {
         ok = false
-        message = `The file changed after it was written: its SHA-256 is ${v.sha256}, the manifest recorded ${run.sha256}.`
+        messageMsg = msg('backup.verify.changedSha', { actual: v.sha256, expected: run.sha256 })
       } else if (run.revision !== null && Number(v.status.revision) !== run.revision) {
         ok = false
-        message = `The file changed after it was written: revision ${v.status.revision}, the manifest recorded ${run.revision}.`
+        messageMsg = msg('backup.verify.changedRevision', { actual: String(v.status.revision), expected: String(run.revision) })
       }
     } catch (err) {
       ok = false
-      message = err instanceof BboltError ? `${err.message} ${err.hint ?? ''}`.trim() : (err as Error).message
+      messageMsg = msg('backup.verify.failed', { detail: err instanceof BboltError ? `${err.message} ${err.hint ?? ''}`.trim() : (err as Error).message })
     }
+    const message = messageMsg ? formatMessage(messageMsg) : null
     const at = this.clock.now()
-    await appendLine(s.destination, { v: 1, event: 'reverified', at, file: name, ok, message })
+    await appendLine(s.destination, { v: 1, event: 'reverified', at, file: name, ok, message, ...(messageMsg ? { messageMsg } : {}) })
     if (ok) this.opts.log.info(`verified ${abs} again: intact`)
     else this.opts.log.error(`verify again of ${abs} failed: ${message}`)
     const entry = (await this.catalog(s.id)).find((e) => e.file === name)
-    if (!entry) throw new AppError(ErrorCode.NotFound, `${abs} is gone.`)
+    if (!entry) throw new AppError(ErrorCode.NotFound, msg('backup.schedule.gone', { path: abs }))
     return entry
   }
 
@@ -406,11 +411,11 @@ export class BackupSchedules {
     const preview = await this.previewRetention({ id: s.id, retention: s.retention })
     if (dryRun) return { schedule: s, deleted: preview.decisions.filter((d) => !d.keep).map((d) => d.file), preview }
     const lock = await acquireLock(this.lockFile(s.id), `backup prune "${s.name}"`).catch((err: Error) => {
-      throw new AppError(ErrorCode.Conflict, `Schedule "${s.name}" is running (${err.message}); prune later.`)
+      throw new AppError(ErrorCode.Conflict, msg('backup.schedule.runningNoPrune', { name: s.name, lock: err.message }))
     })
     try {
       const last = (await this.runsOf(s))[0]
-      if (!last || last.outcome !== 'ok') throw new AppError(ErrorCode.FailedPrecondition, `The last run of "${s.name}" did not succeed, so nothing is pruned.`, 'Retention runs only after a verified backup; run the schedule first.')
+      if (!last || last.outcome !== 'ok') throw new AppError(ErrorCode.FailedPrecondition, msg('backup.schedule.lastFailedNoPrune', { name: s.name }), msg('backup.schedule.lastFailedNoPruneHint'))
       const deleted = (await prune(s, s.destination, { now: () => this.clock.now(), log: this.opts.log, readManifest: (d) => this.reader.read(d) })) ?? []
       return { schedule: s, deleted, preview }
     } finally {

@@ -4,7 +4,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { BboltError, snapshotStatus, verifySnapshot } from '../../bbolt'
-import { AppError, ErrorCode, type Target } from '../../shared'
+import { AppError, ErrorCode, formatMessage, msg, type Target } from '../../shared'
 import type { BackupFile, SnapshotInspection, SnapshotProblem } from '../../shared/api/backups'
 import type { Logger } from '../log'
 import type { TargetResolver } from '../targets'
@@ -16,7 +16,8 @@ const safe = (name: string) => name.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^
 
 function problemOf(err: unknown): SnapshotProblem {
   if (err instanceof BboltError) return { code: err.code, message: err.message, hint: err.hint }
-  return { code: 'UNREADABLE', message: err instanceof Error ? err.message : String(err), hint: 'Check that the path names a snapshot file this user can read.' }
+  const hintMsg = msg('backup.oneOff.unreadableHint')
+  return { code: 'UNREADABLE', message: err instanceof Error ? err.message : String(err), hint: formatMessage(hintMsg), hintMsg }
 }
 
 export class BackupService {
@@ -38,7 +39,9 @@ export class BackupService {
     try {
       bytes = (await stat(abs)).size
     } catch {
-      return { path: abs, bytes: 0, status: null, problem: { code: 'NOT_FOUND', message: `No file at ${abs}.`, hint: 'Give the full path of a snapshot file on this machine.' } }
+      const m = msg('backup.oneOff.noFile', { path: abs })
+      const hintMsg = msg('backup.oneOff.noFileHint')
+      return { path: abs, bytes: 0, status: null, problem: { code: 'NOT_FOUND', message: formatMessage(m), hint: formatMessage(hintMsg), msg: m, hintMsg } }
     }
     try {
       verifySnapshot(abs)
@@ -108,7 +111,7 @@ export class BackupService {
       await saveSnapshotFile(client, endpoint, file, progress, call.signal)
     } catch (err) {
       if (call.signal?.aborted) throw stoppedError(call.signal, 'No file was written.')
-      if (err instanceof BboltError) throw new AppError(ErrorCode.Internal, `The snapshot from ${endpoint} failed verification: ${err.message}`, err.hint)
+      if (err instanceof BboltError) throw new AppError(ErrorCode.Internal, msg('backup.oneOff.verifyFailed', { endpoint, detail: err.message }), err.hint)
       throw err
     }
     const info = await this.inspect(file)
@@ -119,7 +122,7 @@ export class BackupService {
   async remove(file: string): Promise<void> {
     const abs = path.resolve(file)
     if (!abs.startsWith(this.root + path.sep) || !abs.endsWith('.db'))
-      throw new AppError(ErrorCode.PermissionDenied, 'Only snapshots in Raftdeck’s own backups folder can be deleted from here.', `That folder is ${this.root}.`)
+      throw new AppError(ErrorCode.PermissionDenied, msg('backup.oneOff.ownFolderOnly'), msg('backup.oneOff.ownFolderOnlyHint', { dir: this.root }))
     await rm(abs, { force: true })
     this.log.info(`deleted the snapshot ${abs}`)
   }

@@ -4,6 +4,7 @@
 
 import fs from 'node:fs'
 import { verifySnapshot } from '../../bbolt'
+import { AppError, ErrorCode, msg } from '../../shared'
 import type { EtcdClient } from '../etcd/client'
 
 export interface SavedSnapshot {
@@ -25,8 +26,8 @@ export async function saveSnapshotFile(client: EtcdClient, endpoint: string, tar
       lastRemaining = remaining
       onProgress?.(received, Number(remaining))
     }, signal)
-    if (received === 0) throw new Error('the server sent an empty snapshot')
-    if (lastRemaining !== '0') throw new Error(`the stream ended with ${lastRemaining} bytes still to come (connection lost?)`)
+    if (received === 0) throw new AppError(ErrorCode.Unavailable, msg('backup.stream.empty', { endpoint }), msg('backup.stream.emptyHint'))
+    if (lastRemaining !== '0') throw new AppError(ErrorCode.Unavailable, msg('backup.stream.endedEarly', { endpoint, remaining: lastRemaining }), msg('backup.stream.endedEarlyHint'))
     fs.fsyncSync(fd)
     fs.closeSync(fd)
     closed = true

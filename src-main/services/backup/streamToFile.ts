@@ -10,7 +10,7 @@
 
 import { createHash } from 'node:crypto'
 import { SNAPSHOT_HASH_SIZE } from '../../bbolt/constants'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg, type Msg } from '../../shared'
 import type { EtcdClient } from '../etcd/client'
 import { SnapshotWriter } from './snapshotWriter'
 import { collectYoungGeneration } from './youngGc'
@@ -25,7 +25,7 @@ export interface StreamedSnapshot {
 }
 
 export class StreamError extends AppError {
-  constructor(message: string, hint: string) {
+  constructor(message: Msg, hint: Msg) {
     super(ErrorCode.Unavailable, message, hint)
   }
 }
@@ -93,14 +93,14 @@ export async function streamSnapshotToFile(
       },
       opts.signal,
     )
-    if (received === 0) throw new StreamError(`${endpoint} sent an empty snapshot.`, 'Run again; if it repeats, check the member’s log.')
+    if (received === 0) throw new StreamError(msg('backup.stream.empty', { endpoint }), msg('backup.stream.emptyHint'))
     if (lastRemaining !== '0')
-      throw new StreamError(`The snapshot stream from ${endpoint} ended early, with ${lastRemaining} bytes still to come (the connection was lost or the member stopped).`, 'Nothing was kept. Check the member and run again.')
+      throw new StreamError(msg('backup.stream.endedEarly', { endpoint, remaining: String(lastRemaining) }), msg('backup.stream.endedEarlyHint'))
     if (received % 512 !== SNAPSHOT_HASH_SIZE)
-      throw new StreamError(`The snapshot from ${endpoint} has no SHA-256 trailer (${received} bytes, not 512·n + 32).`, 'etcd 3.4.8 and later send it; upgrade the member or take the snapshot from another one.')
+      throw new StreamError(msg('backup.stream.noTrailer', { endpoint, bytes: String(received) }), msg('backup.stream.noTrailerHint'))
     const { sha256, trailer } = digest.finish()
     if (!sha256.equals(trailer))
-      throw new StreamError(`The snapshot from ${endpoint} does not match its own SHA-256 trailer (computed ${sha256.toString('hex')}, trailer ${trailer.toString('hex')}): the data was damaged in transit or on the member.`, 'Nothing was kept. Run again; if it repeats, take it from another member.')
+      throw new StreamError(msg('backup.stream.shaMismatch', { endpoint, computed: sha256.toString('hex'), trailer: trailer.toString('hex') }), msg('backup.stream.shaMismatchHint'))
     // Every byte written, then fsync: the file is complete on disk before anyone renames it.
     await writer.finish(received)
     return { bytes: received, sha256: sha256.toString('hex') }

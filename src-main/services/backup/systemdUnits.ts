@@ -2,14 +2,14 @@
 // where the operator prefers systemd to the app's own scheduler. The cron expression is translated to
 // an OnCalendar= expression; what systemd cannot say the same way is refused rather than guessed.
 
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg, type Msg } from '../../shared'
 import type { BackupSchedule } from '../../shared/api/backupSchedules'
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']
 const DAY_NAMES: Record<string, number> = { SUN: 0, MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6 }
 
-function untranslatable(expr: string, why: string): AppError {
-  return new AppError(ErrorCode.InvalidParams, `The cron expression "${expr}" cannot be written as a systemd OnCalendar= time: ${why}.`, "Call 'raftdeck backup run --schedule NAME' from cron instead (docs/backups.md shows the line), or use a simpler expression.")
+function untranslatable(expr: string, why: Msg): AppError {
+  return new AppError(ErrorCode.InvalidParams, msg('backup.systemd.untranslatable', { expr, why }), msg('backup.systemd.untranslatableHint'))
 }
 
 /** One numeric cron field (minute, hour, day, month, second) in OnCalendar syntax. */
@@ -25,7 +25,7 @@ function numericField(expr: string, field: string, width: number, first: number)
       m = /^(\d+)-(\d+)$/.exec(part)
       if (m) return `${m[1]!.padStart(width, '0')}..${m[2]!.padStart(width, '0')}`
       if (/^\d+$/.test(part)) return part.padStart(width, '0')
-      throw untranslatable(expr, `the field "${field}" uses a form systemd has no equivalent for`)
+      throw untranslatable(expr, msg('backup.systemd.why.field', { field }))
     })
     .join(',')
 }
@@ -34,7 +34,7 @@ function dayOfWeek(expr: string, field: string): string {
   if (field === '*' || field === '?') return ''
   const num = (x: string) => {
     const n = /^\d+$/.test(x) ? Number(x) : DAY_NAMES[x.toUpperCase()]
-    if (n === undefined || n > 7) throw untranslatable(expr, `"${x}" is not a day of the week`)
+    if (n === undefined || n > 7) throw untranslatable(expr, msg('backup.systemd.why.notADay', { day: x }))
     return n
   }
   return field
@@ -42,7 +42,7 @@ function dayOfWeek(expr: string, field: string): string {
     .map((part) => {
       const m = /^(\w+)-(\w+)$/.exec(part)
       if (m) return `${DAYS[num(m[1]!)]}..${DAYS[num(m[2]!)]}`
-      if (part.includes('/') || part.includes('#') || part.includes('L')) throw untranslatable(expr, `the day-of-week part "${part}" has no systemd equivalent`)
+      if (part.includes('/') || part.includes('#') || part.includes('L')) throw untranslatable(expr, msg('backup.systemd.why.dayPart', { part }))
       return DAYS[num(part)]!
     })
     .join(',')
@@ -51,9 +51,9 @@ function dayOfWeek(expr: string, field: string): string {
 export function cronToOnCalendar(expr: string, timezone: string): string {
   const f = expr.trim().split(/\s+/)
   const [sec, min, hour, dom, mon, dow] = f.length === 6 ? f : ['0', ...f]
-  if (f.length < 5 || f.length > 6) throw untranslatable(expr, 'it does not have 5 or 6 fields')
-  if (dom !== '*' && dom !== '?' && dow !== '*' && dow !== '?') throw untranslatable(expr, 'cron runs when the day of the month OR the day of the week matches; systemd requires both')
-  if (/[a-z]/i.test(mon!)) throw untranslatable(expr, 'month names are not supported here; use numbers')
+  if (f.length < 5 || f.length > 6) throw untranslatable(expr, msg('backup.systemd.why.fieldCount'))
+  if (dom !== '*' && dom !== '?' && dow !== '*' && dow !== '?') throw untranslatable(expr, msg('backup.systemd.why.domOrDow'))
+  if (/[a-z]/i.test(mon!)) throw untranslatable(expr, msg('backup.systemd.why.monthNames'))
   const days = dayOfWeek(expr, dow!)
   const date = `*-${numericField(expr, mon!, 2, 1)}-${numericField(expr, dom === '?' ? '*' : dom!, 2, 1)}`
   const time = `${numericField(expr, hour!, 2, 0)}:${numericField(expr, min!, 2, 0)}:${numericField(expr, sec!, 2, 0)}`

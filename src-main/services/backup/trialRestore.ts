@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { TrialRestoreResult } from '../../shared/api/backupSchedules'
+import { formatMessage, msg, type Msg } from '../../shared'
 import { EtcdClient } from '../etcd/client'
 import type { Logger } from '../log'
 import type { RaftdeckCommand } from '../playground/launcher'
@@ -83,7 +84,7 @@ export async function trialRestore(
   let child: ChildProcess | null = null
   const output: string[] = []
   let client: EtcdClient | null = null
-  const result = (restorable: boolean, checks: TrialRestoreResult['checks'], reason: string | null): TrialRestoreResult => ({ engine: engine.engine, restorable, checks, ms: Date.now() - t0, reason })
+  const result = (restorable: boolean, checks: TrialRestoreResult['checks'], reason: Msg | null): TrialRestoreResult => ({ engine: engine.engine, restorable, checks, ms: Date.now() - t0, reason: reason ? formatMessage(reason) : null, reasonMsg: reason })
   try {
     const [clientPort, peerPort] = await pickFreePorts(2)
     const peer = `http://127.0.0.1:${peerPort}`
@@ -97,7 +98,7 @@ export async function trialRestore(
     } catch (err) {
       const e = err as { stderr?: string; message: string }
       const detail = (e.stderr ?? e.message).trim().split('\n').filter(Boolean).slice(-2).join(' ')
-      return result(false, [], `${path.basename(engine.restore.cmd)} snapshot restore refused the file: ${detail}`)
+      return result(false, [], msg('backup.trial.refused', { tool: path.basename(engine.restore.cmd), detail }))
     }
     child = spawn(engine.member.cmd, [...engine.member.args, ...cluster, `--data-dir=${dataDir}`, '--initial-cluster-state=new', `--listen-client-urls=${clientUrl}`, `--advertise-client-urls=${clientUrl}`, `--listen-peer-urls=${peer}`], {
       env: engine.member.env,
@@ -115,7 +116,7 @@ export async function trialRestore(
     let lastErr: unknown = null
     let delay = 50
     while (!status) {
-      if (child.exitCode !== null) return result(false, [], `The restored member exited during start-up (code ${child.exitCode}): ${output.join('').trim().split('\n').slice(-3).join(' | ')}`)
+      if (child.exitCode !== null) return result(false, [], msg('backup.trial.exited', { code: String(child.exitCode), output: output.join('').trim().split('\n').slice(-3).join(' | ') }))
       try {
         const st = await client.status(clientUrl, 2000)
         if (st.leader !== '0') status = st
@@ -123,7 +124,7 @@ export async function trialRestore(
         lastErr = err
       }
       if (!status) {
-        if (Date.now() > deadline) return result(false, [], `The restored member did not become ready within ${Math.round(timeoutMs / 1000)} s (${(lastErr as Error | null)?.message ?? 'no leader'}).`)
+        if (Date.now() > deadline) return result(false, [], msg('backup.trial.notReady', { seconds: Math.round(timeoutMs / 1000), detail: (lastErr as Error | null)?.message ?? msg('backup.trial.noLeader') }))
         await new Promise((r) => setTimeout(r, delay))
         delay = Math.min(500, delay * 2)
       }
@@ -146,7 +147,11 @@ export async function trialRestore(
       checks.push({ name: 'hashKV', expected: expected.hashKV === null ? null : String(expected.hashKV), observed: null, ok: false, note: (err as Error).message })
     }
     const bad = checks.filter((c) => !c.ok)
-    return result(bad.length === 0, checks, bad.length ? `The restored member differs from the source: ${bad.map((c) => `${c.name} ${c.observed ?? '?'} instead of ${c.expected ?? '?'}${c.note ? ` (${c.note})` : ''}`).join('; ')}.` : null)
+    const described = bad.map((c) => {
+      const check = msg('backup.trial.check', { name: c.name, observed: c.observed ?? '?', expected: c.expected ?? '?' })
+      return c.note ? msg('backup.trial.checkNote', { check, note: c.note }) : check
+    })
+    return result(bad.length === 0, checks, described.length ? msg('backup.trial.differs', { checks: described.reduce((a, b) => msg('backup.pick.join', { a, b })) }) : null)
   } finally {
     client?.close()
     if (child) await stop(child)

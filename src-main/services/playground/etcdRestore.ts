@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { writeBumpedSnapshot } from '../../bbolt'
+import { AppError, ErrorCode, msg } from '../../shared'
 
 export interface CommandRun {
   argv: string[]
@@ -71,7 +72,7 @@ export async function restoreWithEtcdctl(
     for (const m of members) {
       const run = await runCommand(etcdctl, ['snapshot', 'restore', file, `--name=${m.name}`, `--initial-cluster=${initialCluster}`, `--initial-cluster-token=${token}`, `--initial-advertise-peer-urls=${m.peerUrl}`, `--data-dir=${m.dataDir}`, ...flags], { ETCDCTL_API: '3' })
       runs.push(run)
-      if (!run.ok) throw new Error(`etcdctl snapshot restore failed for ${m.name}: ${run.output.split('\n').slice(-3).join(' ')}`)
+      if (!run.ok) throw new AppError(ErrorCode.Internal, msg('pg.etcdctlRestoreFailed', { member: m.name, output: run.output.split('\n').slice(-3).join(' ') }))
     }
   } catch (err) {
     await Promise.all(members.map((m) => rm(m.dataDir, { recursive: true, force: true })))

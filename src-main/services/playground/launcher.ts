@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url'
 import type { PlaygroundEngine } from '../../shared/api/playground'
 import { MEMBER_NODE_FLAGS } from '../../member/nodeFlags'
 import { packageRoot } from '../app/packageRoot'
+import { AppError, ErrorCode, msg } from '../../shared'
 
 export interface LaunchSpec {
   cmd: string
@@ -35,7 +36,7 @@ export function createLauncher(raftdeck: RaftdeckCommand, etcdBinary: string | n
     etcdBinary,
     launch(engine, flags) {
       if (engine === 'etcd') {
-        if (!etcdBinary) throw new Error('No etcd binary was found: install etcd (Debian: apt-get install etcd-server) or set RAFTDECK_ETCD_BINARY.')
+        if (!etcdBinary) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.launcherNoEtcd'))
         return { cmd: etcdBinary, args: flags, env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '' } }
       }
       return { cmd: raftdeck.cmd, args: [...MEMBER_NODE_FLAGS, ...raftdeck.prefix, 'member', ...flags, '--enable-debug-service'], env: { ...process.env, ...raftdeck.env } }

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { connect } from 'node:net'
 import type { PlaygroundEngine, ProcessState } from '../../shared/api/playground'
 import type { LaunchSpec } from './launcher'
+import { AppError, ErrorCode, msg } from '../../shared'
 
 const LOG_LINES = 2000
 
@@ -100,13 +101,14 @@ export class MemberProcess {
     let delay = 25
     while (Date.now() < deadline) {
       if (!this.alive) {
-        throw new Error(`${this.name} exited during start-up: ${this.log.slice(-3).join(' | ') || `code ${this.exitCode}`}`)
+        const last = this.log.slice(-3).join(' | ')
+        throw new AppError(ErrorCode.FailedPrecondition, msg('pg.exitedAtStart', { member: this.name, detail: last || msg('pg.exitCode', { code: String(this.exitCode) }) }))
       }
       if (await canConnect(this.clientPort)) return
       await new Promise((r) => setTimeout(r, delay))
       delay = Math.min(250, delay * 2)
     }
-    throw new Error(`${this.name} did not open its client port ${this.clientPort} within ${timeoutMs / 1000} s`)
+    throw new AppError(ErrorCode.Unavailable, msg('pg.noClientPort', { member: this.name, port: String(this.clientPort), seconds: timeoutMs / 1000 }))
   }
 
   /** Graceful stop (SIGTERM), then SIGKILL if it does not exit in time. */

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { BboltError, verifySnapshot } from '../../bbolt'
 import { restoreCluster, RestoreInputError } from '../../member/restore/restore'
 import { AppError, ErrorCode } from '../../shared'
+import { msg, type Msg } from '../../shared/i18n/message'
 import type { PlaygroundEngine, PlaygroundEvent, PlaygroundMember, PlaygroundPhase, PlaygroundSummary, PlaygroundTls, PlaygroundTrace, RaftStateInfo } from '../../shared/api/playground'
 import { EtcdClient } from '../etcd/client'
 import { EtcdError } from '../etcd/errors'
@@ -65,6 +66,7 @@ interface LivePlayground {
   manifest: PlaygroundManifest
   phase: PlaygroundPhase
   error: string | null
+  errorMsg: Msg | null
   members: Map<string, LiveMember>
   subscribers: Set<Subscriber>
   traces: PlaygroundTrace[]
@@ -138,6 +140,7 @@ export class PlaygroundService {
       manifest,
       phase: 'stopped',
       error: null,
+      errorMsg: null,
       members: new Map(),
       subscribers: new Set(),
       traces: [],
@@ -176,19 +179,19 @@ export class PlaygroundService {
 
   private get(id: string): LivePlayground {
     const pg = this.playgrounds.get(id)
-    if (!pg) throw new AppError(ErrorCode.NotFound, `No playground with id ${id}.`, 'It may have been deleted; reload the list.')
+    if (!pg) throw new AppError(ErrorCode.NotFound, msg('pg.notFound', { id }), msg('pg.notFoundHint'))
     return pg
   }
 
   private member(pg: LivePlayground, name: string): LiveMember {
     const m = pg.members.get(name)
-    if (!m) throw new AppError(ErrorCode.NotFound, `Playground "${pg.manifest.name}" has no member ${name}.`)
+    if (!m) throw new AppError(ErrorCode.NotFound, msg('pg.noMember', { name: pg.manifest.name, member: name }))
     return m
   }
 
   private assertNameFree(name: string) {
     if ([...this.playgrounds.values()].some((p) => p.manifest.name.toLowerCase() === name.toLowerCase()))
-      throw new AppError(ErrorCode.Conflict, `A playground named "${name}" already exists.`, 'Choose another name.')
+      throw new AppError(ErrorCode.Conflict, msg('pg.nameTaken', { name }), msg('pg.nameTakenHint'))
   }
 
   private newManifest(name: string, engine: PlaygroundEngine, ports: number[], size: number, tls = false): PlaygroundManifest {
@@ -228,7 +231,7 @@ export class PlaygroundService {
     await this.ready
     this.assertNameFree(recipe.name)
     if (recipe.engine === 'etcd' && !this.opts.launcher.etcdBinary)
-      throw new AppError(ErrorCode.FailedPrecondition, 'No etcd binary was found on this machine.', 'Install etcd (Debian: apt-get install etcd-server) or set RAFTDECK_ETCD_BINARY, or use the Raftdeck engine.')
+      throw new AppError(ErrorCode.FailedPrecondition, msg('pg.noEtcd'), msg('pg.noEtcdHint'))
     const initialCluster = recipe.members.map((m) => `${m.name}=${peerUrl(m)}`).join(',')
     const manifest: PlaygroundManifest = {
       version: 1,
@@ -250,7 +253,7 @@ export class PlaygroundService {
       )
     } catch (err) {
       await rm(dir, { recursive: true, force: true })
-      if (err instanceof BboltError) throw new AppError(ErrorCode.InvalidParams, `The snapshot cannot be restored: ${err.message}`, err.hint)
+      if (err instanceof BboltError) throw new AppError(ErrorCode.InvalidParams, msg('pg.snapshotUnrestorable', { detail: err.message }), err.hint)
       if (err instanceof RestoreInputError) throw new AppError(ErrorCode.InvalidParams, err.message)
       throw err
     }
@@ -272,7 +275,7 @@ export class PlaygroundService {
     await this.ready
     this.assertNameFree(name)
     const etcdctl = this.opts.etcdctlBinary ?? null
-    if (engine === 'etcd' && !etcdctl) throw new AppError(ErrorCode.FailedPrecondition, 'No etcdctl was found on this machine: the etcd engine is restored with etcd’s own restore.', 'Install etcd-client (Debian), or use the Raftdeck engine.')
+    if (engine === 'etcd' && !etcdctl) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.noEtcdctl'), msg('pg.noEtcdctlHint'))
     const source = path.resolve(snapshotPath)
     const names = Array.from({ length: size }, (_, i) => `n${i + 1}`)
     const ports = await this.freePorts(size)
@@ -303,7 +306,7 @@ export class PlaygroundService {
     await this.ready
     this.assertNameFree(name)
     if (engine === 'etcd' && !this.opts.launcher.etcdBinary)
-      throw new AppError(ErrorCode.FailedPrecondition, 'No etcd binary was found on this machine.', 'Install etcd (Debian: apt-get install etcd-server) or set RAFTDECK_ETCD_BINARY, or use the Raftdeck engine.')
+      throw new AppError(ErrorCode.FailedPrecondition, msg('pg.noEtcd'), msg('pg.noEtcdHint'))
     const manifest = this.newManifest(name, engine, await pickFreePorts(size * 2), size, opts.tls)
     await mkdir(playgroundDir(this.opts.dataDir, manifest.id), { recursive: true, mode: 0o700 })
     await saveManifest(this.opts.dataDir, manifest)
@@ -409,13 +412,14 @@ export class PlaygroundService {
     }
     if (!this.step(pg, { type: 'start' })) return
     pg.error = null
+    pg.errorMsg = null
     pg.manifest.wantRunning = true
     await saveManifest(this.opts.dataDir, pg.manifest)
     try {
       await this.ensureTls(pg)
       for (const m of pg.members.values()) {
         if (!(await portIsFree(m.manifest.clientPort)) || !(await portIsFree(m.manifest.peerPort)))
-          throw new Error(`port ${m.manifest.clientPort} or ${m.manifest.peerPort} of ${m.manifest.name} is in use by another program`)
+          throw new AppError(ErrorCode.FailedPrecondition, msg('pg.portBusy', { client: String(m.manifest.clientPort), peer: String(m.manifest.peerPort), member: m.manifest.name }))
       }
       // Members of a new cluster wait for each other, so they start together.
       await Promise.all([...pg.members.values()].map((m) => this.startMember(pg, m)))
@@ -424,10 +428,11 @@ export class PlaygroundService {
       this.log.info(`playground "${pg.manifest.name}" is running: ${this.endpoints(pg)}`)
     } catch (err) {
       pg.error = (err as Error).message
+      pg.errorMsg = err instanceof AppError ? (err.msg ?? null) : null
       this.log.error(`playground "${pg.manifest.name}" failed to start: ${pg.error}`)
       await Promise.all([...pg.members.values()].map((m) => m.process.stop(3000)))
       this.step(pg, { type: 'startFailed', error: pg.error })
-      throw new AppError(ErrorCode.FailedPrecondition, `The playground could not start: ${pg.error}`, 'See the member log in the Activity area.')
+      throw new AppError(ErrorCode.FailedPrecondition, msg('pg.startFailed', { detail: pg.errorMsg ?? pg.error }), msg('pg.startFailedHint'))
     }
   }
 
@@ -513,17 +518,17 @@ export class PlaygroundService {
   async memberAction(id: string, name: string, action: 'stop' | 'kill' | 'pause' | 'resume' | 'restart'): Promise<PlaygroundSummary> {
     const pg = this.get(id)
     const m = this.member(pg, name)
-    if (pg.phase !== 'running') throw new AppError(ErrorCode.FailedPrecondition, `Playground "${pg.manifest.name}" is ${pg.phase}.`, 'Start the playground first.')
+    if (pg.phase !== 'running') throw new AppError(ErrorCode.FailedPrecondition, msg('pg.phaseIs', { name: pg.manifest.name, phase: msg(`pg.phase.${pg.phase}`) }), msg('pg.startFirst'))
     switch (action) {
       case 'stop':
         await m.process.stop()
         break
       case 'kill':
-        if (!m.process.alive) throw new AppError(ErrorCode.FailedPrecondition, `${name} is not running.`)
+        if (!m.process.alive) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.memberNotRunning', { member: name }))
         await m.process.kill()
         break
       case 'pause':
-        if (!m.process.alive) throw new AppError(ErrorCode.FailedPrecondition, `${name} is not running.`)
+        if (!m.process.alive) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.memberNotRunning', { member: name }))
         m.process.pause()
         break
       case 'resume':
@@ -538,19 +543,19 @@ export class PlaygroundService {
     return this.summary(pg)
   }
 
-  private requireDebug(pg: LivePlayground, what: string) {
+  private requireDebug(pg: LivePlayground, what: 'cut' | 'heal') {
     if (pg.manifest.engine !== 'raftdeck')
-      throw new AppError(ErrorCode.FailedPrecondition, `${what} needs the Raftdeck engine's debug service; real etcd has no fault controls.`, 'Use process controls (kill, pause) on real etcd instead.')
+      throw new AppError(ErrorCode.FailedPrecondition, msg('pg.needsDebug', { what: msg(`pg.what.${what}`) }), msg('pg.needsDebugHint'))
   }
 
   async isolate(id: string, name: string, peer: string | undefined, direction: 'both' | 'out' | 'in'): Promise<PlaygroundSummary> {
     const pg = this.get(id)
-    this.requireDebug(pg, 'Cutting links')
+    this.requireDebug(pg, 'cut')
     const m = this.member(pg, name)
-    if (!m.feed || !m.process.alive) throw new AppError(ErrorCode.FailedPrecondition, `${name} is not running.`)
+    if (!m.feed || !m.process.alive) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.memberNotRunning', { member: name }))
     const peers = peer ? [this.member(pg, peer)] : [...pg.members.values()].filter((x) => x !== m)
     for (const p of peers) {
-      if (!p.id) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${p.manifest.name} is not known yet.`, 'Wait until it has started once.')
+      if (!p.id) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.idNotYetKnown', { member: p.manifest.name }), msg('pg.idNotYetKnownHint'))
       await m.feed.setFault(p.id, direction !== 'in', direction !== 'out')
     }
     this.log.info(`playground "${pg.manifest.name}": cut ${name} ${direction === 'both' ? '⇄' : direction === 'out' ? '→' : '←'} ${peer ?? 'all peers'}`)
@@ -559,7 +564,7 @@ export class PlaygroundService {
 
   async heal(id: string, name?: string): Promise<PlaygroundSummary> {
     const pg = this.get(id)
-    this.requireDebug(pg, 'Healing links')
+    this.requireDebug(pg, 'heal')
     const targets = name ? [this.member(pg, name)] : [...pg.members.values()]
     await Promise.all(targets.filter((m) => m.feed && m.process.alive).map((m) => m.feed!.clearFaults()))
     this.log.info(`playground "${pg.manifest.name}": healed ${name ?? 'every member'}`)
@@ -569,8 +574,8 @@ export class PlaygroundService {
   async addMember(id: string): Promise<PlaygroundSummary> {
     const pg = this.get(id)
     return this.enqueue(pg, async () => {
-      if (pg.phase !== 'running') throw new AppError(ErrorCode.FailedPrecondition, 'Start the playground before adding members.')
-      if (pg.members.size >= 7) throw new AppError(ErrorCode.FailedPrecondition, 'A playground has at most 7 members.')
+      if (pg.phase !== 'running') throw new AppError(ErrorCode.FailedPrecondition, msg('pg.startBeforeAdding'))
+      if (pg.members.size >= 7) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.maxMembers', { max: 7 }))
       const [clientPort, peerPort] = await pickFreePorts(2)
       const name = `n${pg.manifest.nextMemberNumber}`
       const draft = { name, clientPort: clientPort!, peerPort: peerPort! }
@@ -596,7 +601,7 @@ export class PlaygroundService {
   async promote(id: string, name: string): Promise<PlaygroundSummary> {
     const pg = this.get(id)
     const m = this.member(pg, name)
-    if (!m.id) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${name} is not known yet.`)
+    if (!m.id) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.idNotYetKnown', { member: name }))
     await retryMembershipChange(() => this.clientFor(pg).memberPromote(m.id!))
     m.learner = false
     this.log.info(`playground "${pg.manifest.name}": promoted ${name} to a voting member`)
@@ -612,11 +617,11 @@ export class PlaygroundService {
         const list = await this.clientFor(pg).memberList()
         memberId = list.members.find((x) => x.peerURLs.includes(this.pu(pg, m.manifest)))?.ID ?? null
       }
-      if (!memberId) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${name} is not known.`)
+      if (!memberId) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.idUnknown', { member: name }))
       // Ask another running member (the leader if known): the removed one shuts down mid-request.
       const others = [...pg.members.values()].filter((x) => x !== m && x.process.state === 'running')
       const via = others.find((x) => x.raft?.role === 'leader') ?? others[0]
-      if (!via) throw new AppError(ErrorCode.FailedPrecondition, `No other member of "${pg.manifest.name}" is running to carry out the removal.`)
+      if (!via) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.noOtherRunning', { name: pg.manifest.name }))
       await retryMembershipChange(() => this.clientFor(pg).memberRemove(memberId!, { endpoint: this.cu(pg, via.manifest) }))
       m.feed?.close()
       await m.process.stop(5000)
@@ -634,11 +639,11 @@ export class PlaygroundService {
   async moveLeader(id: string, name: string): Promise<PlaygroundSummary> {
     const pg = this.get(id)
     const target = this.member(pg, name)
-    if (!target.id) throw new AppError(ErrorCode.FailedPrecondition, `The member ID of ${name} is not known yet.`)
+    if (!target.id) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.idNotYetKnown', { member: name }))
     const leaderId = [...pg.members.values()].map((m) => m.raft?.leader).find((l) => l && l !== '0')
     const leader = [...pg.members.values()].find((m) => m.id === leaderId)
-    if (!leader) throw new AppError(ErrorCode.Unavailable, 'The playground has no leader right now.', 'Wait for an election to finish.')
-    if (leader === target) throw new AppError(ErrorCode.FailedPrecondition, `${name} is already the leader.`)
+    if (!leader) throw new AppError(ErrorCode.Unavailable, msg('pg.noLeader'), msg('pg.noLeaderHint'))
+    if (leader === target) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.alreadyLeader', { member: name }))
     await this.clientFor(pg).moveLeader(this.cu(pg, leader.manifest), target.id)
     this.log.info(`playground "${pg.manifest.name}": moved leadership from ${leader.manifest.name} to ${name}`)
     return this.summary(pg)
@@ -646,7 +651,7 @@ export class PlaygroundService {
 
   setLoad(id: string, rate: number): PlaygroundSummary {
     const pg = this.get(id)
-    if (rate > 0 && pg.phase !== 'running') throw new AppError(ErrorCode.FailedPrecondition, 'Start the playground before adding load.')
+    if (rate > 0 && pg.phase !== 'running') throw new AppError(ErrorCode.FailedPrecondition, msg('pg.startBeforeLoad'))
     if (rate === 0) {
       pg.load?.stop()
       pg.load = null
@@ -787,6 +792,7 @@ export class PlaygroundService {
       debug: pg.manifest.engine === 'raftdeck',
       tls: this.tlsSummary(pg),
       error: pg.error,
+      errorMsg: pg.errorMsg,
     }
   }
 

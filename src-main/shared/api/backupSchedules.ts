@@ -3,6 +3,7 @@
 
 import { s } from '../schema'
 import type { Target } from '../dto'
+import type { Msg } from '../i18n/message'
 import { id, method, stream, target } from './spec'
 
 export interface RetentionPolicy {
@@ -50,6 +51,8 @@ export interface TrialRestoreResult {
   checks: { name: 'revision' | 'keys' | 'hashKV'; expected: string | null; observed: string | null; ok: boolean; note?: string }[]
   ms: number
   reason: string | null
+  /** The same as a message the UI translates (absent in older manifests). */
+  reasonMsg?: Msg | null
 }
 
 export interface BackupRun {
@@ -62,9 +65,12 @@ export interface BackupRun {
   /** For a finished run: the last state it completed before 'done' (where a failure struck). */
   reached?: RunState
   outcome: RunOutcome
-  /** Why it failed, or why it ran (catch-up). */
+  /** Why it failed, or why it ran (catch-up), in English: the manifest keeps it, the CLI and scripts read it. */
   reason: string | null
   hint: string | null
+  /** The same as messages the UI translates (absent in manifests written before they existed, and for causes without one). */
+  reasonMsg?: Msg | null
+  hintMsg?: Msg | null
   startedAt: number
   endedAt: number | null
   cluster: string | null
@@ -74,6 +80,7 @@ export interface BackupRun {
   endpoint: string | null
   /** Why this member was chosen (answers, no alarm, highest applied index…). */
   pickReason: string | null
+  pickReasonMsg?: Msg
   etcdVersion: string | null
   revision: number | null
   /** etcdctl 3.4's "total keys" (every key/value in every bucket) and the live keys at the revision. */
@@ -103,7 +110,7 @@ export interface BackupCatalogEntry {
   sha256: string | null
   restorable: boolean | null
   /** Result of the last "verify again" on this file (null: not re-verified since it was written). */
-  reverified: { at: number; ok: boolean; message: string | null } | null
+  reverified: { at: number; ok: boolean; message: string | null; messageMsg?: Msg } | null
   /** The run that wrote it. */
   run: string
 }
@@ -132,6 +139,7 @@ export interface ScheduleView extends BackupSchedule {
 export interface CronPreview {
   ok: boolean
   error: string | null
+  errorMsg?: Msg
   description: string
   nextRuns: number[]
   expectedEveryMs: number | null
@@ -143,8 +151,9 @@ export interface RetentionDecision {
   revision: number | null
   bytes: number
   keep: boolean
-  /** Which rules keep it, or why it goes. */
+  /** Which rules keep it, or why it goes (English), and the same as messages the UI translates. */
   reasons: string[]
+  reasonMsgs?: Msg[]
 }
 
 export interface RetentionPreview {

@@ -1,5 +1,6 @@
 // Snapshots kept by Raftdeck (the Backups area). The guided restore's methods are in restore.ts.
 
+import type { Msg } from '../i18n/message'
 import { s } from '../schema'
 import { MINUTE, method, target } from './spec'
 
@@ -15,6 +16,9 @@ export interface SnapshotProblem {
   code: string
   message: string
   hint: string
+  /** The same as messages the UI translates, where the services have them (bbolt's own findings stay English). */
+  msg?: Msg
+  hintMsg?: Msg
 }
 
 export interface BackupFile {

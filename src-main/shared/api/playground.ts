@@ -2,6 +2,7 @@
 // or real etcd when its binary is present), with controls to break and repair them and a live view of
 // their Raft state.
 
+import type { Msg } from '../i18n/message'
 import { s } from '../schema'
 import { id, method, stream } from './spec'
 
@@ -76,7 +77,9 @@ export interface PlaygroundSummary {
   debug: boolean
   /** "TLS everywhere": the files a client needs (null for a plain playground). */
   tls: PlaygroundTls | null
+  /** Why the last start failed, in English (CLI, logs) and as a message the UI translates. */
   error: string | null
+  errorMsg?: Msg | null
 }
 
 /** A TLS playground's CA and client certificate, in the playground's folder (the key is a 0600 file). */

@@ -83,10 +83,15 @@ export function errorHint(e: Pick<ApiError, 'hint' | 'hintMsg'>): string {
   return e.hintMsg ? tMsg(e.hintMsg) : (e.hint ?? '')
 }
 
+/** Two sentences in one line: a space after Latin punctuation, none after a Chinese full stop (。！？). */
+export function joinSentences(a: string, b: string): string {
+  if (!a || !b) return a || b
+  return /[。！？；：）”]$/.test(a) ? `${a}${b}` : `${a} ${b}`
+}
+
 /** Message and hint in one line, for toasts. */
 export function errorText(e: Pick<ApiError, 'message' | 'msg' | 'hint' | 'hintMsg'>): string {
-  const hint = errorHint(e)
-  return hint ? `${errorMessage(e)} ${hint}` : errorMessage(e)
+  return joinSentences(errorMessage(e), errorHint(e))
 }
 
 // ---- numbers, sizes, dates: in the locale's conventions -------------------------------------------

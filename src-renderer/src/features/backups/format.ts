@@ -1,9 +1,10 @@
 // Small display helpers shared by the Backups area and the freshness badge, in the UI's language.
-import type { Freshness, RunOutcome, RunState, RunTrigger } from '@shared/api/backupSchedules'
+import type { BackupCatalogEntry, BackupRun, CronPreview, Freshness, RetentionDecision, RunOutcome, RunState, RunTrigger } from '@shared/api/backupSchedules'
+import { isMsg, type Msg } from '@shared/i18n/message'
 import cronstrue from 'cronstrue'
 // Registers cronstrue's Simplified Chinese with the module above.
 import 'cronstrue/locales/zh_CN'
-import { currentLocale, fmtAgo, t } from '../../i18n'
+import { currentLocale, fmtAgo, i18n, joinSentences, t, tMsg } from '../../i18n'
 
 export const ago = (at: number, now = Date.now()): string => fmtAgo(at, now)
 
@@ -58,3 +59,34 @@ export function cronText(expr: string): string {
     return ''
   }
 }
+
+// ---- the services' sentences (run reasons, why a member was picked, re-verification results) ------
+// The manifest keeps each in English and, since they exist, the message key beside it. An old manifest
+// (no key) or a key this build does not know (a newer writer, a hand edit) shows the English.
+
+const known = (m: unknown): m is Msg =>
+  isMsg(m) && i18n.global.te(`srv.${m.key}`, 'en') && Object.values(m.params ?? {}).every((v) => !isMsg(v) || known(v))
+
+/** A service message in the UI's language, or the English the services recorded. */
+export const srvText = (m: unknown, english: string): string => (known(m) ? tMsg(m) : english)
+
+/** Why a run failed (or why it ran: a catch-up). */
+export const runReason = (r: Pick<BackupRun, 'reason' | 'reasonMsg'>): string => srvText(r.reasonMsg, r.reason ?? '')
+
+export const runHint = (r: Pick<BackupRun, 'hint' | 'hintMsg'>): string => srvText(r.hintMsg, r.hint ?? '')
+
+/** The reason and what to do about it, in one line (as errorText does for an error). */
+export const runReasonAndHint = (r: Pick<BackupRun, 'reason' | 'reasonMsg' | 'hint' | 'hintMsg'>): string => joinSentences(runReason(r), runHint(r))
+
+/** Why the run took its snapshot from that member. */
+export const pickReason = (r: Pick<BackupRun, 'pickReason' | 'pickReasonMsg'>): string => srvText(r.pickReasonMsg, r.pickReason ?? '')
+
+/** What the last "verify again" found wrong with a file. */
+export const reverifiedText = (v: NonNullable<BackupCatalogEntry['reverified']>): string => srvText(v.messageMsg, v.message ?? '')
+
+/** What is wrong with a cron expression or time zone. */
+export const cronError = (p: Pick<CronPreview, 'error' | 'errorMsg'>): string => srvText(p.errorMsg, p.error ?? '')
+
+/** Which rules keep a file, or why it goes, as a list in the reader's punctuation. */
+export const retentionReasons = (d: Pick<RetentionDecision, 'reasons' | 'reasonMsgs'>): string =>
+  d.reasons.map((english, i) => srvText(d.reasonMsgs?.[i], english)).join(currentLocale() === 'zh-CN' ? '；' : '; ')
