@@ -22,18 +22,9 @@ const shownAttributes = ['title', 'aria-label', 'aria-placeholder', 'aria-rolede
  * here). The list only ever shrinks.
  */
 const untranslated = [
-  'src-renderer/src/api/client.ts',
   'src-renderer/src/components/CallProgress.vue',
   'src-renderer/src/composables/useWriteGuard.ts',
   'src-renderer/src/composables/writeGuard.shared.ts',
-  'src-renderer/src/features/cluster/ClusterHealth.vue',
-  'src-renderer/src/features/cluster/SplitClusterAlert.vue',
-  'src-renderer/src/features/connections/CertificateList.vue',
-  'src-renderer/src/features/connections/ConnectionDialog.vue',
-  'src-renderer/src/features/connections/DoctorReport.vue',
-  'src-renderer/src/features/connections/HostKeyPrompt.vue',
-  'src-renderer/src/features/connections/PemField.vue',
-  'src-renderer/src/features/connections/SshTunnelEditor.vue',
   'src-renderer/src/features/keys/ConflictDialog.vue',
   'src-renderer/src/features/keys/DeletePrefixDialog.vue',
   'src-renderer/src/features/keys/HistoryDrawer.vue',
@@ -55,7 +46,6 @@ const untranslated = [
   'src-renderer/src/features/restore/SnapshotStep.vue',
   'src-renderer/src/features/restore/TargetStep.vue',
   'src-renderer/src/features/restore/VerifyStep.vue',
-  'src-renderer/src/stores/cluster.ts',
   'src-renderer/src/stores/keyEditor.ts',
   'src-renderer/src/stores/keyTree.ts',
 ]
