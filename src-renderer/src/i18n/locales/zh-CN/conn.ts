@@ -74,7 +74,7 @@ export default {
     agent: 'SSH agent',
     password: '密码',
     privateKey: '私钥',
-    keyPlaceholder: '本机上的 ~/.ssh/id_ed25519（OpenSSH 或 PEM 格式），或点“导入…”加密保存',
+    keyPlaceholder: '本机的 ~/.ssh/id_ed25519（OpenSSH 或 PEM），或“导入…”加密保存',
     passphrase: '密钥口令',
     passphrasePlaceholder: '仅当密钥设有口令时填写',
     stored: '已保存（留空则保持不变）',
