@@ -401,6 +401,6 @@ export interface SplitDiagnosis {
 
 export interface HashKvResult {
   revision: string
-  members: { endpoint: string; memberId?: string; hash?: number; compactRevision?: string; error?: string }[]
+  members: { endpoint: string; memberId?: string; hash?: number; compactRevision?: string; error?: string; errorMsg?: Msg }[]
   consistent: boolean
 }

@@ -113,7 +113,7 @@ export class ClusterService {
           const r = await client.hashKV(endpoint, revision)
           return { endpoint, memberId: r.header.member_id, hash: r.hash, compactRevision: r.compact_revision }
         } catch (err) {
-          return { endpoint, error: err instanceof Error ? err.message : String(err) }
+          return { endpoint, error: err instanceof Error ? err.message : String(err), ...(err instanceof AppError && err.msg ? { errorMsg: err.msg } : {}) }
         }
       }),
     )
