@@ -7,11 +7,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import ssh2, { type ParsedKey } from 'ssh2'
+import { msg, type Msg } from '../../shared'
 import { SEALED_SUFFIX, type Unsealer } from '../etcd/tlsMaterial'
 import { SshError } from './errors'
 import { fingerprint, type HostKey } from './hostKeys'
-
-import { msg, type Msg } from '../../shared'
 
 export type SshAuthSpec =
   | { kind: 'key'; keyFile: string; passphrase?: string }
