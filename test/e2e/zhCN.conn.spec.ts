@@ -1,7 +1,8 @@
 // Connections in Simplified Chinese, against a real TLS etcd cluster started here: the connection dialog
 // (TLS, SSH tunnel and kubeadm sections), the doctor's report for a wrong CA (a failing finding, said by
 // the services as a message the UI translates) and for the right one, and the connection's Cluster view
-// with its members, alarms, consistency check and maintenance cards. None shows untranslated English.
+// with its members, alarms, consistency check and maintenance cards; then, through a real sshd, the host
+// key prompt and the doctor's SSH stage. None shows untranslated English.
 // Allowed: etcd terms (zhText.ts), the user's names, and the data shown as it is (endpoints, paths,
 // certificate names, member IDs, problem codes in <code>, OpenSSL's error codes).
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -11,20 +12,26 @@ import type { Locator } from '@playwright/test'
 import { test, expect, resetRemembered } from './fixtures'
 import { makePki, type Pki } from '../support/certs'
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd'
+import { makeSshKey, startSshd, type Sshd, type SshKeyPair } from '../support/sshd'
 import { ConnectionsPage } from './pages/ConnectionsPage'
 import { chooseLanguage, untranslated } from './zhText'
 
 let tmp: string
 let pki: Pki
 let etcd: EtcdCluster
+let sshd: Sshd
+let key: SshKeyPair
 
 test.beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-e2e-zhconn-'))
   pki = makePki(path.join(tmp, 'pki'))
   etcd = await startEtcdCluster({ pki })
+  key = makeSshKey(path.join(tmp, 'keys'), 'id_ed25519')
+  sshd = await startSshd(path.join(tmp, 'sshd'), { authorizedKeys: [key.publicLine] })
 })
 
 test.afterAll(async () => {
+  await sshd?.stop()
   await etcd?.stop()
   rmSync(tmp, { recursive: true, force: true })
 })
@@ -43,9 +50,12 @@ const CA_NAMES = ['raftdeck-test-ca', 'some-other-ca']
  * connection's colour (#2563eb), cut into words as untranslated() cuts them.
  */
 async function dataWords(el: Locator): Promise<string[]> {
-  const texts = await el.locator('code, .subject, .source, .ep, .problem, .n-color-picker').allInnerTexts()
-  return texts.flatMap((t) => t.match(/[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z]/g) ?? [])
+  const texts = await el.locator('code, .subject, .source, .ep, .problem, .n-color-picker, .fingerprint').allInnerTexts()
+  return texts.flatMap(words)
 }
+
+/** A text cut into words as untranslated() cuts it (what follows a slash is a path, not words). */
+const words = (text: string): string[] => text.replace(/\/\S+/g, ' ').match(/[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z]/g) ?? []
 
 /** Untranslated English in `el`, leaving out the data it shows and OpenSSL's codes (UNABLE_TO_GET_ISSUER_CERT…). */
 async function english(el: Locator, names: string[]): Promise<string[]> {
@@ -118,6 +128,41 @@ test('the connection dialog, the doctor and a connection’s Cluster view in zh-
     // The refresh interval's options, in Chinese too.
     await health.getByTestId('refresh-interval').click()
     await expect(page.locator('.n-base-select-option', { hasText: '每 5 秒' })).toBeVisible()
+    await page.keyboard.press('Escape')
+  } finally {
+    await resetRemembered()
+  }
+})
+
+test('the SSH host key prompt and the doctor’s SSH stage in zh-CN', async ({ app }, info) => {
+  const page = app.page
+  const name = `zh-ssh-${info.project.name}-${Date.now()}`
+  const conns = new ConnectionsPage(page)
+  try {
+    await chooseLanguage(page, '简体中文')
+    await expect(page.getByTestId('area-cluster')).toHaveText('集群')
+    await conns.openNew()
+    await conns.fill({ name, endpoints: [etcd.endpoints[0]!], caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey })
+    await conns.fillSshHop(0, { user: sshd.user, host: sshd.host, port: sshd.port, keyFile: key.privateKey })
+
+    // First use of the bastion: the doctor stops at its host key and asks, in Chinese.
+    await conns.dialog.getByTestId('conn-test').click()
+    const prompt = conns.hostKeyPrompt
+    await expect(prompt.getByTestId('hostkey-fingerprint')).toHaveText(sshd.hostKey.fingerprint)
+    await expect(prompt).toContainText('确认 SSH 主机密钥')
+    expect(await english(prompt, [sshd.host])).toEqual([])
+    await app.screenshot('zh-CN-ssh-hostkey-prompt')
+    await prompt.getByTestId('hostkey-trust').click()
+
+    // The SSH stage, then the endpoint through the tunnel, each step's note in Chinese.
+    const report = conns.dialog.getByTestId('doctor-report')
+    await expect(report.getByTestId('tunnel-verdict')).toContainText('SSH 隧道已建立')
+    await expect(report.getByTestId('verdict-ok')).toHaveCount(1)
+    await expect(conns.dialog.getByTestId('ssh-hop-0-hostkey')).toContainText('已确认')
+    // The step notes quote the keys as ssh shows them (algorithm and SHA256 fingerprint): data, not words.
+    const keys = [sshd.hostKey, key].flatMap((k) => ['ssh-ed25519', ...words(k.fingerprint)])
+    expect(await english(report, [...CA_NAMES, sshd.user, ...keys])).toEqual([])
+    await app.screenshot('zh-CN-ssh-doctor')
     await page.keyboard.press('Escape')
   } finally {
     await resetRemembered()
