@@ -13,6 +13,7 @@ import {
   AppError,
   ErrorCode,
   SchemaError,
+  msg,
   isMethodName,
   isStreamName,
   methods,
@@ -60,15 +61,11 @@ interface LiveCall {
 
 /** Said when a handler did not settle within the grace period after it was asked to stop. */
 function unconfirmed(reason: ApiError): ApiError {
-  return {
-    code: reason.code,
-    message: `${reason.message} The operation did not confirm that it stopped, so it may still complete.`,
-    hint: 'Check the result (for example, reload the keys) before trying again.',
-  }
+  return new AppError(reason.code, msg('conn.rpc.unconfirmed', { message: reason.msg ?? reason.message }), msg('conn.rpc.unconfirmedHint')).toApiError()
 }
 
 const invalidParams = (err: SchemaError) =>
-  new AppError(ErrorCode.InvalidParams, `Invalid parameters: ${err.message}`, 'This is a bug in the caller; the request was not run.', {
+  new AppError(ErrorCode.InvalidParams, msg('conn.rpc.invalidParams', { detail: err.message }), msg('conn.rpc.invalidParamsHint'), {
     path: err.path,
   })
 
@@ -153,8 +150,8 @@ export function createDispatcher(services: Services, options: DispatcherOptions 
       let handler: (p: unknown, ctx: CallContext) => Promise<unknown>
       let timeoutMs: number | undefined
       try {
-        if (calls.has(id)) throw new AppError(ErrorCode.InvalidParams, `Call id ${id} is already in use`)
-        if (!isMethodName(method)) throw new AppError(ErrorCode.UnknownMethod, `Unknown method '${method}'`)
+        if (calls.has(id)) throw new AppError(ErrorCode.InvalidParams, msg('conn.rpc.callIdInUse', { id: String(id) }))
+        if (!isMethodName(method)) throw new AppError(ErrorCode.UnknownMethod, msg('conn.rpc.unknownMethod', { method: String(method) }))
         try {
           params = methods[method].params.parse(rawParams ?? {})
         } catch (err) {
@@ -193,10 +190,10 @@ export function createDispatcher(services: Services, options: DispatcherOptions 
 
     function handleSub(id: number, stream: string, rawParams: unknown) {
       const refuse = (err: unknown) => reply({ t: 'end', id, result: { ok: false, error: toApiError(err) } })
-      if (subs.has(id)) return refuse(new AppError(ErrorCode.InvalidParams, `Subscription id ${id} is already in use`))
-      if (!isStreamName(stream)) return refuse(new AppError(ErrorCode.UnknownMethod, `Unknown stream '${stream}'`))
+      if (subs.has(id)) return refuse(new AppError(ErrorCode.InvalidParams, msg('conn.rpc.subIdInUse', { id: String(id) })))
+      if (!isStreamName(stream)) return refuse(new AppError(ErrorCode.UnknownMethod, msg('conn.rpc.unknownStream', { stream: String(stream) })))
       if (subs.size >= maxSubs)
-        return refuse(new AppError(ErrorCode.ResourceExhausted, `Too many live subscriptions (${maxSubs})`, 'Close some views and retry.'))
+        return refuse(new AppError(ErrorCode.ResourceExhausted, msg('conn.rpc.tooManySubs', { max: String(maxSubs) }), msg('conn.rpc.tooManySubsHint')))
       let params: unknown
       try {
         params = streams[stream].params.parse(rawParams ?? {})
@@ -257,7 +254,7 @@ export function createDispatcher(services: Services, options: DispatcherOptions 
         for (const [id, call] of [...calls]) {
           calls.delete(id)
           for (const t of call.timers) clearTimeout(t)
-          call.controller.abort(new AppError(ErrorCode.Cancelled, 'Cancelled: the window that asked for it went away.'))
+          call.controller.abort(new AppError(ErrorCode.Cancelled, msg('conn.rpc.windowGone')))
         }
       },
       get liveSubscriptions() {

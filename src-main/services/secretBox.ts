@@ -6,7 +6,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { AppError, ErrorCode } from '../shared'
+import { AppError, ErrorCode, msg } from '../shared'
 
 export interface SecretBox {
   readonly kind: 'os-keychain' | 'file-key'
@@ -30,7 +30,7 @@ export function fileKeySecretBox(dataDir: string): SecretBox {
       }
     }
     key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64')
-    if (key.length !== 32) throw new AppError(ErrorCode.Internal, `The secret key file ${keyFile} is damaged.`, 'Delete it and enter the connection passwords again.')
+    if (key.length !== 32) throw new AppError(ErrorCode.Internal, msg('conn.secret.keyDamaged', { file: keyFile }), msg('conn.secret.keyDamagedHint'))
     return key
   }
   return {
@@ -42,14 +42,14 @@ export function fileKeySecretBox(dataDir: string): SecretBox {
       return PREFIX + Buffer.concat([iv, c.getAuthTag(), body]).toString('base64')
     },
     open(sealed) {
-      if (!sealed.startsWith(PREFIX)) throw new AppError(ErrorCode.Internal, 'A stored secret has an unknown format.', 'Enter the password of this connection again.')
+      if (!sealed.startsWith(PREFIX)) throw new AppError(ErrorCode.Internal, msg('conn.secret.unknownFormat'), msg('conn.secret.enterAgain'))
       const raw = Buffer.from(sealed.slice(PREFIX.length), 'base64')
       const d = createDecipheriv('aes-256-gcm', getKey(), raw.subarray(0, 12))
       d.setAuthTag(raw.subarray(12, 28))
       try {
         return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8')
       } catch {
-        throw new AppError(ErrorCode.Internal, 'A stored secret cannot be decrypted (the key changed).', 'Enter the password of this connection again.')
+        throw new AppError(ErrorCode.Internal, msg('conn.secret.cannotDecrypt'), msg('conn.secret.enterAgain'))
       }
     },
   }

@@ -2,7 +2,7 @@
 // read-only) to an etcd client and the rules that apply to it. Keys, cluster and backup services go
 // through here, so none of them treats the playground specially.
 
-import { AppError, ErrorCode, type Target } from '../shared'
+import { AppError, ErrorCode, msg, type Target } from '../shared'
 import type { EtcdClient } from './etcd/client'
 
 export interface TargetPolicy {
@@ -33,7 +33,7 @@ export class TargetResolver {
 
   private provider(target: Target): TargetProvider {
     const p = this.providers.get(target.kind)
-    if (!p) throw new AppError(ErrorCode.NotFound, `No ${target.kind}s in this build.`)
+    if (!p) throw new AppError(ErrorCode.NotFound, msg('conn.target.noProvider', { kind: target.kind }))
     return p
   }
 
@@ -53,9 +53,9 @@ export class TargetResolver {
   /** Throws unless writes are allowed on the target. */
   async assertWritable(target: Target, confirmedProduction: boolean | undefined): Promise<TargetPolicy> {
     const p = await this.policy(target)
-    if (p.readOnly) throw new AppError(ErrorCode.PermissionDenied, `"${p.name}" is a read-only connection.`, 'Edit the connection and turn read-only off to make changes.')
+    if (p.readOnly) throw new AppError(ErrorCode.PermissionDenied, msg('conn.target.readOnly', { name: p.name }), msg('conn.target.readOnlyHint'))
     if (p.production && !confirmedProduction)
-      throw new AppError(ErrorCode.FailedPrecondition, `"${p.name}" is marked as production: confirm the change first.`, 'The change was not made.')
+      throw new AppError(ErrorCode.FailedPrecondition, msg('conn.target.production', { name: p.name }), msg('conn.target.productionHint'))
     return p
   }
 }

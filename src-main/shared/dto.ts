@@ -1,6 +1,8 @@
 // Data shapes that cross the API boundary. Plain JSON: no classes, no bigint (64-bit etcd IDs travel
 // as decimal strings so no precision is lost in JavaScript numbers).
 
+import type { Msg } from './i18n/message'
+
 export type ShellKind = 'electron' | 'browser'
 
 export interface AppInfo {
@@ -196,9 +198,11 @@ export interface KubeadmImport {
   /** Paths of the imported copies (keys sealed), ready for the profile. */
   tls: TlsSettings
   /** Every file looked for, in order, found or not. */
-  findings: { what: string; path: string; found: boolean; note: string }[]
+  findings: { what: string; path: string; found: boolean; note: string; whatMsg?: Msg; noteMsg?: Msg }[]
   certificates: CertificateInfo[]
   warnings: string[]
+  /** The warnings as messages, for the UI's language (same order as `warnings`). */
+  warningMsgs?: Msg[]
 }
 
 export type DoctorProblem =
@@ -256,6 +260,8 @@ export interface DoctorStep {
   ok: boolean
   ms: number
   note: string
+  /** The note as a message, for the UI's language (absent where the note is a bare code or address). */
+  noteMsg?: Msg
 }
 
 export interface EndpointVerdict {
@@ -264,6 +270,9 @@ export interface EndpointVerdict {
   problem?: DoctorProblem
   message: string
   fix: string
+  /** message and fix as messages, for the UI's language (message and fix stay their English text, for the CLI). */
+  msg?: Msg
+  fixMsg?: Msg
   steps: DoctorStep[]
   details: {
     version?: string
@@ -285,6 +294,8 @@ export interface TunnelVerdict {
   stage?: DoctorStep['name']
   message: string
   fix: string
+  msg?: Msg
+  fixMsg?: Msg
   steps: DoctorStep[]
   /** A host key to confirm (unknown) or to compare (changed). */
   hostKey?: SshHostKeyOffer
@@ -308,6 +319,8 @@ export interface EndpointStatus {
   endpoint: string
   ok: boolean
   error?: string
+  /** error as a message, for the UI's language. */
+  errorMsg?: Msg
   memberId?: string
   /** The cluster ID this endpoint reports (Status header). */
   clusterId?: string
@@ -351,6 +364,7 @@ export interface ClusterStatus {
   alarms: AlarmInfo[]
   /** Set when no endpoint answered at all. */
   error?: string
+  errorMsg?: Msg
   /**
    * Set when the endpoints do not form one cluster: they disagree about the leader, report different
    * cluster IDs, share a member ID, or return member lists that do not match each other or the
@@ -387,6 +401,6 @@ export interface SplitDiagnosis {
 
 export interface HashKvResult {
   revision: string
-  members: { endpoint: string; memberId?: string; hash?: number; compactRevision?: string; error?: string }[]
+  members: { endpoint: string; memberId?: string; hash?: number; compactRevision?: string; error?: string; errorMsg?: Msg }[]
   consistent: boolean
 }

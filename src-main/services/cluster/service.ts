@@ -1,7 +1,7 @@
 // The cluster health view's data: per-endpoint status as `etcdctl endpoint status` shows it, the member
 // list, alarms, a consistency check (HashKV of every member at one revision) and maintenance actions.
 
-import { AppError, ErrorCode, type AlarmInfo, type ClusterStatus, type EndpointStatus, type HashKvResult, type Target } from '../../shared'
+import { AppError, ErrorCode, msg, type AlarmInfo, type ClusterStatus, type EndpointStatus, type HashKvResult, type Target } from '../../shared'
 import type { EndpointFacts, VerifyReport } from '../../shared/api/restore'
 import type { EtcdClient } from '../etcd/client'
 import { diagnoseSplit, verifyCluster } from './checks'
@@ -41,7 +41,7 @@ export class ClusterService {
         latencyMs: Math.round(performance.now() - t),
       } as EndpointStatus
     } catch (err) {
-      return { endpoint, ok: false, error: err instanceof Error ? err.message : String(err) }
+      return { endpoint, ok: false, error: err instanceof Error ? err.message : String(err), ...(err instanceof AppError && err.msg ? { errorMsg: err.msg } : {}) }
     }
   }
 
@@ -75,7 +75,10 @@ export class ClusterService {
     const result: ClusterStatus = { target, time: Date.now(), clusterId: null, leaderId: null, revision: null, endpoints, members: [], alarms: [], split, views: facts.map((f) => ({ endpoint: f.endpoint, ...(f.clusterId ? { clusterId: f.clusterId } : {}), ...(f.memberId ? { memberId: f.memberId, name: f.memberList?.find((m) => m.id === f.memberId)?.name ?? '' } : {}), ...(f.leader ? { leader: f.leader } : {}), ...(f.memberList ? { members: f.memberList.map((m) => m.id) } : {}) })) }
     const up = endpoints.find((e) => e.ok)
     if (!up) {
-      result.error = endpoints[0]?.error ?? 'No endpoint answered.'
+      const first = endpoints[0]
+      result.error = first?.error ?? 'No endpoint answered.'
+      const errorMsg = first?.error !== undefined ? first.errorMsg : msg('conn.cluster.noEndpointAnswered')
+      if (errorMsg) result.errorMsg = errorMsg
       return result
     }
     result.leaderId = endpoints.find((e) => e.ok && e.leader !== '0')?.leader ?? null
@@ -110,7 +113,7 @@ export class ClusterService {
           const r = await client.hashKV(endpoint, revision)
           return { endpoint, memberId: r.header.member_id, hash: r.hash, compactRevision: r.compact_revision }
         } catch (err) {
-          return { endpoint, error: err instanceof Error ? err.message : String(err) }
+          return { endpoint, error: err instanceof Error ? err.message : String(err), ...(err instanceof AppError && err.msg ? { errorMsg: err.msg } : {}) }
         }
       }),
     )
@@ -150,8 +153,8 @@ export class ClusterService {
     const policy = await this.targets.policy(target)
     const statuses = await Promise.all(policy.endpoints.map((e) => this.endpointStatus(client, e)))
     const leader = statuses.find((s) => s.ok && s.memberId === s.leader)
-    if (!leader) throw new AppError(ErrorCode.Unavailable, 'No endpoint of this connection is the leader, so leadership cannot be moved from here.', 'MoveLeader must be sent to the current leader; add its client URL to the connection.')
-    if (leader.memberId === toMemberId) throw new AppError(ErrorCode.FailedPrecondition, 'That member is already the leader.')
+    if (!leader) throw new AppError(ErrorCode.Unavailable, msg('conn.cluster.leaderNotHere'), msg('conn.cluster.leaderNotHereHint'))
+    if (leader.memberId === toMemberId) throw new AppError(ErrorCode.FailedPrecondition, msg('conn.cluster.alreadyLeader'))
     await client.moveLeader(leader.endpoint, toMemberId)
     this.log.info(`moved leadership from ${leader.memberId} to ${toMemberId}`)
   }

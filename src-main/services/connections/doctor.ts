@@ -10,7 +10,7 @@ import { lookup } from 'node:dns/promises'
 import { connect as netConnect, isIP, type Socket } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls'
 import type { Duplex } from 'node:stream'
-import type { CertificateInfo, DoctorProblem, DoctorReport, DoctorStep, EndpointVerdict, TlsSettings, TunnelVerdict } from '../../shared'
+import { formatMessage, isMsg, msg, type CertificateInfo, type DoctorProblem, type DoctorReport, type DoctorStep, type EndpointVerdict, type Msg, type TlsSettings, type TunnelVerdict } from '../../shared'
 import { EtcdClient, parseEndpoint } from '../etcd/client'
 import { EtcdError } from '../etcd/errors'
 import type { TlsMaterial } from '../etcd/tlsMaterial'
@@ -38,22 +38,41 @@ class Verdict {
   details: EndpointVerdict['details'] = {}
   constructor(readonly endpoint: string) {}
 
-  step(name: DoctorStep['name'], ok: boolean, startedAt: number, note: string) {
-    this.steps.push({ name, ok, ms: Math.round(performance.now() - startedAt), note })
+  /** A note is a bare code or address (the same in every language) or a message. */
+  step(name: DoctorStep['name'], ok: boolean, startedAt: number, note: string | Msg) {
+    const ms = Math.round(performance.now() - startedAt)
+    this.steps.push(isMsg(note) ? { name, ok, ms, note: formatMessage(note), noteMsg: note } : { name, ok, ms, note })
   }
 
-  fail(problem: DoctorProblem, message: string, fix: string): EndpointVerdict {
-    return { endpoint: this.endpoint, status: 'fail', problem, message, fix, steps: this.steps, details: this.details }
+  fail(problem: DoctorProblem, message: Text, fix: Text): EndpointVerdict {
+    return { endpoint: this.endpoint, status: 'fail', problem, ...said(message, fix), steps: this.steps, details: this.details }
   }
 
-  warn(problem: DoctorProblem, message: string, fix: string): EndpointVerdict {
-    return { endpoint: this.endpoint, status: 'warn', problem, message, fix, steps: this.steps, details: this.details }
+  warn(problem: DoctorProblem, message: Text, fix: Text): EndpointVerdict {
+    return { endpoint: this.endpoint, status: 'warn', problem, ...said(message, fix), steps: this.steps, details: this.details }
   }
 
-  ok(message: string): EndpointVerdict {
-    return { endpoint: this.endpoint, status: 'ok', message, fix: '', steps: this.steps, details: this.details }
+  ok(message: Msg): EndpointVerdict {
+    return { endpoint: this.endpoint, status: 'ok', ...said(message, ''), steps: this.steps, details: this.details }
   }
 }
+
+/** A finding's text: a message, or (from an error without one) its English. */
+type Text = string | Msg
+
+/** message and fix in English (for the CLI and logs) and, when they are messages, as messages for the UI. */
+function said(message: Text, fix: Text): Pick<EndpointVerdict, 'message' | 'fix' | 'msg' | 'fixMsg'> {
+  return {
+    message: isMsg(message) ? formatMessage(message) : message,
+    fix: isMsg(fix) ? formatMessage(fix) : fix,
+    ...(isMsg(message) ? { msg: message } : {}),
+    ...(isMsg(fix) ? { fixMsg: fix } : {}),
+  }
+}
+
+/** An error's message and hint, as messages where it has them. */
+const errorText = (e: { message: string; msg?: Msg | undefined }): Text => e.msg ?? e.message
+const errorHint = (e: { hint?: string | undefined; hintMsg?: Msg | undefined }, fallback: Text = ''): Text => e.hintMsg ?? e.hint ?? fallback
 
 function certNames(cert: PeerCertificate): string[] {
   const names = new Set<string>()
@@ -65,7 +84,12 @@ function certNames(cert: PeerCertificate): string[] {
   return [...names]
 }
 
-const cn = (o: Record<string, unknown> | undefined): string => (o?.CN ? String(o.CN) : o?.O ? String(o.O) : 'an unnamed issuer')
+const cn = (o: Record<string, unknown> | undefined): string | Msg => (o?.CN ? String(o.CN) : o?.O ? String(o.O) : msg('conn.doctor.unnamedIssuer'))
+/** The name alone, for the details the report carries (an unnamed issuer in English). */
+const cnText = (o: Record<string, unknown> | undefined): string => {
+  const n = cn(o)
+  return isMsg(n) ? formatMessage(n) : n
+}
 
 function tcpConnect(host: string, port: number, timeoutMs: number): Promise<Socket> {
   // (Direct connections only; through a tunnel the last hop connects.)
@@ -166,22 +190,22 @@ async function reachDirectly(v: Verdict, host: string, port: number, timeoutMs: 
     v.step('dns', true, t, `${host} → ${address}`)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    v.step('dns', false, t, code ?? 'failed')
-    if (code === 'ETIMEDOUT') return v.fail('timeout', `The dns stage timed out: resolving ${host} took longer than ${timeoutMs} ms.`, "Check this machine's DNS servers, or use the IP address.")
-    return v.fail('dns', `The name ${host} cannot be resolved (${code}).`, 'Check the spelling of the host, or use its IP address; on this machine, check /etc/hosts and DNS.')
+    v.step('dns', false, t, code ?? msg('conn.note.failed'))
+    if (code === 'ETIMEDOUT') return v.fail('timeout', msg('conn.doctor.dnsTimeout', { host, ms: String(timeoutMs) }), msg('conn.doctor.dnsTimeoutHint'))
+    return v.fail('dns', msg('conn.doctor.dns', { host, code: String(code) }), msg('conn.doctor.dnsHint'))
   }
 
   t = performance.now()
   try {
     const s = await tcpConnect(host, port, timeoutMs)
     s.destroy()
-    v.step('tcp', true, t, `connected to ${host}:${port}`)
+    v.step('tcp', true, t, msg('conn.note.connected', { address: `${host}:${port}` }))
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    v.step('tcp', false, t, code ?? 'failed')
-    if (code === 'ECONNREFUSED') return v.fail('connection-refused', `Nothing listens on ${host}:${port} (connection refused).`, `Check that etcd runs there and that ${port} is its client port (--listen-client-urls); 2380 is the peer port, not for clients.`)
-    if (code === 'ETIMEDOUT') return v.fail('timeout', `The tcp stage timed out: no answer from ${host}:${port} within ${timeoutMs} ms.`, 'A firewall may drop the traffic, or the host is down. Check the route and the security groups.')
-    return v.fail('unreachable', `Cannot reach ${host}:${port} (${code}).`, 'Check the network route to the host.')
+    v.step('tcp', false, t, code ?? msg('conn.note.failed'))
+    if (code === 'ECONNREFUSED') return v.fail('connection-refused', msg('conn.doctor.refused', { host, port: String(port) }), msg('conn.doctor.refusedHint', { port: String(port) }))
+    if (code === 'ETIMEDOUT') return v.fail('timeout', msg('conn.doctor.tcpTimeout', { host, port: String(port), ms: String(timeoutMs) }), msg('conn.doctor.tcpTimeoutHint'))
+    return v.fail('unreachable', msg('conn.doctor.unreachable', { host, port: String(port), code: String(code) }), msg('conn.doctor.unreachableHint'))
   }
   return null
 }
@@ -192,12 +216,12 @@ async function reachThroughTunnel(v: Verdict, tunnel: SshTunnel, host: string, p
   const via = tunnel.hops[tunnel.hops.length - 1]!
   try {
     const channel = await tunnel.forward(host, port, timeoutMs)
-    v.step('forward', true, t, `${hopLabel(via)} forwards to ${host}:${port}`)
+    v.step('forward', true, t, msg('conn.note.forwards', { via: hopLabel(via), target: `${host}:${port}` }))
     return { channel }
   } catch (err) {
-    const e = err instanceof SshError ? err : new SshError('forward-failed', 'forward', `Cannot open a channel to ${host}:${port}: ${(err as Error).message}.`, 'Check the tunnel with Test connection.')
-    v.step('forward', false, t, e.problem === 'ssh-timeout' ? 'timeout' : e.problem)
-    return v.fail(e.problem, e.message, e.hint ?? '')
+    const e = err instanceof SshError ? err : new SshError('forward-failed', 'forward', msg('conn.doctor.forwardFailed', { host, port: String(port), detail: (err as Error).message }), msg('conn.doctor.forwardFailedHint'))
+    v.step('forward', false, t, e.problem === 'ssh-timeout' ? msg('conn.note.timeout') : e.problem)
+    return v.fail(e.problem, errorText(e), errorHint(e))
   }
 }
 
@@ -208,7 +232,7 @@ async function diagnoseOne(endpointUrl: string, input: DoctorInput): Promise<End
   try {
     ep = parseEndpoint(endpointUrl)
   } catch (err) {
-    return v.fail('invalid-endpoint', (err as Error).message, 'Write endpoints as https://host:2379 or http://host:2379.')
+    return v.fail('invalid-endpoint', errorText(err as Error & { msg?: Msg }), msg('conn.doctor.invalidEndpointHint'))
   }
   const url = new URL(ep.url)
   const host = url.hostname.replace(/^\[|\]$/g, '')
@@ -237,53 +261,53 @@ async function diagnoseOne(endpointUrl: string, input: DoctorInput): Promise<End
     const servername = tls?.serverName ?? host
     const probe = await tlsHandshake(host, port, tls, servername, timeoutMs, channel)
     if (probe.error) {
-      const msg = probe.error.message
-      v.step('tls', false, t, probe.error.code ?? msg)
-      if (/wrong version number|packet length too long|unknown protocol|http request/i.test(msg))
-        return v.fail('not-tls', `${host}:${port} does not speak TLS.`, `Use http://${host}:${port}, or enable client TLS on the server (--cert-file, --key-file).`)
-      if (clientCertAlert(msg))
+      const detail = probe.error.message
+      v.step('tls', false, t, probe.error.code ?? detail)
+      if (/wrong version number|packet length too long|unknown protocol|http request/i.test(detail))
+        return v.fail('not-tls', msg('conn.doctor.notTls', { host, port: String(port) }), msg('conn.doctor.notTlsHint', { host, port: String(port) }))
+      if (clientCertAlert(detail))
         return tls?.cert
-          ? v.fail('client-cert-rejected', `The server refused your client certificate (issued by ${cn(tls.clientCert?.issuer ? parseDn(tls.clientCert.issuer) : undefined)}): ${msg}.`, "Use a client certificate signed by the CA in the server's --trusted-ca-file.")
-          : v.fail('client-cert-required', 'The server requires a client certificate (it runs with --client-cert-auth).', 'Add the client certificate and key (for kubeadm: /etc/kubernetes/pki/apiserver-etcd-client.crt and .key).')
-      return v.fail('tls-handshake', `The TLS handshake failed: ${msg}.`, 'Check the CA, certificate and key of this connection.')
+          ? v.fail('client-cert-rejected', msg('conn.doctor.clientCertRejectedBy', { issuer: cn(tls.clientCert?.issuer ? parseDn(tls.clientCert.issuer) : undefined), detail }), msg('conn.doctor.clientCertRejectedHint'))
+          : v.fail('client-cert-required', msg('conn.doctor.clientCertRequired'), msg('conn.doctor.clientCertRequiredHint'))
+      return v.fail('tls-handshake', msg('conn.doctor.handshake', { detail }), msg('conn.doctor.handshakeHint'))
     }
     const cert = probe.cert
     if (cert) {
-      v.details.serverCertificate = { subject: cn(cert.subject as unknown as Record<string, unknown>), issuer: cn(cert.issuer as unknown as Record<string, unknown>), names: certNames(cert), validFrom: new Date(cert.valid_from).toISOString(), validTo: new Date(cert.valid_to).toISOString() }
+      v.details.serverCertificate = { subject: cnText(cert.subject as unknown as Record<string, unknown>), issuer: cnText(cert.issuer as unknown as Record<string, unknown>), names: certNames(cert), validFrom: new Date(cert.valid_from).toISOString(), validTo: new Date(cert.valid_to).toISOString() }
     }
     // Node reports a name mismatch as an authorization error too; it gets its own explanation below.
     const authErr = probe.authorizationError === 'ERR_TLS_CERT_ALTNAME_INVALID' || probe.authorizationError?.includes("Hostname/IP does not match") ? null : probe.authorizationError
     if (authErr && !tls?.insecureSkipVerify) {
       probe.socket?.destroy()
       v.step('tls', false, t, authErr)
-      const issuer = cert ? cn(cert.issuer as unknown as Record<string, unknown>) : 'an unknown issuer'
+      const issuer = cert ? cn(cert.issuer as unknown as Record<string, unknown>) : msg('conn.doctor.unknownIssuer')
       if (authErr === 'CERT_HAS_EXPIRED')
-        return v.fail('server-cert-expired', `The server's certificate expired on ${v.details.serverCertificate?.validTo}.`, 'Renew the etcd server certificates (kubeadm: kubeadm certs renew etcd-server), then restart etcd.')
+        return v.fail('server-cert-expired', msg('conn.doctor.serverExpired', { date: String(v.details.serverCertificate?.validTo) }), msg('conn.doctor.serverExpiredHint'))
       if (authErr === 'CERT_NOT_YET_VALID')
-        return v.fail('server-cert-not-yet-valid', `The server's certificate is not valid before ${v.details.serverCertificate?.validFrom}.`, "Check the clocks of this machine and of the etcd host.")
+        return v.fail('server-cert-not-yet-valid', msg('conn.doctor.serverNotYetValid', { date: String(v.details.serverCertificate?.validFrom) }), msg('conn.doctor.serverNotYetValidHint'))
       if (UNKNOWN_AUTHORITY.has(authErr)) {
-        const ours = tls?.caCerts.length ? tls.caCerts.map((c) => cn(parseDn(c.subject))).join(', ') : "the system's trusted roots"
-        return v.fail('unknown-authority', `The server's certificate was issued by ${issuer}, which is not among the CAs you gave (${ours}).`, `Use the CA that signed the etcd server certificate as the CA file (kubeadm: /etc/kubernetes/pki/etcd/ca.crt).`)
+        const ours = tls?.caCerts.length ? tls.caCerts.map((c) => cnText(parseDn(c.subject))).join(', ') : msg('conn.doctor.systemRoots')
+        return v.fail('unknown-authority', msg('conn.doctor.unknownAuthority', { issuer, ours }), msg('conn.doctor.unknownAuthorityHint'))
       }
-      return v.fail('tls-verify', `The server's certificate is not trusted: ${authErr}.`, 'Check the CA file of this connection.')
+      return v.fail('tls-verify', msg('conn.doctor.notTrusted', { detail: authErr }), msg('conn.doctor.notTrustedHint'))
     }
     if (cert && !tls?.insecureSkipVerify) {
       const identityError = checkServerIdentity(servername, cert)
       if (identityError) {
         probe.socket?.destroy()
-        v.step('tls', false, t, 'name mismatch')
+        v.step('tls', false, t, msg('conn.note.nameMismatch'))
         const names = certNames(cert)
-        return v.fail('name-mismatch', `The server's certificate is for ${names.join(', ') || 'other names'}, not for ${servername}.`, `Connect with one of those names, or set the server name to one of them (${names[0] ?? ''}); to accept ${servername}, reissue the certificate with it as a subject alternative name.`)
+        return v.fail('name-mismatch', msg('conn.doctor.nameMismatch', { names: names.join(', ') || msg('conn.doctor.otherNames'), servername }), msg('conn.doctor.nameMismatchHint', { first: names[0] ?? '', servername }))
       }
     }
     const refused = probe.socket ? await serverAcceptsUs(probe.socket, timeoutMs) : null
     if (refused && clientCertAlert(refused.message)) {
       v.step('tls', false, t, refused.message)
       return tls?.cert
-        ? v.fail('client-cert-rejected', `The server refused your client certificate: ${refused.message}.`, "Use a client certificate signed by the CA in the server's --trusted-ca-file.")
-        : v.fail('client-cert-required', 'The server requires a client certificate (it runs with --client-cert-auth).', 'Add the client certificate and key (for kubeadm: /etc/kubernetes/pki/apiserver-etcd-client.crt and .key).')
+        ? v.fail('client-cert-rejected', msg('conn.doctor.clientCertRejected', { detail: refused.message }), msg('conn.doctor.clientCertRejectedHint'))
+        : v.fail('client-cert-required', msg('conn.doctor.clientCertRequired'), msg('conn.doctor.clientCertRequiredHint'))
     }
-    v.step('tls', true, t, tls?.insecureSkipVerify ? 'handshake done, verification SKIPPED' : `verified ${servername} (issuer ${v.details.serverCertificate?.issuer ?? '?'})`)
+    v.step('tls', true, t, tls?.insecureSkipVerify ? msg('conn.note.skipped') : msg('conn.note.verified', { name: servername, issuer: v.details.serverCertificate?.issuer ?? '?' }))
   }
 
   // 4. gRPC: etcd's Status, through the app's own client (so auth and errors are exactly what the app sees).
@@ -296,21 +320,22 @@ async function diagnoseOne(endpointUrl: string, input: DoctorInput): Promise<End
     v.details.clusterId = st.header.cluster_id
     v.details.leader = st.leader
     v.details.latencyMs = Math.round(performance.now() - t)
-    v.step('etcd', true, t, `etcd ${st.version}, member ${BigInt(st.header.member_id).toString(16)}`)
+    v.step('etcd', true, t, msg('conn.note.member', { version: st.version, id: BigInt(st.header.member_id).toString(16) }))
   } catch (err) {
     const e = err instanceof EtcdError ? err : null
-    v.step(input.auth ? 'auth' : 'etcd', false, t, e?.message ?? String(err))
-    if (e?.kind === 'auth-failed') return v.fail('auth-failed', `Authentication failed for user ${input.auth?.username}: wrong user name or password.`, 'Check the user name and password; etcdctl --user NAME auth status tells whether they work.')
-    if (e?.kind === 'auth-not-enabled') return v.fail('auth-not-enabled', 'A user name was given, but authentication is not enabled on this cluster.', 'Remove the user name and password from the connection, or run etcdctl auth enable.')
-    if (e?.kind === 'permission-denied') return v.fail('permission-denied', `User ${input.auth?.username} may not read the cluster status.`, 'Grant the user a role with the needed permissions, or connect as root.')
-    if (e?.kind === 'timeout') return v.fail('timeout', `The etcd stage timed out: ${ep.url} did not answer Status within ${timeoutMs} ms.`, 'The member may be overloaded, without a leader, or stuck; check its log and the cluster view.')
+    v.step(input.auth ? 'auth' : 'etcd', false, t, e ? errorText(e) : String(err))
+    const user = input.auth?.username ?? ''
+    if (e?.kind === 'auth-failed') return v.fail('auth-failed', msg('conn.doctor.authFailed', { user }), msg('conn.doctor.authFailedHint'))
+    if (e?.kind === 'auth-not-enabled') return v.fail('auth-not-enabled', msg('conn.doctor.authNotEnabled'), msg('conn.doctor.authNotEnabledHint'))
+    if (e?.kind === 'permission-denied') return v.fail('permission-denied', msg('conn.doctor.statusDenied', { user }), msg('conn.doctor.statusDeniedHint'))
+    if (e?.kind === 'timeout') return v.fail('timeout', msg('conn.doctor.etcdTimeout', { endpoint: ep.url, ms: String(timeoutMs) }), msg('conn.doctor.etcdTimeoutHint'))
     if (e?.kind === 'unavailable' && !ep.secure) {
       const through = await openChannel().catch(() => undefined)
       const probe = await tlsHandshake(host, port, undefined, host, timeoutMs, through)
       probe.socket?.destroy()
-      if (!probe.error || probe.cert) return v.fail('tls-expected', `${host}:${port} expects TLS, but the endpoint says http.`, `Use https://${host}:${port} and give the CA (and client certificate if the server asks for one).`)
+      if (!probe.error || probe.cert) return v.fail('tls-expected', msg('conn.doctor.tlsExpected', { host, port: String(port) }), msg('conn.doctor.tlsExpectedHint', { host, port: String(port) }))
     }
-    return v.fail('etcd-error', e?.message ?? String(err), e?.hint ?? 'Check the server log.')
+    return v.fail('etcd-error', e ? errorText(e) : String(err), e ? errorHint(e, msg('conn.doctor.checkServerLog')) : msg('conn.doctor.checkServerLog'))
   } finally {
     client.close()
   }
@@ -321,15 +346,15 @@ async function diagnoseOne(endpointUrl: string, input: DoctorInput): Promise<End
     const c2 = new EtcdClient({ endpoints: [ep.url], ...(tls ? { tls } : {}), auth: input.auth, ...(tunnel ? { dialer: tunnel } : {}), requestTimeoutMs: timeoutMs })
     try {
       await c2.range({ key: Buffer.from([0]), range_end: Buffer.from([0]), count_only: true }, { endpoint: ep.url })
-      v.step('auth', true, t, `signed in as ${input.auth.username}; may read every key`)
+      v.step('auth', true, t, msg('conn.note.signedIn', { user: input.auth.username }))
     } catch (err) {
       const e = err instanceof EtcdError ? err : null
       if (e?.kind === 'permission-denied') {
-        v.step('auth', false, t, 'no read permission on the whole key space')
-        return v.warn('permission-denied', `Signed in as ${input.auth.username}, but this user may not read the whole key space.`, 'Browsing works only below prefixes the user may read. Grant read on the prefixes you need (etcdctl role grant-permission ROLE --prefix=true read /PREFIX/), or connect as a user with more rights.')
+        v.step('auth', false, t, msg('conn.note.noRead'))
+        return v.warn('permission-denied', msg('conn.doctor.readDenied', { user: input.auth.username }), msg('conn.doctor.readDeniedHint'))
       }
-      if (e?.kind === 'auth-failed') return v.fail('auth-failed', `Authentication failed for user ${input.auth.username}.`, 'Check the user name and password.')
-      v.step('auth', false, t, e?.message ?? String(err))
+      if (e?.kind === 'auth-failed') return v.fail('auth-failed', msg('conn.doctor.authFailedShort', { user: input.auth.username }), msg('conn.doctor.authFailedShortHint'))
+      v.step('auth', false, t, e ? errorText(e) : String(err))
     } finally {
       c2.close()
     }
@@ -338,8 +363,8 @@ async function diagnoseOne(endpointUrl: string, input: DoctorInput): Promise<End
   const version = v.details.version ?? '0.0.0'
   const [major, minor] = version.split('.').map(Number)
   if ((major ?? 0) < OLDEST_SUPPORTED[0]! || ((major ?? 0) === OLDEST_SUPPORTED[0] && (minor ?? 0) < OLDEST_SUPPORTED[1]!))
-    return v.warn('old-version', `etcd ${version} is older than 3.4; some views may be incomplete.`, 'Upgrade etcd to 3.4 or later.')
-  return v.ok(`etcd ${version} answered in ${v.details.latencyMs} ms`)
+    return v.warn('old-version', msg('conn.doctor.oldVersion', { version }), msg('conn.doctor.oldVersionHint'))
+  return v.ok(msg('conn.doctor.ok', { version, ms: String(v.details.latencyMs) }))
 }
 
 function parseDn(dn: string): Record<string, string> {
@@ -365,10 +390,10 @@ async function diagnoseTunnel(tunnel: SshTunnel): Promise<TunnelVerdict> {
   try {
     await tunnel.connect((s) => steps.push(s))
   } catch (err) {
-    const e = err instanceof SshError ? err : new SshError('ssh-disconnected', 'ssh-tcp', `SSH tunnel: ${(err as Error).message}`, 'Check the SSH settings.')
-    return { status: 'fail', hops, problem: e.problem, stage: e.stage, message: e.message, fix: e.hint ?? '', steps, ...(e.offer ? { hostKey: e.offer } : {}) }
+    const e = err instanceof SshError ? err : new SshError('ssh-disconnected', 'ssh-tcp', msg('conn.doctor.sshFailed', { detail: (err as Error).message }), msg('conn.doctor.sshFailedHint'))
+    return { status: 'fail', hops, problem: e.problem, stage: e.stage, ...said(errorText(e), errorHint(e)), steps, ...(e.offer ? { hostKey: e.offer } : {}) }
   }
-  return { status: 'ok', hops, message: `SSH tunnel up through ${tunnel.label}.`, fix: '', steps }
+  return { status: 'ok', hops, ...said(msg('conn.doctor.sshUp', { label: tunnel.label }), ''), steps }
 }
 
 /** Server certificates the doctor saw, as expiry records. */

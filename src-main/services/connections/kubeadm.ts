@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { Client, SFTPWrapper } from 'ssh2'
-import { AppError, ErrorCode, type CertificateInfo, type KubeadmImport } from '../../shared'
+import { AppError, ErrorCode, formatMessage, msg, type CertificateInfo, type KubeadmImport, type Msg } from '../../shared'
+import { whyUnreadable } from '../etcd/tlsMaterial'
 import { x509Info } from './certificates'
 
 const MAX_FILE_BYTES = 1 << 20
@@ -30,9 +31,9 @@ export async function folderSource(folder: string): Promise<KubeadmSource> {
     st = await stat(abs)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    throw new AppError(ErrorCode.InvalidParams, `Cannot open the folder ${abs} (${code === 'ENOENT' ? 'no such folder' : code === 'EACCES' ? 'permission denied' : String(code)}).`, 'Give the path of a copy of /etc/kubernetes from a control-plane node.')
+    throw new AppError(ErrorCode.InvalidParams, msg('conn.kubeadm.cannotOpen', { folder: abs, why: code === 'ENOENT' ? msg('conn.why.noSuchFolder') : whyUnreadable(code) }), msg('conn.kubeadm.cannotOpenHint'))
   }
-  if (!st.isDirectory()) throw new AppError(ErrorCode.InvalidParams, `${abs} is not a folder.`, 'Give the folder that holds manifests/ and pki/ (a copy of /etc/kubernetes).')
+  if (!st.isDirectory()) throw new AppError(ErrorCode.InvalidParams, msg('conn.kubeadm.notFolder', { folder: abs }), msg('conn.kubeadm.notFolderHint'))
   const root = existsSync(path.join(abs, 'etc', 'kubernetes')) && !existsSync(path.join(abs, 'pki')) ? path.join(abs, 'etc', 'kubernetes') : abs
   return {
     describe: `folder ${root}`,
@@ -41,13 +42,13 @@ export async function folderSource(folder: string): Promise<KubeadmSource> {
       const file = path.join(root, relative)
       try {
         const s = await stat(file)
-        if (s.size > MAX_FILE_BYTES) throw new AppError(ErrorCode.InvalidParams, `${file} is larger than 1 MiB; it is not a kubeadm file.`)
+        if (s.size > MAX_FILE_BYTES) throw new AppError(ErrorCode.InvalidParams, msg('conn.kubeadm.tooLarge', { file }))
         return await readFile(file)
       } catch (err) {
         if (err instanceof AppError) throw err
         const code = (err as NodeJS.ErrnoException).code
         if (code === 'ENOENT') return null
-        throw new AppError(ErrorCode.PermissionDenied, `Cannot read ${file} (${code === 'EACCES' ? 'permission denied' : String(code)}).`, 'kubeadm keeps its keys readable by root only: copy them with sudo to a folder you own (keep it private), or run the import through SSH as root.')
+        throw new AppError(ErrorCode.PermissionDenied, msg('conn.kubeadm.cannotRead', { file, why: whyUnreadable(code) }), msg('conn.kubeadm.cannotReadHint'))
       }
     },
   }
@@ -96,7 +97,7 @@ export function sshSource(client: Client, who: string, root = '/etc/kubernetes')
         )
         if ('body' in got) return got.body
         if (got.code === 2) return null // SSH_FX_NO_SUCH_FILE
-        if (got.code !== 3) throw new AppError(ErrorCode.Unavailable, `Cannot read ${file} on ${who}: ${got.message}.`)
+        if (got.code !== 3) throw new AppError(ErrorCode.Unavailable, msg('conn.kubeadm.cannotReadOn', { file, who, detail: got.message }))
       }
       // No SFTP, or permission denied: cat, then sudo -n cat.
       const plain = await execRead(client, `cat -- ${shellQuote(file)}`)
@@ -106,8 +107,8 @@ export function sshSource(client: Client, who: string, root = '/etc/kubernetes')
       if (sudo.code === 0) return sudo.out
       throw new AppError(
         ErrorCode.PermissionDenied,
-        `Cannot read ${file} on ${who}: permission denied${/password is required|a terminal is required/i.test(sudo.err) ? ', and sudo needs a password' : ''}.`,
-        'kubeadm keeps its keys readable by root only: connect as root, allow passwordless sudo for this user, or copy /etc/kubernetes to a private folder and import that folder.',
+        msg(/password is required|a terminal is required/i.test(sudo.err) ? 'conn.kubeadm.deniedOnSudo' : 'conn.kubeadm.deniedOn', { file, who }),
+        msg('conn.kubeadm.deniedOnHint'),
       )
     },
     close() {
@@ -146,6 +147,14 @@ export interface PemStore {
 export async function importKubeadm(src: KubeadmSource, storePem: PemStore, now = Date.now()): Promise<KubeadmImport> {
   const findings: KubeadmImport['findings'] = []
   const warnings: string[] = []
+  const warningMsgs: Msg[] = []
+  /** A file looked for: what it is and what was found, in English and as messages for the UI. */
+  const found = (what: Msg, path: string, isThere: boolean, note: Msg) =>
+    findings.push({ what: formatMessage(what), path, found: isThere, note: formatMessage(note), whatMsg: what, noteMsg: note })
+  const warn = (m: Msg) => {
+    warnings.push(formatMessage(m))
+    warningMsgs.push(m)
+  }
   const certificates: CertificateInfo[] = []
   const shown = (rel: string) => (src.root.endsWith('/') ? src.root + rel : `${src.root}/${rel}`)
   /** Paths in the manifest are absolute on the node; read them relative to the kubeadm root. */
@@ -156,31 +165,31 @@ export async function importKubeadm(src: KubeadmSource, storePem: PemStore, now 
   let endpoints: string[] = []
   let caRel = 'pki/etcd/ca.crt'
   if (!manifest) {
-    findings.push({ what: 'etcd static pod manifest', path: shown('manifests/etcd.yaml'), found: false, note: 'not found: is this a control-plane node with stacked etcd? (external etcd has no manifest here)' })
-    warnings.push('No etcd manifest: add the endpoints by hand.')
+    found(msg('conn.kubeadm.what.manifest'), shown('manifests/etcd.yaml'), false, msg('conn.kubeadm.noManifest'))
+    warn(msg('conn.kubeadm.warnNoManifest'))
   } else {
     const flags = manifestFlags(manifest.toString('utf8'))
     endpoints = manifestEndpoints(flags)
     caRel = relativeToRoot(flags.get('trusted-ca-file'), caRel)
-    findings.push({
-      what: 'etcd static pod manifest',
-      path: shown('manifests/etcd.yaml'),
-      found: true,
-      note: `member ${flags.get('name') ?? '?'}; client URLs ${endpoints.join(', ') || 'none'}${flags.get('client-cert-auth') === 'true' ? '; client certificates required' : ''}`,
-    })
-    if (endpoints.length === 0) warnings.push('The manifest names no client URL: add the endpoints by hand.')
+    found(
+      msg('conn.kubeadm.what.manifest'),
+      shown('manifests/etcd.yaml'),
+      true,
+      msg(flags.get('client-cert-auth') === 'true' ? 'conn.kubeadm.manifestCertAuth' : 'conn.kubeadm.manifest', { name: flags.get('name') ?? '?', urls: endpoints.join(', ') || msg('conn.kubeadm.none') }),
+    )
+    if (endpoints.length === 0) warn(msg('conn.kubeadm.warnNoUrl'))
   }
 
   // 2. The etcd CA.
   const tls: KubeadmImport['tls'] = {}
   const ca = await src.read(caRel)
-  if (!ca) findings.push({ what: 'etcd CA', path: shown(caRel), found: false, note: 'not found' })
+  if (!ca) found(msg('conn.kubeadm.what.ca'), shown(caRel), false, msg('conn.kubeadm.notFound'))
   else {
     const { path: p } = await storePem('ca', 'ca.crt', ca.toString('utf8'))
     tls.caFile = p
     const info = x509Info(new X509Certificate(ca), 'ca', shown(caRel), now)
     certificates.push(info)
-    findings.push({ what: 'etcd CA', path: shown(caRel), found: true, note: `${info.subject}, valid until ${info.validTo.slice(0, 10)}` })
+    found(msg('conn.kubeadm.what.ca'), shown(caRel), true, msg('conn.kubeadm.validUntil', { subject: info.subject, date: info.validTo.slice(0, 10) }))
   }
 
   // 3. A client certificate and key: healthcheck-client first, else the API server's own.
@@ -189,22 +198,24 @@ export async function importKubeadm(src: KubeadmSource, storePem: PemStore, now 
     { name: 'apiserver-etcd-client', cert: 'pki/apiserver-etcd-client.crt', key: 'pki/apiserver-etcd-client.key' },
   ]
   for (const pair of pairs) {
+    const certWhat = msg('conn.kubeadm.what.cert', { name: pair.name })
+    const keyWhat = msg('conn.kubeadm.what.key', { name: pair.name })
     const cert = await src.read(pair.cert)
     if (!cert) {
-      findings.push({ what: `${pair.name} certificate`, path: shown(pair.cert), found: false, note: 'not found' })
+      found(certWhat, shown(pair.cert), false, msg('conn.kubeadm.notFound'))
       continue
     }
     const key = await src.read(pair.key)
     if (!key) {
-      findings.push({ what: `${pair.name} certificate`, path: shown(pair.cert), found: true, note: 'found, but its key is missing' })
-      findings.push({ what: `${pair.name} key`, path: shown(pair.key), found: false, note: 'not found' })
+      found(certWhat, shown(pair.cert), true, msg('conn.kubeadm.keyMissing'))
+      found(keyWhat, shown(pair.key), false, msg('conn.kubeadm.notFound'))
       continue
     }
     let x509: X509Certificate
     try {
       x509 = new X509Certificate(cert)
     } catch (err) {
-      findings.push({ what: `${pair.name} certificate`, path: shown(pair.cert), found: true, note: `cannot be parsed (${(err as Error).message}); skipped` })
+      found(certWhat, shown(pair.cert), true, msg('conn.kubeadm.unparsable', { detail: (err as Error).message }))
       continue
     }
     let matches = false
@@ -214,32 +225,32 @@ export async function importKubeadm(src: KubeadmSource, storePem: PemStore, now 
       matches = false
     }
     if (!matches) {
-      findings.push({ what: `${pair.name} key`, path: shown(pair.key), found: true, note: 'does not belong to the certificate; skipped' })
+      found(keyWhat, shown(pair.key), true, msg('conn.kubeadm.keyNotMatching'))
       continue
     }
     const info = x509Info(x509, 'client', shown(pair.cert), now)
     certificates.push(info)
     tls.certFile = (await storePem('cert', `${pair.name}.crt`, cert.toString('utf8'))).path
     tls.keyFile = (await storePem('key', `${pair.name}.key`, key.toString('utf8'))).path
-    findings.push({ what: `${pair.name} certificate`, path: shown(pair.cert), found: true, note: `${info.subject}, valid until ${info.validTo.slice(0, 10)}` })
-    findings.push({ what: `${pair.name} key`, path: shown(pair.key), found: true, note: 'matches the certificate; stored sealed' })
+    found(certWhat, shown(pair.cert), true, msg('conn.kubeadm.validUntil', { subject: info.subject, date: info.validTo.slice(0, 10) }))
+    found(keyWhat, shown(pair.key), true, msg('conn.kubeadm.keyMatches'))
     break
   }
-  if (!tls.certFile) warnings.push('No client certificate with its key was found: kubeadm etcd requires one (--client-cert-auth).')
+  if (!tls.certFile) warn(msg('conn.kubeadm.warnNoClientCert'))
 
   // 4. The server certificate, for its expiry (not imported: the client does not need it).
   const server = await src.read('pki/etcd/server.crt')
   if (server) {
     const info = x509Info(new X509Certificate(server), 'server', shown('pki/etcd/server.crt'), now)
     certificates.push(info)
-    findings.push({ what: 'etcd server certificate', path: shown('pki/etcd/server.crt'), found: true, note: `valid until ${info.validTo.slice(0, 10)} (expiry only)` })
+    found(msg('conn.kubeadm.what.server'), shown('pki/etcd/server.crt'), true, msg('conn.kubeadm.expiryOnly', { date: info.validTo.slice(0, 10) }))
   }
   for (const c of certificates) {
-    if (c.status === 'expired') warnings.push(`${c.source} expired on ${c.validTo.slice(0, 10)}: renew it (kubeadm certs renew).`)
-    else if (c.status === 'warn') warnings.push(`${c.source} expires in ${c.daysLeft} days (${c.validTo.slice(0, 10)}): plan kubeadm certs renew.`)
+    if (c.status === 'expired') warn(msg('conn.kubeadm.warnExpired', { file: c.source, date: c.validTo.slice(0, 10) }))
+    else if (c.status === 'warn') warn(msg('conn.kubeadm.warnExpiring', { file: c.source, days: c.daysLeft, date: c.validTo.slice(0, 10) }))
   }
 
   if (endpoints.length === 0 && !tls.caFile && !tls.certFile)
-    throw new AppError(ErrorCode.NotFound, `Nothing from kubeadm was found in ${src.describe}.`, 'Point at /etc/kubernetes of a control-plane node (or a copy of it): it holds manifests/etcd.yaml and pki/etcd/.')
-  return { source: src.describe, root: src.root, endpoints, tls, findings, certificates, warnings }
+    throw new AppError(ErrorCode.NotFound, msg('conn.kubeadm.nothing', { source: src.describe }), msg('conn.kubeadm.nothingHint'))
+  return { source: src.describe, root: src.root, endpoints, tls, findings, certificates, warnings, warningMsgs }
 }

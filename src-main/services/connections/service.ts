@@ -11,6 +11,7 @@ import {
   type SshHopInput,
   type SshHopSummary,
   type TlsSettings,
+  msg,
 } from '../../shared'
 import { EtcdClient, parseEndpoint } from '../etcd/client'
 import { loadTlsMaterial, parseCertificates, SEALED_SUFFIX, TlsMaterialError, type TlsMaterial } from '../etcd/tlsMaterial'
@@ -46,13 +47,13 @@ type HopWithSecrets = (SshHopInput | SshHopSummary) & { id?: string }
 
 /** Checks the SSH settings a user typed; throws one clear message naming the hop. */
 export function validateHops(hops: HopWithSecrets[]): void {
-  if (hops.length > 8) throw new AppError(ErrorCode.InvalidParams, 'An SSH tunnel has at most 8 hosts.')
+  if (hops.length > 8) throw new AppError(ErrorCode.InvalidParams, msg('conn.input.tooManyHops'))
   hops.forEach((h, i) => {
-    const which = hops.length > 1 ? `SSH host ${i + 1}` : 'The SSH bastion'
-    if (!h.host.trim() || /[\s@/]/.test(h.host.trim())) throw new AppError(ErrorCode.InvalidParams, `${which}: '${h.host}' is not a host name or address.`, 'Write the host alone (bastion.example.com or 10.0.0.5); the user and port have their own fields.')
-    if (!Number.isInteger(h.port) || h.port < 1 || h.port > 65535) throw new AppError(ErrorCode.InvalidParams, `${which}: port ${h.port} is not a TCP port.`, 'SSH listens on 22 unless configured otherwise.')
-    if (!h.user.trim() || /\s/.test(h.user)) throw new AppError(ErrorCode.InvalidParams, `${which}: the user name is missing.`)
-    if (h.auth === 'key' && !h.keyFile?.trim()) throw new AppError(ErrorCode.InvalidParams, `${which}: key authentication needs a private key file.`, 'Give the path of the private key (e.g. ~/.ssh/id_ed25519) or import it.')
+    const which = hops.length > 1 ? msg('conn.input.hopN', { n: String(i + 1) }) : msg('conn.input.bastion')
+    if (!h.host.trim() || /[\s@/]/.test(h.host.trim())) throw new AppError(ErrorCode.InvalidParams, msg('conn.input.badHost', { which, host: h.host }), msg('conn.input.badHostHint'))
+    if (!Number.isInteger(h.port) || h.port < 1 || h.port > 65535) throw new AppError(ErrorCode.InvalidParams, msg('conn.input.badPort', { which, port: String(h.port) }), msg('conn.input.badPortHint'))
+    if (!h.user.trim() || /\s/.test(h.user)) throw new AppError(ErrorCode.InvalidParams, msg('conn.input.noUser', { which }))
+    if (h.auth === 'key' && !h.keyFile?.trim()) throw new AppError(ErrorCode.InvalidParams, msg('conn.input.noKeyFile', { which }), msg('conn.input.noKeyFileHint'))
   })
 }
 
@@ -78,14 +79,14 @@ export class ConnectionService {
       try {
         createPrivateKey(body)
       } catch (err) {
-        throw new TlsMaterialError('bad-key', `${fileName} is not a PEM private key (${(err as Error).message}).`, 'Pick the key file (PKCS#1, PKCS#8 or EC, not encrypted).')
+        throw new TlsMaterialError('bad-key', msg('conn.input.notPemKey', { file: fileName, detail: (err as Error).message }), msg('conn.input.notPemKeyHint'))
       }
     } else if (kind === 'ssh-key') {
       const parsed = (await loadSsh2()).utils.parseKey(body)
       // An encrypted key cannot be parsed without its passphrase; that is checked when it is used.
       if (parsed instanceof Error && !/passphrase/i.test(parsed.message))
-        throw new AppError(ErrorCode.InvalidParams, `${fileName} is not an SSH private key (${parsed.message}).`, 'Pick the private key (e.g. id_ed25519, not id_ed25519.pub): OpenSSH or PEM format.')
-    } else parseCertificates(body, kind === 'ca' ? 'CA' : 'client certificate', fileName)
+        throw new AppError(ErrorCode.InvalidParams, msg('conn.input.notSshKey', { file: fileName, detail: parsed.message }), msg('conn.input.notSshKeyHint'))
+    } else parseCertificates(body, kind === 'ca' ? 'ca' : 'cert', fileName)
     const dir = path.join(this.dataDir, 'imported')
     await mkdir(dir, { recursive: true, mode: 0o700 })
     const sealed = kind === 'key' || kind === 'ssh-key'
@@ -110,11 +111,11 @@ export class ConnectionService {
   }
 
   async save(input: ConnectionInput): Promise<ConnectionSummary> {
-    if (!input.name.trim()) throw new AppError(ErrorCode.InvalidParams, 'A connection needs a name.')
+    if (!input.name.trim()) throw new AppError(ErrorCode.InvalidParams, msg('conn.input.noName'))
     const endpoints = input.endpoints.map((e) => e.trim()).filter(Boolean)
-    if (endpoints.length === 0) throw new AppError(ErrorCode.InvalidParams, 'A connection needs at least one endpoint.', 'For example https://10.0.0.1:2379.')
+    if (endpoints.length === 0) throw new AppError(ErrorCode.InvalidParams, msg('conn.input.noEndpoint'), msg('conn.input.noEndpointHint'))
     for (const e of endpoints) parseEndpoint(e)
-    if (input.password && !input.username?.trim()) throw new AppError(ErrorCode.InvalidParams, 'A password was given without a user name.')
+    if (input.password && !input.username?.trim()) throw new AppError(ErrorCode.InvalidParams, msg('conn.input.passwordWithoutUser'))
     validateHops(input.ssh?.hops ?? [])
     const saved = await this.store.save({ ...input, endpoints })
     this.dropClient(saved.id)
@@ -155,7 +156,7 @@ export class ConnectionService {
         hops: this.hopSpecs(c.ssh?.hops ?? [], await this.store.sshSecrets(c.id)),
       }
     }
-    throw new AppError(ErrorCode.InvalidParams, 'Give a saved connection id or connection settings.')
+    throw new AppError(ErrorCode.InvalidParams, msg('conn.input.noIdOrSettings'))
   }
 
   /** The tunnel's hops: secrets from the form when it sets them, else the stored ones; trust is the confirmed host key. */
@@ -190,7 +191,7 @@ export class ConnectionService {
   async test(params: { id?: string; input?: ConnectionInput }): Promise<DoctorReport> {
     const r = await this.resolve(params)
     const { endpoints, tls, auth } = r
-    if (endpoints.length === 0) throw new AppError(ErrorCode.InvalidParams, 'Give at least one endpoint to test.')
+    if (endpoints.length === 0) throw new AppError(ErrorCode.InvalidParams, msg('conn.input.nothingToTest'))
 
     let material: TlsMaterial | undefined
     if (needsTls(endpoints, tls)) {
@@ -201,7 +202,17 @@ export class ConnectionService {
         // A bad file is wrong for every endpoint: say it once per endpoint, before any network call.
         return {
           ok: false,
-          verdicts: endpoints.map((endpoint) => ({ endpoint, status: 'fail' as const, problem: err.kind, message: err.message, fix: err.hint ?? '', steps: [{ name: 'files' as const, ok: false, ms: 0, note: err.kind }], details: {} })),
+          verdicts: endpoints.map((endpoint) => ({
+            endpoint,
+            status: 'fail' as const,
+            problem: err.kind,
+            message: err.message,
+            fix: err.hint ?? '',
+            ...(err.msg ? { msg: err.msg } : {}),
+            ...(err.hintMsg ? { fixMsg: err.hintMsg } : {}),
+            steps: [{ name: 'files' as const, ok: false, ms: 0, note: err.kind }],
+            details: {},
+          })),
         }
       }
     }
@@ -233,7 +244,7 @@ export class ConnectionService {
         tunnel.close()
         throw err
       }
-    } else throw new AppError(ErrorCode.InvalidParams, 'Give a folder, or SSH settings that reach the control-plane node.', 'The node to import from is the last host of the SSH tunnel.')
+    } else throw new AppError(ErrorCode.InvalidParams, msg('conn.input.kubeadmFrom'), msg('conn.input.kubeadmFromHint'))
     try {
       const result = await importKubeadm(source, (kind, name, pem) => this.importPem(kind, name, pem))
       this.log.info(`kubeadm import from ${result.source}: ${result.endpoints.length} endpoint(s), ${result.certificates.length} certificate(s)`)

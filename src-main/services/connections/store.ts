@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { AppError, ErrorCode, type CertificateInfo, type ConnectionInput, type ConnectionSummary, type SshHop, type SshHopInput, type SshHostKey } from '../../shared'
+import { AppError, ErrorCode, msg, type CertificateInfo, type ConnectionInput, type ConnectionSummary, type SshHop, type SshHopInput, type SshHostKey } from '../../shared'
 import { fingerprint, keyAlgorithm } from '../ssh/hostKeys'
 import { writeFileAtomic } from '../fsAtomic'
 import type { SecretBox } from '../secretBox'
@@ -57,7 +57,7 @@ export class ConnectionStore {
       this.cache = parsed.connections ?? []
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-        throw new AppError(ErrorCode.Internal, `Cannot read saved connections from ${this.file}: ${(err as Error).message}`, 'Fix or move the file; Raftdeck does not overwrite it.')
+        throw new AppError(ErrorCode.Internal, msg('conn.store.unreadable', { file: this.file, detail: (err as Error).message }), msg('conn.store.unreadableHint'))
       this.cache = []
     }
     return this.cache
@@ -90,7 +90,7 @@ export class ConnectionStore {
 
   async get(id: string): Promise<StoredSummary> {
     const c = (await this.load()).find((x) => x.id === id)
-    if (!c) throw new AppError(ErrorCode.NotFound, `No saved connection with id ${id}.`, 'It may have been deleted; reload the list.')
+    if (!c) throw new AppError(ErrorCode.NotFound, msg('conn.store.notFound', { id }), msg('conn.store.notFoundHint'))
     return ConnectionStore.summary(c)
   }
 
@@ -123,7 +123,7 @@ export class ConnectionStore {
   private static hostKey(k: SshHostKey): SshHostKey {
     const blob = Buffer.from(k.key, 'base64')
     const algorithm = keyAlgorithm(blob)
-    if (algorithm === 'unknown') throw new AppError(ErrorCode.InvalidParams, 'A confirmed SSH host key is not a valid public key.', 'Forget the key and confirm it again with Test connection.')
+    if (algorithm === 'unknown') throw new AppError(ErrorCode.InvalidParams, msg('conn.store.badHostKey'), msg('conn.store.badHostKeyHint'))
     return { algorithm, key: blob.toString('base64'), fingerprint: fingerprint(blob), trustedAt: k.trustedAt }
   }
 
@@ -152,9 +152,9 @@ export class ConnectionStore {
     const list = [...(await this.load())]
     const at = this.now()
     const existing = input.id ? list.find((c) => c.id === input.id) : undefined
-    if (input.id && !existing) throw new AppError(ErrorCode.NotFound, `No saved connection with id ${input.id}.`)
+    if (input.id && !existing) throw new AppError(ErrorCode.NotFound, msg('conn.store.notFound', { id: input.id }))
     const clash = list.find((c) => c.name.toLowerCase() === input.name.trim().toLowerCase() && c.id !== input.id)
-    if (clash) throw new AppError(ErrorCode.Conflict, `A connection named "${clash.name}" already exists.`, 'Choose another name.')
+    if (clash) throw new AppError(ErrorCode.Conflict, msg('conn.store.nameTaken', { name: clash.name }), msg('conn.store.nameTakenHint'))
     const next: StoredConnection = {
       id: existing?.id ?? randomUUID(),
       name: input.name.trim(),

@@ -3,7 +3,7 @@
 // what happened.
 
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg, type Msg } from '../../shared'
 
 /** etcd's failure kinds that the app reacts to differently. */
 export type EtcdErrorKind =
@@ -32,8 +32,8 @@ export class EtcdError extends AppError {
   constructor(
     readonly kind: EtcdErrorKind,
     code: ErrorCode,
-    message: string,
-    hint?: string,
+    message: string | Msg,
+    hint?: string | Msg,
     readonly grpcCode?: number,
   ) {
     super(code, message, hint, { etcd: kind, ...(grpcCode !== undefined ? { grpcCode } : {}) })
@@ -47,27 +47,27 @@ interface Rule {
   match: RegExp
   kind: EtcdErrorKind
   code: ErrorCode
-  message: (detail: string) => string
-  hint?: string
+  message: (detail: string) => Msg
+  hint?: Msg
 }
 
 // Ordered: the first match wins. Patterns follow etcd 3.4's error strings (rpctypes).
 const rules: Rule[] = [
-  { match: /authentication failed, invalid user ID or password/, kind: 'auth-failed', code: ErrorCode.PermissionDenied, message: () => 'Authentication failed: wrong user name or password.', hint: 'Check the user name and password of this connection.' },
-  { match: /invalid auth token/, kind: 'auth-token-invalid', code: ErrorCode.PermissionDenied, message: () => 'The authentication token expired.', hint: 'Raftdeck signs in again by itself; retry.' },
-  { match: /authentication is not enabled/, kind: 'auth-not-enabled', code: ErrorCode.FailedPrecondition, message: () => 'This cluster does not have authentication enabled, but a user name was given.', hint: 'Remove the user name and password from the connection, or enable auth on the cluster.' },
-  { match: /user name is empty|user name not found|invalid auth management/, kind: 'auth-failed', code: ErrorCode.PermissionDenied, message: (d) => `Authentication failed: ${d}.`, hint: 'Check the user name of this connection.' },
-  { match: /permission denied/, kind: 'permission-denied', code: ErrorCode.PermissionDenied, message: () => 'Permission denied: this user has no role that allows the operation.', hint: 'Grant the user a role with the needed permission (etcdctl role grant-permission), or connect as another user.' },
-  { match: /required revision has been compacted/, kind: 'compacted', code: ErrorCode.FailedPrecondition, message: () => 'That revision has been compacted: etcd no longer keeps it.', hint: 'Use a revision at or after the compaction revision.' },
-  { match: /required revision is a future revision/, kind: 'future-revision', code: ErrorCode.InvalidParams, message: () => 'That revision does not exist yet.', hint: 'Use a revision at or before the current one.' },
-  { match: /request is too large/, kind: 'request-too-large', code: ErrorCode.ResourceExhausted, message: () => 'The request is larger than the server accepts (etcd: request is too large).', hint: "Split the write, or raise the members' --max-request-bytes." },
-  { match: /database space exceeded/, kind: 'no-space', code: ErrorCode.ResourceExhausted, message: () => 'The cluster is out of space (NOSPACE alarm): only reads, deletes and compaction are allowed.', hint: 'Compact and defragment, then disarm the NOSPACE alarm; or raise --quota-backend-bytes.' },
-  { match: /no leader/, kind: 'no-leader', code: ErrorCode.Unavailable, message: () => 'The cluster has no leader right now.', hint: 'A quorum of members must be running and reachable; check the cluster view.' },
-  { match: /leader changed|not leader|not a leader/, kind: 'not-leader', code: ErrorCode.Unavailable, message: (d) => `Leadership changed during the request (${d}).`, hint: 'Retry.' },
-  { match: /requested lease not found/, kind: 'lease-not-found', code: ErrorCode.NotFound, message: () => 'The lease does not exist (it expired or was revoked).' },
-  { match: /member not found/, kind: 'member-not-found', code: ErrorCode.NotFound, message: () => 'No such member.' },
-  { match: /unhealthy cluster|re-configuration failed due to not enough started members/, kind: 'unhealthy-cluster', code: ErrorCode.FailedPrecondition, message: (d) => `The cluster refused the membership change: ${d}.`, hint: 'etcd changes membership only while every member is up and has been connected for a few seconds: start stopped members, wait a moment, and retry.' },
-  { match: /key not found/, kind: 'key-not-found', code: ErrorCode.NotFound, message: () => 'Key not found.' },
+  { match: /authentication failed, invalid user ID or password/, kind: 'auth-failed', code: ErrorCode.PermissionDenied, message: () => msg('conn.etcd.authFailed'), hint: msg('conn.etcd.authFailedHint') },
+  { match: /invalid auth token/, kind: 'auth-token-invalid', code: ErrorCode.PermissionDenied, message: () => msg('conn.etcd.tokenExpired'), hint: msg('conn.etcd.tokenExpiredHint') },
+  { match: /authentication is not enabled/, kind: 'auth-not-enabled', code: ErrorCode.FailedPrecondition, message: () => msg('conn.etcd.authNotEnabled'), hint: msg('conn.etcd.authNotEnabledHint') },
+  { match: /user name is empty|user name not found|invalid auth management/, kind: 'auth-failed', code: ErrorCode.PermissionDenied, message: (d) => msg('conn.etcd.authFailedDetail', { detail: d }), hint: msg('conn.etcd.authFailedDetailHint') },
+  { match: /permission denied/, kind: 'permission-denied', code: ErrorCode.PermissionDenied, message: () => msg('conn.etcd.permissionDenied'), hint: msg('conn.etcd.permissionDeniedHint') },
+  { match: /required revision has been compacted/, kind: 'compacted', code: ErrorCode.FailedPrecondition, message: () => msg('conn.etcd.compacted'), hint: msg('conn.etcd.compactedHint') },
+  { match: /required revision is a future revision/, kind: 'future-revision', code: ErrorCode.InvalidParams, message: () => msg('conn.etcd.futureRevision'), hint: msg('conn.etcd.futureRevisionHint') },
+  { match: /request is too large/, kind: 'request-too-large', code: ErrorCode.ResourceExhausted, message: () => msg('conn.etcd.tooLarge'), hint: msg('conn.etcd.tooLargeHint') },
+  { match: /database space exceeded/, kind: 'no-space', code: ErrorCode.ResourceExhausted, message: () => msg('conn.etcd.noSpace'), hint: msg('conn.etcd.noSpaceHint') },
+  { match: /no leader/, kind: 'no-leader', code: ErrorCode.Unavailable, message: () => msg('conn.etcd.noLeader'), hint: msg('conn.etcd.noLeaderHint') },
+  { match: /leader changed|not leader|not a leader/, kind: 'not-leader', code: ErrorCode.Unavailable, message: (d) => msg('conn.etcd.leaderChanged', { detail: d }), hint: msg('conn.etcd.retry') },
+  { match: /requested lease not found/, kind: 'lease-not-found', code: ErrorCode.NotFound, message: () => msg('conn.etcd.leaseNotFound') },
+  { match: /member not found/, kind: 'member-not-found', code: ErrorCode.NotFound, message: () => msg('conn.etcd.memberNotFound') },
+  { match: /unhealthy cluster|re-configuration failed due to not enough started members/, kind: 'unhealthy-cluster', code: ErrorCode.FailedPrecondition, message: (d) => msg('conn.etcd.unhealthyCluster', { detail: d }), hint: msg('conn.etcd.unhealthyClusterHint') },
+  { match: /key not found/, kind: 'key-not-found', code: ErrorCode.NotFound, message: () => msg('conn.etcd.keyNotFound') },
 ]
 
 function cleanDetail(details: string): string {
@@ -79,7 +79,7 @@ export function fromGrpcError(err: unknown, context: string): EtcdError {
   if (err instanceof EtcdError) return err
   if (!isServiceError(err)) {
     const message = err instanceof Error ? err.message : String(err)
-    return new EtcdError('other', ErrorCode.Internal, `${context}: ${message}`)
+    return new EtcdError('other', ErrorCode.Internal, msg('conn.etcd.other', { context, detail: message }))
   }
   const details = err.details ?? ''
   for (const r of rules) {
@@ -88,21 +88,21 @@ export function fromGrpcError(err: unknown, context: string): EtcdError {
   switch (err.code) {
     case GrpcStatus.UNAVAILABLE:
       if (/certificate|SSL|TLS|handshake|alert/i.test(details))
-        return new EtcdError('tls', ErrorCode.Unavailable, `${context}: TLS failed (${details}).`, 'Run "Test connection" for a precise diagnosis of the certificates.', err.code)
-      return new EtcdError('unavailable', ErrorCode.Unavailable, `${context}: the endpoint cannot be reached (${details || 'unavailable'}).`, 'Check that etcd is running and that the address and port are right.', err.code)
+        return new EtcdError('tls', ErrorCode.Unavailable, msg('conn.etcd.tls', { context, detail: details }), msg('conn.etcd.tlsHint'), err.code)
+      return new EtcdError('unavailable', ErrorCode.Unavailable, msg('conn.etcd.unavailable', { context, detail: details || 'unavailable' }), msg('conn.etcd.unavailableHint'), err.code)
     case GrpcStatus.DEADLINE_EXCEEDED:
-      return new EtcdError('timeout', ErrorCode.Timeout, `${context}: no answer before the deadline.`, 'The cluster may be overloaded or without a leader; check its health.', err.code)
+      return new EtcdError('timeout', ErrorCode.Timeout, msg('conn.etcd.deadline', { context }), msg('conn.etcd.deadlineHint'), err.code)
     case GrpcStatus.UNIMPLEMENTED:
-      return new EtcdError('unimplemented', ErrorCode.FailedPrecondition, `${context}: the server does not implement this (${details}).`, undefined, err.code)
+      return new EtcdError('unimplemented', ErrorCode.FailedPrecondition, msg('conn.etcd.unimplemented', { context, detail: details }), undefined, err.code)
     case GrpcStatus.INVALID_ARGUMENT:
     case GrpcStatus.OUT_OF_RANGE:
-      return new EtcdError('invalid-argument', ErrorCode.InvalidParams, `${context}: ${cleanDetail(details)}.`, undefined, err.code)
+      return new EtcdError('invalid-argument', ErrorCode.InvalidParams, msg('conn.etcd.otherDot', { context, detail: cleanDetail(details) }), undefined, err.code)
     case GrpcStatus.PERMISSION_DENIED:
     case GrpcStatus.UNAUTHENTICATED:
-      return new EtcdError('permission-denied', ErrorCode.PermissionDenied, `${context}: ${cleanDetail(details)}.`, undefined, err.code)
+      return new EtcdError('permission-denied', ErrorCode.PermissionDenied, msg('conn.etcd.otherDot', { context, detail: cleanDetail(details) }), undefined, err.code)
     case GrpcStatus.RESOURCE_EXHAUSTED:
-      return new EtcdError('request-too-large', ErrorCode.ResourceExhausted, `${context}: ${cleanDetail(details)}.`, undefined, err.code)
+      return new EtcdError('request-too-large', ErrorCode.ResourceExhausted, msg('conn.etcd.otherDot', { context, detail: cleanDetail(details) }), undefined, err.code)
     default:
-      return new EtcdError('other', ErrorCode.Internal, `${context}: ${cleanDetail(details) || err.message}.`, undefined, err.code)
+      return new EtcdError('other', ErrorCode.Internal, msg('conn.etcd.otherDot', { context, detail: cleanDetail(details) || err.message }), undefined, err.code)
   }
 }

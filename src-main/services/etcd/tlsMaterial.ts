@@ -3,7 +3,7 @@
 
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg, type Msg } from '../../shared'
 
 export interface TlsFiles {
   /** CA bundle (PEM). Absent: the system's trusted roots. */
@@ -36,47 +36,54 @@ export type TlsProblemKind = 'file-unreadable' | 'bad-certificate' | 'bad-key' |
 export class TlsMaterialError extends AppError {
   constructor(
     readonly kind: TlsProblemKind,
-    message: string,
-    hint: string,
+    message: string | Msg,
+    hint: string | Msg,
   ) {
     super(ErrorCode.InvalidParams, message, hint, { tls: kind })
     this.name = 'TlsMaterialError'
   }
 }
 
-async function readPem(file: string, what: string, unseal?: Unsealer): Promise<Buffer> {
+/** Which file a message is about, in the reader's language. */
+type PemWhat = 'ca' | 'cert' | 'key'
+const whatMsg = (what: PemWhat): Msg => msg(`conn.tls.what.${what}`)
+
+/** Why a file cannot be read, from its errno code. */
+export function whyUnreadable(code: string | undefined): Msg | string {
+  if (code === 'ENOENT') return msg('conn.why.noSuchFile')
+  if (code === 'EACCES') return msg('conn.why.permissionDenied')
+  return String(code)
+}
+
+async function readPem(file: string, what: PemWhat, unseal?: Unsealer): Promise<Buffer> {
   try {
     const body = await readFile(file)
     if (!file.endsWith(SEALED_SUFFIX)) return body
-    if (!unseal) throw new TlsMaterialError('file-unreadable', `The ${what} file ${file} is sealed by Raftdeck and cannot be opened here.`, 'Import the file again.')
+    if (!unseal) throw new TlsMaterialError('file-unreadable', msg('conn.tls.sealed', { what: whatMsg(what), file }), msg('conn.tls.importAgain'))
     return Buffer.from(unseal(body.toString('utf8')))
   } catch (err) {
     if (err instanceof TlsMaterialError) throw err
     const code = (err as NodeJS.ErrnoException).code
-    throw new TlsMaterialError(
-      'file-unreadable',
-      `Cannot read the ${what} file ${file} (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}).`,
-      `Check the path of the ${what}; the file must be readable by the user running Raftdeck.`,
-    )
+    throw new TlsMaterialError('file-unreadable', msg('conn.tls.unreadable', { what: whatMsg(what), file, why: whyUnreadable(code) }), msg('conn.tls.unreadableHint', { what: whatMsg(what) }))
   }
 }
 
 /** Splits a PEM bundle into certificates; throws a clear error if any block is not a certificate. */
-export function parseCertificates(pem: Buffer, what: string, file: string): X509Certificate[] {
+export function parseCertificates(pem: Buffer, what: 'ca' | 'cert', file: string): X509Certificate[] {
   const blocks = pem.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)
   if (!blocks || blocks.length === 0) {
     const hasKey = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem.toString('utf8'))
     throw new TlsMaterialError(
       'bad-certificate',
-      `The ${what} file ${file} contains no PEM certificate${hasKey ? ' (it holds a private key: the files may be swapped)' : ''}.`,
-      `Point the ${what} at a file that starts with -----BEGIN CERTIFICATE-----.`,
+      msg(hasKey ? 'conn.tls.noCertHasKey' : 'conn.tls.noCert', { what: whatMsg(what), file }),
+      msg('conn.tls.noCertHint', { what: whatMsg(what) }),
     )
   }
   return blocks.map((b) => {
     try {
       return new X509Certificate(b)
     } catch (err) {
-      throw new TlsMaterialError('bad-certificate', `The ${what} file ${file} holds a certificate that cannot be parsed (${(err as Error).message}).`, 'Re-export the certificate in PEM format.')
+      throw new TlsMaterialError('bad-certificate', msg('conn.tls.badCert', { what: whatMsg(what), file, detail: (err as Error).message }), msg('conn.tls.badCertHint'))
     }
   })
 }
@@ -84,19 +91,15 @@ export function parseCertificates(pem: Buffer, what: string, file: string): X509
 function parseKey(pem: Buffer, file: string): KeyObject {
   const text = pem.toString('utf8')
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text))
-    throw new TlsMaterialError('bad-key', `The key file ${file} is encrypted with a passphrase.`, 'Decrypt it first: openssl pkey -in key.pem -out key-plain.pem (keep the result private).')
+    throw new TlsMaterialError('bad-key', msg('conn.tls.encryptedKey', { file }), msg('conn.tls.encryptedKeyHint'))
   if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(text)) {
     const isCert = /-----BEGIN CERTIFICATE-----/.test(text)
-    throw new TlsMaterialError(
-      'bad-key',
-      `The key file ${file} contains no PEM private key${isCert ? ' (it holds a certificate: the files may be swapped)' : ''}.`,
-      'Use the private key in PEM: PKCS#1 (BEGIN RSA PRIVATE KEY), SEC1 (BEGIN EC PRIVATE KEY) or PKCS#8 (BEGIN PRIVATE KEY).',
-    )
+    throw new TlsMaterialError('bad-key', msg(isCert ? 'conn.tls.noKeyHasCert' : 'conn.tls.noKey', { file }), msg('conn.tls.noKeyHint'))
   }
   try {
     return createPrivateKey(pem)
   } catch (err) {
-    throw new TlsMaterialError('bad-key', `The key file ${file} cannot be parsed (${(err as Error).message}).`, 'Re-export the key in PEM (PKCS#1, SEC1 or PKCS#8).')
+    throw new TlsMaterialError('bad-key', msg('conn.tls.badKey', { file, detail: (err as Error).message }), msg('conn.tls.badKeyHint'))
   }
 }
 
@@ -105,22 +108,22 @@ export async function loadTlsMaterial(files: TlsFiles, now = new Date(), unseal?
   const material: TlsMaterial = { insecureSkipVerify: files.insecureSkipVerify ?? false, caCerts: [] }
   if (files.serverName) material.serverName = files.serverName
   if (files.caFile) {
-    material.ca = await readPem(files.caFile, 'CA')
-    material.caCerts = parseCertificates(material.ca, 'CA', files.caFile)
+    material.ca = await readPem(files.caFile, 'ca')
+    material.caCerts = parseCertificates(material.ca, 'ca', files.caFile)
   }
   if (Boolean(files.certFile) !== Boolean(files.keyFile))
-    throw new TlsMaterialError('cert-without-key', 'A client certificate needs its private key, and a key its certificate.', 'Give both the certificate and the key files, or neither.')
+    throw new TlsMaterialError('cert-without-key', msg('conn.tls.certWithoutKey'), msg('conn.tls.certWithoutKeyHint'))
   if (files.certFile && files.keyFile) {
-    material.cert = await readPem(files.certFile, 'client certificate')
-    material.key = await readPem(files.keyFile, 'client key', unseal)
-    const [leaf] = parseCertificates(material.cert, 'client certificate', files.certFile)
+    material.cert = await readPem(files.certFile, 'cert')
+    material.key = await readPem(files.keyFile, 'key', unseal)
+    const [leaf] = parseCertificates(material.cert, 'cert', files.certFile)
     const key = parseKey(material.key, files.keyFile)
     if (!leaf!.checkPrivateKey(key))
-      throw new TlsMaterialError('key-mismatch', `The key ${files.keyFile} does not belong to the certificate ${files.certFile}.`, 'Use the key that was generated with this certificate (their public keys must match).')
+      throw new TlsMaterialError('key-mismatch', msg('conn.tls.keyMismatch', { keyFile: files.keyFile, certFile: files.certFile }), msg('conn.tls.keyMismatchHint'))
     if (new Date(leaf!.validTo) < now)
-      throw new TlsMaterialError('client-cert-expired', `The client certificate ${files.certFile} expired on ${new Date(leaf!.validTo).toISOString()}.`, 'Issue a new client certificate from the cluster CA.')
+      throw new TlsMaterialError('client-cert-expired', msg('conn.tls.clientExpired', { file: files.certFile, date: new Date(leaf!.validTo).toISOString() }), msg('conn.tls.clientExpiredHint'))
     if (new Date(leaf!.validFrom) > now)
-      throw new TlsMaterialError('client-cert-not-yet-valid', `The client certificate ${files.certFile} is not valid before ${new Date(leaf!.validFrom).toISOString()}.`, "Check this machine's clock, or wait until the certificate becomes valid.")
+      throw new TlsMaterialError('client-cert-not-yet-valid', msg('conn.tls.clientNotYetValid', { file: files.certFile, date: new Date(leaf!.validFrom).toISOString() }), msg('conn.tls.clientNotYetValidHint'))
     material.clientCert = leaf!
   }
   return material

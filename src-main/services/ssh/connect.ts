@@ -6,7 +6,7 @@ import { lookup } from 'node:dns/promises'
 import { connect as netConnect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { AgentAuthMethod, Client, ClientChannel, ConnectConfig, PasswordAuthMethod, PublicKeyAuthMethod } from 'ssh2'
-import type { DoctorStep } from '../../shared'
+import { formatMessage, isMsg, msg, type DoctorStep, type Msg } from '../../shared'
 import type { Unsealer } from '../etcd/tlsMaterial'
 import { hopLabel, loadAuth, type LoadedAuth, type SshHopSpec } from './credentials'
 import { loadSsh2, type Ssh2 } from './lib'
@@ -40,8 +40,9 @@ class Stages {
   start(): void {
     this.t = performance.now()
   }
-  done(name: SshStage, ok: boolean, note: string): void {
-    this.onStep?.({ name, ok, ms: Math.round(performance.now() - this.t), note })
+  done(name: SshStage, ok: boolean, note: string | Msg): void {
+    const ms = Math.round(performance.now() - this.t)
+    this.onStep?.(isMsg(note) ? { name, ok, ms, note: formatMessage(note), noteMsg: note } : { name, ok, ms, note })
     this.t = performance.now()
   }
 }
@@ -54,25 +55,24 @@ export function checkHostKey(index: number, hop: SshHopSpec, offered: HostKey): 
   const where = `${hop.host}:${hop.port}`
   const fp = fingerprint(offered.blob)
   const offer = { hop: index, host: hop.host, port: hop.port, algorithm: offered.algorithm, key: offered.blob.toString('base64'), fingerprint: fp }
-  const source = t.kind === 'profile' ? 'this connection' : t.file ?? 'known_hosts'
+  const sourceFile = t.kind === 'profile' ? null : t.file ?? 'known_hosts'
+  const source = sourceFile ?? msg('conn.ssh.thisConnection')
+  const key = `${offered.algorithm} ${fp}`
   if (t.revoked.some((k) => sameKey(k, offered)))
-    return new SshError('ssh-host-key-revoked', 'host-key', `The host key of ${where} (${offered.algorithm} ${fp}) is marked @revoked in ${source}. Raftdeck refused to connect.`, 'Do not use this server until its administrator has replaced the key; then update known_hosts.', offer)
+    return new SshError('ssh-host-key-revoked', 'host-key', msg('conn.ssh.revoked', { where, key, source }), msg('conn.ssh.revokedHint'), offer)
   if (t.trusted.some((k) => sameKey(k, offered))) return null
-  const checkOnServer = `on the server: ssh-keygen -lf /etc/ssh/ssh_host_${offered.algorithm === 'ssh-rsa' ? 'rsa' : offered.algorithm.startsWith('ecdsa') ? 'ecdsa' : 'ed25519'}_key.pub`
+  const check = msg('conn.ssh.checkOnServer', { file: `/etc/ssh/ssh_host_${offered.algorithm === 'ssh-rsa' ? 'rsa' : offered.algorithm.startsWith('ecdsa') ? 'ecdsa' : 'ed25519'}_key.pub` })
   if (t.trusted.length === 0) {
-    const fix =
-      t.kind === 'profile'
-        ? `Compare this fingerprint with the server's own (${checkOnServer}), then confirm it with Test connection in the connection's settings.`
-        : `Compare this fingerprint with the server's own (${checkOnServer}); if it matches, add this line to ${source}: ${knownHostsLine(hop.host, hop.port, offered)}`
-    return new SshError('ssh-host-key-unknown', 'host-key', `The host key of ${where} is not known yet: ${offered.algorithm} ${fp}.`, fix, offer)
+    const fix = sourceFile === null ? msg('conn.ssh.unknownHintProfile', { check }) : msg('conn.ssh.unknownHintFile', { check, source: sourceFile, line: knownHostsLine(hop.host, hop.port, offered) })
+    return new SshError('ssh-host-key-unknown', 'host-key', msg('conn.ssh.unknown', { where, key }), fix, offer)
   }
   const trusted = t.trusted.map((k) => ({ algorithm: k.algorithm, fingerprint: fingerprint(k.blob) }))
-  const forget = t.kind === 'profile' ? "forget the stored key in the connection's SSH settings" : `remove the old entry (ssh-keygen -R '${hop.port === 22 ? hop.host : `[${hop.host}]:${hop.port}`}' -f ${source})`
+  const forget = sourceFile === null ? msg('conn.ssh.forgetProfile') : msg('conn.ssh.forgetFile', { command: `ssh-keygen -R '${hop.port === 22 ? hop.host : `[${hop.host}]:${hop.port}`}' -f ${sourceFile}` })
   return new SshError(
     'ssh-host-key-changed',
     'host-key',
-    `THE HOST KEY OF ${where} HAS CHANGED. It now offers ${offered.algorithm} ${fp}, but ${source} trusts ${trusted.map((k) => `${k.algorithm} ${k.fingerprint}`).join(', ')}. Raftdeck refused to connect.`,
-    `Someone may be intercepting the connection (man in the middle), or the server was reinstalled or its keys were regenerated. Ask the server's administrator for its current fingerprint (${checkOnServer}). Only if it matches the new one, ${forget} and confirm the new key.`,
+    msg('conn.ssh.changed', { where, key, source, trusted: trusted.map((k) => `${k.algorithm} ${k.fingerprint}`).join(', ') }),
+    msg('conn.ssh.changedHint', { check, forget }),
     { ...offer, trusted },
   )
 }
@@ -82,11 +82,11 @@ async function dialDirect(hop: SshHopSpec, opts: ChainOptions, stages: Stages): 
   const where = `${hop.host}:${hop.port}`
   let address: string
   try {
-    address = (await withStageTimeout(lookup(hop.host), opts.timeoutMs, () => stageTimeout('ssh-dns', `resolving ${hop.host}`, opts.timeoutMs, 'Check the DNS servers of this machine, or use the bastion\'s IP address.'))).address
+    address = (await withStageTimeout(lookup(hop.host), opts.timeoutMs, () => stageTimeout('ssh-dns', msg('conn.ssh.dnsTimeout', { host: hop.host }), opts.timeoutMs, msg('conn.ssh.dnsTimeoutHint')))).address
   } catch (err) {
-    stages.done('ssh-dns', false, err instanceof SshError ? 'timeout' : String((err as NodeJS.ErrnoException).code))
+    stages.done('ssh-dns', false, err instanceof SshError ? msg('conn.note.timeout') : String((err as NodeJS.ErrnoException).code))
     if (err instanceof SshError) throw err
-    throw new SshError('ssh-dns', 'ssh-dns', `The bastion's name ${hop.host} cannot be resolved (${(err as NodeJS.ErrnoException).code}).`, 'Check the spelling of the host, or use its IP address; on this machine, check /etc/hosts and DNS (a VPN may be needed).')
+    throw new SshError('ssh-dns', 'ssh-dns', msg('conn.ssh.dns', { host: hop.host, code: String((err as NodeJS.ErrnoException).code) }), msg('conn.ssh.dnsHint'))
   }
   stages.done('ssh-dns', true, `${hop.host} → ${address}`)
   const socket = netConnect({ host: address, port: hop.port })
@@ -97,22 +97,22 @@ async function dialDirect(hop: SshHopSpec, opts: ChainOptions, stages: Stages): 
         socket.once('error', reject)
       }),
       opts.timeoutMs,
-      () => stageTimeout('ssh-tcp', `connecting to ${where}`, opts.timeoutMs, 'A firewall may drop the traffic, or the host is down. Check the route to the bastion, the port, and any VPN.'),
+      () => stageTimeout('ssh-tcp', msg('conn.ssh.tcpTimeout', { where }), opts.timeoutMs, msg('conn.ssh.tcpTimeoutHint')),
       () => socket.destroy(),
     )
   } catch (err) {
     socket.destroy()
     if (err instanceof SshError) {
-      stages.done('ssh-tcp', false, 'timeout')
+      stages.done('ssh-tcp', false, msg('conn.note.timeout'))
       throw err
     }
     const code = (err as NodeJS.ErrnoException).code
     stages.done('ssh-tcp', false, String(code))
-    if (code === 'ECONNREFUSED') throw new SshError('ssh-connection-refused', 'ssh-tcp', `Nothing accepts SSH connections on ${where} (connection refused).`, `Check the bastion's SSH port (22 unless configured otherwise) and that sshd runs there.`)
-    throw new SshError('ssh-unreachable', 'ssh-tcp', `Cannot reach the bastion ${where} (${code}).`, 'Check the network route to the bastion (VPN, firewall, security groups).')
+    if (code === 'ECONNREFUSED') throw new SshError('ssh-connection-refused', 'ssh-tcp', msg('conn.ssh.refused', { where }), msg('conn.ssh.refusedHint'))
+    throw new SshError('ssh-unreachable', 'ssh-tcp', msg('conn.ssh.unreachable', { where, code: String(code) }), msg('conn.ssh.unreachableHint'))
   }
   socket.removeAllListeners('error')
-  stages.done('ssh-tcp', true, `connected to ${address}:${hop.port}`)
+  stages.done('ssh-tcp', true, msg('conn.note.connected', { address: `${address}:${hop.port}` }))
   return socket
 }
 
@@ -122,22 +122,15 @@ export function forwardError(via: SshHopSpec, host: string, port: number, err: E
   const by = hopLabel(via)
   const desc = err.message.replace(/^\(SSH\) Channel open failure: /, '')
   if (err.reason === 1)
-    return new SshError(
-      'forward-refused',
-      stage,
-      `${by} refused to forward to ${target} (administratively prohibited).`,
-      `TCP forwarding is turned off for this user on ${via.host}: set AllowTcpForwarding yes (or local) in its sshd_config and check PermitOpen and the authorized_keys options (restrict, no-port-forwarding, permitopen), then reload sshd.`,
-    )
+    return new SshError('forward-refused', stage, msg('conn.ssh.forwardProhibited', { by, target }), msg('conn.ssh.forwardProhibitedHint', { host: via.host }))
   if (err.reason === 2) {
-    if (/refused/i.test(desc))
-      return new SshError('forward-failed', stage, `${by} could not connect to ${target}: connection refused.`, `Nothing listens on ${target} as seen from ${via.host}: check the port and the address the service listens on (etcd's --listen-client-urls).`)
-    if (/name|resolve|not known/i.test(desc))
-      return new SshError('forward-failed', stage, `${by} cannot resolve ${host} (${desc}).`, `Use a name or address that ${via.host} can resolve (the tunnel resolves names on the SSH server, not here).`)
-    return new SshError('forward-failed', stage, `${by} could not connect to ${target}: ${desc}.`, `Check from ${via.host} that ${target} is reachable (for example: nc -vz ${host} ${port}).`)
+    if (/refused/i.test(desc)) return new SshError('forward-failed', stage, msg('conn.ssh.forwardRefused', { by, target }), msg('conn.ssh.forwardRefusedHint', { target, host: via.host }))
+    if (/name|resolve|not known/i.test(desc)) return new SshError('forward-failed', stage, msg('conn.ssh.forwardDns', { by, name: host, detail: desc }), msg('conn.ssh.forwardDnsHint', { host: via.host }))
+    return new SshError('forward-failed', stage, msg('conn.ssh.forwardConnect', { by, target, detail: desc }), msg('conn.ssh.forwardConnectHint', { host: via.host, target, name: host, port: String(port) }))
   }
   if (/not connected|no response|closed/i.test(err.message))
-    return new SshError('ssh-disconnected', stage, `The SSH connection to ${by} closed while opening a channel to ${target}.`, 'Retry; if it keeps happening, check the server log (MaxSessions, idle timeouts).')
-  return new SshError('forward-failed', stage, `${by} could not open a channel to ${target}: ${desc}.`, 'Check the SSH server log for the reason.')
+    return new SshError('ssh-disconnected', stage, msg('conn.ssh.forwardClosed', { by, target }), msg('conn.ssh.forwardClosedHint'))
+  return new SshError('forward-failed', stage, msg('conn.ssh.forwardOther', { by, target, detail: desc }), msg('conn.ssh.forwardOtherHint'))
 }
 
 /** Opens a direct-tcpip channel to host:port through an established hop. */
@@ -157,7 +150,7 @@ export function forwardThrough(client: Client, via: SshHopSpec, host: string, po
       reject(forwardError(via, host, port, err as Error, stage))
     }
   })
-  return withStageTimeout(work, timeoutMs, () => stageTimeout(stage, `${hopLabel(via)} opening a channel to ${host}:${port}`, timeoutMs, `${via.host} did not answer the forwarding request; ${host}:${port} may be filtered by a firewall on its side.`), () => {
+  return withStageTimeout(work, timeoutMs, () => stageTimeout(stage, msg('conn.ssh.forwardTimeout', { by: hopLabel(via), target: `${host}:${port}` }), timeoutMs, msg('conn.ssh.forwardTimeoutHint', { host: via.host, target: `${host}:${port}` })), () => {
     timedOut = true
   })
 }
@@ -172,12 +165,11 @@ function authConfig(user: string, loaded: LoadedAuth): Partial<ConnectConfig> {
 }
 
 function authFailure(hop: SshHopSpec, loaded: LoadedAuth): SshError {
-  const who = `${hopLabel(hop)} refused the login as ${hop.user}`
-  if (loaded.privateKey)
-    return new SshError('ssh-auth-failed', 'ssh-auth', `${who} with the key ${loaded.publicKey}.`, `Add that key's public half to ~${hop.user}/.ssh/authorized_keys on ${hop.host}, or check the user name and the key file. The server's log (journalctl -u ssh) says why it refused.`)
-  if (loaded.agent)
-    return new SshError('ssh-auth-failed', 'ssh-auth', `${who}: none of the SSH agent's keys is accepted.`, `ssh-add -l lists the agent's keys; add the right one, or authorize its public key in ~${hop.user}/.ssh/authorized_keys on ${hop.host}.`)
-  return new SshError('ssh-auth-failed', 'ssh-auth', `${who} with the password given.`, `Check the user name and password; the server may also refuse passwords altogether (PasswordAuthentication no), then use a key.`)
+  const by = hopLabel(hop)
+  const user = hop.user
+  if (loaded.privateKey) return new SshError('ssh-auth-failed', 'ssh-auth', msg('conn.ssh.authKey', { by, user, key: loaded.publicKey ?? '' }), msg('conn.ssh.authKeyHint', { user, host: hop.host }))
+  if (loaded.agent) return new SshError('ssh-auth-failed', 'ssh-auth', msg('conn.ssh.authAgent', { by, user }), msg('conn.ssh.authAgentHint', { user, host: hop.host }))
+  return new SshError('ssh-auth-failed', 'ssh-auth', msg('conn.ssh.authPassword', { by, user }), msg('conn.ssh.authPasswordHint'))
 }
 
 /** The SSH handshake over an open stream: host key, then authentication, each with its own timeout. */
@@ -192,21 +184,23 @@ function handshake(ssh2: Ssh2, sock: Duplex, index: number, hop: SshHopSpec, loa
     let sawSsh = false
     let settled = false
 
-    const notSsh = () => new SshError('ssh-not-ssh', 'host-key', `${where} does not speak SSH.`, 'Check the port: it must be the SSH server of the bastion (22 unless configured otherwise), not etcd or another service.')
+    const notSsh = () => new SshError('ssh-not-ssh', 'host-key', msg('conn.ssh.notSsh', { where }), msg('conn.ssh.notSshHint'))
+    const stageWord = () => msg(stage === 'host-key' ? 'conn.ssh.kex' : 'conn.ssh.login')
     const fail = (e: SshError) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
-      stages.done(stage, false, e.problem === 'ssh-timeout' ? 'timeout' : e.problem)
+      stages.done(stage, false, e.problem === 'ssh-timeout' ? msg('conn.note.timeout') : e.problem)
       client.on('error', () => undefined)
       client.end()
       sock.destroy()
       reject(e)
     }
     const onTimeout = () => {
-      if (stage === 'ssh-auth') return fail(stageTimeout('ssh-auth', `${hopLabel(hop)} did not answer the login`, opts.timeoutMs, 'The server is slow to authenticate: check its log for slow PAM, DNS (UseDNS) or LDAP lookups.'))
+      if (stage === 'ssh-auth') return fail(stageTimeout('ssh-auth', msg('conn.ssh.loginTimeout', { by: hopLabel(hop) }), opts.timeoutMs, msg('conn.ssh.loginTimeoutHint')))
       if (sawBytes && !sawSsh) return fail(notSsh())
-      fail(stageTimeout('host-key', sawSsh ? `${where} did not finish the key exchange` : `no SSH greeting from ${where}`, opts.timeoutMs, sawSsh ? 'The server accepted the connection but stalled; check its load and log.' : `Check that ${where} is an SSH server (22 is the usual port) and that nothing in between holds the connection.`))
+      if (sawSsh) fail(stageTimeout('host-key', msg('conn.ssh.kexTimeout', { where }), opts.timeoutMs, msg('conn.ssh.kexTimeoutHint')))
+      else fail(stageTimeout('host-key', msg('conn.ssh.greetingTimeout', { where }), opts.timeoutMs, msg('conn.ssh.greetingTimeoutHint', { where })))
     }
     let timer = setTimeout(onTimeout, opts.timeoutMs)
 
@@ -219,7 +213,8 @@ function handshake(ssh2: Ssh2, sock: Duplex, index: number, hop: SshHopSpec, loa
     }
 
     client.on('handshake', () => {
-      const note = offered ? `${offered.algorithm} ${fingerprint(offered.blob)} ${hop.trust.kind === 'profile' ? 'confirmed in this connection' : `in ${hop.trust.file ?? 'known_hosts'}`}` : 'verified'
+      const key = offered ? `${offered.algorithm} ${fingerprint(offered.blob)}` : ''
+      const note = !offered ? msg('conn.note.hostKeyVerified') : hop.trust.kind === 'profile' ? msg('conn.note.hostKeyConfirmed', { key }) : msg('conn.note.hostKeyIn', { key, file: hop.trust.file ?? 'known_hosts' })
       stages.done('host-key', true, note)
       stage = 'ssh-auth'
       clearTimeout(timer)
@@ -229,22 +224,22 @@ function handshake(ssh2: Ssh2, sock: Duplex, index: number, hop: SshHopSpec, loa
       if (settled) return
       settled = true
       clearTimeout(timer)
-      stages.done('ssh-auth', true, `${hop.user} signed in (${loaded.describe})`)
+      stages.done('ssh-auth', true, msg('conn.note.sshSignedIn', { user: hop.user, how: loaded.describe }))
       resolve(client)
     })
     client.on('error', (err: Error & { level?: string }) => {
       if (refusal) return fail(refusal)
       if (err.level === 'client-authentication') return fail(authFailure(hop, loaded))
       if (/no matching/i.test(err.message))
-        return fail(new SshError('ssh-handshake', 'host-key', `${where} and Raftdeck have no SSH algorithm in common (${err.message}).`, 'The server offers only algorithms Raftdeck does not use (a very old or very restricted sshd). Enable a modern one on the server (curve25519-sha256, ssh-ed25519, aes128-gcm@openssh.com) or upgrade OpenSSH.'))
+        return fail(new SshError('ssh-handshake', 'host-key', msg('conn.ssh.noAlgorithm', { where, detail: err.message }), msg('conn.ssh.noAlgorithmHint')))
       if (!sawSsh) return fail(notSsh())
-      if (/keepalive/i.test(err.message)) return fail(new SshError('ssh-disconnected', stage, `${where} stopped answering during the ${stage === 'host-key' ? 'key exchange' : 'login'}.`, 'Check the network path to the server.'))
-      fail(new SshError(stage === 'host-key' ? 'ssh-handshake' : 'ssh-auth-failed', stage, `SSH to ${where} failed during the ${stage === 'host-key' ? 'key exchange' : 'login'}: ${err.message}.`, "Check the server's log (journalctl -u ssh) for the reason."))
+      if (/keepalive/i.test(err.message)) return fail(new SshError('ssh-disconnected', stage, msg('conn.ssh.stoppedAnswering', { where, stage: stageWord() }), msg('conn.ssh.stoppedAnsweringHint')))
+      fail(new SshError(stage === 'host-key' ? 'ssh-handshake' : 'ssh-auth-failed', stage, msg('conn.ssh.failedDuring', { where, stage: stageWord(), detail: err.message }), msg('conn.ssh.failedDuringHint')))
     })
     client.on('close', () => {
       if (refusal) return fail(refusal)
-      if (!sawSsh) return fail(sawBytes ? notSsh() : new SshError('ssh-not-ssh', 'host-key', `${where} closed the connection without speaking SSH.`, `Check that ${where} is an SSH server and that this machine may connect to it (sshd's AllowUsers/DenyUsers, MaxStartups, TCP wrappers, fail2ban).`))
-      fail(new SshError('ssh-disconnected', stage, `${where} closed the connection during the ${stage === 'host-key' ? 'key exchange' : 'login'}.`, "Check the server's log (journalctl -u ssh): MaxStartups, AllowUsers/DenyUsers or a ban may refuse this client."))
+      if (!sawSsh) return fail(sawBytes ? notSsh() : new SshError('ssh-not-ssh', 'host-key', msg('conn.ssh.closedSilently', { where }), msg('conn.ssh.closedSilentlyHint', { where })))
+      fail(new SshError('ssh-disconnected', stage, msg('conn.ssh.closedDuring', { where, stage: stageWord() }), msg('conn.ssh.closedDuringHint')))
     })
 
     client.connect({
@@ -282,7 +277,7 @@ export async function connectChain(hops: SshHopSpec[], opts: ChainOptions): Prom
         if (err instanceof SshError) stages.done('ssh-files', false, err.problem)
         throw err
       }
-      stages.done('ssh-files', true, `${hopLabel(hop)}: ${loaded.describe}`)
+      stages.done('ssh-files', true, msg('conn.note.hopAuth', { hop: hopLabel(hop), how: loaded.describe }))
       let sock: Duplex
       if (i === 0) sock = await dialDirect(hop, opts, stages)
       else {
@@ -290,10 +285,10 @@ export async function connectChain(hops: SshHopSpec[], opts: ChainOptions): Prom
         try {
           sock = await forwardThrough(clients[i - 1]!, via, hop.host, hop.port, opts.timeoutMs, 'ssh-tcp')
         } catch (err) {
-          stages.done('ssh-tcp', false, err instanceof SshError ? err.problem : 'failed')
+          stages.done('ssh-tcp', false, err instanceof SshError ? err.problem : msg('conn.note.failed'))
           throw err
         }
-        stages.done('ssh-tcp', true, `${hop.host}:${hop.port} reached through ${hopLabel(via)}`)
+        stages.done('ssh-tcp', true, msg('conn.note.reachedThrough', { address: `${hop.host}:${hop.port}`, via: hopLabel(via) }))
       }
       clients.push(await handshake(await loadSsh2(), sock, i, hop, loaded, opts, stages))
     }

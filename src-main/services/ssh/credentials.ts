@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
 import type { ParsedKey } from 'ssh2'
+import { msg, type Msg } from '../../shared'
 import { SEALED_SUFFIX, type Unsealer } from '../etcd/tlsMaterial'
 import { SshError } from './errors'
 import { loadSsh2 } from './lib'
@@ -45,12 +46,12 @@ export interface LoadedAuth {
   agent?: string
   password?: string
   /** 'key ssh-ed25519 SHA256:…', 'agent (2 keys)', 'password'. */
-  describe: string
+  describe: Msg
   /** The public key's fingerprint (key auth), so a refusal can say which key to authorize. */
   publicKey?: string
 }
 
-const PASSPHRASE_FIX = "Enter the key's passphrase in the connection (for the raftdeck command: $RAFTDECK_SSH_PASSPHRASE), or add the key to ssh-agent (ssh-add KEY) and use agent authentication."
+const PASSPHRASE_FIX = msg('conn.ssh.passphraseNeededHint')
 
 /** ~/ means the home folder, as in ssh. */
 export function expandHome(file: string): string {
@@ -64,28 +65,28 @@ async function loadKey(auth: Extract<SshAuthSpec, { kind: 'key' }>, unseal?: Uns
     body = await readFile(file)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : String(code)
-    throw new SshError('ssh-key-unreadable', 'ssh-files', `Cannot read the SSH key file ${file} (${why}).`, 'Check the path of the private key; it must be readable by the user running Raftdeck (chmod 600, owned by that user).')
+    const why = code === 'ENOENT' ? msg('conn.why.noSuchFile') : code === 'EACCES' ? msg('conn.why.permissionDenied') : code === 'EISDIR' ? msg('conn.why.isFolder') : String(code)
+    throw new SshError('ssh-key-unreadable', 'ssh-files', msg('conn.ssh.keyUnreadable', { file, why }), msg('conn.ssh.keyUnreadableHint'))
   }
   if (file.endsWith(SEALED_SUFFIX)) {
-    if (!unseal) throw new SshError('ssh-key-unreadable', 'ssh-files', `The SSH key file ${file} is sealed by Raftdeck and cannot be opened here.`, 'Import the key again.')
+    if (!unseal) throw new SshError('ssh-key-unreadable', 'ssh-files', msg('conn.ssh.keySealed', { file }), msg('conn.ssh.keySealedHint'))
     body = Buffer.from(unseal(body.toString('utf8')))
   }
   const text = body.toString('utf8')
   if (/^(ssh-|ecdsa-|sk-)[\w@.-]+ AAAA/.test(text.trim()))
-    throw new SshError('ssh-key-invalid', 'ssh-files', `The SSH key file ${file} holds a public key.`, 'Point at the private key (for example ~/.ssh/id_ed25519, not id_ed25519.pub).')
+    throw new SshError('ssh-key-invalid', 'ssh-files', msg('conn.ssh.publicKey', { file }), msg('conn.ssh.publicKeyHint'))
   const parsed = (await loadSsh2()).utils.parseKey(body, auth.passphrase ?? undefined)
   if (parsed instanceof Error) {
     const m = parsed.message
     if (/no passphrase given/i.test(m))
-      throw new SshError('ssh-key-passphrase-needed', 'ssh-files', `The SSH key ${file} is protected by a passphrase, and none was given.`, PASSPHRASE_FIX)
+      throw new SshError('ssh-key-passphrase-needed', 'ssh-files', msg('conn.ssh.passphraseNeeded', { file }), PASSPHRASE_FIX)
     if (/bad passphrase|decrypt|integrity check/i.test(m))
-      throw new SshError('ssh-key-passphrase-wrong', 'ssh-files', `The passphrase does not open the SSH key ${file}.`, `Check the passphrase (ssh-keygen -y -f ${file} asks for it and prints the public key when it is right).`)
-    throw new SshError('ssh-key-invalid', 'ssh-files', `The SSH key file ${file} cannot be used: ${m}.`, 'Use a private key in OpenSSH format (BEGIN OPENSSH PRIVATE KEY) or PEM (PKCS#1, PKCS#8, SEC1): ed25519, ECDSA or RSA.')
+      throw new SshError('ssh-key-passphrase-wrong', 'ssh-files', msg('conn.ssh.passphraseWrong', { file }), msg('conn.ssh.passphraseWrongHint', { file }))
+    throw new SshError('ssh-key-invalid', 'ssh-files', msg('conn.ssh.keyInvalid', { file, detail: m }), msg('conn.ssh.keyInvalidHint'))
   }
   const key = Array.isArray(parsed) ? parsed[0]! : parsed
   const publicKey = fingerprint(key.getPublicSSH())
-  return { privateKey: key, describe: `key ${key.type} ${publicKey}`, publicKey }
+  return { privateKey: key, describe: msg('conn.note.authKey', { type: key.type, publicKey }), publicKey }
 }
 
 function agentSocket(auth: Extract<SshAuthSpec, { kind: 'agent' }>): string | null {
@@ -96,20 +97,20 @@ function agentSocket(auth: Extract<SshAuthSpec, { kind: 'agent' }>): string | nu
 
 async function loadAgent(auth: Extract<SshAuthSpec, { kind: 'agent' }>, timeoutMs: number): Promise<LoadedAuth> {
   const socket = agentSocket(auth)
-  const fix = 'Start ssh-agent and add your key (eval $(ssh-agent); ssh-add ~/.ssh/id_ed25519), then start Raftdeck from that session; or use a key file.'
-  if (!socket) throw new SshError('ssh-agent-unavailable', 'ssh-files', 'Agent authentication was chosen, but no SSH agent is available to Raftdeck (SSH_AUTH_SOCK is not set).', fix)
-  if (socket !== 'pageant' && !existsSync(socket)) throw new SshError('ssh-agent-unavailable', 'ssh-files', `The SSH agent socket ${socket} does not exist (the agent is not running).`, fix)
+  const fix = msg('conn.ssh.agentHint')
+  if (!socket) throw new SshError('ssh-agent-unavailable', 'ssh-files', msg('conn.ssh.noAgent'), fix)
+  if (socket !== 'pageant' && !existsSync(socket)) throw new SshError('ssh-agent-unavailable', 'ssh-files', msg('conn.ssh.agentGone', { socket }), fix)
   const agent = (await loadSsh2()).createAgent(socket)
   const keys = await new Promise<unknown[]>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new SshError('ssh-timeout', 'ssh-files', `The SSH agent at ${socket} did not answer within ${timeoutMs} ms.`, fix)), timeoutMs)
+    const timer = setTimeout(() => reject(new SshError('ssh-timeout', 'ssh-files', msg('conn.ssh.agentTimeout', { socket, ms: String(timeoutMs) }), fix)), timeoutMs)
     agent.getIdentities((err, list) => {
       clearTimeout(timer)
-      if (err) reject(new SshError('ssh-agent-unavailable', 'ssh-files', `The SSH agent at ${socket} cannot be used: ${err.message}.`, fix))
+      if (err) reject(new SshError('ssh-agent-unavailable', 'ssh-files', msg('conn.ssh.agentUnusable', { socket, detail: err.message }), fix))
       else resolve(list ?? [])
     })
   })
-  if (keys.length === 0) throw new SshError('ssh-agent-unavailable', 'ssh-files', `The SSH agent at ${socket} holds no keys.`, 'Add the key the bastion accepts: ssh-add ~/.ssh/id_ed25519.')
-  return { agent: socket, describe: `agent (${keys.length} key${keys.length === 1 ? '' : 's'})` }
+  if (keys.length === 0) throw new SshError('ssh-agent-unavailable', 'ssh-files', msg('conn.ssh.agentEmpty', { socket }), msg('conn.ssh.agentEmptyHint'))
+  return { agent: socket, describe: msg('conn.note.authAgent', { count: keys.length }) }
 }
 
 /** Loads and checks the hop's credentials; every failure is an SshError of stage 'ssh-files'. */
@@ -117,6 +118,6 @@ export async function loadAuth(hop: SshHopSpec, opts: { unseal?: Unsealer; timeo
   const a = hop.auth
   if (a.kind === 'key') return loadKey(a, opts.unseal)
   if (a.kind === 'agent') return loadAgent(a, opts.timeoutMs)
-  if (!a.password) throw new SshError('ssh-password-missing', 'ssh-files', `Password authentication was chosen for ${hopLabel(hop)}, but no password is stored.`, 'Enter the SSH password (for the raftdeck command: $RAFTDECK_SSH_PASSWORD), or use a key.')
-  return { password: a.password, describe: 'password' }
+  if (!a.password) throw new SshError('ssh-password-missing', 'ssh-files', msg('conn.ssh.noPassword', { hop: hopLabel(hop) }), msg('conn.ssh.noPasswordHint'))
+  return { password: a.password, describe: msg('conn.note.authPassword') }
 }

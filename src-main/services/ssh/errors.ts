@@ -1,25 +1,19 @@
 // SSH failures as typed errors: which stage failed (so a timeout can name it), the problem in the
 // doctor's vocabulary, a message that says what happened and a fix that says what to do.
 
-import { AppError, ErrorCode, type DoctorProblem, type DoctorStep, type SshHostKeyOffer } from '../../shared'
+import { AppError, ErrorCode, msg, type DoctorProblem, type DoctorStep, type Msg, type SshHostKeyOffer } from '../../shared'
 
 export type SshStage = Extract<DoctorStep['name'], 'ssh-files' | 'ssh-dns' | 'ssh-tcp' | 'host-key' | 'ssh-auth' | 'forward'>
 
-export const STAGE_LABEL: Record<SshStage, string> = {
-  'ssh-files': 'SSH key',
-  'ssh-dns': 'bastion DNS',
-  'ssh-tcp': 'TCP to the bastion',
-  'host-key': 'host key',
-  'ssh-auth': 'SSH authentication',
-  forward: 'forwarding',
-}
+/** What a stage is called in a message ("the SSH key stage timed out"). */
+export const stageLabel = (stage: SshStage): Msg => msg(`conn.ssh.stage.${stage}`)
 
 export class SshError extends AppError {
   constructor(
     readonly problem: DoctorProblem,
     readonly stage: SshStage,
-    message: string,
-    hint: string,
+    message: string | Msg,
+    hint: string | Msg,
     readonly offer?: SshHostKeyOffer,
     code: ErrorCode = ErrorCode.Unavailable,
   ) {
@@ -28,8 +22,8 @@ export class SshError extends AppError {
   }
 }
 
-export function stageTimeout(stage: SshStage, where: string, ms: number, fix: string): SshError {
-  return new SshError('ssh-timeout', stage, `SSH tunnel: the ${STAGE_LABEL[stage]} stage timed out after ${ms} ms (${where}).`, fix, undefined, ErrorCode.Timeout)
+export function stageTimeout(stage: SshStage, where: string | Msg, ms: number, fix: string | Msg): SshError {
+  return new SshError('ssh-timeout', stage, msg('conn.ssh.stageTimeout', { stage: stageLabel(stage), ms: String(ms), where }), fix, undefined, ErrorCode.Timeout)
 }
 
 /** Runs `work` with a deadline; on timeout, `onTimeout` cleans up and the stage's timeout error is thrown. */

@@ -14,7 +14,7 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import type { Client } from 'ssh2'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg } from '../../shared'
 import type { Unsealer } from '../etcd/tlsMaterial'
 import type { Logger } from '../log'
 import { hopLabel, type SshHopSpec } from './credentials'
@@ -57,7 +57,7 @@ export class SshTunnel {
     readonly hops: SshHopSpec[],
     private readonly options: TunnelOptions = {},
   ) {
-    if (hops.length === 0) throw new AppError(ErrorCode.InvalidParams, 'An SSH tunnel needs at least one host.')
+    if (hops.length === 0) throw new AppError(ErrorCode.InvalidParams, msg('conn.ssh.noHops'))
     this.label = hops.map(hopLabel).join(' → ')
     this.timeoutMs = options.timeoutMs ?? 10_000
   }
@@ -72,7 +72,7 @@ export class SshTunnel {
    * with the same error, so gRPC's retries do not hammer the bastion.
    */
   connect(onStep?: StepRecorder): Promise<Client[]> {
-    if (this.closed) return Promise.reject(new AppError(ErrorCode.FailedPrecondition, 'This SSH tunnel was closed.'))
+    if (this.closed) return Promise.reject(new AppError(ErrorCode.FailedPrecondition, msg('conn.ssh.closed')))
     if (this.clients) return Promise.resolve(this.clients)
     if (this.connecting) return this.connecting
     if (this.lastError && !onStep && Date.now() - this.failedAt < this.retryMs) return Promise.reject(this.lastError)
@@ -88,7 +88,7 @@ export class SshTunnel {
       (clients) => {
         if (this.closed) {
           for (const c of clients) c.end()
-          throw new AppError(ErrorCode.FailedPrecondition, 'This SSH tunnel was closed.')
+          throw new AppError(ErrorCode.FailedPrecondition, msg('conn.ssh.closed'))
         }
         this.clients = clients
         this.lastError = null
@@ -102,7 +102,7 @@ export class SshTunnel {
         return clients
       },
       (err: unknown) => {
-        this.lastError = err instanceof SshError ? err : new SshError('ssh-disconnected', 'ssh-tcp', `SSH tunnel ${this.label}: ${(err as Error).message}`, 'Check the tunnel settings with Test connection.')
+        this.lastError = err instanceof SshError ? err : new SshError('ssh-disconnected', 'ssh-tcp', msg('conn.ssh.tunnelFailed', { label: this.label, detail: (err as Error).message }), msg('conn.ssh.tunnelFailedHint'))
         this.failedAt = Date.now()
         this.retryMs = Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, this.retryMs * 2))
         this.options.log?.warn(`SSH tunnel ${this.label} could not connect: ${this.lastError.message}`)
@@ -139,7 +139,7 @@ export class SshTunnel {
     const key = `${host}:${port}`
     const existing = this.listeners.get(key)
     if (existing) return existing.target
-    if (this.closed) throw new AppError(ErrorCode.FailedPrecondition, 'This SSH tunnel was closed.')
+    if (this.closed) throw new AppError(ErrorCode.FailedPrecondition, msg('conn.ssh.closed'))
     let where: string
     if (process.platform === 'win32') where = `\\\\.\\pipe\\raftdeck-ssh-${randomBytes(8).toString('hex')}-${this.listeners.size}`
     else {

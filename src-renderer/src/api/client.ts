@@ -7,6 +7,7 @@
 
 import type { EventOf, MethodName, ParamsOf, ResultOf, StreamName, StreamParamsOf } from '@shared/contract'
 import { ErrorCode } from '@shared/errors'
+import { formatMessage, msg } from '@shared/i18n/message'
 import type { ApiError, Result } from '@shared/result'
 import type { ClientMessage, HostMessage, Progress } from '@shared/protocol'
 import type { Transport } from './transport'
@@ -32,13 +33,13 @@ interface LiveSubscription {
   onEnd?: (error: ApiError | null) => void
 }
 
-const disconnected: ApiError = {
-  code: ErrorCode.Unavailable,
-  message: 'Lost the connection to the Raftdeck services.',
-  hint: 'It reconnects by itself; if it does not, check that `raftdeck serve` is still running.',
-}
+// English text for callers that show `message`; the UI translates `msg` and `hintMsg`.
+const lost = msg('conn.link.lost')
+const lostHint = msg('conn.link.lostHint')
+const disconnected: ApiError = { code: ErrorCode.Unavailable, message: formatMessage(lost), hint: formatMessage(lostHint), msg: lost, hintMsg: lostHint }
 
-const notSent: ApiError = { code: ErrorCode.Cancelled, message: 'Cancelled before it was sent.' }
+const notSentMsg = msg('conn.link.notSent')
+const notSent: ApiError = { code: ErrorCode.Cancelled, message: formatMessage(notSentMsg), msg: notSentMsg }
 
 export class ApiClient {
   private nextId = 1

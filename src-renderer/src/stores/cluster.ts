@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 import type { AlarmInfo, ClusterStatus, EndpointStatus, HashKvResult, Target } from '@shared/dto'
 import { ErrorCode } from '@shared/errors'
+import { formatMessage, msg } from '@shared/i18n/message'
 import type { ApiError, Result } from '@shared/result'
 import type { VerifyReport } from '@shared/api/restore'
 import { api, type CallOptions } from '../api'
@@ -77,7 +78,8 @@ export const useClusterStore = defineStore('cluster', () => {
     return r
   }
 
-  const noTarget: Result<never> = { ok: false, error: { code: ErrorCode.FailedPrecondition, message: 'No cluster selected.' } }
+  const noTargetMsg = msg('conn.cluster.noClusterSelected')
+  const noTarget: Result<never> = { ok: false, error: { code: ErrorCode.FailedPrecondition, message: formatMessage(noTargetMsg), msg: noTargetMsg } }
 
   /** Every check of a healthy cluster (the restore verification's), against the selected target. */
   function runChecks(): Promise<Result<VerifyReport>> {

@@ -65,6 +65,9 @@ const count = async (prefix: string) => Number((await client.range({ key: Buffer
 const importFile = (prefix: string, n: number) =>
   JSON.stringify({ format: 'raftdeck-keys/1', prefix, revision: '1', exportedAt: new Date().toISOString(), keys: Array.from({ length: n }, (_, i) => ({ key: `${prefix}${String(i).padStart(5, '0')}`, value: `v${i}` })) })
 
+/** "Cancelled." as the message the services send beside the English. */
+const cancelled = { key: 'conn.cancel.cancelled' }
+
 describe('stopping long calls against a real etcd', () => {
   it('an import cancelled after its first write transaction says it wrote 100 keys, and exactly those are in etcd', async () => {
     const file = importFile('/imp1/', 1000)
@@ -72,12 +75,15 @@ describe('stopping long calls against a real etcd', () => {
     const { result, seen } = await callAndStop('keys/import', { target, file, planRevision: plan.revision }, (p) => p.phase === 'Writing keys' && p.done > 0)
     expect(result).toMatchObject({
       ok: false,
-      error: { code: 'CANCELLED', message: 'Cancelled. 100 of 1,000 keys were written before it stopped; they stay written. A new dry run shows what is left.' },
+      error: {
+        code: 'CANCELLED',
+        message: 'Cancelled. 100 of 1,000 keys were written before it stopped; they stay written. A new dry run shows what is left.',
+      },
     })
     // The same words as a message key, for the renderer to say in the user's language.
     expect(result.ok === false && result.error.msg).toEqual({
       key: 'keys.stopped.withWork',
-      params: { reason: { key: 'keys.stopped.cancelled' }, soFar: { key: 'keys.stopped.someWritten', params: { written: 100, total: 1000 } } },
+      params: { reason: cancelled, soFar: { key: 'keys.stopped.someWritten', params: { written: 100, total: 1000 } } },
     })
     expect(await count('/imp1/')).toBe(100)
     // It read the current values first, then wrote, reporting as it went.
@@ -101,7 +107,7 @@ describe('stopping long calls against a real etcd', () => {
 
   it('an export cancelled after its first page ends with CANCELLED', async () => {
     const { result, seen } = await callAndStop('keys/export', { target, prefix: Buffer.from('/data/').toString('base64') }, (p) => p.done >= 500)
-    expect(result).toEqual({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } })
+    expect(result).toEqual({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled.', msg: cancelled } })
     const reading = { phase: 'Reading keys', phaseMsg: { key: 'keys.phase.reading' }, total: 2000, unit: 'keys' }
     expect(seen[0]).toEqual({ ...reading, done: 0 })
     expect(seen.at(-1)).toEqual({ ...reading, done: 500 })
@@ -109,7 +115,7 @@ describe('stopping long calls against a real etcd', () => {
 
   it('a snapshot save cancelled after its first chunk leaves no file behind', async () => {
     const { result, seen } = await callAndStop('backups/saveNow', { target }, (p) => p.unit === 'bytes' && p.done > 0)
-    expect(result).toEqual({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled. No file was written.' } })
+    expect(result).toEqual({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled. No file was written.', msg: { key: 'conn.cancel.soFar', params: { message: cancelled, soFar: 'No file was written.' } } } })
     expect(seen[0]).toMatchObject({ done: 0, total: null, unit: 'bytes' })
     expect(seen[1]!.total).toBeGreaterThan(seen[1]!.done)
     const dir = path.join(tmp, 'data', 'backups', 'cancel-target')

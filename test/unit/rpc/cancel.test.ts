@@ -113,7 +113,8 @@ describe('cancellable calls', () => {
     await conn.handle({ t: 'cancel', id: 1 })
     await call
     const m = results(inbox, 1)[0]
-    expect(m?.t === 'result' && !m.result.ok && m.result.error).toEqual({ code: 'CANCELLED', message: 'Cancelled.' })
+    // In English for the CLI and logs, and as a message the UI translates.
+    expect(m?.t === 'result' && !m.result.ok && m.result.error).toEqual({ code: 'CANCELLED', message: 'Cancelled.', msg: { key: 'conn.cancel.cancelled' } })
   })
 
   it('rate-limits progress, keeps the latest report, and sends none after the result', async () => {

@@ -132,7 +132,7 @@ describe('Electron IPC adapter: stopping calls', () => {
       await expect.poll(() => wc.sent.some((m) => m.t === 'progress' && m.id === 1)).toBe(true)
       expect(await ipc.invoke(wc, { t: 'cancel', id: 1 })).toBe(true)
       expect(await inFlight).toBe(true)
-      expect(wc.sent.at(-1)).toEqual({ t: 'result', id: 1, result: { ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } } })
+      expect(wc.sent.at(-1)).toEqual({ t: 'result', id: 1, result: { ok: false, error: { code: 'CANCELLED', message: 'Cancelled.', msg: { key: 'conn.cancel.cancelled' } } } })
 
       const gone = new FakeWebContents(8)
       const orphan = ipc.invoke(gone, { t: 'call', id: 1, method: 'app/info', params: {} })

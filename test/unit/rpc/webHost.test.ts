@@ -156,7 +156,7 @@ describe('browser shell web host: stopping calls', () => {
       ws.send(JSON.stringify({ t: 'call', id: 1, method: 'app/info', params: {} }))
       expect(await next((m) => m.t === 'progress' && m.id === 1)).toMatchObject({ progress: { phase: 'Waiting' } })
       ws.send(JSON.stringify({ t: 'cancel', id: 1 }))
-      expect(await next((m) => m.t === 'result' && m.id === 1)).toEqual({ t: 'result', id: 1, result: { ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } } })
+      expect(await next((m) => m.t === 'result' && m.id === 1)).toEqual({ t: 'result', id: 1, result: { ok: false, error: { code: 'CANCELLED', message: 'Cancelled.', msg: { key: 'conn.cancel.cancelled' } } } })
 
       ws.send(JSON.stringify({ t: 'call', id: 2, method: 'app/info', params: {} }))
       await next((m) => m.t === 'progress' && m.id === 2)

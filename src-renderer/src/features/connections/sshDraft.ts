@@ -2,6 +2,7 @@
 // are write-only: an untouched passphrase or password of a saved hop is not sent, so the stored one stays.
 
 import type { SshAuthMethod, SshHopInput, SshHopSummary, SshHostKey } from '@shared/dto'
+import { t } from '../../i18n'
 
 export interface HopDraft {
   /** Local key for v-for. */
@@ -63,13 +64,13 @@ export function hopLabel(h: Pick<HopDraft, 'user' | 'host' | 'port'>): string {
 
 /** What a hop is called in the form: the bastion alone, or its place in the chain. */
 export function hopTitle(i: number, count: number): string {
-  if (count === 1) return 'Bastion'
-  if (i === count - 1) return `Host ${i + 1}: forwards to etcd`
-  return `Host ${i + 1}: jump host${i === 0 ? ', reached directly' : ''}`
+  if (count === 1) return t('conn.ssh.bastion')
+  if (i === count - 1) return t('conn.ssh.lastHost', { n: i + 1 })
+  return t(i === 0 ? 'conn.ssh.firstJumpHost' : 'conn.ssh.jumpHost', { n: i + 1 })
 }
 
 export function daysLabel(daysLeft: number, status: string): string {
-  if (status === 'expired') return `expired ${-daysLeft} d ago`
-  if (status === 'not-yet-valid') return 'not valid yet'
-  return `${daysLeft} d left`
+  if (status === 'expired') return t('conn.certs.expired', { n: -daysLeft })
+  if (status === 'not-yet-valid') return t('conn.certs.notYetValid')
+  return t('conn.certs.left', { n: daysLeft })
 }
