@@ -8,7 +8,7 @@ import { BboltError } from '../bbolt/index'
 import { AppError } from '../shared'
 import type { LintReport, PlanMemberInput, RunMode, VerifyReport } from '../shared/api/restore'
 import { DEFAULT_DATA_DIR, parseEtcdUrl } from '../shared/api/restoreRules'
-import { verifyCluster } from '../services/cluster/checks'
+import { RESTORE_SETTLE_MS, verifyCluster } from '../services/cluster/checks'
 import { EtcdClient } from '../services/etcd/client'
 import { TlsMaterialError } from '../services/etcd/tlsMaterial'
 import { lintProcedure } from '../services/restore/lint'
@@ -21,13 +21,13 @@ type Sub = 'plan' | 'verify' | 'lint'
 
 const SUB_OPTIONS: Record<Sub, readonly string[]> = {
   plan: ['snapshot', 'member', 'client-url', 'token', 'etcd-version', 'data-dir', 'output', 'write-out', 'bump-revision', 'kubernetes', 'systemd-unit', 'kubeadm-manifest', 'live-revision'],
-  verify: ['endpoints', 'plan', 'write-out', 'cacert', 'cert', 'key', 'user', 'insecure-skip-tls-verify', 'server-name'],
+  verify: ['endpoints', 'plan', 'wait', 'write-out', 'cacert', 'cert', 'key', 'user', 'insecure-skip-tls-verify', 'server-name'],
   lint: ['write-out', 'kubernetes', 'etcd-version'],
 }
 
 const USAGE = [
   'raftdeck restore plan --snapshot FILE --member NAME=PEER_URL … --token T --etcd-version 3.4|3.5|3.6 [--data-dir D] -o DIR [-w json]',
-  '       raftdeck restore verify --endpoints URL,… [--plan DIR] [--cacert F --cert F --key F] [--user NAME[:PASSWORD]] [-w json]',
+  '       raftdeck restore verify --endpoints URL,… [--plan DIR] [--wait SECONDS] [--cacert F --cert F --key F] [--user NAME[:PASSWORD]] [-w json]',
   '       raftdeck restore lint FILE [--kubernetes] [--etcd-version V] [-w json]',
 ].join('\n')
 
@@ -189,9 +189,13 @@ async function runVerify(values: OptionValues): Promise<number> {
     if (err instanceof TlsMaterialError) throw new UsageError(err.message, err.hint)
     throw err
   }
+  // Right after the scripts ran, a member may still be starting: with a plan, wait for it (as the wizard does).
+  const waitText = str(values, 'wait')
+  const waitSeconds = waitText === undefined ? (plan ? RESTORE_SETTLE_MS / 1000 : 0) : Number(waitText)
+  if (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > 3600) throw new UsageError(`--wait must be a number of seconds from 0 to 3600, got '${waitText}'`)
   const client = new EtcdClient({ endpoints, ...(tls ? { tls } : {}), ...(auth ? { auth } : {}), requestTimeoutMs: 10_000, dialTimeoutMs: 3000 })
   try {
-    const report = await verifyCluster(client, endpoints, plan ? expectationsOf(plan) : undefined)
+    const report = await verifyCluster(client, endpoints, plan ? expectationsOf(plan) : undefined, waitSeconds > 0 ? waitSeconds * 1000 : undefined)
     process.stdout.write((w === 'json' ? JSON.stringify(report, null, 2) : verifyTable(report)) + '\n')
     return report.ok ? 0 : 1
   } finally {
@@ -243,6 +247,7 @@ export const restoreCommand: Command = {
     output: { type: 'string', short: 'o', value: 'DIR', description: 'plan: the folder to write (must not exist, or be empty).' },
     endpoints: { type: 'string', value: 'URLS', description: 'verify: the client URLs of every member, comma-separated.' },
     plan: { type: 'string', value: 'DIR', description: 'verify: a plan folder; adds the planned IDs, member list, revision and key count.' },
+    wait: { type: 'string', value: 'SECONDS', description: 'verify: how long to wait for a member that does not answer yet (default 20 with --plan, else 0).' },
     ...connectionOptions('verify: '),
     'write-out': { type: 'string', short: 'w', value: 'FORMAT', description: 'table (default) or json.' },
   },

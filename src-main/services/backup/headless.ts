@@ -60,7 +60,7 @@ export function headlessBackups(dataDir: string, log: LogBus, version: string): 
       return { name: m.name, endpoints: m.members.map((x) => clientUrl(x, m.tls)), readOnly: false, production: false }
     },
   })
-  const schedules = new BackupSchedules({ dataDir, targets, log: log.scoped('backups'), version, etcdBinary: findEtcdBinary(), raftdeck: packageMemberCommand() })
+  const schedules = new BackupSchedules({ dataDir, targets, log: log.scoped('backups'), version, etcdBinary: findEtcdBinary(), raftdeck: () => packageMemberCommand() })
   return {
     schedules,
     connections,

@@ -42,6 +42,8 @@ function why(err: Error | null): string {
 const isAuth = (err: unknown) => err instanceof EtcdError && (err.kind === 'auth-failed' || err.kind === 'permission-denied' || err.kind === 'auth-not-enabled')
 
 export async function pickMember(client: EtcdClient, endpoints: string[], timeoutMs = 3000): Promise<PickedMember> {
+  // Through an SSH tunnel: bring it up first, outside the per-member deadline (a tunnel failure is reported as such).
+  await client.ready()
   const results = await Promise.all(
     endpoints.map(async (endpoint) => {
       try {

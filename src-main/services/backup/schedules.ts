@@ -36,7 +36,8 @@ export interface ScheduleServiceOptions {
   log: Logger
   version: string
   etcdBinary: string | null
-  raftdeck: RaftdeckCommand
+  /** The command a Raftdeck trial member runs (or how to find it, when one is needed). */
+  raftdeck: RaftdeckCommand | (() => RaftdeckCommand)
   clock?: Clock
 }
 

@@ -35,7 +35,7 @@ function executable(p: string): boolean {
 }
 
 /** Real etcd when its server and a restore tool are installed beside each other; our member otherwise. */
-export function chooseTrialEngine(etcdBinary: string | null, raftdeck: RaftdeckCommand): TrialEngine {
+export function chooseTrialEngine(etcdBinary: string | null, member: RaftdeckCommand | (() => RaftdeckCommand)): TrialEngine {
   if (etcdBinary) {
     const dir = path.dirname(etcdBinary)
     // etcd 3.5+ restores with etcdutl; 3.4 only has etcdctl's (deprecated later, removed in 3.6).
@@ -47,6 +47,8 @@ export function chooseTrialEngine(etcdBinary: string | null, raftdeck: RaftdeckC
         member: { cmd: etcdBinary, args: ['--log-level=warn', '--logger=zap'], env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '' } },
       }
   }
+  // Finding our own command can mean walking the source tree (launcher.ts): only when it is the engine.
+  const raftdeck = typeof member === 'function' ? member() : member
   return {
     engine: 'raftdeck',
     restore: { cmd: raftdeck.cmd, args: [...raftdeck.prefix, 'snapshot', 'restore'], env: { ...process.env, ...raftdeck.env } },

@@ -36,7 +36,12 @@ export const canonicalEndpoint = (u: string) => {
   return m ? `${m[1]!.toLowerCase()}://${m[2]!.toLowerCase()}` : u.trim().toLowerCase()
 }
 
-export async function gatherFacts(client: EtcdClient, endpoints: string[], expect?: Expectations, timeoutMs = 3000): Promise<EndpointFacts[]> {
+/**
+ * Status and member list of every endpoint. With `settle`, an endpoint whose connection is down or backing
+ * off is waited for up to `timeoutMs` (a member that was just started is given time to come up) instead of
+ * being reported unreachable at once.
+ */
+export async function gatherFacts(client: EtcdClient, endpoints: string[], expect?: Expectations, timeoutMs = 3000, settle = false): Promise<EndpointFacts[]> {
   const owner = new Map<string, string>()
   for (const m of expect?.members ?? []) for (const u of m.clientURLs) owner.set(canonicalEndpoint(u), m.name)
   return Promise.all(
@@ -44,7 +49,7 @@ export async function gatherFacts(client: EtcdClient, endpoints: string[], expec
       const member = owner.get(canonicalEndpoint(endpoint))
       const base: EndpointFacts = { endpoint, ok: false, ...(member ? { member } : {}) }
       try {
-        const [st, list] = await Promise.all([client.status(endpoint, timeoutMs), client.memberList({ endpoint, timeoutMs })])
+        const [st, list] = await Promise.all([client.status(endpoint, timeoutMs, settle), client.memberList({ endpoint, timeoutMs, ...(settle ? { waitForReady: true } : {}) })])
         return {
           ...base,
           ok: true,
@@ -408,8 +413,16 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
   return checks
 }
 
-export async function verifyCluster(client: EtcdClient, endpoints: string[], expect?: Expectations): Promise<VerifyReport> {
-  const facts = await gatherFacts(client, endpoints, expect)
+/** How long a verification after a restore waits for a member that does not answer yet. */
+export const RESTORE_SETTLE_MS = 20_000
+
+/**
+ * The checks of a cluster against the plan (or the plan-free ones). `settleMs`: the members were just
+ * (re)started, so one that does not answer yet is waited for that long before it counts as down; a gRPC
+ * connection refused while the member was stopped backs off for seconds, and must not fail the check.
+ */
+export async function verifyCluster(client: EtcdClient, endpoints: string[], expect?: Expectations, settleMs?: number): Promise<VerifyReport> {
+  const facts = await gatherFacts(client, endpoints, expect, settleMs ?? 3000, settleMs !== undefined)
   const m = facts.some((f) => f.ok) ? await measure(client, facts, Boolean(expect)) : null
   const checks = evaluate(facts, m, expect)
   return { ok: checks.every((c) => c.status !== 'fail'), time: Date.now(), checks, endpoints: facts, planId: expect?.planId ?? null }

@@ -17,11 +17,11 @@ import { loadTlsMaterial, parseCertificates, SEALED_SUFFIX, TlsMaterialError, ty
 import { createPrivateKey, randomUUID } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import ssh2 from 'ssh2'
 import { writeFileAtomic } from '../fsAtomic'
 import type { SecretBox } from '../secretBox'
 import type { Logger } from '../log'
 import { hopLabel, type SshHopSpec } from '../ssh/credentials'
+import { loadSsh2 } from '../ssh/lib'
 import { SshTunnel } from '../ssh/tunnel'
 import { fileCertificates, refreshed } from './certificates'
 import { diagnose } from './doctor'
@@ -81,7 +81,7 @@ export class ConnectionService {
         throw new TlsMaterialError('bad-key', `${fileName} is not a PEM private key (${(err as Error).message}).`, 'Pick the key file (PKCS#1, PKCS#8 or EC, not encrypted).')
       }
     } else if (kind === 'ssh-key') {
-      const parsed = ssh2.utils.parseKey(body)
+      const parsed = (await loadSsh2()).utils.parseKey(body)
       // An encrypted key cannot be parsed without its passphrase; that is checked when it is used.
       if (parsed instanceof Error && !/passphrase/i.test(parsed.message))
         throw new AppError(ErrorCode.InvalidParams, `${fileName} is not an SSH private key (${parsed.message}).`, 'Pick the private key (e.g. id_ed25519, not id_ed25519.pub): OpenSSH or PEM format.')

@@ -41,6 +41,8 @@ export interface EndpointDialer {
   target(host: string, port: number): string
   /** Why host:port cannot be reached, when the dialer knows better than gRPC (a refused forward, a tunnel down). */
   explain?(host: string, port: number): AppError | null
+  /** Brings the way up (the SSH chain), so that calls' deadlines do not pay for it; fails with the dialer's own error. */
+  ready?(): Promise<void>
 }
 
 export const MAX_RECEIVE_BYTES = 512 * 1024 * 1024
@@ -60,6 +62,11 @@ interface CallOptions {
   idempotent?: boolean
   /** Aborting it cancels the call in flight; the call then fails with the signal's stop error (cancel.ts). */
   signal?: AbortSignal
+  /**
+   * Wait out a connection that is down or backing off, up to the timeout, instead of failing at once: for
+   * a member that is expected to come up (verification right after a restore restarts every member).
+   */
+  waitForReady?: boolean
 }
 
 export interface Endpoint {
@@ -164,6 +171,15 @@ export class EtcdClient {
     return client
   }
 
+  /**
+   * Waits until the dialer (an SSH tunnel) is up, if there is one. Per-member calls with short deadlines
+   * (picking a member, status) call this first: the tunnel's handshake is not theirs to time, and its
+   * failure says more than a deadline.
+   */
+  async ready(): Promise<void> {
+    await this.options.dialer?.ready?.()
+  }
+
   private endpointByUrl(url: string): Endpoint {
     const ep = parseEndpoint(url)
     return this.endpoints.find((e) => e.url === ep.url) ?? ep
@@ -229,7 +245,9 @@ export class EtcdClient {
         if (signal?.aborted) throw stoppedError(signal)
         try {
           if (candidates.length > 1) await this.waitReady(ep)
-          const res = await this.rawUnary<T>(ep, service, method, req, await this.metadata(), timeoutMs, signal)
+          const md = await this.metadata()
+          if (opts.waitForReady) md.setOptions({ waitForReady: true })
+          const res = await this.rawUnary<T>(ep, service, method, req, md, timeoutMs, signal)
           if (!opts.endpoint) this.current = this.endpoints.indexOf(ep)
           return res
         } catch (err) {
@@ -323,8 +341,8 @@ export class EtcdClient {
 
   // ---- Maintenance (per endpoint) ----------------------------------------------------------
 
-  status(endpoint: string, timeoutMs?: number): Promise<pb.StatusResponse> {
-    return this.unary('Maintenance', 'Status', {}, { endpoint, ...(timeoutMs ? { timeoutMs } : {}) })
+  status(endpoint: string, timeoutMs?: number, waitForReady = false): Promise<pb.StatusResponse> {
+    return this.unary('Maintenance', 'Status', {}, { endpoint, ...(timeoutMs ? { timeoutMs } : {}), ...(waitForReady ? { waitForReady } : {}) })
   }
 
   alarmList(): Promise<pb.AlarmResponse> {

@@ -8,7 +8,7 @@ import { BboltError, verifySnapshot } from '../../bbolt'
 import { AppError, ErrorCode, msg, type Target } from '../../shared'
 import type { OpenSnapshot, PlanMemberInput, RehearsalResult, RenderedPlan, SnapshotReport, TargetDiscovery, VerifyReport, ImpactPreview, LintReport } from '../../shared/api/restore'
 import { DEFAULT_DATA_DIR } from '../../shared/api/restoreRules'
-import { diagnoseSplit, gatherFacts, verifyCluster } from '../cluster/checks'
+import { diagnoseSplit, gatherFacts, RESTORE_SETTLE_MS, verifyCluster } from '../cluster/checks'
 import type { Logger } from '../log'
 import type { PlaygroundService } from '../playground/service'
 import type { KvReader, TargetProvider, TargetResolver } from '../targets'
@@ -273,7 +273,7 @@ export class RestoreService {
   async verify(id: string, target: Target): Promise<VerifyReport> {
     const { plan, dir } = await this.getPlan(id)
     const client = await this.o.targets.client(target)
-    const report = await verifyCluster(client, plan.members.flatMap((m) => m.clientURLs.slice(0, 1)), expectationsOf(plan))
+    const report = await verifyCluster(client, plan.members.flatMap((m) => m.clientURLs.slice(0, 1)), expectationsOf(plan), RESTORE_SETTLE_MS)
     await recordInPlan(dir, 'verify', report)
     return report
   }

@@ -5,11 +5,11 @@
 import { lookup } from 'node:dns/promises'
 import { connect as netConnect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import ssh2 from 'ssh2'
 import type { AgentAuthMethod, Client, ClientChannel, ConnectConfig, PasswordAuthMethod, PublicKeyAuthMethod } from 'ssh2'
 import type { DoctorStep } from '../../shared'
 import type { Unsealer } from '../etcd/tlsMaterial'
 import { hopLabel, loadAuth, type LoadedAuth, type SshHopSpec } from './credentials'
+import { loadSsh2, type Ssh2 } from './lib'
 import { SshError, stageTimeout, withStageTimeout, type SshStage } from './errors'
 import { fingerprint, hostKeyFromBlob, knownHostsLine, signatureAlgorithms, type HostKey } from './hostKeys'
 
@@ -181,7 +181,7 @@ function authFailure(hop: SshHopSpec, loaded: LoadedAuth): SshError {
 }
 
 /** The SSH handshake over an open stream: host key, then authentication, each with its own timeout. */
-function handshake(sock: Duplex, index: number, hop: SshHopSpec, loaded: LoadedAuth, opts: ChainOptions, stages: Stages): Promise<Client> {
+function handshake(ssh2: Ssh2, sock: Duplex, index: number, hop: SshHopSpec, loaded: LoadedAuth, opts: ChainOptions, stages: Stages): Promise<Client> {
   const where = `${hop.host}:${hop.port}`
   return new Promise<Client>((resolve, reject) => {
     const client = new ssh2.Client()
@@ -295,7 +295,7 @@ export async function connectChain(hops: SshHopSpec[], opts: ChainOptions): Prom
         }
         stages.done('ssh-tcp', true, `${hop.host}:${hop.port} reached through ${hopLabel(via)}`)
       }
-      clients.push(await handshake(sock, i, hop, loaded, opts, stages))
+      clients.push(await handshake(await loadSsh2(), sock, i, hop, loaded, opts, stages))
     }
     return clients
   } catch (err) {

@@ -6,9 +6,10 @@ import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { readFile } from 'node:fs/promises'
-import ssh2, { type ParsedKey } from 'ssh2'
+import type { ParsedKey } from 'ssh2'
 import { SEALED_SUFFIX, type Unsealer } from '../etcd/tlsMaterial'
 import { SshError } from './errors'
+import { loadSsh2 } from './lib'
 import { fingerprint, type HostKey } from './hostKeys'
 
 export type SshAuthSpec =
@@ -73,7 +74,7 @@ async function loadKey(auth: Extract<SshAuthSpec, { kind: 'key' }>, unseal?: Uns
   const text = body.toString('utf8')
   if (/^(ssh-|ecdsa-|sk-)[\w@.-]+ AAAA/.test(text.trim()))
     throw new SshError('ssh-key-invalid', 'ssh-files', `The SSH key file ${file} holds a public key.`, 'Point at the private key (for example ~/.ssh/id_ed25519, not id_ed25519.pub).')
-  const parsed = ssh2.utils.parseKey(body, auth.passphrase ?? undefined)
+  const parsed = (await loadSsh2()).utils.parseKey(body, auth.passphrase ?? undefined)
   if (parsed instanceof Error) {
     const m = parsed.message
     if (/no passphrase given/i.test(m))
@@ -98,7 +99,7 @@ async function loadAgent(auth: Extract<SshAuthSpec, { kind: 'agent' }>, timeoutM
   const fix = 'Start ssh-agent and add your key (eval $(ssh-agent); ssh-add ~/.ssh/id_ed25519), then start Raftdeck from that session; or use a key file.'
   if (!socket) throw new SshError('ssh-agent-unavailable', 'ssh-files', 'Agent authentication was chosen, but no SSH agent is available to Raftdeck (SSH_AUTH_SOCK is not set).', fix)
   if (socket !== 'pageant' && !existsSync(socket)) throw new SshError('ssh-agent-unavailable', 'ssh-files', `The SSH agent socket ${socket} does not exist (the agent is not running).`, fix)
-  const agent = ssh2.createAgent(socket)
+  const agent = (await loadSsh2()).createAgent(socket)
   const keys = await new Promise<unknown[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new SshError('ssh-timeout', 'ssh-files', `The SSH agent at ${socket} did not answer within ${timeoutMs} ms.`, fix)), timeoutMs)
     agent.getIdentities((err, list) => {

@@ -154,6 +154,11 @@ export class SshTunnel {
     return target
   }
 
+  /** The chain is up (EtcdClient.ready): connects it now rather than on the first gRPC dial. */
+  async ready(): Promise<void> {
+    await this.connect()
+  }
+
   /** Why connections to host:port fail, when the tunnel knows: a refused forward or a tunnel that is down. */
   explain(host: string, port: number): SshError | null {
     return this.forwardErrors.get(`${host}:${port}`) ?? (this.clients ? null : this.lastError)
