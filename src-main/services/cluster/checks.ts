@@ -133,15 +133,16 @@ interface Draft {
   summary: Msg
   cause?: Msg
   fix?: Msg
-  details?: string[]
+  details?: (string | Msg)[]
 }
 
 function result(d: Draft): CheckResult {
   const c: CheckResult = { id: d.id, title: formatMessage(d.title), status: d.status, summary: formatMessage(d.summary) }
   if (d.cause) c.cause = formatMessage(d.cause)
   if (d.fix) c.fix = formatMessage(d.fix)
-  if (d.details) c.details = d.details
-  c.msgs = { title: d.title, summary: d.summary, ...(d.cause ? { cause: d.cause } : {}), ...(d.fix ? { fix: d.fix } : {}) }
+  const details = d.details?.map((x) => (typeof x === 'string' ? msg('restore.checks.plain', { text: x }) : x))
+  if (details) c.details = details.map(formatMessage)
+  c.msgs = { title: d.title, summary: d.summary, ...(d.cause ? { cause: d.cause } : {}), ...(d.fix ? { fix: d.fix } : {}), ...(details ? { details } : {}) }
   return c
 }
 
@@ -238,7 +239,7 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
       }),
       cause: splitCause(up),
       fix: RESTART_FIX,
-      details: up.map((f) => `${label(f)}: member ${hex(f.memberId)}, leader ${hex(f.leader)}, cluster ${hex(f.clusterId)}, term ${f.term}`),
+      details: up.map((f) => msg('restore.checks.factLine', { who: label(f), id: hex(f.memberId), leader: hex(f.leader), cluster: hex(f.clusterId), term: f.term ?? '' })),
     })
   else if (claims.size === 0)
     push({
@@ -280,7 +281,7 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
       summary: msg('restore.checks.clusterIds', { count: String(clusterIds.size) }),
       cause: msg('restore.checks.clusterIdsCause'),
       fix: RESTART_FIX,
-      details: up.map((f) => `${label(f)}: cluster ${hex(f.clusterId)}`),
+      details: up.map((f) => msg('restore.checks.clusterLine', { who: label(f), id: hex(f.clusterId) })),
     })
   else if (expect && [...clusterIds][0] !== expect.clusterId)
     push({
@@ -446,7 +447,7 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
             ? msg('restore.checks.countSummarySame', { count: String(lines.length), keys: String(expect.liveKeys) })
             : msg('restore.checks.countSummaryExplained', { count: String(lines.length) }),
       ...(bad ? { cause: msg('restore.checks.countCause'), fix: msg('restore.checks.countFix') } : {}),
-      details: lines.map((l) => formatMessage(l.text)),
+      details: lines.map((l) => l.text),
     })
   }
 
@@ -455,7 +456,13 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
     const entries = up.map((f) => ({ f, h: m.hash!.byEndpoint.get(f.endpoint) }))
     const failed = entries.filter((e) => !e.h || 'error' in e.h)
     const hashes = new Set(entries.filter((e) => e.h && !('error' in e.h)).map((e) => `${(e.h as { hash: number }).hash}/${(e.h as { compactRevision: string }).compactRevision}`))
-    const details = entries.map((e) => `${label(e.f)}: ${!e.h ? 'no answer' : 'error' in e.h ? e.h.error : `hash ${e.h.hash.toString(16).padStart(8, '0')}, compacted at ${e.h.compactRevision}`}`)
+    const details = entries.map((e) =>
+      !e.h
+        ? msg('restore.checks.hashNoAnswer', { who: label(e.f) })
+        : 'error' in e.h
+          ? msg('restore.checks.hashError', { who: label(e.f), error: e.h.error })
+          : msg('restore.checks.hashLine', { who: label(e.f), hash: e.h.hash.toString(16).padStart(8, '0'), rev: e.h.compactRevision }),
+    )
     const rev = m.hash.revision
     if (hashes.size > 1)
       push({ id: 'hashkv', title: title.hashkv, status: 'fail', summary: msg('restore.checks.hashDiffer', { rev }), cause: msg('restore.checks.hashDifferCause'), fix: RESTART_FIX, details })

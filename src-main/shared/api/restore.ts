@@ -220,7 +220,7 @@ export interface CheckResult {
   fix?: string
   details?: string[]
   /** The same texts as catalog messages. */
-  msgs?: { title?: Msg; summary?: Msg; cause?: Msg; fix?: Msg }
+  msgs?: { title?: Msg; summary?: Msg; cause?: Msg; fix?: Msg; details?: Msg[] }
 }
 
 export interface EndpointFacts {

@@ -144,6 +144,12 @@ export const restoreMessages = {
     badPlanId: '"{id}" is not a plan id.',
   },
   checks: {
+    plain: '{text}',
+    factLine: '{who}: member {id}, leader {leader}, cluster {cluster}, term {term}',
+    clusterLine: '{who}: cluster {id}',
+    hashNoAnswer: '{who}: no answer',
+    hashError: '{who}: {error}',
+    hashLine: '{who}: hash {hash}, compacted at {rev}',
     joinSemi: '{a}; {b}',
     joinComma: '{a}, {b}',
     sentence: '{text}.',

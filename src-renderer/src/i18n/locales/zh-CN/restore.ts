@@ -129,7 +129,7 @@ export default {
     bump: '提升 revision，并把更早的 revision 标记为已压缩',
     bumpDefault: 'Kubernetes 数据默认开启',
     bumpHelp:
-      '--bump-revision 让 revision 越过任何客户端见过的值；--mark-compacted 取消所有基于旧 revision 的 watch，Kubernetes 的 informer 和其他 watcher 会重新 list，而不是悄悄错过“时间倒退”。etcd 3.5.10+、3.6（以及 etcdctl 3.4.27+）支持这两个参数；更早的版本由 Raftdeck 把同样的提升写入快照的副本。',
+      '--bump-revision 让 revision 越过任何客户端见过的值；--mark-compacted 取消所有基于旧 revision 的 watch，Kubernetes 的 informer 和其他 watch 客户端会重新 list，而不是悄悄错过“时间倒退”。etcd 3.5.10+、3.6（以及 etcdctl 3.4.27+）支持这两个参数；更早的版本由 Raftdeck 把同样的提升写入快照的副本。',
     make: '生成计划',
     makeAgain: '重新生成计划',
     identity: '恢复后的标识（事后会逐项核对）',

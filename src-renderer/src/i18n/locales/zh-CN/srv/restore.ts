@@ -25,7 +25,7 @@ export default {
   },
   steps: {
     stop: '停止此成员上的 etcd',
-    stopWhy: '在替换任何数据目录之前，必须先停止所有成员：仍在用旧数据目录运行的成员会拒绝新集群（cluster ID 不匹配），或者继续提供旧数据。',
+    stopWhy: '在替换任何数据目录之前，必须先停止所有成员：仍在用旧数据目录运行的成员会拒绝新集群（集群 ID 不匹配），或者继续提供旧数据。',
     aside: '把旧数据目录移到一旁',
     asideWhy: '恢复命令拒绝已存在的目标目录（etcd 3.4：只要目录存在；3.5+：目录非空），而旧数据是唯一的退路：只移动，绝不删除。',
     restore: '以 {name} 的身份用 {tool} 恢复',
@@ -139,6 +139,12 @@ export default {
     badPlanId: '“{id}”不是有效的计划 ID。',
   },
   checks: {
+    plain: '{text}',
+    factLine: '{who}：成员 {id}，leader {leader}，集群 {cluster}，term {term}',
+    clusterLine: '{who}：集群 {id}',
+    hashNoAnswer: '{who}：没有响应',
+    hashError: '{who}：{error}',
+    hashLine: '{who}：哈希 {hash}，已压缩到 {rev}',
     joinSemi: '{a}；{b}',
     joinComma: '{a}、{b}',
     sentence: '{text}。',
