@@ -9,6 +9,7 @@
 import type { SplitDiagnosis, SplitSymptom } from '../../shared'
 import type { CheckResult, EndpointFacts, VerifyReport } from '../../shared/api/restore'
 import { DEFAULT_MEMBER_ID } from '../../shared/api/restoreRules'
+import { formatMessage, msg, type Msg } from '../../shared/i18n/message'
 import type { EtcdClient } from '../etcd/client'
 
 /** What the plan predicts (IDs as decimal strings, like the API's). */
@@ -124,63 +125,101 @@ export async function measure(client: EtcdClient, facts: EndpointFacts[], withCo
   return { counts, hash, alarms: await alarmsP }
 }
 
-const RESTART_FIX = 'Stop all members, move their data dirs aside, and run the restore plan: each member restored on its own host with its own --name and peer URL, the full member list and one new token.'
+/** A check whose texts are catalog messages (the UI's language), with their English for the CLI and logs. */
+interface Draft {
+  id: CheckResult['id']
+  status: CheckResult['status']
+  title: Msg
+  summary: Msg
+  cause?: Msg
+  fix?: Msg
+  details?: (string | Msg)[]
+}
+
+function result(d: Draft): CheckResult {
+  const c: CheckResult = { id: d.id, title: formatMessage(d.title), status: d.status, summary: formatMessage(d.summary) }
+  if (d.cause) c.cause = formatMessage(d.cause)
+  if (d.fix) c.fix = formatMessage(d.fix)
+  const details = d.details?.map((x) => (typeof x === 'string' ? msg('restore.checks.plain', { text: x }) : x))
+  if (details) c.details = details.map(formatMessage)
+  c.msgs = { title: d.title, summary: d.summary, ...(d.cause ? { cause: d.cause } : {}), ...(d.fix ? { fix: d.fix } : {}), ...(details ? { details } : {}) }
+  return c
+}
+
+/** Messages joined with '; ' (or ', '), as one message: each part stays translatable. */
+function joined(parts: Msg[], sep: 'semi' | 'comma' = 'semi'): Msg {
+  const key = sep === 'semi' ? 'restore.checks.joinSemi' : 'restore.checks.joinComma'
+  return parts.slice(0, -1).reduceRight<Msg>((rest, part) => msg(key, { a: part, b: rest }), parts[parts.length - 1]!)
+}
+
+const RESTART_FIX = msg('restore.checks.restartFix')
 
 function label(f: EndpointFacts): string {
   return f.member ? `${f.member} (${f.endpoint})` : f.endpoint
 }
 
 /** Why several members lead (or disagree), from the IDs they report. */
-function splitCause(up: EndpointFacts[]): string {
+function splitCause(up: EndpointFacts[]): Msg {
   const ids = new Map<string, number>()
   for (const f of up) ids.set(f.memberId!, (ids.get(f.memberId!) ?? 0) + 1)
   const repeated = [...ids.entries()].filter(([, n]) => n > 1)
   const clusters = new Set(up.map((f) => f.clusterId))
   if (repeated.length > 0) {
     const [id] = repeated[0]!
-    return `They share member ID ${hex(id)}: one restored data dir was copied to every member, so each is a cluster of one.${hex(id) === DEFAULT_MEMBER_ID ? ` (${DEFAULT_MEMBER_ID} is etcd's default identity: that restore ran without --name, --initial-cluster and --initial-cluster-token.)` : ''}`
+    return msg('restore.checks.splitSharedId', { id: hex(id), note: hex(id) === DEFAULT_MEMBER_ID ? msg('restore.checks.splitDefaultNote', { id: DEFAULT_MEMBER_ID }) : '' })
   }
-  if (clusters.size === up.length) return 'Each reports its own cluster ID: each was restored alone (with its own --initial-cluster or token), so each formed a one-member cluster.'
-  if (clusters.size > 1) return 'They report different cluster IDs: they were restored with different --initial-cluster or --initial-cluster-token values, or some were not restored at all.'
-  return 'They report the same cluster but do not agree on its members: their data dirs come from different restores.'
+  if (clusters.size === up.length) return msg('restore.checks.splitOwnIds')
+  if (clusters.size > 1) return msg('restore.checks.splitDifferentIds')
+  return msg('restore.checks.splitMembers')
 }
 
 export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?: Expectations): CheckResult[] {
   const checks: CheckResult[] = []
   const up = facts.filter((f) => f.ok)
   const down = facts.filter((f) => !f.ok)
-  const push = (c: CheckResult) => checks.push(c)
+  const push = (c: Draft) => checks.push(result(c))
+  const title = {
+    reachable: msg('restore.checks.title.reachable'),
+    leader: msg('restore.checks.title.oneLeader'),
+    clusterId: expect ? msg('restore.checks.title.plannedClusterId') : msg('restore.checks.title.oneClusterId'),
+    memberIds: expect ? msg('restore.checks.title.plannedMemberIds') : msg('restore.checks.title.distinctMemberIds'),
+    memberList: expect ? msg('restore.checks.title.plannedMemberList') : msg('restore.checks.title.oneMemberList'),
+    revision: msg('restore.checks.title.revision'),
+    keyCount: msg('restore.checks.title.keyCount'),
+    hashkv: msg('restore.checks.title.hashkv'),
+    alarms: msg('restore.checks.title.alarms'),
+  }
 
   // ---- every member answers ----
   const unplanned = expect ? expect.members.filter((pm) => !facts.some((f) => f.member === pm.name)) : []
   if (down.length > 0)
     push({
       id: 'reachable',
-      title: 'Every member answers',
+      title: title.reachable,
       status: 'fail',
-      summary: `${down.length} of ${facts.length} ${facts.length === 1 ? 'endpoint does' : 'endpoints do'} not answer: ${down.map(label).join(', ')}.`,
-      cause: 'The member is not running, or this machine cannot reach it (address, port, firewall, TLS certificates).',
-      fix: "Start it and read its log. 'member … has already been bootstrapped' or 'request cluster ID mismatch' means its data dir was not restored from this plan; a TLS error means the certificates given here are not the cluster's.",
+      summary: msg('restore.checks.downSummary', { down: String(down.length), count: facts.length, list: down.map(label).join(', ') }),
+      cause: msg('restore.checks.downCause'),
+      fix: msg('restore.checks.downFix'),
       details: down.map((f) => `${label(f)}: ${f.error}`),
     })
   else if (unplanned.length > 0)
     push({
       id: 'reachable',
-      title: 'Every member answers',
+      title: title.reachable,
       status: 'warn',
-      summary: `Every endpoint given answers, but ${unplanned.map((x) => x.name).join(', ')} ${unplanned.length === 1 ? 'was' : 'were'} not checked (no endpoint given).`,
-      fix: `Add their client URLs: ${unplanned.flatMap((x) => x.clientURLs).join(', ')}.`,
+      summary: msg(unplanned.length === 1 ? 'restore.checks.uncheckedOne' : 'restore.checks.uncheckedMany', { names: unplanned.map((x) => x.name).join(', ') }),
+      fix: msg('restore.checks.uncheckedFix', { urls: unplanned.flatMap((x) => x.clientURLs).join(', ') }),
     })
-  else push({ id: 'reachable', title: 'Every member answers', status: 'pass', summary: `All ${facts.length} ${facts.length === 1 ? 'endpoint answers' : 'endpoints answer'}.` })
+  else push({ id: 'reachable', title: title.reachable, status: 'pass', summary: msg('restore.checks.allAnswer', { count: facts.length }) })
 
   if (up.length === 0) {
-    for (const [id, title] of [
-      ['one-leader', 'Exactly one leader'],
-      ['cluster-id', 'One cluster ID'],
-      ['member-ids', 'Member IDs'],
-      ['member-list', 'Member list'],
+    for (const [id, t] of [
+      ['one-leader', msg('restore.checks.title.oneLeader')],
+      ['cluster-id', msg('restore.checks.title.oneClusterId')],
+      ['member-ids', msg('restore.checks.title.memberIds')],
+      ['member-list', msg('restore.checks.title.memberList')],
     ] as const)
-      push({ id, title, status: 'skip', summary: 'No endpoint answered.' })
+      push({ id, title: t, status: 'skip', summary: msg('restore.checks.noAnswer') })
     return checks
   }
 
@@ -192,39 +231,44 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
   if (selfLeaders.length > 1)
     push({
       id: 'one-leader',
-      title: 'Exactly one leader',
+      title: title.leader,
       status: 'fail',
-      summary: `${selfLeaders.length} members each lead a cluster of their own${clusterIds.size === up.length && up.length > 1 ? ' with different cluster IDs' : ''}: ${selfLeaders.map(label).join(', ')}.`,
+      summary: msg(clusterIds.size === up.length && up.length > 1 ? 'restore.checks.selfLeadersIds' : 'restore.checks.selfLeaders', {
+        count: String(selfLeaders.length),
+        list: selfLeaders.map(label).join(', '),
+      }),
       cause: splitCause(up),
       fix: RESTART_FIX,
-      details: up.map((f) => `${label(f)}: member ${hex(f.memberId)}, leader ${hex(f.leader)}, cluster ${hex(f.clusterId)}, term ${f.term}`),
+      details: up.map((f) => msg('restore.checks.factLine', { who: label(f), id: hex(f.memberId), leader: hex(f.leader), cluster: hex(f.clusterId), term: f.term ?? '' })),
     })
   else if (claims.size === 0)
     push({
       id: 'one-leader',
-      title: 'Exactly one leader',
+      title: title.leader,
       status: 'fail',
-      summary: 'No member knows a leader.',
-      cause: "Fewer than a majority of the members are running, or they cannot reach each other's peer URLs (firewall, peer TLS, a wrong --initial-advertise-peer-urls).",
-      fix: "Start the remaining members; if they all run, read their logs for 'failed to reach the peer' or 'rejected connection' and fix the peer address or certificates.",
+      summary: msg('restore.checks.noLeader'),
+      cause: msg('restore.checks.noLeaderCause'),
+      fix: msg('restore.checks.noLeaderFix'),
     })
   else if (claims.size > 1)
     push({
       id: 'one-leader',
-      title: 'Exactly one leader',
+      title: title.leader,
       status: 'fail',
-      summary: `The members disagree about the leader: ${up.map((f) => `${label(f)} follows ${hex(f.leader)}`).join('; ')}.`,
-      cause: clusterIds.size > 1 ? splitCause(up) : 'An election in progress, or a member cut off from the others (it still believes in an old leader).',
-      fix: clusterIds.size > 1 ? RESTART_FIX : 'Check again in a few seconds; if it persists, check the network between the members (peer URLs, firewall).',
+      summary: msg('restore.checks.disagree', { list: joined(up.map((f) => msg('restore.checks.follows', { who: label(f), leader: hex(f.leader) }))) }),
+      cause: clusterIds.size > 1 ? splitCause(up) : msg('restore.checks.disagreeCause'),
+      fix: clusterIds.size > 1 ? RESTART_FIX : msg('restore.checks.disagreeFix'),
     })
   else {
     const leader = [...claims][0]!
     const lf = byId.get(leader)
+    const who = lf ? label(lf) : msg('restore.checks.memberHex', { id: hex(leader) })
+    const term = lf?.term ?? up[0]!.term ?? ''
     push({
       id: 'one-leader',
-      title: 'Exactly one leader',
+      title: title.leader,
       status: 'pass',
-      summary: `${lf ? label(lf) : `member ${hex(leader)}`} leads; ${up.length === 1 ? 'the member agrees' : `all ${up.length} members agree`} (term ${lf?.term ?? up[0]!.term}).`,
+      summary: up.length === 1 ? msg('restore.checks.leadsOne', { who, term }) : msg('restore.checks.leadsAll', { who, count: String(up.length), term }),
     })
   }
 
@@ -232,23 +276,29 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
   if (clusterIds.size > 1)
     push({
       id: 'cluster-id',
-      title: expect ? 'The planned cluster ID' : 'One cluster ID',
+      title: title.clusterId,
       status: 'fail',
-      summary: `The endpoints report ${clusterIds.size} different cluster IDs.`,
-      cause: 'They were restored with different --initial-cluster or --initial-cluster-token values (or some were not restored), so they formed separate clusters.',
+      summary: msg('restore.checks.clusterIds', { count: String(clusterIds.size) }),
+      cause: msg('restore.checks.clusterIdsCause'),
       fix: RESTART_FIX,
-      details: up.map((f) => `${label(f)}: cluster ${hex(f.clusterId)}`),
+      details: up.map((f) => msg('restore.checks.clusterLine', { who: label(f), id: hex(f.clusterId) })),
     })
   else if (expect && [...clusterIds][0] !== expect.clusterId)
     push({
       id: 'cluster-id',
-      title: 'The planned cluster ID',
+      title: title.clusterId,
       status: 'fail',
-      summary: `Every member reports cluster ${hex([...clusterIds][0])}; the plan predicts ${hex(expect.clusterId)}.`,
-      cause: "These data dirs were not restored with this plan's token and member list: an old data dir is still in use (the service points elsewhere, or steps 2–3 did not run), or they come from another plan.",
-      fix: "Compare each member's --data-dir with the plan, then run the plan's scripts again from step 1.",
+      summary: msg('restore.checks.clusterIdWrong', { got: hex([...clusterIds][0]), want: hex(expect.clusterId) }),
+      cause: msg('restore.checks.clusterIdWrongCause'),
+      fix: msg('restore.checks.clusterIdWrongFix'),
     })
-  else push({ id: 'cluster-id', title: expect ? 'The planned cluster ID' : 'One cluster ID', status: 'pass', summary: `Every member reports cluster ${hex([...clusterIds][0])}${expect ? ' (as planned)' : ''}.` })
+  else
+    push({
+      id: 'cluster-id',
+      title: title.clusterId,
+      status: 'pass',
+      summary: expect ? msg('restore.checks.clusterIdPlanned', { id: hex([...clusterIds][0]) }) : msg('restore.checks.clusterIdOne', { id: hex([...clusterIds][0]) }),
+    })
 
   // ---- member IDs: distinct, and the planned ones ----
   const seen = new Map<string, EndpointFacts[]>()
@@ -259,22 +309,30 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
     const [id, fs] = repeated[0]!
     push({
       id: 'member-ids',
-      title: expect ? 'The planned member IDs' : 'Distinct member IDs',
+      title: title.memberIds,
       status: 'fail',
-      summary: `Member ID ${hex(id)} answers at ${fs.length} endpoints: ${fs.map(label).join(', ')}.`,
-      cause: `One data dir was copied to several members (a restore copied to every node, or a cloned disk).${hex(id) === DEFAULT_MEMBER_ID ? ` ${DEFAULT_MEMBER_ID} is the ID of a restore run with etcd's default flags.` : ''}`,
+      summary: msg('restore.checks.repeatedId', { id: hex(id), count: String(fs.length), list: fs.map(label).join(', ') }),
+      cause: msg('restore.checks.repeatedIdCause', { note: hex(id) === DEFAULT_MEMBER_ID ? msg('restore.checks.repeatedIdDefault', { id: DEFAULT_MEMBER_ID }) : '' }),
       fix: RESTART_FIX,
     })
   } else if (wrong.length > 0)
     push({
       id: 'member-ids',
-      title: 'The planned member IDs',
+      title: msg('restore.checks.title.plannedMemberIds'),
       status: 'fail',
-      summary: wrong.map((f) => `${f.member} answers as ${hex(f.memberId)}, the plan says ${hex(expect!.members.find((x) => x.name === f.member)!.id)}`).join('; ') + '.',
-      cause: "That member's data dir was restored with other flags (--name, --initial-advertise-peer-urls or token), or it is an old data dir.",
-      fix: "Stop it, move its data dir aside, and run its script's steps 3–5 again.",
+      summary: msg('restore.checks.sentence', {
+        text: joined(wrong.map((f) => msg('restore.checks.wrongId', { member: f.member!, got: hex(f.memberId), want: hex(expect!.members.find((x) => x.name === f.member)!.id) }))),
+      }),
+      cause: msg('restore.checks.wrongIdCause'),
+      fix: msg('restore.checks.wrongIdFix'),
     })
-  else push({ id: 'member-ids', title: expect ? 'The planned member IDs' : 'Distinct member IDs', status: 'pass', summary: `${up.length} distinct member IDs${expect ? ', each the planned one' : ''}.` })
+  else
+    push({
+      id: 'member-ids',
+      title: title.memberIds,
+      status: 'pass',
+      summary: expect ? msg('restore.checks.distinctIdsPlanned', { count: String(up.length) }) : msg('restore.checks.distinctIds', { count: String(up.length) }),
+    })
 
   // ---- member list ----
   const listKey = (f: EndpointFacts) => (f.memberList ?? []).map((x) => x.id).sort().join(',')
@@ -283,47 +341,49 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
   if (lists.size > 1 || outsiders.length > 0)
     push({
       id: 'member-list',
-      title: expect ? 'The planned member list' : 'One member list',
+      title: title.memberList,
       status: 'fail',
-      summary:
-        lists.size > 1
-          ? `The endpoints return ${lists.size} different member lists.`
-          : `${outsiders.map(label).join(', ')} ${outsiders.length === 1 ? 'is' : 'are'} missing from the member list the endpoints return.`,
+      summary: lists.size > 1 ? msg('restore.checks.lists', { count: String(lists.size) }) : msg(outsiders.length === 1 ? 'restore.checks.outsidersOne' : 'restore.checks.outsidersMany', { list: outsiders.map(label).join(', ') }),
       cause: splitCause(up),
       fix: RESTART_FIX,
       details: up.map((f) => `${label(f)}: ${(f.memberList ?? []).map((x) => `${x.name || '(unstarted)'} ${hex(x.id)} ${x.peerURLs.join(',')}`).join('; ')}`),
     })
   else {
     const list = up[0]!.memberList ?? []
-    const problems: string[] = []
+    const problems: Msg[] = []
     if (expect) {
       for (const pm of expect.members) {
         const got = list.find((x) => x.id === pm.id)
-        if (!got) problems.push(`${pm.name} (${hex(pm.id)}) is not in the list`)
+        if (!got) problems.push(msg('restore.checks.notInList', { name: pm.name, id: hex(pm.id) }))
         else {
-          if (got.name && got.name !== pm.name) problems.push(`${hex(pm.id)} is named ${got.name}, the plan says ${pm.name} (the service's --name differs)`)
-          if ([...got.peerURLs].sort().join(',') !== [...pm.peerURLs].sort().join(',')) problems.push(`${pm.name} has peer URLs ${got.peerURLs.join(',')}, the plan says ${pm.peerURLs.join(',')}`)
+          if (got.name && got.name !== pm.name) problems.push(msg('restore.checks.misnamed', { id: hex(pm.id), got: got.name, want: pm.name }))
+          if ([...got.peerURLs].sort().join(',') !== [...pm.peerURLs].sort().join(',')) problems.push(msg('restore.checks.peerDiff', { name: pm.name, got: got.peerURLs.join(','), want: pm.peerURLs.join(',') }))
         }
       }
-      for (const x of list) if (!expect.members.some((pm) => pm.id === x.id)) problems.push(`${x.name || hex(x.id)} (${hex(x.id)}) is in the list but not in the plan`)
+      for (const x of list) if (!expect.members.some((pm) => pm.id === x.id)) problems.push(msg('restore.checks.extra', { name: x.name || hex(x.id), id: hex(x.id) }))
     }
     if (problems.length)
       push({
         id: 'member-list',
-        title: 'The planned member list',
+        title: msg('restore.checks.title.plannedMemberList'),
         status: 'fail',
-        summary: `The member list differs from the plan: ${problems.join('; ')}.`,
-        cause: 'The data dirs were restored with another --initial-cluster, or a member runs with another --name than the plan.',
-        fix: "Make the services' --name and peer URLs match the plan, or run the plan again with the members as they are.",
+        summary: msg('restore.checks.listDiffers', { list: joined(problems) }),
+        cause: msg('restore.checks.listDiffersCause'),
+        fix: msg('restore.checks.listDiffersFix'),
       })
     else {
       const unlisted = list.filter((x) => !up.some((f) => f.memberId === x.id))
+      const unasked = !expect && unlisted.length > 0
       push({
         id: 'member-list',
-        title: expect ? 'The planned member list' : 'One member list',
-        status: !expect && unlisted.length > 0 ? 'warn' : 'pass',
-        summary: `Every endpoint returns the same ${list.length} members${expect ? ', as planned' : ''}${!expect && unlisted.length > 0 ? `; ${unlisted.map((x) => x.name || hex(x.id)).join(', ')} ${unlisted.length === 1 ? 'was' : 'were'} not asked (no endpoint given)` : ''}.`,
-        ...(!expect && unlisted.length > 0 ? { fix: `Add their client URLs to check them too: ${unlisted.flatMap((x) => x.clientURLs).join(', ') || '(not published yet)'}.` } : {}),
+        title: title.memberList,
+        status: unasked ? 'warn' : 'pass',
+        summary: expect
+          ? msg('restore.checks.sameListPlanned', { members: String(list.length) })
+          : unasked
+            ? msg(unlisted.length === 1 ? 'restore.checks.sameListUnaskedOne' : 'restore.checks.sameListUnaskedMany', { members: String(list.length), names: unlisted.map((x) => x.name || hex(x.id)).join(', ') })
+            : msg('restore.checks.sameList', { members: String(list.length) }),
+        ...(unasked ? { fix: msg('restore.checks.unaskedFix', { urls: unlisted.flatMap((x) => x.clientURLs).join(', ') || msg('restore.checks.notPublished') }) } : {}),
       })
     }
   }
@@ -335,46 +395,59 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
     const min = expect.snapshotRevision + expect.bump
     const revs = up.map((f) => ({ f, rev: Number(f.revision) }))
     const low = revs.filter((r) => r.rev < min)
-    if (low.length === 0) push({ id: 'revision', title: 'Revision ≥ snapshot + bump', status: 'pass', summary: `Every member is at revision ${Math.min(...revs.map((r) => r.rev))} or later (snapshot ${expect.snapshotRevision}${expect.bump ? ` + bump ${expect.bump}` : ''} = ${min}).` })
+    const bump = expect.bump ? msg('restore.checks.plusBump', { bump: String(expect.bump) }) : ''
+    if (low.length === 0)
+      push({
+        id: 'revision',
+        title: title.revision,
+        status: 'pass',
+        summary: msg('restore.checks.revisionOk', { rev: String(Math.min(...revs.map((r) => r.rev))), snapshot: String(expect.snapshotRevision), bump, min: String(min) }),
+      })
     else {
       const older = low.some((r) => r.rev < expect.snapshotRevision)
       push({
         id: 'revision',
-        title: 'Revision ≥ snapshot + bump',
+        title: title.revision,
         status: 'fail',
-        summary: `${low.map((r) => `${label(r.f)} is at revision ${r.rev}`).join('; ')}, below snapshot ${expect.snapshotRevision}${expect.bump ? ` + bump ${expect.bump}` : ''} = ${min}.`,
-        cause: older
-          ? 'The data is older than the snapshot: it was restored from another file, or an old data dir is in use.'
-          : 'The revision bump was not applied: the restore ran without --bump-revision (or from the snapshot instead of the plan’s bumped copy).',
-        fix: "Run the plan's step 3 again, with the plan's restore file and flags.",
+        summary: msg('restore.checks.revisionLow', {
+          list: joined(low.map((r) => msg('restore.checks.atRevision', { who: label(r.f), rev: String(r.rev) }))),
+          snapshot: String(expect.snapshotRevision),
+          bump,
+          min: String(min),
+        }),
+        cause: older ? msg('restore.checks.revisionOlder') : msg('restore.checks.revisionNoBump'),
+        fix: msg('restore.checks.revisionFix'),
       })
     }
 
     // ---- key count explained ----
-    const lines: string[] = []
-    let bad = false
+    const lines: { kind: 'error' | 'same' | 'explained' | 'bad'; text: Msg }[] = []
     for (const f of up) {
       const c = m.counts.get(f.endpoint)
       if (!c) continue
       if ('error' in c) {
-        lines.push(`${label(f)}: could not count (${c.error})`)
+        lines.push({ kind: 'error', text: msg('restore.checks.countError', { who: label(f), error: c.error }) })
         continue
       }
       const since = c.revision - min
-      if (c.count === expect.liveKeys) lines.push(`${label(f)}: ${c.count} keys, as in the snapshot`)
-      else if (since > 0) lines.push(`${label(f)}: ${c.count} keys (snapshot ${expect.liveKeys}); the ${since} revision${since === 1 ? '' : 's'} written since the restore explain the difference`)
-      else {
-        bad = true
-        lines.push(`${label(f)}: ${c.count} keys, the snapshot has ${expect.liveKeys}, and nothing was written since the restore`)
-      }
+      if (c.count === expect.liveKeys) lines.push({ kind: 'same', text: msg('restore.checks.countSame', { who: label(f), keys: String(c.count) }) })
+      else if (since > 0) lines.push({ kind: 'explained', text: msg('restore.checks.countExplained', { who: label(f), keys: String(c.count), snapshot: String(expect.liveKeys), count: since }) })
+      else lines.push({ kind: 'bad', text: msg('restore.checks.countBad', { who: label(f), keys: String(c.count), snapshot: String(expect.liveKeys) }) })
     }
+    const bad = lines.some((l) => l.kind === 'bad')
     push({
       id: 'key-count',
-      title: 'Key count explained',
-      status: bad ? 'fail' : lines.some((l) => l.includes('could not')) ? 'warn' : 'pass',
-      summary: bad ? 'A member holds a different number of keys than the snapshot, with no write to explain it.' : lines.length === 1 ? lines[0]! : `${lines.length} members: ${lines.every((l) => l.endsWith('as in the snapshot')) ? `${expect.liveKeys} keys each, as in the snapshot` : 'every difference is explained by writes since the restore'}.`,
-      ...(bad ? { cause: 'This is not the snapshot’s data: restored from another file, or an old data dir is in use.', fix: "Check the member's --data-dir and run the plan's steps 2–5 again." } : {}),
-      details: lines,
+      title: title.keyCount,
+      status: bad ? 'fail' : lines.some((l) => l.kind === 'error') ? 'warn' : 'pass',
+      summary: bad
+        ? msg('restore.checks.countSummaryBad')
+        : lines.length === 1
+          ? lines[0]!.text
+          : lines.every((l) => l.kind === 'same')
+            ? msg('restore.checks.countSummarySame', { count: String(lines.length), keys: String(expect.liveKeys) })
+            : msg('restore.checks.countSummaryExplained', { count: String(lines.length) }),
+      ...(bad ? { cause: msg('restore.checks.countCause'), fix: msg('restore.checks.countFix') } : {}),
+      details: lines.map((l) => l.text),
     })
   }
 
@@ -383,33 +456,41 @@ export function evaluate(facts: EndpointFacts[], m: Measurements | null, expect?
     const entries = up.map((f) => ({ f, h: m.hash!.byEndpoint.get(f.endpoint) }))
     const failed = entries.filter((e) => !e.h || 'error' in e.h)
     const hashes = new Set(entries.filter((e) => e.h && !('error' in e.h)).map((e) => `${(e.h as { hash: number }).hash}/${(e.h as { compactRevision: string }).compactRevision}`))
-    const details = entries.map((e) => `${label(e.f)}: ${!e.h ? 'no answer' : 'error' in e.h ? e.h.error : `hash ${e.h.hash.toString(16).padStart(8, '0')}, compacted at ${e.h.compactRevision}`}`)
+    const details = entries.map((e) =>
+      !e.h
+        ? msg('restore.checks.hashNoAnswer', { who: label(e.f) })
+        : 'error' in e.h
+          ? msg('restore.checks.hashError', { who: label(e.f), error: e.h.error })
+          : msg('restore.checks.hashLine', { who: label(e.f), hash: e.h.hash.toString(16).padStart(8, '0'), rev: e.h.compactRevision }),
+    )
+    const rev = m.hash.revision
     if (hashes.size > 1)
+      push({ id: 'hashkv', title: title.hashkv, status: 'fail', summary: msg('restore.checks.hashDiffer', { rev }), cause: msg('restore.checks.hashDifferCause'), fix: RESTART_FIX, details })
+    else if (failed.length > 0) push({ id: 'hashkv', title: title.hashkv, status: 'warn', summary: msg('restore.checks.hashFailed', { count: failed.length, rev }), details })
+    else
       push({
         id: 'hashkv',
-        title: 'HashKV agrees',
-        status: 'fail',
-        summary: `The members' data differ at revision ${m.hash.revision}.`,
-        cause: 'They hold different data: restored from different files, or one of them was not restored at all.',
-        fix: RESTART_FIX,
+        title: title.hashkv,
+        status: 'pass',
+        summary: entries.length === 1 ? msg('restore.checks.hashOne', { rev }) : msg('restore.checks.hashAll', { count: String(entries.length), rev }),
         details,
       })
-    else if (failed.length > 0) push({ id: 'hashkv', title: 'HashKV agrees', status: 'warn', summary: `${failed.length} member${failed.length === 1 ? '' : 's'} could not hash revision ${m.hash.revision}.`, details })
-    else push({ id: 'hashkv', title: 'HashKV agrees', status: 'pass', summary: `${entries.length === 1 ? 'One member hashed' : `All ${entries.length} members hash`} revision ${m.hash.revision} alike.`, details })
   }
 
   // ---- alarms ----
-  if ('error' in m.alarms) push({ id: 'alarms', title: 'No alarms', status: 'warn', summary: `Could not list alarms: ${m.alarms.error}` })
-  else if (m.alarms.length === 0) push({ id: 'alarms', title: 'No alarms', status: 'pass', summary: 'No member has an alarm.' })
-  else
+  if ('error' in m.alarms) push({ id: 'alarms', title: title.alarms, status: 'warn', summary: msg('restore.checks.alarmsError', { error: m.alarms.error }) })
+  else if (m.alarms.length === 0) push({ id: 'alarms', title: title.alarms, status: 'pass', summary: msg('restore.checks.noAlarms') })
+  else {
+    const corrupt = m.alarms.some((a) => a.alarm === 'CORRUPT')
     push({
       id: 'alarms',
-      title: 'No alarms',
+      title: title.alarms,
       status: 'fail',
-      summary: m.alarms.map((a) => `${a.alarm} on member ${hex(a.memberId)}`).join('; ') + '.',
-      cause: m.alarms.some((a) => a.alarm === 'CORRUPT') ? "A member's data failed etcd's corruption check." : 'The database is at its space quota (--quota-backend-bytes).',
-      fix: m.alarms.some((a) => a.alarm === 'CORRUPT') ? "Restore that member again from the plan's steps 2–5." : 'Compact and defragment, then disarm the alarm; raise --quota-backend-bytes if the snapshot is near it.',
+      summary: msg('restore.checks.sentence', { text: joined(m.alarms.map((a) => msg('restore.checks.alarmOn', { alarm: a.alarm, id: hex(a.memberId) }))) }),
+      cause: corrupt ? msg('restore.checks.corruptCause') : msg('restore.checks.quotaCause'),
+      fix: corrupt ? msg('restore.checks.corruptFix') : msg('restore.checks.quotaFix'),
     })
+  }
   return checks
 }
 

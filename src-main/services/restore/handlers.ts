@@ -1,16 +1,16 @@
 import type { restoreMethods } from '../../shared/api/restore'
 import type { RunMode } from '../../shared/api/restore'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg } from '../../shared'
 import type { Handlers } from '../types'
 import type { RestoreService } from './service'
 
 /** The schema gives {kind, unit?, manifest?}; a plan needs the one that fits the kind. */
 function runMode(r: { kind: 'systemd' | 'kubeadm'; unit?: string; manifest?: string }, at: string): RunMode {
   if (r.kind === 'systemd') {
-    if (r.manifest) throw new AppError(ErrorCode.InvalidParams, `${at}.run: a systemd member has a unit, not a manifest.`)
+    if (r.manifest) throw new AppError(ErrorCode.InvalidParams, msg('restore.errors.runMismatchSystemd', { at }))
     return { kind: 'systemd', unit: r.unit ?? 'etcd' }
   }
-  if (r.unit) throw new AppError(ErrorCode.InvalidParams, `${at}.run: a kubeadm member has a manifest, not a unit.`)
+  if (r.unit) throw new AppError(ErrorCode.InvalidParams, msg('restore.errors.runMismatchKubeadm', { at }))
   return { kind: 'kubeadm', manifest: r.manifest ?? '/etc/kubernetes/manifests/etcd.yaml' }
 }
 

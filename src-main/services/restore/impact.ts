@@ -5,6 +5,7 @@
 // revision means it changed after the snapshot (or was deleted and written again).
 
 import type { ImpactGroup, ImpactPreview } from '../../shared/api/restore'
+import { formatMessage, msg, type Msg } from '../../shared/i18n/message'
 import type { KvReader } from '../targets'
 import type { SnapshotIndex } from './snapshotIndex'
 
@@ -109,11 +110,11 @@ export async function previewImpact(index: SnapshotIndex, live: KvReader): Promi
   drainSnapshot(null)
   const liveRevision = revision ?? '0'
   const undone = Number(liveRevision) - index.headRevision
-  let warning: string | null = null
+  let warning: Msg | null = null
   if (undone < 0)
-    warning = `The live cluster is at revision ${liveRevision}, behind the snapshot's ${index.headRevision}: the snapshot does not come from this cluster's current history (another cluster, or this one was restored since). Keys are compared by name and mod revision, so "changed" means little here.`
+    warning = msg('restore.impact.behind', { live: String(liveRevision), snapshot: String(index.headRevision) })
   else if (tally.unchanged === 0 && index.liveKeys > 0 && liveKeys > 0)
-    warning = 'No key is the same write on both sides: the snapshot probably comes from another cluster.'
+    warning = msg('restore.impact.foreign')
   const { groups, moreGroups } = tally.result()
   return {
     snapshotRevision: index.headRevision,
@@ -127,7 +128,8 @@ export async function previewImpact(index: SnapshotIndex, live: KvReader): Promi
     unchanged: tally.unchanged,
     groups,
     moreGroups,
-    warning,
+    warning: warning ? formatMessage(warning) : null,
+    warningMsg: warning,
     elapsedMs: Math.round(performance.now() - t0),
   }
 }

@@ -5,6 +5,7 @@
 
 import type { LintFinding, LintReport } from '../../shared/api/restore'
 import { DEFAULT_MEMBER_ID, DEFAULT_TOKEN, parseFamily } from '../../shared/api/restoreRules'
+import { formatMessage, msg, type Msg } from '../../shared/i18n/message'
 import { hexId } from './plan'
 import { memberIdFor } from '../../member/ids'
 
@@ -58,13 +59,17 @@ export function parseFlags(cmd: string): Map<string, string | true> {
 const varies = (v: string) => /\{\{|\$\{?[A-Za-z_]|\$\(|`|%\(|<%/.test(v)
 
 const IDENTITY = ['name', 'initial-cluster', 'initial-cluster-token', 'initial-advertise-peer-urls', 'data-dir'] as const
-const DEFAULTS: Record<(typeof IDENTITY)[number], string> = {
+const DEFAULTS: Record<(typeof IDENTITY)[number], string | Msg> = {
   name: '"default"',
   'initial-cluster': 'default=http://localhost:2380',
   'initial-cluster-token': DEFAULT_TOKEN,
   'initial-advertise-peer-urls': 'http://localhost:2380',
-  'data-dir': '"<name>.etcd" in the current directory',
+  'data-dir': msg('restore.lint.defaultDataDir'),
 }
+
+/** A finding whose message and fix are catalog messages (the UI's language), with their English. */
+type Draft = Omit<LintFinding, 'message' | 'fix' | 'messageMsg' | 'fixMsg'> & { message: Msg; fix: Msg }
+const finding = (d: Draft): LintFinding => ({ ...d, message: formatMessage(d.message), fix: formatMessage(d.fix), messageMsg: d.message, fixMsg: d.fix })
 
 function taskOf(lines: Line[], idx: number): Restore['task'] {
   // The nearest "- name:" / "- <module>:" line above with a smaller indent starts the task.
@@ -94,7 +99,7 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
   const kubernetes = opts.kubernetes ?? /kube-apiserver|\/etc\/kubernetes|kubeadm|kubectl|\bk8s\b|\/registry\//i.test(text)
   const version = opts.etcdVersion ? parseFamily(opts.etcdVersion) : null
   const findings: LintFinding[] = []
-  const add = (f: LintFinding) => findings.push(f)
+  const add = (f: Draft) => findings.push(finding(f))
   const excerpt = (l: Line) => l.text.trim().replace(/\s+/g, ' ').slice(0, 200)
 
   const restores: Restore[] = []
@@ -107,7 +112,7 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
   })
 
   if (restores.length === 0) {
-    add({ rule: 'no-restore', severity: 'warning', line: 1, excerpt: '', message: 'No `etcdctl snapshot restore` or `etcdutl snapshot restore` command was found.', fix: 'Paste the part of the procedure that restores the snapshot.' })
+    add({ rule: 'no-restore', severity: 'warning', line: 1, excerpt: '', message: msg('restore.lint.noRestore'), fix: msg('restore.lint.noRestoreFix') })
     return { restores: 0, kind: ansible ? 'ansible' : 'shell', kubernetes, findings }
   }
 
@@ -147,8 +152,11 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
         severity: 'error',
         line: r.at.line,
         excerpt: excerpt(r.at),
-        message: `The restore has no --${k}, so it uses etcd's default (${DEFAULTS[k]}).${k === 'name' || k === 'initial-advertise-peer-urls' || k === 'initial-cluster-token' ? ` With the defaults every member gets ID ${DEFAULT_MEMBER_ID} and forms a one-member cluster of its own.` : ''}`,
-        fix: k === 'data-dir' ? 'Give --data-dir: the directory the member’s service runs from (after moving the old one aside).' : `Give --${k} for every member: its own --name and --initial-advertise-peer-urls, the same full --initial-cluster and one new --initial-cluster-token.`,
+        message:
+          k === 'name' || k === 'initial-advertise-peer-urls' || k === 'initial-cluster-token'
+            ? msg('restore.lint.missingFlagIdentity', { flag: k, value: DEFAULTS[k], id: DEFAULT_MEMBER_ID })
+            : msg('restore.lint.missingFlag', { flag: k, value: DEFAULTS[k] }),
+        fix: k === 'data-dir' ? msg('restore.lint.missingDataDirFix') : msg('restore.lint.missingFlagFix', { flag: k }),
       })
 
     // ---- a literal per-member flag in a task that runs on every host ----
@@ -161,8 +169,8 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
             severity: 'error',
             line: r.at.line,
             excerpt: excerpt(r.at),
-            message: `This task runs on every host with the same --${k}=${v}: every member would restore with one identity.`,
-            fix: `Use a per-host value, e.g. --${k}=${k === 'name' ? '{{ inventory_hostname }}' : 'https://{{ inventory_hostname }}:2380'}.`,
+            message: msg('restore.lint.sameIdentity', { flag: k, value: v }),
+            fix: msg('restore.lint.sameIdentityFix', { flag: k, example: k === 'name' ? '{{ inventory_hostname }}' : 'https://{{ inventory_hostname }}:2380' }),
           })
       }
     }
@@ -176,8 +184,8 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
           severity: 'error',
           line: r.at.line,
           excerpt: excerpt(r.at),
-          message: token === DEFAULT_TOKEN ? `--initial-cluster-token=${token} is etcd's default token.` : `--initial-cluster-token=${token} is the token the running cluster was started with.`,
-          fix: 'Use a new token for the restored cluster (for example etcd-restore-<date>), the same on every member: a member of the old cluster that is started by mistake then cannot join it.',
+          message: token === DEFAULT_TOKEN ? msg('restore.lint.defaultToken', { token }) : msg('restore.lint.runningToken', { token }),
+          fix: msg('restore.lint.reusedTokenFix'),
         })
       if (!varies(token)) tokens.set(token, [...(tokens.get(token) ?? []), r])
     }
@@ -190,20 +198,27 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
       const listed = cluster.split(',').map((e) => e.split('=')[0]!.trim())
       const dup = listed.find((n, i) => listed.indexOf(n) !== i)
       if (dup)
-        add({ rule: 'duplicate-name', severity: 'error', line: r.at.line, excerpt: excerpt(r.at), message: `--initial-cluster names ${dup} twice.`, fix: 'Every member appears once in --initial-cluster, with its own name.' })
+        add({ rule: 'duplicate-name', severity: 'error', line: r.at.line, excerpt: excerpt(r.at), message: msg('restore.lint.duplicateInCluster', { name: dup }), fix: msg('restore.lint.duplicateInClusterFix') })
       const adv = get('initial-advertise-peer-urls')
       if (typeof name === 'string' && !varies(name) && typeof adv === 'string' && !varies(adv)) {
         const mine = cluster.split(',').filter((e) => e.split('=')[0] === name).map((e) => e.slice(e.indexOf('=') + 1))
         if (!adv.split(',').every((u) => mine.includes(u)))
-          add({ rule: 'advertise-not-in-cluster', severity: 'error', line: r.at.line, excerpt: excerpt(r.at), message: `--initial-advertise-peer-urls=${adv} is not what --initial-cluster lists for ${name} (${mine.join(',') || 'nothing'}); etcd refuses this restore.`, fix: `Make --initial-cluster say ${name}=${adv}.` })
+          add({
+            rule: 'advertise-not-in-cluster',
+            severity: 'error',
+            line: r.at.line,
+            excerpt: excerpt(r.at),
+            message: msg('restore.lint.advertise', { urls: adv, name, listed: mine.join(',') || msg('restore.lint.advertiseNothing') }),
+            fix: msg('restore.lint.advertiseFix', { name, urls: adv }),
+          })
       }
     }
 
     // ---- bump flags ----
     const bump = get('bump-revision')
     const mark = get('mark-compacted')
-    if (mark && !bump) add({ rule: 'bump-flags', severity: 'error', line: r.at.line, excerpt: excerpt(r.at), message: '--mark-compacted without --bump-revision: etcd refuses it.', fix: 'Add --bump-revision (1000000000 for Kubernetes).' })
-    if (bump && !mark) add({ rule: 'bump-flags', severity: 'warning', line: r.at.line, excerpt: excerpt(r.at), message: '--bump-revision without --mark-compacted: watches on old revisions are not cancelled, so clients may not notice the restore.', fix: 'Add --mark-compacted.' })
+    if (mark && !bump) add({ rule: 'bump-flags', severity: 'error', line: r.at.line, excerpt: excerpt(r.at), message: msg('restore.lint.markWithoutBump'), fix: msg('restore.lint.markWithoutBumpFix') })
+    if (bump && !mark) add({ rule: 'bump-flags', severity: 'warning', line: r.at.line, excerpt: excerpt(r.at), message: msg('restore.lint.bumpWithoutMark'), fix: msg('restore.lint.bumpWithoutMarkFix') })
     if (!bump && kubernetes) {
       const family = version && typeof version !== 'string' ? version : null
       const supported = family ? family.family === '3.6' || (family.family === '3.5' && (family.patch === null || family.patch >= 10)) || (family.family === '3.4' && family.patch !== null && family.patch >= 27) : r.tool === 'etcdutl'
@@ -212,17 +227,17 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
         severity: supported ? 'error' : 'warning',
         line: r.at.line,
         excerpt: excerpt(r.at),
-        message: `Kubernetes data restored without --bump-revision: the revision goes back in time, and watch caches and informers keep serving what they saw until they happen to re-list.${supported ? '' : ' (The flag exists from etcd 3.5.10 and 3.4.27.)'}`,
-        fix: 'Add --bump-revision=1000000000 --mark-compacted (etcd 3.5.10+, 3.4.27+); on older etcd, write the bump into the snapshot first (Raftdeck’s restore plan does).',
+        message: supported ? msg('restore.lint.noBump') : msg('restore.lint.noBumpOld'),
+        fix: msg('restore.lint.noBumpFix'),
       })
     }
     if (bump === true || (typeof bump === 'string' && !varies(bump) && !/^\d+$/.test(bump)))
-      add({ rule: 'bump-flags', severity: 'error', line: r.at.line, excerpt: excerpt(r.at), message: '--bump-revision needs a number of revisions.', fix: 'For Kubernetes: --bump-revision=1000000000.' })
+      add({ rule: 'bump-flags', severity: 'error', line: r.at.line, excerpt: excerpt(r.at), message: msg('restore.lint.bumpNumber'), fix: msg('restore.lint.bumpNumberFix') })
 
     if (get('skip-hash-check'))
-      add({ rule: 'skip-hash-check', severity: 'warning', line: r.at.line, excerpt: excerpt(r.at), message: '--skip-hash-check restores a file without checking its SHA-256: a damaged snapshot is restored silently.', fix: 'Only for a raw member/snap/db copy; a `snapshot save` file has a hash, so drop the flag.' })
+      add({ rule: 'skip-hash-check', severity: 'warning', line: r.at.line, excerpt: excerpt(r.at), message: msg('restore.lint.skipHash'), fix: msg('restore.lint.skipHashFix') })
     if (r.tool === 'etcdctl' && version && typeof version !== 'string' && version.family === '3.6')
-      add({ rule: 'removed-command', severity: 'error', line: r.at.line, excerpt: excerpt(r.at), message: 'etcd 3.6 removed `etcdctl snapshot restore`.', fix: 'Use `etcdutl snapshot restore` with the same flags.' })
+      add({ rule: 'removed-command', severity: 'error', line: r.at.line, excerpt: excerpt(r.at), message: msg('restore.lint.removed'), fix: msg('restore.lint.removedFix') })
 
     // ---- the target dir ----
     const dir = get('data-dir')
@@ -239,10 +254,8 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
           severity: cleared ? 'error' : 'warning',
           line: r.at.line,
           excerpt: excerpt(r.at),
-          message: cleared
-            ? `Only ${dir}/member is removed, so ${dir} itself still exists: etcd 3.4's restore refuses any existing data dir ("data-dir exists").`
-            : `Nothing before the restore empties ${dir}: etcd 3.4 refuses an existing data dir, 3.5+ a non-empty one, and an old WAL left there would bring back the old identity.`,
-          fix: `Move the whole dir aside first: mv ${dir} ${dir}.pre-restore-<date>.`,
+          message: cleared ? msg('restore.lint.memberOnly', { dir }) : msg('restore.lint.notEmptied', { dir }),
+          fix: msg('restore.lint.notEmptiedFix', { dir }),
         })
     }
   }
@@ -252,18 +265,32 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
   for (const d of deletions) {
     if (targets.has(d.path)) continue
     if (!/member|etcd|DATA_DIR|data-dir/i.test(d.path)) continue
-    add({ rule: 'deletes-old-data', severity: 'warning', line: d.line, excerpt: excerpt(d.at), message: `${d.path} is deleted, not moved aside: if the restore goes wrong there is no way back.`, fix: `Move the data dir aside instead (mv <data dir> <data dir>.pre-restore-<date>); delete it only once the restored cluster is verified.` })
+    add({ rule: 'deletes-old-data', severity: 'warning', line: d.line, excerpt: excerpt(d.at), message: msg('restore.lint.deleted', { path: d.path }), fix: msg('restore.lint.deletedFix') })
   }
 
   // ---- the same literal --name in several restores ----
   for (const [name, rs] of names) {
     if (rs.length > 1)
-      add({ rule: 'duplicate-name', severity: 'error', line: rs[1]!.at.line, excerpt: excerpt(rs[1]!.at), message: `--name=${name} is used by ${rs.length} restores (lines ${rs.map((r) => r.at.line).join(', ')}).`, fix: 'Each member restores with its own name, the one in its service definition.' })
+      add({
+        rule: 'duplicate-name',
+        severity: 'error',
+        line: rs[1]!.at.line,
+        excerpt: excerpt(rs[1]!.at),
+        message: msg('restore.lint.sameName', { name, count: String(rs.length), lines: rs.map((r) => r.at.line).join(', ') }),
+        fix: msg('restore.lint.sameNameFix'),
+      })
   }
   // ---- different tokens in one procedure ----
   if (tokens.size > 1) {
     const [, second] = [...tokens.values()]
-    add({ rule: 'token-mismatch', severity: 'error', line: second![0]!.at.line, excerpt: excerpt(second![0]!.at), message: `The restores use ${tokens.size} different tokens (${[...tokens.keys()].join(', ')}): the members would form separate clusters.`, fix: 'Use one new token for every member.' })
+    add({
+      rule: 'token-mismatch',
+      severity: 'error',
+      line: second![0]!.at.line,
+      excerpt: excerpt(second![0]!.at),
+      message: msg('restore.lint.tokens', { count: String(tokens.size), tokens: [...tokens.keys()].join(', ') }),
+      fix: msg('restore.lint.tokensFix'),
+    })
   }
 
   // ---- one restore copied to several members ----
@@ -289,8 +316,12 @@ export function lintProcedure(text: string, opts: { kubernetes?: boolean; etcdVe
         severity: 'error',
         line: spread.line,
         excerpt: excerpt(spread),
-        message: `One restore (line ${r.at.line}${r.task?.runsOnce ? ', run once' : ''}) is copied to the other members (line ${spread.line}): every member starts with the same identity${id ? ` (member ID ${id}, as ${name})` : ''}, forms a one-member cluster and elects itself leader — three leaders, three diverging copies.`,
-        fix: 'Restore on each member instead, from the same snapshot file: its own --name and --initial-advertise-peer-urls, the same full --initial-cluster, one new --initial-cluster-token.',
+        message: msg(r.task?.runsOnce ? 'restore.lint.copiedOnce' : 'restore.lint.copied', {
+          line: String(r.at.line),
+          copy: String(spread.line),
+          identity: id ? msg('restore.lint.copiedIdentity', { id, name }) : '',
+        }),
+        fix: msg('restore.lint.copiedFix'),
       })
     }
   }

@@ -9,9 +9,9 @@
 //     member's etcd has them, otherwise written into one copy of the snapshot that every member uses.
 
 import { randomBytes } from 'node:crypto'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, formatMessage, msg, type Msg } from '../../shared'
 import type { EtcdFamily, PlanBump, PlanMember, PlanMemberInput, RestorePlan } from '../../shared/api/restore'
-import { DEFAULT_MEMBER_ID, memberProblems, parseEtcdUrl, parseFamily, tokenProblem } from '../../shared/api/restoreRules'
+import { DEFAULT_MEMBER_ID, memberProblemMsgs, parseEtcdUrl, parseFamily, tokenProblemMsg } from '../../shared/api/restoreRules'
 import { clusterIdFor, memberIdFor, toHex } from '../../member/ids'
 
 /** The bump etcd's docs suggest for Kubernetes: about a week of writes at 1,500/s. */
@@ -61,10 +61,15 @@ export function bumpFlagsSupported(family: EtcdFamily, patch: number | null): bo
   return patch !== null && patch >= 27
 }
 
-function invalid(problems: Record<string, string>): AppError {
-  const first = Object.entries(problems)[0]!
-  return new AppError(ErrorCode.InvalidParams, `${first[0]}: ${first[1]}`, Object.keys(problems).length > 1 ? `${Object.keys(problems).length} fields need attention.` : undefined, { problems })
+function invalid(problems: Record<string, Msg>): AppError {
+  const [field, problem] = Object.entries(problems)[0]!
+  const n = Object.keys(problems).length
+  const english = Object.fromEntries(Object.entries(problems).map(([k, m]) => [k, formatMessage(m)]))
+  return new AppError(ErrorCode.InvalidParams, msg('restore.plan.invalid', { field, problem }), n > 1 ? msg('restore.plan.invalidMore', { count: String(n) }) : undefined, { problems: english })
 }
+
+/** Why a revision bump is there, for the plan and its steps. */
+export const bumpWhyMsg = (kubernetes: boolean): Msg => (kubernetes ? msg('restore.plan.bumpWhyKubernetes') : msg('restore.plan.bumpWhy'))
 
 /** The member IDs and cluster ID a set of peer URLs and a token give (hex), as etcd derives them. */
 export function deriveIds(members: { name: string; peerURLs: string[] }[], token: string): { clusterId: string; ids: string[] } {
@@ -78,17 +83,19 @@ export function canonicalUrl(u: string): string {
 }
 
 export function buildPlan(snapshot: SnapshotFacts, inputs: PlanMemberInput[], o: PlanOptions = {}, restoreFile?: { fileName: string; sha256: string; bytes: number }): RestorePlan {
-  const problems = memberProblems(inputs)
+  const problems = memberProblemMsgs(inputs)
   if (Object.keys(problems).length) throw invalid(problems)
   const now = o.now ?? Date.now()
   const token = o.token ?? freshToken(now)
-  const tp = tokenProblem(token)
+  const tp = tokenProblemMsg(token)
   if (tp) throw invalid({ token: tp })
   const { ids, clusterId } = deriveIds(inputs, token)
-  if (new Set(ids).size !== ids.length) throw invalid({ members: 'Two members derive the same member ID: their peer URLs must differ.' })
-  if (ids.includes(DEFAULT_MEMBER_ID)) throw invalid({ members: `A member would get ${DEFAULT_MEMBER_ID}, the ID of a restore with etcd's defaults: give it its real peer URL and a new token.` })
+  if (new Set(ids).size !== ids.length) throw invalid({ members: msg('restore.plan.sameId') })
+  if (ids.includes(DEFAULT_MEMBER_ID)) throw invalid({ members: msg('restore.plan.defaultId', { id: DEFAULT_MEMBER_ID }) })
 
-  const notes: string[] = []
+  // Notes as catalog messages (the UI's language); plan.notes keeps their English.
+  const noteMsgs: Msg[] = []
+  const notes = { push: (m: Msg) => noteMsgs.push(m) }
   const versions = inputs.map((m) => parseFamily(m.etcdVersion) as { family: EtcdFamily; patch: number | null })
   const kubernetes = o.kubernetes ?? snapshot.kubernetes
   const gap = o.liveRevision !== undefined ? o.liveRevision - snapshot.revision : 0
@@ -97,7 +104,7 @@ export function buildPlan(snapshot: SnapshotFacts, inputs: PlanMemberInput[], o:
   else if (kubernetes) bumpBy = Math.max(DEFAULT_K8S_BUMP, gap * 2)
   else bumpBy = 0
   if (bumpBy > 0 && gap > 0 && bumpBy <= gap)
-    notes.push(`The bump (${bumpBy}) is smaller than the ${gap} revisions the live cluster is ahead of the snapshot: revisions clients already saw would be handed out again. Use at least ${gap + 1}.`)
+    notes.push(msg('restore.plan.bumpTooSmall', { bump: String(bumpBy), gap: String(gap), least: String(gap + 1) }))
 
   let bump: PlanBump | null = null
   if (bumpBy > 0) {
@@ -106,26 +113,21 @@ export function buildPlan(snapshot: SnapshotFacts, inputs: PlanMemberInput[], o:
       revision: bumpBy,
       markCompacted: true,
       mode: allFlags ? 'flags' : 'file',
-      why: kubernetes
-        ? 'Kubernetes watches and informer caches only notice a restore if revisions move forward and old ones are gone: the bump puts the revision past anything a client saw, and --mark-compacted makes every watch on an older revision fail, so every client re-lists.'
-        : 'Clients that watched revisions newer than the snapshot would otherwise never notice the restore: the bump moves the revision past them and --mark-compacted cancels their watches.',
+      why: formatMessage(bumpWhyMsg(kubernetes)),
     }
     if (!allFlags) {
-      const old = inputs.filter((_, i) => !bumpFlagsSupported(versions[i]!.family, versions[i]!.patch)).map((m) => `${m.name} (etcd ${m.etcdVersion})`)
-      notes.push(
-        `${old.join(', ')} cannot take --bump-revision (it came with etcd 3.4.27 and 3.5.10): Raftdeck writes the bump into one copy of the snapshot, and every member restores from that copy so all hold identical data.`,
-      )
-    } else if (versions.some((v) => v.family === '3.5' && v.patch === null))
-      notes.push('--bump-revision needs etcdutl 3.5.10 or later; each script checks this before it stops anything.')
-  } else if (kubernetes)
-    notes.push('Kubernetes data without a revision bump: watch caches and informers will not notice that the data went back in time until they re-list. Keep the bump unless you know every client re-lists.')
-  else if (gap > 0) notes.push(`The live cluster is ${gap} revisions ahead of the snapshot. If anything watches this cluster, turn on the revision bump so those watches are cancelled instead of silently missing the change.`)
+      const old = inputs
+        .filter((_, i) => !bumpFlagsSupported(versions[i]!.family, versions[i]!.patch))
+        .map((m) => formatMessage(msg('restore.plan.oldMember', { name: m.name, version: m.etcdVersion })))
+      notes.push(msg('restore.plan.bumpInFile', { members: old.join(', ') }))
+    } else if (versions.some((v) => v.family === '3.5' && v.patch === null)) notes.push(msg('restore.plan.bumpNeedsPatch'))
+  } else if (kubernetes) notes.push(msg('restore.plan.noBumpKubernetes'))
+  else if (gap > 0) notes.push(msg('restore.plan.liveAhead', { gap: String(gap) }))
 
   const families = new Set(versions.map((v) => v.family))
-  if (families.size > 1) notes.push(`Members run different etcd versions (${[...families].sort().join(', ')}): each restores with its own version's tool, from the same file.`)
-  if (inputs.length > 1 && inputs.every((m) => m.peerURLs.every((u) => (parseEtcdUrl(u) as { loopback: boolean }).loopback)))
-    notes.push('Every peer URL is on loopback: all members run on one machine.')
-  if (inputs.length % 2 === 0) notes.push(`${inputs.length} members tolerate no more failures than ${inputs.length - 1}; an odd number is usually better.`)
+  if (families.size > 1) notes.push(msg('restore.plan.mixedVersions', { families: [...families].sort().join(', ') }))
+  if (inputs.length > 1 && inputs.every((m) => m.peerURLs.every((u) => (parseEtcdUrl(u) as { loopback: boolean }).loopback))) notes.push(msg('restore.plan.allLoopback'))
+  if (inputs.length % 2 === 0) notes.push(msg('restore.plan.evenMembers', { count: String(inputs.length), less: String(inputs.length - 1) }))
 
   const members: PlanMember[] = inputs.map((m, i) => ({
     name: m.name,
@@ -152,7 +154,8 @@ export function buildPlan(snapshot: SnapshotFacts, inputs: PlanMemberInput[], o:
     bump,
     kubernetes,
     expect: { minRevision: snapshot.revision + (bump?.revision ?? 0), liveKeys: snapshot.liveKeys },
-    notes,
+    notes: noteMsgs.map(formatMessage),
+    notesMsg: noteMsgs,
   }
 }
 

@@ -7,7 +7,7 @@ import { createReadStream, existsSync, readdirSync } from 'node:fs'
 import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { verifySnapshot, writeBumpedSnapshot } from '../../bbolt'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, msg } from '../../shared'
 import type { PlanMemberInput, RenderedPlan, RestorePlan } from '../../shared/api/restore'
 import { writeFileAtomic } from '../fsAtomic'
 import { buildPlan, type PlanOptions, type SnapshotFacts } from './plan'
@@ -44,7 +44,7 @@ export async function makePlanFolder(dir: string, snapshot: SnapshotFacts, membe
   const draft = buildPlan(snapshot, members, o)
   const target = path.resolve(dir)
   if (existsSync(target) && readdirSync(target).length > 0)
-    throw new AppError(ErrorCode.FailedPrecondition, `${target} exists and is not empty.`, 'Give a new folder: a plan never overwrites files.')
+    throw new AppError(ErrorCode.FailedPrecondition, msg('restore.errors.folderNotEmpty', { dir: target }), msg('restore.errors.folderNotEmptyHint'))
   const part = `${target}.part-${process.pid}`
   await rm(part, { recursive: true, force: true })
   await mkdir(part, { recursive: true, mode: 0o700 })
@@ -78,9 +78,9 @@ export async function readPlanFolder(dir: string): Promise<RenderedPlan> {
   try {
     plan = JSON.parse(await readFile(path.join(dir, 'plan.json'), 'utf8')) as RestorePlan
   } catch (err) {
-    throw new AppError(ErrorCode.NotFound, `No readable plan in ${dir} (${(err as Error).message}).`, 'Give the folder that `raftdeck restore plan -o` (or the Restore area) wrote.')
+    throw new AppError(ErrorCode.NotFound, msg('restore.errors.noPlan', { dir, detail: (err as Error).message }), msg('restore.errors.noPlanHint'))
   }
-  if (plan.version !== 1 || !Array.isArray(plan.members)) throw new AppError(ErrorCode.InvalidParams, `${dir}/plan.json is not a Raftdeck restore plan.`)
+  if (plan.version !== 1 || !Array.isArray(plan.members)) throw new AppError(ErrorCode.InvalidParams, msg('restore.errors.notPlan', { file: `${dir}/plan.json` }))
   return { ...renderPlan(plan), dir: path.resolve(dir) }
 }
 

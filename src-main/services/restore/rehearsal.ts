@@ -11,7 +11,7 @@ import { cpSync, existsSync } from 'node:fs'
 import path from 'node:path'
 import { writeBumpedSnapshot } from '../../bbolt'
 import { restoreCluster, restoreSnapshot } from '../../member/restore/restore'
-import { AppError, ErrorCode } from '../../shared'
+import { AppError, ErrorCode, formatMessage, msg, type Msg } from '../../shared'
 import type { RehearsalResult, RehearsalStep, RestorePlan } from '../../shared/api/restore'
 import { DEFAULT_TOKEN } from '../../shared/api/restoreRules'
 import { gatherFacts, verifyCluster, type Expectations } from '../cluster/checks'
@@ -57,18 +57,20 @@ export async function rehearse(plan: RestorePlan, planDir: string, engine: 'etcd
   const t0 = performance.now()
   const etcdctl = deps.etcdctl
   if (engine === 'etcd' && !etcdctl)
-    throw new AppError(ErrorCode.FailedPrecondition, 'No etcdctl on this machine: a rehearsal on real etcd restores with etcd’s own etcdctl.', 'Install etcd-server and etcd-client (Debian), or rehearse on Raftdeck members.')
+    throw new AppError(ErrorCode.FailedPrecondition, msg('restore.rehearsal.noEtcdctl'), msg('restore.rehearsal.noEtcdctlHint'))
   const steps: RehearsalStep[] = []
-  const notes: string[] = []
-  const step = (title: string, command: string, ok: boolean, ms: number, output = '') => steps.push({ title, command, ok, ms, output })
+  const noteMsgs: Msg[] = []
+  const notes = { push: (m: Msg) => noteMsgs.push(m) }
+  const step = (title: Msg, command: string, ok: boolean, ms: number, output = '') => steps.push({ title: formatMessage(title), titleMsg: title, command, ok, ms, output })
 
   // The file every member restores from, checked as each script checks it.
   const restoreFile = plan.bump?.mode === 'file' ? path.join(planDir, plan.restoreFile.fileName) : plan.snapshot.path
-  if (!existsSync(restoreFile)) throw new AppError(ErrorCode.NotFound, `The plan's restore file is gone: ${restoreFile}.`, 'Make the plan again.')
+  if (!existsSync(restoreFile)) throw new AppError(ErrorCode.NotFound, msg('restore.rehearsal.fileGone', { file: restoreFile }), msg('restore.rehearsal.makeAgain'))
   const tSum = performance.now()
   const sum = await sha256File(restoreFile)
-  if (sum !== plan.restoreFile.sha256) throw new AppError(ErrorCode.FailedPrecondition, `${restoreFile} changed since the plan was made (SHA-256 ${sum}, the plan says ${plan.restoreFile.sha256}).`, 'Make the plan again from the file as it is now.')
-  step('Check the restore file against the plan', `sha256sum ${restoreFile}`, true, Math.round(performance.now() - tSum), sum)
+  if (sum !== plan.restoreFile.sha256)
+    throw new AppError(ErrorCode.FailedPrecondition, msg('restore.rehearsal.fileChanged', { file: restoreFile, sum, planned: plan.restoreFile.sha256 }), msg('restore.rehearsal.fileChangedHint'))
+  step(msg('restore.rehearsal.checkFile'), `sha256sum ${restoreFile}`, true, Math.round(performance.now() - tSum), sum)
 
   const base = `${procedure === 'plan' ? 'rehearsal' : 'naive'} ${plan.id.slice(-6)}`
   let name = base
@@ -79,7 +81,7 @@ export async function rehearse(plan: RestorePlan, planDir: string, engine: 'etcd
     ports.map((p) => ({ peer: p.peerPort, client: p.clientPort })),
     plan.members.map(() => ''),
   )
-  notes.push(`Same member names and token as the plan; URLs mapped to 127.0.0.1, so the rehearsal's IDs are derived from those URLs (cluster ${mapped.clusterId} here, ${plan.clusterId} in production).`)
+  notes.push(msg('restore.rehearsal.loopbackNote', { here: mapped.clusterId, production: plan.clusterId }))
 
   const summary = await deps.playgrounds.createRestored({
     name,
@@ -92,17 +94,17 @@ export async function rehearse(plan: RestorePlan, planDir: string, engine: 'etcd
         const once = path.join(workDir, 'restored-once')
         if (engine === 'etcd') {
           const r = await runCommand(etcdctl!, ['snapshot', 'restore', restoreFile, `--data-dir=${once}`], { ETCDCTL_API: '3' })
-          step('Restore once, with etcd’s defaults (no --name, --initial-cluster or token)', `etcdctl snapshot restore ${restoreFile} --data-dir=${once}`, r.ok, r.ms, r.output)
-          if (!r.ok) throw new AppError(ErrorCode.FailedPrecondition, `etcdctl snapshot restore failed: ${r.output}`)
+          step(msg('restore.rehearsal.restoreOnce'), `etcdctl snapshot restore ${restoreFile} --data-dir=${once}`, r.ok, r.ms, r.output)
+          if (!r.ok) throw new AppError(ErrorCode.FailedPrecondition, msg('restore.rehearsal.restoreFailed', { output: r.output }))
         } else {
           const t = performance.now()
           await restoreSnapshot(restoreFile, { name: 'default', dataDir: once, walDir: '', initialCluster: new Map([['default', ['http://localhost:2380']]]), initialClusterToken: DEFAULT_TOKEN, initialAdvertisePeerUrls: ['http://localhost:2380'] })
-          step('Restore once, with etcd’s defaults (no --name, --initial-cluster or token)', `raftdeck snapshot restore ${restoreFile} --data-dir=${once}`, true, Math.round(performance.now() - t))
+          step(msg('restore.rehearsal.restoreOnce'), `raftdeck snapshot restore ${restoreFile} --data-dir=${once}`, true, Math.round(performance.now() - t))
         }
         for (const [i, m] of mapped.members.entries()) {
           const t = performance.now()
           cpSync(once, target(i), { recursive: true })
-          step(`Copy that data dir to ${m.name}`, `cp -a ${once} ${target(i)}`, true, Math.round(performance.now() - t))
+          step(msg('restore.rehearsal.copyTo', { name: m.name }), `cp -a ${once} ${target(i)}`, true, Math.round(performance.now() - t))
         }
         return
       }
@@ -114,17 +116,17 @@ export async function rehearse(plan: RestorePlan, planDir: string, engine: 'etcd
         file = path.join(workDir, 'snapshot-bumped.db')
         const b = writeBumpedSnapshot(restoreFile, file, BigInt(plan.bump!.revision))
         bumpFlags = false
-        step(`Write the bump into a copy (this machine's etcdctl has no --bump-revision)`, `raftdeck: revision ${b.from} → ${b.to}, scheduledCompactRev ${b.to}`, true, Math.round(performance.now() - t))
-        notes.push('This machine’s etcdctl has no --bump-revision: the rehearsal wrote the same bump into a copy of the snapshot, which is what the flags do inside the restore.')
+        step(msg('restore.rehearsal.bumpCopy'), `raftdeck: revision ${b.from} → ${b.to}, scheduledCompactRev ${b.to}`, true, Math.round(performance.now() - t))
+        notes.push(msg('restore.rehearsal.bumpCopyNote'))
       }
       if (plan.members.some((m) => m.tool === 'etcdutl') && engine === 'etcd')
-        notes.push("The plan restores with etcdutl (etcd 3.5+); this machine has etcd 3.4's etcdctl, whose snapshot restore takes the same identity flags.")
+        notes.push(msg('restore.rehearsal.etcdutlNote'))
       if (engine === 'etcd') {
         for (const [i, m] of mapped.members.entries()) {
           const argv = restoreArgv(mapped, m, file, target(i), { name: 'etcdctl', bumpFlags })
           const r = await runCommand(etcdctl!, argv.slice(1), { ETCDCTL_API: '3' })
-          step(`Restore ${m.name} with its own identity`, argv.join(' '), r.ok, r.ms, r.output)
-          if (!r.ok) throw new AppError(ErrorCode.FailedPrecondition, `etcdctl snapshot restore failed for ${m.name}: ${r.output}`)
+          step(msg('restore.rehearsal.restoreOwn', { name: m.name }), argv.join(' '), r.ok, r.ms, r.output)
+          if (!r.ok) throw new AppError(ErrorCode.FailedPrecondition, msg('restore.rehearsal.restoreFailedFor', { name: m.name, output: r.output }))
         }
       } else {
         const t = performance.now()
@@ -134,11 +136,11 @@ export async function rehearse(plan: RestorePlan, planDir: string, engine: 'etcd
           bumpFlags && plan.bump ? { bumpRevision: plan.bump.revision, markCompacted: true } : {},
         )
         const ms = Math.round(performance.now() - t)
-        for (const [i, m] of mapped.members.entries()) step(`Restore ${m.name} with its own identity`, ['raftdeck', ...restoreArgv(mapped, m, file, target(i), { name: 'etcdctl', bumpFlags }).slice(1)].join(' '), true, ms)
+        for (const [i, m] of mapped.members.entries()) step(msg('restore.rehearsal.restoreOwn', { name: m.name }), ['raftdeck', ...restoreArgv(mapped, m, file, target(i), { name: 'etcdctl', bumpFlags }).slice(1)].join(' '), true, ms)
       }
     },
   })
-  step(`Start ${summary.members.length} ${engine === 'etcd' ? 'etcd' : 'Raftdeck'} members`, `--initial-cluster=${initialCluster(mapped)}`, true, 0)
+  step(msg(engine === 'etcd' ? 'restore.rehearsal.startEtcd' : 'restore.rehearsal.startRaftdeck', { count: String(summary.members.length) }), `--initial-cluster=${initialCluster(mapped)}`, true, 0)
   const endpoints = summary.members.map((m) => m.clientUrl)
   await settle(deps, summary.id, endpoints)
   const client = await deps.playgrounds.client(summary.id)
@@ -153,7 +155,8 @@ export async function rehearse(plan: RestorePlan, planDir: string, engine: 'etcd
     steps,
     report,
     ids: { clusterId: mapped.clusterId, members: mapped.members.map((m) => ({ name: m.name, id: m.id, peerURL: m.peerURLs[0]!, clientURL: m.clientURLs[0]! })) },
-    notes,
+    notes: noteMsgs.map(formatMessage),
+    notesMsg: noteMsgs,
     elapsedMs: Math.round(performance.now() - t0),
   }
 }

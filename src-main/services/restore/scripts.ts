@@ -5,7 +5,8 @@
 
 import type { PlanFile, PlanMember, PlanStep, RenderedPlan, RestorePlan } from '../../shared/api/restore'
 import { parseEtcdUrl, type ParsedUrl } from '../../shared/api/restoreRules'
-import { decimalId, initialCluster, restoreArgv } from './plan'
+import { formatMessage, msg, type Msg } from '../../shared/i18n/message'
+import { bumpWhyMsg, decimalId, initialCluster, restoreArgv } from './plan'
 
 /** Single-quotes a word for bash unless it is plainly safe. */
 export function shq(s: string): string {
@@ -31,19 +32,28 @@ const manifestOf = (m: PlanMember) => (m.run.kind === 'kubeadm' ? m.run.manifest
 /** Where a kubeadm member's static-pod manifests wait while etcd is stopped: beside the manifests dir, which kubelet watches. */
 const holdDir = (plan: RestorePlan, m: PlanMember) => `${manifestOf(m).replace(/\/[^/]+\/[^/]+$/, '')}/restore-hold-${plan.stamp}`
 
-/** What the member's service definition (unit or manifest) must keep or change after the restore. */
-export function serviceNotes(plan: RestorePlan, m: PlanMember): string[] {
-  const where = m.run.kind === 'systemd' ? `the unit ${unitOf(m)} (and any EnvironmentFile it reads)` : `the static-pod manifest ${manifestOf(m)}`
-  const notes = [
-    `Keep --name=${m.name}: etcd publishes this name in the member list, and the checks expect it.`,
-    `Keep --data-dir=${m.dataDir}: the restore writes the new data dir at this same path${m.run.kind === 'kubeadm' ? ' (the manifest’s hostPath volume must stay the same too)' : ''}.`,
-    'Do not set --wal-dir (or ETCD_WAL_DIR): the restored WAL is inside the data dir, and an old separate WAL would bring the old identity back.',
-    `Keep --initial-advertise-peer-urls=${m.peerURLs.join(',')} and a --listen-peer-urls that covers it: the restored member list holds these URLs.`,
-    `Keep --advertise-client-urls (the checks use ${m.clientURLs.join(',')}) and every TLS flag as they are.`,
-    `Change --initial-cluster-token to ${plan.token} (and --initial-cluster to ${initialCluster(plan)} if it differs). etcd ignores both once the data dir holds a WAL, but a member that is ever bootstrapped again must use the new values.`,
-    '--initial-cluster-state may stay as it is: a restored data dir is not bootstrapped again.',
+/** What the member's service definition (unit or manifest) must keep or change after the restore, as catalog messages. */
+export function serviceNoteMsgs(plan: RestorePlan, m: PlanMember): Msg[] {
+  return [
+    m.run.kind === 'systemd' ? msg('restore.service.inUnit', { unit: unitOf(m) }) : msg('restore.service.inManifest', { manifest: manifestOf(m) }),
+    msg('restore.service.name', { name: m.name }),
+    m.run.kind === 'kubeadm' ? msg('restore.service.dataDirKubeadm', { dir: m.dataDir }) : msg('restore.service.dataDir', { dir: m.dataDir }),
+    msg('restore.service.walDir'),
+    msg('restore.service.peer', { urls: m.peerURLs.join(',') }),
+    msg('restore.service.client', { urls: m.clientURLs.join(',') }),
+    msg('restore.service.token', { token: plan.token, cluster: initialCluster(plan) }),
+    msg('restore.service.state'),
   ]
-  return [`In ${where}:`, ...notes]
+}
+
+/** The same in English, for the README and the CLI. */
+export function serviceNotes(plan: RestorePlan, m: PlanMember): string[] {
+  return serviceNoteMsgs(plan, m).map(formatMessage)
+}
+
+/** A step with its title and why as catalog messages, and their English. */
+function step(s: Omit<PlanStep, 'title' | 'why' | 'titleMsg' | 'whyMsg'>, title: Msg, why: Msg): PlanStep {
+  return { step: s.step, key: s.key, title: formatMessage(title), why: formatMessage(why), titleMsg: title, whyMsg: why, commands: s.commands }
 }
 
 /** The steps of one member as copyable commands (the script runs exactly these, with checks around them). */
@@ -56,60 +66,68 @@ export function memberSteps(plan: RestorePlan, m: PlanMember): PlanStep[] {
   const unit = unitOf(m)
   const manifest = manifestOf(m)
   const manifestDir = manifest.replace(/\/[^/]+$/, '')
-  steps.push({
-    step: 1,
-    key: 'stop',
-    title: 'Stop etcd on this member',
-    why: 'Every member must be stopped before any data dir is replaced: a member still running from its old data dir would reject the new cluster (cluster ID mismatch) or keep serving old data.',
-    commands: systemd
-      ? [`systemctl stop ${shq(unit)}`]
-      : [`mkdir -p ${shq(hold)}`, `mv ${shq(`${manifestDir}/kube-apiserver.yaml`)} ${shq(hold)}/   # if this node runs an API server`, `mv ${shq(manifest)} ${shq(hold)}/`],
-  })
-  steps.push({
-    step: 2,
-    key: 'aside',
-    title: 'Move the old data dir aside',
-    why: 'The restore refuses an existing target (etcd 3.4: any existing dir; 3.5+: a non-empty one), and the old data is the only way back: it is moved, never deleted.',
-    commands: [`mv ${shq(m.dataDir)} ${shq(asideDir(plan, m))}`],
-  })
-  steps.push({
-    step: 3,
-    key: 'restore',
-    title: `Restore with ${m.tool} as ${m.name}`,
-    why: `Each member is restored on its own host with its own --name and --initial-advertise-peer-urls, the full --initial-cluster and the one new token, so it gets member ID ${m.id} in cluster ${plan.clusterId}.${plan.bump ? (plan.bump.mode === 'flags' ? ` --bump-revision ${plan.bump.revision} --mark-compacted: ${plan.bump.why}` : ` The revision bump (${plan.bump.revision}) is already in ${plan.restoreFile.fileName}: ${plan.bump.why}`) : ''}`,
-    commands: [[m.family === '3.4' ? 'ETCDCTL_API=3' : '', ...restoreArgv(plan, m, snap, m.dataDir).map(shq)].filter(Boolean).join(' ')],
-  })
-  steps.push({
-    step: 4,
-    key: 'own',
-    title: 'Set ownership and permissions',
-    why: 'etcd must own its data dir and it must not be readable by others (etcd warns below 0700).',
-    commands: systemd
-      ? [`chown -R "$(systemctl show -p User --value ${shq(unit)} | grep . || echo root):" ${shq(m.dataDir)}`, `chmod 700 ${shq(m.dataDir)}`]
-      : [`chown -R root:root ${shq(m.dataDir)}`, `chmod 700 ${shq(m.dataDir)}`],
-  })
-  steps.push({
-    step: 5,
-    key: 'start',
-    title: 'Start etcd',
-    why: 'Start every member within a minute or two: the new cluster elects a leader once a majority is up. (systemctl start --no-block: a Type=notify unit would otherwise wait for that majority.)',
-    commands: systemd ? [`systemctl start --no-block ${shq(unit)}`] : [`mv ${shq(`${hold}/${manifest.replace(/^.*\//, '')}`)} ${shq(manifest)}`],
-  })
-  steps.push({
-    step: 6,
-    key: 'check',
-    title: 'Check this member’s identity',
-    why: `The member must answer as ${m.id} in cluster ${plan.clusterId}; anything else means the service runs from another data dir or with other flags.`,
-    commands: [`ETCDCTL_API=3 etcdctl --endpoints=${shq(`${client.scheme}://${client.host}:${client.port}`)} endpoint status -w table`],
-  })
+  steps.push(
+    step(
+      {
+        step: 1,
+        key: 'stop',
+        commands: systemd
+          ? [`systemctl stop ${shq(unit)}`]
+          : [`mkdir -p ${shq(hold)}`, `mv ${shq(`${manifestDir}/kube-apiserver.yaml`)} ${shq(hold)}/   # if this node runs an API server`, `mv ${shq(manifest)} ${shq(hold)}/`],
+      },
+      msg('restore.steps.stop'),
+      msg('restore.steps.stopWhy'),
+    ),
+  )
+  steps.push(step({ step: 2, key: 'aside', commands: [`mv ${shq(m.dataDir)} ${shq(asideDir(plan, m))}`] }, msg('restore.steps.aside'), msg('restore.steps.asideWhy')))
+  const why = plan.bump ? bumpWhyMsg(plan.kubernetes) : null
+  const bump = !plan.bump
+    ? ''
+    : plan.bump.mode === 'flags'
+      ? msg('restore.steps.restoreBumpFlags', { revision: String(plan.bump.revision), why: why! })
+      : msg('restore.steps.restoreBumpFile', { revision: String(plan.bump.revision), file: plan.restoreFile.fileName, why: why! })
+  steps.push(
+    step(
+      { step: 3, key: 'restore', commands: [[m.family === '3.4' ? 'ETCDCTL_API=3' : '', ...restoreArgv(plan, m, snap, m.dataDir).map(shq)].filter(Boolean).join(' ')] },
+      msg('restore.steps.restore', { tool: m.tool, name: m.name }),
+      msg('restore.steps.restoreWhy', { id: m.id, cluster: plan.clusterId, bump }),
+    ),
+  )
+  steps.push(
+    step(
+      {
+        step: 4,
+        key: 'own',
+        commands: systemd
+          ? [`chown -R "$(systemctl show -p User --value ${shq(unit)} | grep . || echo root):" ${shq(m.dataDir)}`, `chmod 700 ${shq(m.dataDir)}`]
+          : [`chown -R root:root ${shq(m.dataDir)}`, `chmod 700 ${shq(m.dataDir)}`],
+      },
+      msg('restore.steps.own'),
+      msg('restore.steps.ownWhy'),
+    ),
+  )
+  steps.push(
+    step(
+      { step: 5, key: 'start', commands: systemd ? [`systemctl start --no-block ${shq(unit)}`] : [`mv ${shq(`${hold}/${manifest.replace(/^.*\//, '')}`)} ${shq(manifest)}`] },
+      msg('restore.steps.start'),
+      msg('restore.steps.startWhy'),
+    ),
+  )
+  steps.push(
+    step(
+      { step: 6, key: 'check', commands: [`ETCDCTL_API=3 etcdctl --endpoints=${shq(`${client.scheme}://${client.host}:${client.port}`)} endpoint status -w table`] },
+      msg('restore.steps.check'),
+      msg('restore.steps.checkWhy', { id: m.id, cluster: plan.clusterId }),
+    ),
+  )
   if (m.run.kind === 'kubeadm')
-    steps.push({
-      step: 7,
-      key: 'apiserver',
-      title: 'Start the API server again (after the verification passed)',
-      why: 'Only once every check passed: the API servers then see the restored data from a healthy cluster. Restart kube-controller-manager, kube-scheduler and kubelet afterwards so nothing keeps stale state.',
-      commands: [`mv ${shq(`${hold}/kube-apiserver.yaml`)} ${shq(`${manifestDir}/kube-apiserver.yaml`)}   # if it was moved in step 1`],
-    })
+    steps.push(
+      step(
+        { step: 7, key: 'apiserver', commands: [`mv ${shq(`${hold}/kube-apiserver.yaml`)} ${shq(`${manifestDir}/kube-apiserver.yaml`)}   # if it was moved in step 1`] },
+        msg('restore.steps.apiserver'),
+        msg('restore.steps.apiserverWhy'),
+      ),
+    )
   return steps
 }
 
@@ -457,14 +475,16 @@ export function readme(plan: RestorePlan, steps: Record<string, PlanStep[]>, ser
 export function renderPlan(plan: RestorePlan): Omit<RenderedPlan, 'dir'> {
   const steps: Record<string, PlanStep[]> = {}
   const service: Record<string, string[]> = {}
+  const serviceMsg: Record<string, Msg[]> = {}
   for (const m of plan.members) {
     steps[m.name] = memberSteps(plan, m)
-    service[m.name] = serviceNotes(plan, m)
+    serviceMsg[m.name] = serviceNoteMsgs(plan, m)
+    service[m.name] = serviceMsg[m.name]!.map(formatMessage)
   }
   const files: PlanFile[] = [
     ...plan.members.map((m) => ({ name: scriptName(m), content: memberScript(plan, m), executable: true })),
     { name: 'README.md', content: readme(plan, steps, service), executable: false },
     { name: 'plan.json', content: JSON.stringify(plan, null, 2) + '\n', executable: false },
   ]
-  return { plan, files, steps, service }
+  return { plan, files, steps, service, serviceMsg }
 }

@@ -5,7 +5,7 @@
 import { rename, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { BboltError, verifySnapshot } from '../../bbolt'
-import { AppError, ErrorCode, type Target } from '../../shared'
+import { AppError, ErrorCode, msg, type Target } from '../../shared'
 import type { OpenSnapshot, PlanMemberInput, RehearsalResult, RenderedPlan, SnapshotReport, TargetDiscovery, VerifyReport, ImpactPreview, LintReport } from '../../shared/api/restore'
 import { DEFAULT_DATA_DIR } from '../../shared/api/restoreRules'
 import { diagnoseSplit, gatherFacts, RESTORE_SETTLE_MS, verifyCluster } from '../cluster/checks'
@@ -130,7 +130,7 @@ export class RestoreService {
   /** Inspects and refuses a broken file with its specific problem. */
   private async requireGood(file: string): Promise<SnapshotReport> {
     const r = await this.inspect(file)
-    if (r.problem) throw new AppError(ErrorCode.InvalidParams, `The snapshot cannot be used: ${r.problem.message}`, r.problem.hint, { snapshot: r.problem.code })
+    if (r.problem) throw new AppError(ErrorCode.InvalidParams, msg('restore.errors.snapshotUnusable', { problem: r.problem.message }), r.problem.hint, { snapshot: r.problem.code })
     return r
   }
 
@@ -162,12 +162,12 @@ export class RestoreService {
   targetProvider(): TargetProvider {
     const get = (id: string) => {
       const o = this.open.get(id)
-      if (!o) throw new AppError(ErrorCode.NotFound, 'That snapshot is not open any more.', 'Open it again from the Restore area.')
+      if (!o) throw new AppError(ErrorCode.NotFound, msg('restore.errors.notOpen'), msg('restore.errors.notOpenHint'))
       return o
     }
     return {
       client: async () => {
-        throw new AppError(ErrorCode.FailedPrecondition, 'A snapshot file is not a running cluster: it can only be browsed in the key editor.', 'Restore it into a playground to run it.')
+        throw new AppError(ErrorCode.FailedPrecondition, msg('restore.errors.notRunning'), msg('restore.errors.notRunningHint'))
       },
       policy: async (id) => ({ name: get(id).info.name, endpoints: [], readOnly: true, production: false }),
       reader: async (id): Promise<KvReader> => get(id).source,
@@ -228,7 +228,7 @@ export class RestoreService {
   // ---- plans ------------------------------------------------------------------------------------
 
   private planDir(id: string): string {
-    if (!/^[a-z0-9-]+$/.test(id)) throw new AppError(ErrorCode.InvalidParams, `"${id}" is not a plan id.`)
+    if (!/^[a-z0-9-]+$/.test(id)) throw new AppError(ErrorCode.InvalidParams, msg('restore.errors.badPlanId', { id }))
     return path.join(this.plansDir, id)
   }
 

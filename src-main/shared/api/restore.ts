@@ -5,11 +5,16 @@
 //
 // Member and cluster IDs in a plan are etcdctl's hex form ("8e9e05c52164694d"); IDs read from a live
 // cluster travel as decimal strings like everywhere else in the contract.
+//
+// Sentences the services write for people (plan steps and notes, check results, lint findings) travel
+// in English and, next to them, as catalog messages (`*Msg`, `msgs`) the UI shows in its language.
+// plan.json, README.md and the scripts on disk are English only.
 
 import { s } from '../schema'
 import { id, method, target } from './spec'
 import type { SnapshotInfo, SnapshotProblem } from './backups'
 import type { SplitDiagnosis } from '../dto'
+import type { Msg } from '../i18n/message'
 
 // ---- Snapshot ----------------------------------------------------------------------------------
 
@@ -107,6 +112,8 @@ export interface ImpactPreview {
   moreGroups: number
   /** The live cluster is behind the snapshot, or another cluster: the numbers mean little then. */
   warning: string | null
+  /** The warning as a catalog message. */
+  warningMsg?: Msg | null
   elapsedMs: number
 }
 
@@ -164,6 +171,8 @@ export interface RestorePlan {
   expect: { minRevision: number; liveKeys: number }
   /** Things the operator should know (mixed versions, all members on one machine…). */
   notes: string[]
+  /** The notes as catalog messages (absent in plans written before they were added). */
+  notesMsg?: Msg[]
 }
 
 export interface PlanFile {
@@ -179,6 +188,8 @@ export interface PlanStep {
   key: 'stop' | 'aside' | 'restore' | 'own' | 'start' | 'check' | 'apiserver'
   title: string
   why: string
+  titleMsg?: Msg
+  whyMsg?: Msg
   commands: string[]
 }
 
@@ -189,6 +200,8 @@ export interface RenderedPlan {
   steps: Record<string, PlanStep[]>
   /** What each member's service definition must keep or change. */
   service: Record<string, string[]>
+  /** service as catalog messages, in the same order. */
+  serviceMsg?: Record<string, Msg[]>
   /** Where the plan folder was written on this machine. */
   dir: string
 }
@@ -206,6 +219,8 @@ export interface CheckResult {
   cause?: string
   fix?: string
   details?: string[]
+  /** The same texts as catalog messages. */
+  msgs?: { title?: Msg; summary?: Msg; cause?: Msg; fix?: Msg; details?: Msg[] }
 }
 
 export interface EndpointFacts {
@@ -237,6 +252,7 @@ export interface VerifyReport {
 
 export interface RehearsalStep {
   title: string
+  titleMsg?: Msg
   /** The command as run (argv joined for display). */
   command: string
   ok: boolean
@@ -255,6 +271,7 @@ export interface RehearsalResult {
   /** The rehearsal's own member IDs and cluster ID (its URLs are loopback, so they differ from production's), hex. */
   ids: { clusterId: string; members: { name: string; id: string; peerURL: string; clientURL: string }[] }
   notes: string[]
+  notesMsg?: Msg[]
   elapsedMs: number
 }
 
@@ -284,6 +301,8 @@ export interface LintFinding {
   excerpt: string
   message: string
   fix: string
+  messageMsg?: Msg
+  fixMsg?: Msg
 }
 
 export interface LintReport {

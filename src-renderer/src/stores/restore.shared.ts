@@ -2,18 +2,20 @@
 // opened given what is known, why not, and the member rows of the target form.
 
 import type { PlanMemberInput, RunMode, SnapshotReport, TargetDiscovery } from '@shared/api/restore'
-import { DEFAULT_DATA_DIR, memberProblems } from '@shared/api/restoreRules'
+import { DEFAULT_DATA_DIR, memberProblemMsgs } from '@shared/api/restoreRules'
+import type { Msg } from '@shared/i18n/message'
 
 export const STEPS = ['target', 'snapshot', 'impact', 'plan', 'rehearse', 'verify'] as const
 export type WizardStep = (typeof STEPS)[number]
 
+/** The UI key of each step's title (restore.steps.*). */
 export const STEP_TITLES: Record<WizardStep, string> = {
-  target: 'Target',
-  snapshot: 'Snapshot',
-  impact: 'Impact',
-  plan: 'Plan',
-  rehearse: 'Rehearse',
-  verify: 'Verify',
+  target: 'restore.steps.target',
+  snapshot: 'restore.steps.snapshot',
+  impact: 'restore.steps.impact',
+  plan: 'restore.steps.plan',
+  rehearse: 'restore.steps.rehearse',
+  verify: 'restore.steps.verify',
 }
 
 /** What the wizard knows; every transition is decided from this alone. */
@@ -30,7 +32,7 @@ export interface WizardFacts {
   planMade: boolean
 }
 
-/** Why a step cannot be opened yet (null: it can). */
+/** Why a step cannot be opened yet, as a UI key (restore.blocked.*); null: it can. */
 export function blockedReason(step: WizardStep, f: WizardFacts): string | null {
   switch (step) {
     case 'target':
@@ -38,15 +40,15 @@ export function blockedReason(step: WizardStep, f: WizardFacts): string | null {
       // A snapshot can be chosen and checked before the target is complete (the Backups area links here with one).
       return null
     case 'impact':
-      if (!f.targetValid) return 'Describe the target first: every member needs a name, peer and client URL, data dir and version.'
-      if (f.snapshotBroken) return 'The snapshot failed verification: choose another file.'
-      if (!f.snapshotOk) return 'Choose and check a snapshot first.'
+      if (!f.targetValid) return 'restore.blocked.target'
+      if (f.snapshotBroken) return 'restore.blocked.snapshotBroken'
+      if (!f.snapshotOk) return 'restore.blocked.snapshot'
       return null
     case 'plan':
       return blockedReason('impact', f)
     case 'rehearse':
     case 'verify':
-      return blockedReason('plan', f) ?? (f.planMade ? null : 'Make the plan first.')
+      return blockedReason('plan', f) ?? (f.planMade ? null : 'restore.blocked.plan')
   }
 }
 
@@ -112,10 +114,10 @@ export function toInput(r: MemberRow): PlanMemberInput {
   }
 }
 
-/** Problems per row and field ("0.peerURL") plus problems of the whole list ("members"), in the rules' words. */
-export function rowProblems(rows: MemberRow[]): Record<string, string> {
-  const raw = memberProblems(rows.map(toInput))
-  const out: Record<string, string> = {}
+/** Problems per row and field ("0.peerURL") plus problems of the whole list ("members"), as the rules' messages. */
+export function rowProblems(rows: MemberRow[]): Record<string, Msg> {
+  const raw = memberProblemMsgs(rows.map(toInput))
+  const out: Record<string, Msg> = {}
   for (const [k, v] of Object.entries(raw)) {
     const m = /^members\[(\d+)\]\.(\w+)/.exec(k)
     if (!m) {

@@ -5,7 +5,12 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { formatMessage } from '../../../src-main/shared/i18n/message'
+import en from '../../../src-renderer/src/i18n/locales/en/restore'
 import { blockedReason, clampStep, emptyRow, nextStep, rowProblems, STEPS, tarArchive, type WizardFacts } from '../../../src-renderer/src/stores/restore.shared'
+
+/** The English text of a restore.blocked.* key. */
+const blocked = (key: string | null) => (key ? en.blocked[key.replace(/^restore\.blocked\./, '') as keyof typeof en.blocked] : key)
 
 const none: WizardFacts = { targetValid: false, snapshotOk: false, snapshotBroken: false, liveReachable: false, planMade: false }
 const ready: WizardFacts = { targetValid: true, snapshotOk: true, snapshotBroken: false, liveReachable: true, planMade: true }
@@ -13,9 +18,9 @@ const ready: WizardFacts = { targetValid: true, snapshotOk: true, snapshotBroken
 describe('the restore wizard', () => {
   it('opens target and snapshot at once, and nothing after them until both are good', () => {
     expect(STEPS.filter((s) => blockedReason(s, none) === null)).toEqual(['target', 'snapshot'])
-    expect(blockedReason('impact', { ...none, snapshotOk: true })).toMatch(/Describe the target/)
-    expect(blockedReason('plan', { ...none, targetValid: true, snapshotBroken: true })).toMatch(/failed verification/)
-    expect(blockedReason('rehearse', { ...ready, planMade: false })).toMatch(/Make the plan/)
+    expect(blocked(blockedReason('impact', { ...none, snapshotOk: true }))).toMatch(/Describe the target/)
+    expect(blocked(blockedReason('plan', { ...none, targetValid: true, snapshotBroken: true }))).toMatch(/failed verification/)
+    expect(blocked(blockedReason('rehearse', { ...ready, planMade: false }))).toMatch(/Make the plan/)
     expect(STEPS.every((s) => blockedReason(s, ready) === null)).toBe(true)
   })
 
@@ -39,7 +44,9 @@ describe('the restore wizard', () => {
     ]
     const p = rowProblems(rows)
     expect(Object.keys(p).sort()).toEqual(['1.clientURL', '1.dataDir', '1.name', '1.peerURL'])
-    expect(rowProblems([emptyRow(0)])).toMatchObject({ '0.peerURL': expect.stringMatching(/peer URL/), '0.clientURL': expect.stringMatching(/client URL/) })
+    const empty = rowProblems([emptyRow(0)])
+    expect(formatMessage(empty['0.peerURL']!)).toMatch(/peer URL/)
+    expect(formatMessage(empty['0.clientURL']!)).toMatch(/client URL/)
   })
 
   it('packs the plan folder as a tar that tar(1) reads back, modes included', () => {
