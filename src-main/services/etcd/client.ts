@@ -13,7 +13,7 @@ import { etcdGrpcObject } from '../../etcdpb/load'
 import { fromGrpcError, EtcdError } from './errors'
 import type { TlsMaterial } from './tlsMaterial'
 import type * as pb from './messages'
-import { ErrorCode, type AppError } from '../../shared'
+import { ErrorCode, msg, type AppError } from '../../shared'
 import { stoppedError } from '../cancel'
 import { decodeSnapshotResponse } from './snapshotResponse'
 
@@ -85,10 +85,10 @@ export function parseEndpoint(url: string): Endpoint {
   try {
     u = new URL(withScheme)
   } catch {
-    throw new EtcdError('invalid-argument', ErrorCode.InvalidParams, `'${url}' is not an endpoint URL.`, 'Write endpoints as https://host:2379 or http://host:2379.')
+    throw new EtcdError('invalid-argument', ErrorCode.InvalidParams, msg('conn.client.notUrl', { url }), msg('conn.client.notUrlHint'))
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:' && u.protocol !== 'unix:')
-    throw new EtcdError('invalid-argument', ErrorCode.InvalidParams, `Endpoint '${url}' has scheme ${u.protocol}; etcd client URLs use http or https.`)
+    throw new EtcdError('invalid-argument', ErrorCode.InvalidParams, msg('conn.client.badScheme', { url, scheme: u.protocol }))
   const port = u.port || '2379'
   const host = u.hostname.replace(/^\[|\]$/g, '')
   const hostPort = `${host.includes(':') ? `[${host}]` : host}:${port}`
@@ -106,7 +106,7 @@ export class EtcdClient {
   private readonly dialTimeoutMs: number
 
   constructor(private readonly options: EtcdClientOptions) {
-    if (options.endpoints.length === 0) throw new EtcdError('invalid-argument', ErrorCode.InvalidParams, 'No endpoints given.', 'Give at least one client URL, e.g. https://10.0.0.1:2379.')
+    if (options.endpoints.length === 0) throw new EtcdError('invalid-argument', ErrorCode.InvalidParams, msg('conn.client.noEndpoints'), msg('conn.client.noEndpointsHint'))
     this.endpoints = options.endpoints.map(parseEndpoint)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     this.dialTimeoutMs = options.dialTimeoutMs ?? 3_000
@@ -131,7 +131,7 @@ export class EtcdClient {
   }
 
   private service(ep: Endpoint, name: ServiceName): GenericClient {
-    if (this.closed) throw new EtcdError('unavailable', ErrorCode.FailedPrecondition, 'This connection was closed.')
+    if (this.closed) throw new EtcdError('unavailable', ErrorCode.FailedPrecondition, msg('conn.client.closed'))
     let clients = this.channels.get(ep.url)
     if (!clients) {
       clients = new Map()
@@ -227,7 +227,7 @@ export class EtcdClient {
     return new Promise((resolve, reject) =>
       client.waitForReady(Date.now() + this.dialTimeoutMs, (err) =>
         err
-          ? reject(this.explain(ep, new EtcdError('unavailable', ErrorCode.Unavailable, `${ep.url} cannot be reached (no connection within ${this.dialTimeoutMs} ms).`, 'Check that etcd is running there and that the address, port and scheme (http/https) are right.')))
+          ? reject(this.explain(ep, new EtcdError('unavailable', ErrorCode.Unavailable, msg('conn.client.dialTimeout', { url: ep.url, ms: String(this.dialTimeoutMs) }), msg('conn.client.dialTimeoutHint'))))
           : resolve(),
       ),
     )
@@ -273,7 +273,7 @@ export class EtcdClient {
     if (err.kind !== 'unavailable' && err.kind !== 'timeout' && err.kind !== 'tls') return err
     const why = this.options.dialer?.explain?.(ep.host, ep.port)
     if (!why) return err
-    return new EtcdError('unavailable', ErrorCode.Unavailable, `${ep.url} cannot be reached through the SSH tunnel: ${why.message}`, why.hint, err.grpcCode)
+    return new EtcdError('unavailable', ErrorCode.Unavailable, msg('conn.client.viaTunnel', { url: ep.url, detail: why.msg ?? why.message }), why.hintMsg ?? why.hint, err.grpcCode)
   }
 
   private rotation(): Endpoint[] {
@@ -465,7 +465,7 @@ export class EtcdClient {
         const explained = this.explain(ep, err)
         return finish(
           brokenSince !== now
-            ? new EtcdError(explained.kind, explained.code as ErrorCode, `The watch lost its connection and could not resume within ${Math.round(resumeWindowMs / 1000)} s: ${explained.message}`, 'Reload to start a new watch.', explained.grpcCode)
+            ? new EtcdError(explained.kind, explained.code as ErrorCode, msg('conn.client.watchLost', { s: Math.round(resumeWindowMs / 1000), detail: explained.msg ?? explained.message }), msg('conn.client.watchLostHint'), explained.grpcCode)
             : explained,
         )
       }
@@ -498,8 +498,8 @@ export class EtcdClient {
               const compacted = r.compact_revision !== '0'
               finish(
                 compacted
-                  ? new EtcdError('compacted', ErrorCode.FailedPrecondition, `The watch started before the compaction revision ${r.compact_revision}.`, 'Reload to watch from the current revision.')
-                  : new EtcdError('other', ErrorCode.Unavailable, `The server cancelled the watch${r.cancel_reason ? `: ${r.cancel_reason}` : ''}.`),
+                  ? new EtcdError('compacted', ErrorCode.FailedPrecondition, msg('conn.client.watchCompacted', { revision: r.compact_revision }), msg('conn.client.watchCompactedHint'))
+                  : new EtcdError('other', ErrorCode.Unavailable, r.cancel_reason ? msg('conn.client.watchCancelledWhy', { reason: r.cancel_reason }) : msg('conn.client.watchCancelled')),
               )
               c.cancel()
               return
