@@ -397,6 +397,8 @@ export interface SplitDiagnosis {
   fix: string
   /** The facts behind it, one line each ("https://10.0.0.1:2379: member 8e9e…, leader of itself, cluster cdf8…"). */
   facts: string[]
+  /** The same as messages the UI translates (the English above is what the CLI and logs print). */
+  msgs?: { headline?: Msg; cause?: Msg; fix?: Msg; facts?: Msg[] }
 }
 
 export interface HashKvResult {

@@ -525,11 +525,16 @@ export function diagnoseSplit(facts: EndpointFacts[]): SplitDiagnosis | null {
     return SPLIT_CHECKS[c.id]!
   })
   const first = failed[0]!
+  const factMsgs = up.map((f) => {
+    const common = { endpoint: f.endpoint, member: hex(f.memberId), cluster: hex(f.clusterId), term: String(f.term), count: (f.memberList ?? []).length }
+    return f.leader === f.memberId ? msg('restore.checks.splitFactLeads', common) : msg('restore.checks.splitFactFollows', { ...common, leader: hex(f.leader) })
+  })
   return {
     symptoms,
     headline: first.summary,
     cause: first.cause ?? '',
     fix: first.fix ?? '',
-    facts: up.map((f) => `${f.endpoint}: member ${hex(f.memberId)}, ${f.leader === f.memberId ? 'leader of itself' : `follows ${hex(f.leader)}`}, cluster ${hex(f.clusterId)}, term ${f.term}, ${(f.memberList ?? []).length} member${(f.memberList ?? []).length === 1 ? '' : 's'} in its list`),
+    facts: factMsgs.map((m) => formatMessage(m)),
+    msgs: { ...(first.msgs?.summary ? { headline: first.msgs.summary } : {}), ...(first.msgs?.cause ? { cause: first.msgs.cause } : {}), ...(first.msgs?.fix ? { fix: first.msgs.fix } : {}), facts: factMsgs },
   }
 }

@@ -74,6 +74,11 @@ export function tMsg(m: Msg): string {
   return typeof count === 'number' ? g.t(key, params, count) : g.t(key, params)
 }
 
+/** A service message in the user's language, or the English the service also sent when the key is unknown here (or absent). */
+export function msgOr(m: Msg | undefined, english: string): string {
+  return m && g.te(`srv.${m.key}`, 'en') ? tMsg(m) : english
+}
+
 /** An API error's message in the user's language. */
 export function errorMessage(e: Pick<ApiError, 'message' | 'msg'>): string {
   return e.msg ? tMsg(e.msg) : e.message

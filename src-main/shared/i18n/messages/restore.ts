@@ -258,6 +258,8 @@ export const restoreMessages = {
     quotaCause: 'The database is at its space quota (--quota-backend-bytes).',
     corruptFix: "Restore that member again from the plan's steps 2–5.",
     quotaFix: 'Compact and defragment, then disarm the alarm; raise --quota-backend-bytes if the snapshot is near it.',
+    splitFactLeads: '{endpoint}: member {member}, leader of itself, cluster {cluster}, term {term}, {count} member in its list | {endpoint}: member {member}, leader of itself, cluster {cluster}, term {term}, {count} members in its list',
+    splitFactFollows: '{endpoint}: member {member}, follows {leader}, cluster {cluster}, term {term}, {count} member in its list | {endpoint}: member {member}, follows {leader}, cluster {cluster}, term {term}, {count} members in its list',
   },
   rules: {
     nameMissing: 'A member needs a name.',

@@ -249,6 +249,8 @@ export default {
     quotaCause: '数据库已达到空间配额（--quota-backend-bytes）。',
     corruptFix: '按计划的第 2–5 步重新恢复该成员。',
     quotaFix: '先 compact 并 defrag，然后解除告警；如果快照接近配额，请调大 --quota-backend-bytes。',
+    splitFactLeads: '{endpoint}：member {member}，自己是 leader，cluster {cluster}，term {term}，其成员列表中有 {count} 个成员',
+    splitFactFollows: '{endpoint}：member {member}，跟随 {leader}，cluster {cluster}，term {term}，其成员列表中有 {count} 个成员',
   },
   rules: {
     nameMissing: '成员需要一个名称。',
