@@ -1,7 +1,11 @@
 // `npm run bench`: the same workload, with the same client (the app's grpc-js EtcdClient), against a
 // 3-member Raftdeck playground and a 3-member real etcd (/usr/bin/etcd) started side by side by the
 // same supervisor, then a table with the ratio playground/etcd for each number.
-//   npm run bench -- --seconds 5 --concurrency 1,16,64 --runs 1
+//   npm run bench -- --seconds 5 --concurrency 1,16,64 --runs 1 [--warmup 3]
+// Before the measured cells each fresh cluster gets --warmup seconds of the same operations at 16
+// clients (not measured): a Node member runs its request path in V8's unoptimised tiers until the
+// code is hot, so without it the first cell (1 client) mostly measures JIT warm-up. etcd gets the
+// same warm-up. --warmup 0 measures cold members, as runs before 2026-12-02 did.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -20,11 +24,13 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,16,64' },
     runs: { type: 'string', default: '1' },
     engines: { type: 'string', default: 'raftdeck,etcd' },
+    warmup: { type: 'string', default: '3' },
   },
 })
 const SECONDS = Number(values.seconds)
 const LEVELS = String(values.concurrency).split(',').map(Number)
 const RUNS = Number(values.runs)
+const WARMUP_SECONDS = Number(values.warmup)
 const VALUE = randomBytes(256)
 
 interface Sample {
@@ -35,10 +41,10 @@ interface Sample {
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN)
 
-/** Runs `op` from `concurrency` loops for SECONDS; returns ops/s and latency percentiles in ms. */
-async function load(concurrency: number, op: (i: number) => Promise<unknown>): Promise<Sample> {
+/** Runs `op` from `concurrency` loops for `seconds`; returns ops/s and latency percentiles in ms. */
+async function load(concurrency: number, op: (i: number) => Promise<unknown>, seconds = SECONDS): Promise<Sample> {
   const lat: number[] = []
-  const end = performance.now() + SECONDS * 1000
+  const end = performance.now() + seconds * 1000
   let n = 0
   let errors = 0
   await Promise.all(
@@ -56,7 +62,7 @@ async function load(concurrency: number, op: (i: number) => Promise<unknown>): P
   )
   if (errors > lat.length / 100) throw new Error(`${errors} of ${n} operations failed`)
   lat.sort((a, b) => a - b)
-  return { ops: lat.length / SECONDS, p50: pct(lat, 50), p99: pct(lat, 99) }
+  return { ops: lat.length / seconds, p50: pct(lat, 50), p99: pct(lat, 99) }
 }
 
 function rssMiB(pid: number | null): number {
@@ -92,6 +98,13 @@ async function benchEngine(engine: PlaygroundEngine): Promise<Row> {
     const everyone = state.members.map((m) => m.clientUrl)
     // Warm up channels to every member.
     for (const e of everyone) await client.status(e)
+    if (WARMUP_SECONDS > 0) {
+      // Not measured: the same puts and gets, so both engines start the cells warm.
+      const l = leader().clientUrl
+      await load(16, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }), WARMUP_SECONDS / 2)
+      await load(16, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }), WARMUP_SECONDS / 4)
+      await load(16, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }), WARMUP_SECONDS / 4)
+    }
     for (const c of LEVELS) {
       const l = leader().clientUrl
       const w = await load(c, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }))
@@ -151,7 +164,7 @@ async function main() {
   const keys = Object.keys(results[engines[0]!]![0]!)
   const med = (e: string, k: string) => (results[e] ? median(results[e]!.map((row) => row[k]!)) : NaN)
   const fmt = (v: number) => (Number.isNaN(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(2))
-  console.log(`\n3 members each, 256-byte values, ${SECONDS} s per cell, median of ${RUNS} run(s), client: grpc-js EtcdClient`)
+  console.log(`\n3 members each, 256-byte values, ${WARMUP_SECONDS} s warm-up, ${SECONDS} s per cell, median of ${RUNS} run(s), client: grpc-js EtcdClient`)
   console.log(`${'metric'.padEnd(24)} ${'raftdeck'.padStart(10)} ${'etcd'.padStart(10)} ${'ratio'.padStart(8)}`)
   for (const k of keys) {
     const a = med('raftdeck', k)

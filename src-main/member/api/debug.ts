@@ -109,6 +109,41 @@ export function traceToWire(ev: TraceEvent, atUnixMs: number): object | undefine
   }
 }
 
+/** The part of a server stream the trace gate uses. */
+export interface TraceSink {
+  write(msg: object): boolean
+  once(event: 'drain', listener: () => void): unknown
+}
+
+/**
+ * Trace events for one Watch stream, with backpressure: while the stream's buffer is full, trace
+ * events are dropped (and counted) instead of queued. A Raft round of one put makes dozens of
+ * events; a watcher that reads slower than the member writes (the playground's process under
+ * load) would otherwise have them pile up in the member's memory and keep its thread busy writing
+ * them long after. States are not dropped: they are rate-limited by the stream's interval already.
+ */
+export function traceGate(sink: TraceSink): { trace(wire: object): void; readonly dropped: number } {
+  let blocked = false
+  let dropped = 0
+  return {
+    trace(wire) {
+      if (blocked) {
+        dropped++
+        return
+      }
+      if (!sink.write({ trace: wire })) {
+        blocked = true
+        sink.once('drain', () => {
+          blocked = false
+        })
+      }
+    },
+    get dropped() {
+      return dropped
+    },
+  }
+}
+
 export function debugService(member: DebugHost): grpc.UntypedServiceImplementation {
   if (!loopDelay) {
     loopDelay = monitorEventLoopDelay({ resolution: 10 })
@@ -144,7 +179,7 @@ export function debugService(member: DebugHost): grpc.UntypedServiceImplementati
             sendState()
           }, wait)
         },
-        trace: (wire: object) => call.write({ trace: wire }),
+        trace: traceGate(call).trace,
       }
       subscribers.add(sub)
       sendState()

@@ -2,7 +2,7 @@
  * `--initial-cluster-state existing`: a joining member asks a running one, over its peer port,
  * which cluster it is and who is in it (etcd fetches the same from a peer before it starts).
  */
-import { frame, frameReader } from './framing'
+import { sendFrame, frameReader } from './framing'
 import { dialPeer, type PeerTls } from './tls'
 import type { ClusterInfo } from './transport'
 
@@ -28,7 +28,7 @@ export function queryCluster(url: string, timeoutMs = 2000, peerTls?: PeerTls): 
       reject(new Error(`timed out asking ${url} for the cluster`))
     }, timeoutMs)
     s.once(url.startsWith('https:') ? 'secureConnect' : 'connect', () => {
-      for (const part of frame(Buffer.from(JSON.stringify({ query: 'cluster' })))) s.write(part)
+      sendFrame(s, Buffer.from(JSON.stringify({ query: 'cluster' })))
     })
     s.on(
       'data',

@@ -11,7 +11,7 @@
 import type net from 'node:net'
 import { status } from '@grpc/grpc-js'
 import type { DropLog } from '../dropLog'
-import { frame, frameReader, MAX_HELLO_FRAME } from './framing'
+import { sendFrame, frameReader, MAX_HELLO_FRAME } from './framing'
 
 /** What a member answers to its peers' requests (the server implements it). */
 export interface PeerRequestHandler {
@@ -40,7 +40,7 @@ export function requestServer(sock: net.Socket, from: string, handler: PeerReque
   let inFlight = 0
   const answer = (msg: object): void => {
     if (sock.destroyed) return
-    for (const part of frame(Buffer.from(JSON.stringify(msg)))) sock.write(part)
+    sendFrame(sock, Buffer.from(JSON.stringify(msg)))
   }
   return (f: Buffer): boolean => {
     let req: { id?: unknown; method?: unknown; body?: unknown }
@@ -106,7 +106,7 @@ export class RequestChannel {
       }, timeoutMs)
       timer.unref()
       this.pending.set(id, { sock: s, resolve, reject, timer })
-      for (const part of frame(Buffer.from(JSON.stringify({ id, method, body })))) s.write(part)
+      sendFrame(s, Buffer.from(JSON.stringify({ id, method, body })))
     })
   }
 
@@ -115,7 +115,7 @@ export class RequestChannel {
     const s = this.dial()
     this.sock = s
     s.setNoDelay(true)
-    for (const part of frame(Buffer.from(JSON.stringify(this.hello)))) s.write(part)
+    sendFrame(s, Buffer.from(JSON.stringify(this.hello)))
     const fail = (why: string): void => {
       if (this.sock === s) this.sock = undefined
       s.destroy()

@@ -17,7 +17,7 @@
  */
 import type net from 'node:net'
 import { MessageType, type Message } from '../../raft/index'
-import { frame, frameReader, MAX_HELLO_FRAME } from './framing'
+import { sendFrame, frameReader, MAX_HELLO_FRAME } from './framing'
 import type { Hello } from './hello'
 import { dialPeer, type PeerTls } from './tls'
 import { decodeMessage, encodeMessage } from './messageCodec'
@@ -42,9 +42,7 @@ type ParsedSnapshotHello = Extract<Hello, { kind: 'snapshot' }>
 function writeFrame(sock: net.Socket, payload: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     if (sock.destroyed) return reject(new Error('connection closed'))
-    const parts = frame(payload)
-    sock.write(parts[0]!)
-    if (sock.write(parts[1]!)) return resolve()
+    if (sendFrame(sock, payload)) return resolve()
     const done = (err?: Error): void => {
       sock.off('drain', onDrain)
       sock.off('close', onClose)
@@ -194,7 +192,7 @@ export class SnapshotReceiveSession {
   private answer(a: { ok: boolean; error?: string }): void {
     this.sock.setTimeout(0)
     if (this.sock.destroyed) return
-    for (const part of frame(Buffer.from(JSON.stringify(a)))) this.sock.write(part)
+    sendFrame(this.sock, Buffer.from(JSON.stringify(a)))
     this.sock.end()
   }
 

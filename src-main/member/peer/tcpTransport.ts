@@ -12,7 +12,7 @@
 import net from 'node:net'
 import { MessageType, type Message } from '../../raft/index'
 import { DropLog } from '../dropLog'
-import { frame, FrameTooLarge, frameReader, hostPort, MAX_FRAME, MAX_HELLO_FRAME } from './framing'
+import { sendFrame, FrameTooLarge, frameReader, hostPort, MAX_FRAME, MAX_HELLO_FRAME } from './framing'
 import { describeBytes, parseHello } from './hello'
 import { PeerRequestError, RequestChannel, requestServer } from './requests'
 import { createPeerServer, dialPeer, type PeerTls } from './tls'
@@ -59,7 +59,7 @@ class PeerLink {
       return false
     }
     if (this.socket.writableLength > MAX_BUFFERED) return false
-    for (const part of frame(payload)) this.socket.write(part)
+    sendFrame(this.socket, payload)
     return true
   }
 
@@ -92,7 +92,7 @@ class PeerLink {
       }
       this.backoffMs = 50
       const hello = Buffer.from(JSON.stringify({ from: this.t.identity.localId, to: this.id, clusterId: this.t.identity.clusterId }))
-      for (const part of frame(hello)) s.write(part)
+      sendFrame(s, hello)
       this.socket = s
       this.connectedSince = Date.now()
     })
@@ -247,7 +247,7 @@ export class PeerTransport implements Transport {
         return refuse(`bad hello (${(err as Error).message}): ${describeBytes(f)}`)
       }
       if (hello.kind === 'query') {
-        for (const part of frame(Buffer.from(JSON.stringify(this.directory.clusterInfo())))) sock.write(part)
+        sendFrame(sock, Buffer.from(JSON.stringify(this.directory.clusterInfo())))
         sock.end()
         return false
       }
@@ -264,7 +264,7 @@ export class PeerTransport implements Transport {
         return refuse(`request cluster ID mismatch (got ${BigInt(hello.clusterId).toString(16)}, want ${BigInt(this.identity.clusterId).toString(16)})`)
       }
       if (this.directory.isRemoved(hello.from)) {
-        for (const part of frame(Buffer.from(JSON.stringify({ removed: true })))) sock.write(part)
+        sendFrame(sock, Buffer.from(JSON.stringify({ removed: true })))
         sock.end()
         return false
       }
