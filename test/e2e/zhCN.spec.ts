@@ -38,7 +38,7 @@ test('the frame, the playground, Backups and Activity areas in zh-CN, kept acros
     await expect(page.getByTestId('event-log')).toContainText(`${follower} 已杀掉`)
 
     // The sidebar's playground list and footer (the connection and snapshot-file lists carry hosts, users and
-    // file names other specs left there; the snapshot-file list is not translated yet).
+    // file names other specs left there; zhCN.conn and zhCN.restore check their own words).
     for (const part of ['sidebar-playgrounds', 'theme-toggle', 'language-menu', 'area-tabs', 'status-bar', 'playground-view']) {
       expect(await untranslated(page.getByTestId(part), [name]), part).toEqual([])
     }
