@@ -151,18 +151,21 @@ export function debugService(member: DebugHost): grpc.UntypedServiceImplementati
     loopBlocks = new LoopMonitor((ms) => member.log(`WARNING: the member's thread was busy for ${Math.round(ms)} ms at a stretch (heartbeats may have been late)`))
     loopBlocks.start()
   }
-  const subscribers = new Set<{ state: () => void; trace: (wire: object) => void }>()
+  const subscribers = new Set<{ state: () => void; trace: ((wire: object) => void) | null }>()
+  // Streams that want trace events; while there are none, the member does not even build them.
+  let tracing = 0
   member.events.onState = () => {
     for (const s of subscribers) s.state()
   }
   member.events.onTrace = (ev) => {
-    if (subscribers.size === 0) return
+    if (tracing === 0) return
     const wire = traceToWire(ev, Date.now())
-    if (wire) for (const s of subscribers) s.trace(wire)
+    if (wire) for (const s of subscribers) s.trace?.(wire)
   }
   return {
-    Watch: (call: grpc.ServerWritableStream<{ interval_ms: number }, unknown>) => {
+    Watch: (call: grpc.ServerWritableStream<{ interval_ms: number; no_traces: boolean }, unknown>) => {
       const interval = call.request.interval_ms
+      const wantsTraces = !call.request.no_traces
       let last = 0
       let pending: NodeJS.Timeout | undefined
       const sendState = (): void => {
@@ -179,13 +182,15 @@ export function debugService(member: DebugHost): grpc.UntypedServiceImplementati
             sendState()
           }, wait)
         },
-        trace: traceGate(call).trace,
+        trace: wantsTraces ? traceGate(call).trace : null,
       }
       subscribers.add(sub)
+      if (wantsTraces) tracing++
       sendState()
       const heartbeat = setInterval(sendState, Math.max(interval, 1000))
       const stop = (): void => {
-        subscribers.delete(sub)
+        if (!subscribers.delete(sub)) return
+        if (wantsTraces) tracing--
         clearInterval(heartbeat)
         if (pending) clearTimeout(pending)
       }

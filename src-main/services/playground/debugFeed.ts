@@ -114,7 +114,7 @@ const peer = (p: WirePeer): PeerProgressInfo => ({
 })
 
 type DebugClient = grpc.Client & {
-  Watch(req: { interval_ms: number }): grpc.ClientReadableStream<{ event: 'state' | 'trace'; state?: WireState; trace?: WireTrace }>
+  Watch(req: { interval_ms: number; no_traces: boolean }): grpc.ClientReadableStream<{ event: 'state' | 'trace'; state?: WireState; trace?: WireTrace }>
   SetFault(req: { peer_id: string; isolate_out: boolean; isolate_in: boolean; delay_ms: number }, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void): void
   ClearFaults(req: object, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void): void
 }
@@ -124,6 +124,8 @@ export class DebugFeed {
   private call: ReturnType<DebugClient['Watch']> | null = null
   private closed = false
   private retry: ReturnType<typeof setTimeout> | null = null
+  /** Whether the watch asks for trace events (only while someone shows them: setTraces). */
+  private traces = false
 
   constructor(
     clientPort: number,
@@ -145,7 +147,7 @@ export class DebugFeed {
     if (this.closed) return
     this.call?.cancel()
     if (this.retry) clearTimeout(this.retry)
-    const call = this.client.Watch({ interval_ms: this.intervalMs })
+    const call = this.client.Watch({ interval_ms: this.intervalMs, no_traces: !this.traces })
     this.call = call
     call.on('data', (ev) => {
       if (ev.state) {
@@ -176,6 +178,16 @@ export class DebugFeed {
     }
     call.on('error', again)
     call.on('end', again)
+  }
+
+  /**
+   * Trace events on or off: the watch is opened again with the new request when it changes (a moment
+   * without traces while it does; the member's state comes first on the new stream).
+   */
+  setTraces(on: boolean): void {
+    if (this.traces === on) return
+    this.traces = on
+    if (this.call) this.open()
   }
 
   setFault(peerId: string, isolateOut: boolean, isolateIn: boolean, delayMs = 0): Promise<void> {

@@ -452,6 +452,7 @@ export class PlaygroundService {
         },
         onTrace: (t) => this.trace(pg, m, t),
       }, undefined, debugTls)
+      m.feed.setTraces(this.wantsTraces(pg))
       m.feed.open()
     }
   }
@@ -746,8 +747,22 @@ export class PlaygroundService {
     const pg = this.get(id)
     const sub: Subscriber = { traces, emit }
     pg.subscribers.add(sub)
+    this.traceFeeds(pg)
     emit({ playgroundId: id, state: this.summary(pg), traces: [], dropped: 0 })
-    return () => pg.subscribers.delete(sub)
+    return () => {
+      pg.subscribers.delete(sub)
+      this.traceFeeds(pg)
+    }
+  }
+
+  private wantsTraces(pg: LivePlayground): boolean {
+    return [...pg.subscribers].some((s) => s.traces)
+  }
+
+  /** Members send trace events only while a subscriber shows them (the playground view); states always. */
+  private traceFeeds(pg: LivePlayground): void {
+    const on = this.wantsTraces(pg)
+    for (const m of pg.members.values()) m.feed?.setTraces(on)
   }
 
   subscribeList(emit: (list: PlaygroundSummary[]) => void): () => void {

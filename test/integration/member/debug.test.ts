@@ -101,6 +101,23 @@ describe('raftdeck.Debug', () => {
         30_000,
       )
       expect((await etcdctl(c.endpoints[leaderIdx]!, ['get', 'during'])).stdout).toBe('during\npartition\n')
+
+      // A states-only watch (no_traces: what the playground opens while no view shows traces) gets
+      // states and no trace event, while a watch beside it on the same member still gets them.
+      const quiet: { states: number; traces: number } = { states: 0, traces: 0 }
+      const q = clients[leaderIdx]!.Watch({ interval_ms: 0, no_traces: true })
+      q.on('data', (ev: { state?: RaftState; trace?: WireTrace }) => {
+        if (ev.state) quiet.states++
+        if (ev.trace) quiet.traces++
+      })
+      q.on('error', () => {})
+      streams.push(q)
+      await waitFor('the states-only watch to get its first state', async () => quiet.states > 0)
+      const tracedBefore = traces.length
+      for (let i = 0; i < 5; i++) expect((await etcdctl(c.endpoints, ['put', `quiet-${i}`, 'x'])).code).toBe(0)
+      await waitFor('trace events on the other watches', async () => traces.length > tracedBefore)
+      await waitFor('states on the states-only watch after the puts', async () => quiet.states > 5)
+      expect(quiet.traces).toBe(0)
     } finally {
       for (const s of streams) s.cancel()
       for (const cl of clients) cl.close()

@@ -21,6 +21,25 @@ describe('raftdeck engine', () => {
     expect(s.members.every((m) => m.process === 'running' && m.id)).toBe(true)
   })
 
+  it('members send trace events only while a subscriber shows them, and again when one subscribes', async () => {
+    await h.until(id, 'one leader', settled)
+    const client = await h.service.client(id)
+    // Only state subscribers so far (the harness's): the members' debug watches are states-only.
+    await client.put({ key: Buffer.from('/untraced'), value: Buffer.from('1') })
+    const seen: string[] = []
+    const stop = h.service.subscribe(id, true, (ev) => seen.push(...ev.traces.map((t) => t.kind)))
+    try {
+      // The watches are opened again asking for traces: a put now shows up as messages on the wire.
+      for (let i = 0; seen.length === 0 && i < 50; i++) {
+        await client.put({ key: Buffer.from(`/traced/${i}`), value: Buffer.from('1') })
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(seen).toContain('send')
+    } finally {
+      stop()
+    }
+  })
+
   it('a killed leader is replaced by a new leader with a higher term', async () => {
     const before = await h.until(id, 'one leader', settled)
     const old = leaders(before)[0]!
