@@ -18,7 +18,8 @@ test('save a snapshot of a playground and restore it into a new playground', asy
 
   await app.open('backups')
   await app.page.getByTestId('backup-now').click()
-  const list = app.page.getByTestId('backup-list')
+  // This playground's row: the list holds every one-off snapshot, other specs' too.
+  const list = app.page.getByTestId('backup-list').locator('tr', { hasText: `bk-${info.project.name}` })
   await expect(list.getByText('verified')).toHaveCount(1, { timeout: 30_000 })
   await app.screenshot('backups-saved')
   await list.getByRole('button', { name: 'Restore…' }).click()

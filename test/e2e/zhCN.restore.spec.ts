@@ -67,7 +67,8 @@ test('the Restore area in zh-CN: wizard on a real playground, linter, playground
     for (let i = 0; i < 12; i++) await run('etcdctl', [`--endpoints=${endpoints}`, 'put', `/orders/${i}`, `order ${i}`])
     await app.open('backups')
     await page.getByTestId('backup-now').click()
-    const list = page.getByTestId('backup-list')
+    // This playground's row: the list also holds other specs' one-off snapshots.
+    const list = page.getByTestId('backup-list').locator('tr', { hasText: name })
     await expect(list.getByText('已校验')).toHaveCount(1, { timeout: 30_000 })
     // Writes after the snapshot: what the impact preview will show.
     for (let i = 12; i < 15; i++) await run('etcdctl', [`--endpoints=${endpoints}`, 'put', `/orders/${i}`, 'later'])
