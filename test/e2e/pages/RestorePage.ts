@@ -24,7 +24,11 @@ export class RestorePage {
 
   async chooseConnection(label: string): Promise<void> {
     await this.page.getByTestId('target-connection').click()
-    await this.page.locator('.n-base-select-option').filter({ hasText: label }).first().click()
+    // The menu is a virtual list: an option below the fold is not in the page until the list scrolls to
+    // it (a full run has a dozen connections from other specs), so walk down with the keyboard.
+    const option = this.page.locator('.n-base-select-option').filter({ hasText: label }).first()
+    for (let i = 0; i < 100 && !(await option.isVisible()); i++) await this.page.keyboard.press('ArrowDown')
+    await option.click()
   }
 
   async setField(i: number, field: 'member-name' | 'member-peer' | 'member-client' | 'member-datadir' | 'member-unit', value: string): Promise<void> {
