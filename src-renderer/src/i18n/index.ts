@@ -74,9 +74,15 @@ export function tMsg(m: Msg): string {
   return typeof count === 'number' ? g.t(key, params, count) : g.t(key, params)
 }
 
-/** A service message in the user's language, or the English the service also sent when the key is unknown here (or absent). */
-export function msgOr(m: Msg | undefined, english: string): string {
-  return m && g.te(`srv.${m.key}`, 'en') ? tMsg(m) : english
+/** A message whose key, and every nested message's key, this build knows. */
+const knownMsg = (m: unknown): m is Msg => isMsg(m) && g.te(`srv.${m.key}`, 'en') && Object.values(m.params ?? {}).every((v) => !isMsg(v) || knownMsg(v))
+
+/**
+ * A service message in the user's language, or the English the service also sent when there is no key
+ * or one this build does not know (an older record, a newer writer).
+ */
+export function msgOr(m: unknown, english: string): string {
+  return knownMsg(m) ? tMsg(m) : english
 }
 
 /** An API error's message in the user's language. */

@@ -1,10 +1,9 @@
 // Small display helpers shared by the Backups area and the freshness badge, in the UI's language.
 import type { BackupCatalogEntry, BackupRun, CronPreview, Freshness, RetentionDecision, RunOutcome, RunState, RunTrigger } from '@shared/api/backupSchedules'
-import { isMsg, type Msg } from '@shared/i18n/message'
 import cronstrue from 'cronstrue'
 // Registers cronstrue's Simplified Chinese with the module above.
 import 'cronstrue/locales/zh_CN'
-import { currentLocale, fmtAgo, i18n, joinSentences, t, tMsg } from '../../i18n'
+import { currentLocale, fmtAgo, joinSentences, msgOr, t } from '../../i18n'
 
 export const ago = (at: number, now = Date.now()): string => fmtAgo(at, now)
 
@@ -64,11 +63,8 @@ export function cronText(expr: string): string {
 // The manifest keeps each in English and, since they exist, the message key beside it. An old manifest
 // (no key) or a key this build does not know (a newer writer, a hand edit) shows the English.
 
-const known = (m: unknown): m is Msg =>
-  isMsg(m) && i18n.global.te(`srv.${m.key}`, 'en') && Object.values(m.params ?? {}).every((v) => !isMsg(v) || known(v))
-
-/** A service message in the UI's language, or the English the services recorded. */
-export const srvText = (m: unknown, english: string): string => (known(m) ? tMsg(m) : english)
+/** A service message in the UI's language, or the English the services recorded (i18n's msgOr). */
+export const srvText = msgOr
 
 /** Why a run failed (or why it ran: a catch-up). */
 export const runReason = (r: Pick<BackupRun, 'reason' | 'reasonMsg'>): string => srvText(r.reasonMsg, r.reason ?? '')
