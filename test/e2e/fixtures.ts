@@ -50,6 +50,21 @@ export async function resetRemembered(port = E2E_PORT, token = E2E_TOKEN): Promi
   }
 }
 
+/**
+ * Runs a spec's body, then its clean-up. When the body failed, a failing clean-up (the page already closed
+ * by a timeout, a dialog that never opened) must not replace the body's error, which says where the test
+ * stopped and why: its error is logged and the body's error is what the report shows.
+ */
+export async function withCleanup(body: () => Promise<void>, cleanup: () => Promise<void>): Promise<void> {
+  try {
+    await body()
+  } catch (e) {
+    await cleanup().catch((c: unknown) => console.error(`clean-up after the failure failed too: ${c instanceof Error ? c.message.split('\n')[0] : String(c)}`))
+    throw e
+  }
+  await cleanup()
+}
+
 export const test = base.extend<{ app: AppShell }>({
   app: async ({ page, browserName: _b }, use, testInfo) => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true })

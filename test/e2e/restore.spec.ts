@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { test, expect } from './fixtures'
+import { test, expect, withCleanup } from './fixtures'
 import { makePki, type Pki } from '../support/certs'
 import { fakeSystemd, type FakeSystemd } from '../support/fakeSystemd'
 import { dump, startHostCluster, type HostCluster } from '../integration/restore/support'
@@ -213,7 +213,7 @@ test('the cluster view says first and loudly when endpoints do not form one clus
   // Three copies of one default restore, each started as a member: what naive runbooks leave behind.
   const copies = mkdtempSync(path.join(tmp, 'copies-'))
   const split = await startNaiveCopies(copies, snap(), 3)
-  try {
+  await withCleanup(async () => {
     const conns = new ConnectionsPage(page)
     await conns.openNew()
     await conns.fill({ name: `three-copies-${test.info().project.name}`, endpoints: split.endpoints })
@@ -227,9 +227,9 @@ test('the cluster view says first and loudly when endpoints do not form one clus
     await app.screenshot('cluster-split-warning')
     await page.getByTestId('split-check').click()
     await expect(page.getByTestId('cluster-checklist-member-ids')).toContainText('answers at 3 endpoints')
-  } finally {
+  }, async () => {
     await split.stop()
-  }
+  })
 })
 
 test('the procedure linter names the problems of a kubeasz-style playbook', async ({ app }) => {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Locator } from '@playwright/test'
-import { test, expect, resetRemembered } from './fixtures'
+import { test, expect, resetRemembered, withCleanup } from './fixtures'
 import { makePki, type Pki } from '../support/certs'
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd'
 import { makeSshKey, startSshd, type Sshd, type SshKeyPair } from '../support/sshd'
@@ -68,7 +68,7 @@ test('the connection dialog, the doctor and a connection’s Cluster view in zh-
   const page = app.page
   const name = `zh-conn-${info.project.name}-${Date.now()}`
   const conns = new ConnectionsPage(page)
-  try {
+  await withCleanup(async () => {
     await chooseLanguage(page, '简体中文')
     await expect(page.getByTestId('area-cluster')).toHaveText('集群')
 
@@ -129,16 +129,16 @@ test('the connection dialog, the doctor and a connection’s Cluster view in zh-
     await health.getByTestId('refresh-interval').click()
     await expect(page.locator('.n-base-select-option', { hasText: '每 5 秒' })).toBeVisible()
     await page.keyboard.press('Escape')
-  } finally {
+  }, async () => {
     await resetRemembered()
-  }
+  })
 })
 
 test('the SSH host key prompt and the doctor’s SSH stage in zh-CN', async ({ app }, info) => {
   const page = app.page
   const name = `zh-ssh-${info.project.name}-${Date.now()}`
   const conns = new ConnectionsPage(page)
-  try {
+  await withCleanup(async () => {
     await chooseLanguage(page, '简体中文')
     await expect(page.getByTestId('area-cluster')).toHaveText('集群')
     await conns.openNew()
@@ -164,7 +164,7 @@ test('the SSH host key prompt and the doctor’s SSH stage in zh-CN', async ({ a
     expect(await english(report, [...CA_NAMES, sshd.user, ...keys])).toEqual([])
     await app.screenshot('zh-CN-ssh-doctor')
     await page.keyboard.press('Escape')
-  } finally {
+  }, async () => {
     await resetRemembered()
-  }
+  })
 })

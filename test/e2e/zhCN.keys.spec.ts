@@ -4,7 +4,7 @@
 // Chinese), an import's dry run, the folder-delete dialog and its confirmation, and a save that lost to a
 // concurrent write (the conflict dialog). No part shows untranslated English;
 // key names, values and etcd's own words (revision, TTL…) are not words to translate.
-import { test, expect, resetRemembered } from './fixtures'
+import { test, expect, resetRemembered, withCleanup } from './fixtures'
 import { EtcdClient } from '../../src-main/services/etcd/client'
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd'
 import { ConnectionsPage } from './pages/ConnectionsPage'
@@ -49,7 +49,7 @@ test('the Keys area, its dialogs and drawers, and the write guard in zh-CN', asy
     await d.locator('.n-dialog__action .n-button').last().click()
     await expect(dialogs).toHaveCount(0)
   }
-  try {
+  await withCleanup(async () => {
     await chooseLanguage(page, '简体中文')
     await expect(page.getByTestId('area-cluster')).toHaveText('集群')
     const conns = new ConnectionsPage(page)
@@ -177,7 +177,7 @@ test('the Keys area, its dialogs and drawers, and the write guard in zh-CN', asy
     await app.screenshot('zh-CN-keys-conflict')
     await conflict.getByTestId('conflict-theirs').click()
     await expect(conflict).toBeHidden()
-  } finally {
+  }, async () => {
     await resetRemembered()
-  }
+  })
 })

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { Locator, Page } from '@playwright/test'
-import { test, expect, resetRemembered } from './fixtures'
+import { test, expect, resetRemembered, withCleanup } from './fixtures'
 import { REPO_ROOT } from './env'
 import { ConnectionsPage } from './pages/ConnectionsPage'
 import { PlaygroundPage } from './pages/PlaygroundPage'
@@ -56,7 +56,7 @@ test('the Restore area in zh-CN: wizard on a real playground, linter, playground
   const copy = `zhr-copy-${info.project.name}`
   const r = new RestorePage(page)
   const pg = new PlaygroundPage(page)
-  try {
+  await withCleanup(async () => {
     await chooseLanguage(page, '简体中文')
     await expect(page.getByTestId('area-cluster')).toHaveText('集群')
 
@@ -203,7 +203,7 @@ test('the Restore area in zh-CN: wizard on a real playground, linter, playground
     expect(await english(snapshots, [...fileWords, ...openFiles, ...openFiles.flatMap(words)])).toEqual([])
     await app.screenshot('zh-CN-restore-snapshot-files')
     await snapshots.getByRole('button', { name: '关闭此快照' }).first().click()
-  } finally {
+  }, async () => {
     // Back to English, then remove what this test made.
     await chooseLanguage(page, 'English').catch(() => undefined)
     await resetRemembered()
@@ -216,5 +216,5 @@ test('the Restore area in zh-CN: wizard on a real playground, linter, playground
       await page.getByText('Delete…', { exact: true }).click()
       await page.locator('.n-dialog').getByRole('button', { name: 'Delete' }).click()
     }
-  }
+  })
 })

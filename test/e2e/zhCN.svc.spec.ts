@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { test, expect, resetRemembered } from './fixtures'
+import { test, expect, resetRemembered, withCleanup } from './fixtures'
 import { BackupsPage } from './pages/BackupsPage'
 import { PlaygroundPage } from './pages/PlaygroundPage'
 import { chooseLanguage, untranslated } from './zhText'
@@ -20,7 +20,7 @@ test('service messages in zh-CN: a playground error, a failed destination check,
   const good = `zhsvc-ok-${info.project.name}`
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-zhsvc-'))
   const missing = path.join(tmp, 'unmounted-nfs')
-  try {
+  await withCleanup(async () => {
     await chooseLanguage(page, '简体中文')
     await expect(page.getByTestId('area-cluster')).toHaveText('集群')
     const pg = new PlaygroundPage(page)
@@ -113,8 +113,8 @@ test('service messages in zh-CN: a playground error, a failed destination check,
       await page.locator('.n-dialog', { hasText: s }).locator('.n-dialog__action .n-button').last().click()
       await expect(b.schedule(s)).toHaveCount(0)
     }
-  } finally {
+  }, async () => {
     await resetRemembered()
     rmSync(tmp, { recursive: true, force: true })
-  }
+  })
 })
