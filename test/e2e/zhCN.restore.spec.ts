@@ -66,14 +66,17 @@ test('the Restore area in zh-CN: wizard on a real playground, linter, playground
     const endpoints = await page.getByTestId('pg-endpoints').locator('input').inputValue()
     for (let i = 0; i < 12; i++) await run('etcdctl', [`--endpoints=${endpoints}`, 'put', `/orders/${i}`, `order ${i}`])
     await app.open('backups')
-    await page.getByTestId('backup-now').click()
-    // This playground's row: the list also holds other specs' one-off snapshots.
+    // This playground's rows: the list also holds other specs' one-off snapshots, and those of an
+    // earlier run of this spec on the same server (--repeat-each), which outlive its playground.
     const list = page.getByTestId('backup-list').locator('tr', { hasText: name })
-    await expect(list.getByText('已校验')).toHaveCount(1, { timeout: 30_000 })
+    const before = await list.getByText('已校验').count()
+    await page.getByTestId('backup-now').click()
+    await expect(list.getByText('已校验')).toHaveCount(before + 1, { timeout: 30_000 })
     // Writes after the snapshot: what the impact preview will show.
     for (let i = 12; i < 15; i++) await run('etcdctl', [`--endpoints=${endpoints}`, 'put', `/orders/${i}`, 'later'])
     await run('etcdctl', [`--endpoints=${endpoints}`, 'del', '/orders/0'])
-    await list.getByRole('button', { name: '恢复…' }).click()
+    // The newest row (the list is newest first): this run's snapshot.
+    await list.first().getByRole('button', { name: '恢复…' }).click()
     await expect(page).toHaveURL(/#\/restore\?snapshot=/)
 
     // ---- the tabs, the steps and the snapshot step with the verified file ----
