@@ -30,6 +30,7 @@ export default defineConfig({
     plugins: [copyProtos()],
     build: {
       outDir: 'out/main',
+      externalizeDeps: { exclude: ['@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', '@protobufjs/aspromise', 'long', 'lodash.camelcase', '@js-sdsl/ordered-map', 'cronstrue', 'croner', 'hpack.js'] },
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/electron/main.ts'),
