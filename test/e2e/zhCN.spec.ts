@@ -3,7 +3,7 @@
 // Cluster view, with its dialog, member cards, diagrams and event log; the Backups and Activity areas) show no
 // untranslated English.
 // Words an etcd operator writes as they are (leader, term, revision…) and names and numbers are allowed.
-import { test, expect, resetRemembered } from './fixtures'
+import { test, expect, resetRemembered, withCleanup } from './fixtures'
 import { BackupsPage } from './pages/BackupsPage'
 import { PlaygroundPage } from './pages/PlaygroundPage'
 import { chooseLanguage, untranslated } from './zhText'
@@ -12,7 +12,7 @@ test('the frame, the playground, Backups and Activity areas in zh-CN, kept acros
   test.setTimeout(150_000)
   const page = app.page
   const name = `zh-${info.project.name}`
-  try {
+  await withCleanup(async () => {
     await chooseLanguage(page, '简体中文')
     await expect(page.getByTestId('area-cluster')).toHaveText('集群')
     await expect(app.linkState).toHaveText('已连接')
@@ -92,7 +92,7 @@ test('the frame, the playground, Backups and Activity areas in zh-CN, kept acros
     await page.reload()
     await expect(page.getByTestId('area-cluster')).toHaveText('集群')
     await expect(page.getByTestId('status-bar')).toContainText('浏览器版')
-  } finally {
+  }, async () => {
     await resetRemembered()
-  }
+  })
 })
