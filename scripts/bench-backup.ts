@@ -122,23 +122,36 @@ async function main(): Promise<void> {
     // etcdctl does not check what it saved; `snapshot status` (the whole file read, hashed and walked)
     // is its nearest equivalent of our verification, timed apart so both comparisons show.
     const theirStatus: number[] = []
-    for (let i = 0; i < RUNS; i++) {
+    const etcdctlRun = (i: number) => {
       const out = path.join(dir, `etcdctl-${i}.db`)
       const t0 = process.hrtime.bigint()
       const e = spawnSync(ETCDCTL, ['--endpoints', client, 'snapshot', 'save', out], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' })
-      theirs.push(Number(process.hrtime.bigint() - t0) / 1e6)
+      theirs[i] = Number(process.hrtime.bigint() - t0) / 1e6
       if (e.status !== 0) throw new Error(`etcdctl snapshot save failed: ${e.stderr}`)
       const t2 = process.hrtime.bigint()
       const st = spawnSync(ETCDCTL, ['snapshot', 'status', out, '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' })
-      theirStatus.push(Number(process.hrtime.bigint() - t2) / 1e6)
+      theirStatus[i] = Number(process.hrtime.bigint() - t2) / 1e6
       if (st.status !== 0) throw new Error(`etcdctl snapshot status failed: ${st.stderr}`)
       rmSync(out)
+    }
+    const ourRun = (i: number) => {
       // `raftdeck backup run` as cron would start it; GNU time reports its peak RSS (KiB).
       const t1 = process.hrtime.bigint()
       const r = spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, cli, 'backup', 'run', '--schedule', 'bench', '--data-dir', dataDir], { encoding: 'utf8' })
       const ms = Number(process.hrtime.bigint() - t1) / 1e6
       if (r.status !== 0) throw new Error(`backup run failed: ${r.stderr}`)
-      ours.push({ ms, maxRssMb: Number(/maxrss=(\d+)/.exec(r.stderr)![1]) / 1024, steps: stepTimes(dest) })
+      ours[i] = { ms, maxRssMb: Number(/maxrss=(\d+)/.exec(r.stderr)![1]) / 1024, steps: stepTimes(dest) }
+    }
+    // Who goes first alternates too: a stream right after the other client's was measured slower
+    // (docs/backups.md, "Order matters"), so neither side always pays for following the other.
+    for (let i = 0; i < RUNS; i++) {
+      if (i % 2 === 0) {
+        etcdctlRun(i)
+        ourRun(i)
+      } else {
+        ourRun(i)
+        etcdctlRun(i)
+      }
     }
     const mb = statSync(path.join(dest, readdirSync(dest).find((f) => f.endsWith('-latest.db'))!)).size / (1024 * 1024)
     const oursMs = median(ours.map((o) => o.ms))
