@@ -8,6 +8,7 @@ import { createServices, LogBus } from '../services'
 import { createDispatcher } from '../rpc/dispatch'
 import { attachIpc } from '../rpc/ipc'
 import { keychainSecretBox } from './keychain'
+import { failureNotice, noticeLocale } from '../services/backup/notice'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const rendererIndex = path.join(here, '../renderer/index.html')
@@ -36,7 +37,10 @@ async function start(): Promise<void> {
   const stopBackupAlerts = services.streams['backupSchedules/onEvent']({}, {
     emit: (e) => {
       if (e.kind !== 'failure' || !Notification.isSupported()) return
-      new Notification({ title: `Backup "${e.run.scheduleName}" failed`, body: e.run.reason ?? 'See the Backups area for details.' }).show()
+      void services.handlers['app/settings']({}).then(
+        (settings) => new Notification(failureNotice(e.run, noticeLocale(settings.locale, app.getLocale()))).show(),
+        () => new Notification(failureNotice(e.run, noticeLocale(null, app.getLocale()))).show(),
+      )
     },
     end: () => {},
   })

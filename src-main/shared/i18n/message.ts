@@ -7,6 +7,7 @@
 // Message syntax is vue-i18n's subset: `{name}` is a parameter, `a | b` picks the singular or plural
 // form by the `count` parameter, `{'@'}` is a literal (for @ { } | in text).
 
+import type { UiLocale } from '../dto'
 import { serviceMessages } from './serviceMessages'
 
 type Catalog = typeof serviceMessages
@@ -38,6 +39,14 @@ export interface Msg {
 export function msg<K extends MsgKey>(key: K, ...params: [Placeholders<At<Catalog, K>>] extends [never] ? [] : [MsgParams<K>]): Msg {
   return params[0] ? { key, params: params[0] as Record<string, MsgValue> } : { key }
 }
+
+/** The closest UI language to a BCP 47 tag (navigator.language, Electron's app.getLocale()): any Chinese tag goes to zh-CN. */
+export function localeFromTag(tag: string | undefined | null): UiLocale {
+  return (tag ?? '').toLowerCase().startsWith('zh') ? 'zh-CN' : 'en'
+}
+
+/** The same keys as the English messages, each a string: every locale is checked against English at compile time. */
+export type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
 
 export function isMsg(v: unknown): v is Msg {
   return typeof v === 'object' && v !== null && typeof (v as Msg).key === 'string'
@@ -83,9 +92,13 @@ function splitForms(text: string): string[] {
 
 const numberFormat = new Intl.NumberFormat('en-US')
 
-/** English text of a message, for the CLI, logs and clients that do not translate. */
-export function formatMessage(m: Msg): string {
-  const text = catalogText(m.key)
+/**
+ * The text of a message: English by default, for the CLI, logs and clients that do not translate, or from
+ * another catalog of the same keys (src-main/shared/i18n/zh-CN: the desktop notifications the Electron main
+ * process raises itself). A key the catalog lacks falls back to English.
+ */
+export function formatMessage(m: Msg, catalog: unknown = serviceMessages): string {
+  const text = catalogText(m.key, catalog) ?? catalogText(m.key)
   if (text === undefined) return m.key
   const params = m.params ?? {}
   const count = typeof params.count === 'number' ? params.count : undefined
@@ -95,6 +108,6 @@ export function formatMessage(m: Msg): string {
     if (v === undefined) return `{${inner}}`
     if (typeof v === 'number') return numberFormat.format(v)
     if (typeof v === 'string') return v
-    return formatMessage(v)
+    return formatMessage(v, catalog)
   })
 }

@@ -1,5 +1,5 @@
-// The English text of every message the services produce for people, by stable key. The renderer's
-// locales carry the same keys (src-renderer/src/i18n/locales/zh-CN/srv/*.ts); services build messages with
+// The English text of every message the services produce for people, by stable key. The
+// Chinese catalog carries the same keys (./zh-CN/*.ts, used by the renderer and by the Electron main process); services build messages with
 // msg('area.key', { params }) so the renderer can translate them and the CLI can print them in English.
 // Syntax: `{param}`; `singular | plural` chosen by the `count` parameter; `{'@'}` for a literal @ { } |.
 // One file per service area under ./messages, so areas are edited apart.

@@ -6,18 +6,13 @@
 import { createI18n } from 'vue-i18n'
 import { UI_LOCALES, type UiLocale } from '@shared/dto'
 import type { ApiError } from '@shared/errors'
-import { isMsg, type Msg, type MsgValue } from '@shared/i18n/message'
+import { isMsg, localeFromTag, type Msg, type MsgValue } from '@shared/i18n/message'
 import en, { type LocaleShape } from './locales/en'
 import zhCN from './locales/zh-CN'
 
 export type { LocaleShape }
 
-/** The closest UI language to a BCP 47 tag (navigator.language): any Chinese but Traditional-only tags goes to zh-CN. */
-export function localeFromTag(tag: string | undefined | null): UiLocale {
-  const t = (tag ?? '').toLowerCase()
-  if (t.startsWith('zh')) return 'zh-CN'
-  return 'en'
-}
+export { localeFromTag }
 
 export function systemLocale(): UiLocale {
   const tags = typeof navigator !== 'undefined' ? (navigator.languages?.length ? navigator.languages : [navigator.language]) : []

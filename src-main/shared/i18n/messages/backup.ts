@@ -1,4 +1,4 @@
-// Service messages of the backup services (English; the renderer's zh-CN/srv/backup.ts mirrors it).
+// Service messages of the backup services (English; ../zh-CN/backup.ts mirrors it).
 // What a run records keeps its English sentence (`reason`, `hint`, `pickReason` in the manifest, which the
 // CLI and operators' scripts read); the same message travels alongside as a key (`reasonMsg`…) for the UI.
 // Sizes, revisions, indexes and ports are passed as text: a number parameter gets digit grouping.
@@ -179,5 +179,10 @@ export const backupMessages = {
     noTrailerHint: 'etcd 3.4.8 and later send it; upgrade the member or take the snapshot from another one.',
     shaMismatch: 'The snapshot from {endpoint} does not match its own SHA-256 trailer (computed {computed}, trailer {trailer}): the data was damaged in transit or on the member.',
     shaMismatchHint: 'Nothing was kept. Run again; if it repeats, take it from another member.',
+  },
+  // The desktop notification the Electron shell raises when a scheduled run fails.
+  notify: {
+    failedTitle: 'Backup “{schedule}” failed',
+    seeBackups: 'See the Backups area for details.',
   },
 } as const

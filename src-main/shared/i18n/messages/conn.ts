@@ -1,4 +1,4 @@
-// Service messages of the conn services (English; the renderer's zh-CN/srv/conn.ts mirrors it): the
+// Service messages of the conn services (English; ../zh-CN/conn.ts mirrors it): the
 // connection doctor's findings, TLS material, etcd's and gRPC's errors, SSH tunnels, kubeadm import,
 // saved connections, and the errors of the API link, cancellation and the cluster service.
 // Syntax: `{param}`; `{'@'}` for a literal @.

@@ -1,4 +1,4 @@
-// Service messages of the keys services (English; the renderer's zh-CN/srv/keys.ts mirrors it).
+// Service messages of the keys services (English; ../zh-CN/keys.ts mirrors it).
 // The CLI and the logs print these texts through formatMessage(); tests that read the English keep passing.
 export const keysMessages = {
   emptyKey: 'The key is empty.',

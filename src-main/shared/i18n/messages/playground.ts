@@ -1,4 +1,4 @@
-// Service messages of the playground services (English; the renderer's zh-CN/srv/playground.ts mirrors it).
+// Service messages of the playground services (English; ../zh-CN/playground.ts mirrors it).
 // Ports and member IDs are passed as text, not numbers: a number parameter gets digit grouping.
 export const playgroundMessages = {
   notFound: 'No playground with id {id}.',

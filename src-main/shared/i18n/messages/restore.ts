@@ -1,4 +1,4 @@
-// Service messages of the restore services (English; the renderer's zh-CN/srv/restore.ts mirrors it):
+// Service messages of the restore services (English; ../zh-CN/restore.ts mirrors it):
 // the target's field rules (shared/api/restoreRules), the plan's steps, notes and service-definition
 // notes, the procedure linter's findings, and errors the restore services raise. The generated
 // scripts, README.md and plan.json are not here: they stay English on disk.

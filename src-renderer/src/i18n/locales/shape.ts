@@ -1,2 +1,3 @@
-/** The same keys as the English messages, each a string: every locale is checked against English at compile time. */
-export type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
+// Every locale is checked against English at compile time. The type lives with the services' messages,
+// whose Chinese catalog (src-main/shared/i18n/zh-CN) uses it too.
+export type { Shape } from '@shared/i18n/message'

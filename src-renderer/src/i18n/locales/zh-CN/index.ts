@@ -10,7 +10,7 @@ import palette from './palette'
 import pg from './playground'
 import restore from './restore'
 import shell from './shell'
-import srv from './srv'
+import srv from '@shared/i18n/zh-CN'
 
 const zhCN: LocaleShape = {
   activity,

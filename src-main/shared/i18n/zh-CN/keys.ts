@@ -1,6 +1,6 @@
 // 服务端消息：keys。
-import type { keysMessages } from '@shared/i18n/messages/keys'
-import type { Shape } from '../../shape'
+import type { keysMessages } from '../messages/keys'
+import type { Shape } from '../message'
 
 export default {
   emptyKey: '键为空。',

@@ -1,6 +1,6 @@
 // 服务端消息：playground。
-import type { playgroundMessages } from '@shared/i18n/messages/playground'
-import type { Shape } from '../../shape'
+import type { playgroundMessages } from '../messages/playground'
+import type { Shape } from '../message'
 
 export default {
   notFound: '找不到 ID 为 {id} 的 playground。',

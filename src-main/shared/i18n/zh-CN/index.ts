@@ -1,11 +1,11 @@
 // 服务端消息（错误、诊断结论、检查结果、恢复说明）的中文：与 @shared/i18n/serviceMessages 同键，每个服务区域一个文件。
-import type { serviceMessages } from '@shared/i18n/serviceMessages'
-import type { Shape } from '../shape'
-import backup from './srv/backup'
-import conn from './srv/conn'
-import keys from './srv/keys'
-import pg from './srv/playground'
-import restore from './srv/restore'
+import type { serviceMessages } from '../serviceMessages'
+import type { Shape } from '../message'
+import backup from './backup'
+import conn from './conn'
+import keys from './keys'
+import pg from './playground'
+import restore from './restore'
 
 export default {
   common: {

@@ -1,6 +1,6 @@
 // 服务端消息：backup。
-import type { backupMessages } from '@shared/i18n/messages/backup'
-import type { Shape } from '../../shape'
+import type { backupMessages } from '../messages/backup'
+import type { Shape } from '../message'
 
 export default {
   dest: {
@@ -176,5 +176,9 @@ export default {
     noTrailerHint: 'etcd 3.4.8 及以后的版本会发送它；请升级该成员，或从其他成员拉取 snapshot。',
     shaMismatch: '来自 {endpoint} 的 snapshot 与它自带的 SHA-256 校验尾不符（计算值 {computed}，校验尾 {trailer}）：数据在传输中或在成员上已损坏。',
     shaMismatchHint: '没有保留任何文件。请重新运行；如果反复出现，请从其他成员拉取。',
+  },
+  notify: {
+    failedTitle: '备份“{schedule}”失败',
+    seeBackups: '详情见“备份”区域。',
   },
 } satisfies Shape<typeof backupMessages>

@@ -1,7 +1,7 @@
 // 服务端消息：restore（恢复计划的步骤与说明、服务定义须知、恢复流程检查的结论、目标成员的字段校验）。
 // 磁盘上的脚本、README.md 和 plan.json 保持英文，不在这里。
-import type { restoreMessages } from '@shared/i18n/messages/restore'
-import type { Shape } from '../../shape'
+import type { restoreMessages } from '../messages/restore'
+import type { Shape } from '../message'
 
 export default {
   plan: {

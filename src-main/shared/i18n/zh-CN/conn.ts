@@ -1,7 +1,7 @@
 // 服务端消息：conn（连接诊断结论、TLS 文件、etcd 与 gRPC 错误、SSH 隧道、kubeadm 导入、已保存的连接，
 // 以及 API 链路、取消和集群服务的错误）。etcd 术语（leader、revision、compaction、endpoint 等）保持原样。
-import type { connMessages } from '@shared/i18n/messages/conn'
-import type { Shape } from '../../shape'
+import type { connMessages } from '../messages/conn'
+import type { Shape } from '../message'
 
 export default {
   link: {
