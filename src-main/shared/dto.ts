@@ -22,6 +22,11 @@ export interface AppInfo {
 export const UI_LOCALES = ['en', 'zh-CN'] as const
 export type UiLocale = (typeof UI_LOCALES)[number]
 
+/** The closest UI language to a BCP 47 tag (navigator.language, Electron's app.getLocale()): any Chinese tag goes to zh-CN. */
+export function localeFromTag(tag: string | undefined | null): UiLocale {
+  return (tag ?? '').toLowerCase().startsWith('zh') ? 'zh-CN' : 'en'
+}
+
 /** The areas of the main window, in tab order. */
 export const AREAS = ['cluster', 'keys', 'backups', 'restore', 'activity'] as const
 export type Area = (typeof AREAS)[number]

@@ -7,7 +7,6 @@
 // Message syntax is vue-i18n's subset: `{name}` is a parameter, `a | b` picks the singular or plural
 // form by the `count` parameter, `{'@'}` is a literal (for @ { } | in text).
 
-import type { UiLocale } from '../dto'
 import { serviceMessages } from './serviceMessages'
 
 type Catalog = typeof serviceMessages
@@ -38,11 +37,6 @@ export interface Msg {
 /** Builds a message; the parameters the key's text names are required, and only those. */
 export function msg<K extends MsgKey>(key: K, ...params: [Placeholders<At<Catalog, K>>] extends [never] ? [] : [MsgParams<K>]): Msg {
   return params[0] ? { key, params: params[0] as Record<string, MsgValue> } : { key }
-}
-
-/** The closest UI language to a BCP 47 tag (navigator.language, Electron's app.getLocale()): any Chinese tag goes to zh-CN. */
-export function localeFromTag(tag: string | undefined | null): UiLocale {
-  return (tag ?? '').toLowerCase().startsWith('zh') ? 'zh-CN' : 'en'
 }
 
 /** The same keys as the English messages, each a string: every locale is checked against English at compile time. */

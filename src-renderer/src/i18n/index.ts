@@ -4,9 +4,9 @@
 // as keys with parameters (@shared/i18n/message) and are translated here too: tMsg(), errorText().
 
 import { createI18n } from 'vue-i18n'
-import { UI_LOCALES, type UiLocale } from '@shared/dto'
+import { localeFromTag, UI_LOCALES, type UiLocale } from '@shared/dto'
 import type { ApiError } from '@shared/errors'
-import { isMsg, localeFromTag, type Msg, type MsgValue } from '@shared/i18n/message'
+import { isMsg, type Msg, type MsgValue } from '@shared/i18n/message'
 import en, { type LocaleShape } from './locales/en'
 import zhCN from './locales/zh-CN'
 
