@@ -14,7 +14,7 @@ import { makePki, type Pki } from '../support/certs'
 import { startEtcdCluster, type EtcdCluster } from '../support/etcd'
 import { makeSshKey, startSshd, type Sshd, type SshKeyPair } from '../support/sshd'
 import { ConnectionsPage } from './pages/ConnectionsPage'
-import { chooseLanguage, untranslated } from './zhText'
+import { chooseLanguage, latinWords as words, untranslated } from './zhText'
 
 let tmp: string
 let pki: Pki
@@ -53,9 +53,6 @@ async function dataWords(el: Locator): Promise<string[]> {
   const texts = await el.locator('code, .subject, .source, .ep, .problem, .n-color-picker, .fingerprint').allInnerTexts()
   return texts.flatMap(words)
 }
-
-/** A text cut into words as untranslated() cuts it (what follows a slash is a path, not words). */
-const words = (text: string): string[] => text.replace(/\/\S+/g, ' ').match(/[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z]/g) ?? []
 
 /** Untranslated English in `el`, leaving out the data it shows and OpenSSL's codes (UNABLE_TO_GET_ISSUER_CERT…). */
 async function english(el: Locator, names: string[]): Promise<string[]> {

@@ -20,7 +20,7 @@ import { REPO_ROOT } from './env'
 import { ConnectionsPage } from './pages/ConnectionsPage'
 import { PlaygroundPage } from './pages/PlaygroundPage'
 import { RestorePage } from './pages/RestorePage'
-import { chooseLanguage, untranslated } from './zhText'
+import { chooseLanguage, latinWords as words, untranslated } from './zhText'
 
 const run = promisify(execFile)
 
@@ -30,9 +30,6 @@ const TERMS = `URL URLs ID IDs token Kubernetes systemd kubeadm Pod WAL API serv
   peer bucket mod sha256 restore-NAME.sh sudo sh tar compact defrag NOSPACE CORRUPT inventory_hostname
   start save restore mv pre-restore etcd-restore member data-dir exists name etcd-server etcd-client Debian localhost etcd.service run
   default etcd-cluster`.split(/\s+/)
-
-/** Words as zhText.ts splits them. */
-const words = (text: string) => text.match(/[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z]/g) ?? []
 
 /** The Latin words of an element that are neither etcd terms, operators' words, flags, names nor numbers. */
 async function english(el: Locator, names: string[] = []): Promise<string[]> {
@@ -55,6 +52,8 @@ test('the Restore area in zh-CN: wizard on a real playground, linter, playground
   const conn = `zhr-conn-${info.project.name}`
   const copy = `zhr-copy-${info.project.name}`
   const r = new RestorePage(page)
+  // Playgrounds this test makes, for the clean-up (a rehearsal's name is known only once it runs).
+  const made = [copy, name]
   const pg = new PlaygroundPage(page)
   await withCleanup(async () => {
     await chooseLanguage(page, '简体中文')
@@ -145,6 +144,8 @@ test('the Restore area in zh-CN: wizard on a real playground, linter, playground
     const rehearsal = page.getByTestId('rehearsal-plan')
     await rehearsal.locator('.n-collapse-item__header').click()
     await expect(rehearsal.locator('.run').first()).toBeVisible()
+    const rehearsalItems = await page.locator('[data-testid^="pg-item-rehearsal"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.replace(/^pg-item-/, '')))
+    made.push(...rehearsalItems)
     const rehearsalNames = (await page.locator('[data-testid^="pg-item-rehearsal"]').allInnerTexts()).flatMap((n) => n.split(/\s+/))
     for (const part of [page.getByTestId('restore-rehearse').locator(':scope > .n-space'), page.getByTestId('restore-rehearse').locator(':scope > p'), rehearsal.locator('.n-card-header'), page.getByTestId('rehearsal-plan-checks'), rehearsal.locator('.run > div'), rehearsal.locator('.n-collapse p')]) {
       for (const el of await part.all()) expect(await english(el, [...memberNames, ...rehearsalNames]), await el.innerText()).toEqual([])
@@ -210,7 +211,7 @@ test('the Restore area in zh-CN: wizard on a real playground, linter, playground
     // Back to English, then remove what this test made.
     await chooseLanguage(page, 'English').catch(() => undefined)
     await resetRemembered()
-    for (const n of [copy, name]) {
+    for (const n of made) {
       if ((await page.getByTestId(`pg-item-${n}`).count()) === 0) continue
       await r.deletePlayground(n).catch(() => undefined)
     }

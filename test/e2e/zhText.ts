@@ -11,6 +11,12 @@ export const KEPT = new Set(
 
 const KEPT_LOWER = new Set([...KEPT].map((w) => w.toLowerCase()))
 
+/**
+ * The Latin words of a text, as the zh-CN checks see them: a word starts where a token starts, so the
+ * letters at the end of an ID (the "ca" of "rehearsal 0843ca") are not a word; paths are left out.
+ */
+export const latinWords = (text: string): string[] => text.replace(/\/\S+/g, ' ').match(/(?<![A-Za-z0-9_])(?:[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z])/g) ?? []
+
 /** Latin words in the element's visible text that are not etcd terms, names the user gave, or numbers. */
 export async function untranslated(el: Locator, names: string[]): Promise<string[]> {
   const text = await el.innerText()
@@ -19,7 +25,7 @@ export async function untranslated(el: Locator, names: string[]): Promise<string
     [...document.querySelectorAll('[data-testid^="pg-item-"], [data-testid^="conn-item-"]')].map((e) => e.getAttribute('data-testid')!.replace(/^(pg|conn)-item-/, '')),
   )
   names = [...names, ...given.flatMap((n) => n.split(/\s+/))]
-  const words = text.replace(/\/\S+/g, ' ').match(/[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]|[A-Za-z]/g) ?? []
+  const words = latinWords(text)
   return [...new Set(words.filter((w) => !KEPT_LOWER.has(w.toLowerCase()) && !names.includes(w) && !/^n\d+$/.test(w) && !/^[0-9a-f]*[0-9][0-9a-f]*$/.test(w)))]
 }
 
