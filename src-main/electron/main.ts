@@ -37,10 +37,10 @@ async function start(): Promise<void> {
   const stopBackupAlerts = services.streams['backupSchedules/onEvent']({}, {
     emit: (e) => {
       if (e.kind !== 'failure' || !Notification.isSupported()) return
-      void services.handlers['app/settings']({}).then(
-        (settings) => new Notification(failureNotice(e.run, noticeLocale(settings.locale, app.getLocale()))).show(),
-        () => new Notification(failureNotice(e.run, noticeLocale(null, app.getLocale()))).show(),
-      )
+      // Unreadable settings: the system's language.
+      void services.handlers['app/settings']({})
+        .then((settings) => settings.locale, () => null)
+        .then((chosen) => new Notification(failureNotice(e.run, noticeLocale(chosen, app.getLocale()))).show())
     },
     end: () => {},
   })
