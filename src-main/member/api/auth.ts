@@ -30,9 +30,14 @@ export function authService(server: AuthHost): grpc.UntypedServiceImplementation
       const out = await server.propose(body, { auth: authOf(auth(), call.metadata) })
       return { header: server.header(out.revision) }
     })
-  /** A read of the auth state: root users, or (`self`) a caller asking about themselves (etcd's UserGet/RoleGet rules). */
+  /**
+   * A read of the auth state: root users, or (`self`) a caller asking about themselves (etcd's
+   * UserGet/RoleGet rules). etcd 3.4 sends these through the log; a read index round gives the same
+   * answer (a user added on another member a moment ago is found) without an entry.
+   */
   const read = <Req, Res>(fn: (req: Req) => Res, self?: (req: Req, user: string) => boolean) =>
     unary(server, async (req: Req, call) => {
+      await server.linearizableBarrier()
       const ai = authInfoOf(auth(), call.metadata)
       if (ai && !(self && self(req, ai.username))) auth().checkAdmin(ai)
       return { header: server.header(), ...fn(req) }

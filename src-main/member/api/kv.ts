@@ -45,8 +45,11 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
     Range: unary(member, async (req: RangeRequest, call) => {
       checkRange(req)
       if (!req.serializable) rejectIfLearner(member)
-      requirePermission(member.state.auth, call.metadata, 'READ', req.key, req.range_end)
+      // As etcd: wait for the read index first, then check the caller against the auth state this
+      // member has applied by then. Checked before the wait, a follower that has not applied an
+      // AuthEnable yet would answer an anonymous read the leader already refuses.
       if (!req.serializable) await member.linearizableBarrier()
+      requirePermission(member.state.auth, call.metadata, 'READ', req.key, req.range_end)
       const res = applyRange({ range: (k, e, o) => member.state.store.range(k, e, o) }, req)
       return { header: member.header(), ...res }
     }),
@@ -68,12 +71,14 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
     Txn: unary(member, async (req: TxnRequest, call) => {
       checkTxnRequest(req, member.maxTxnOps)
       rejectIfLearner(member)
+      const readOnly = isTxnReadOnly(req)
+      // No writes: answer from local state after a ReadIndex round, without a log entry. The
+      // caller is checked after that round, against the auth state applied by then (as Range).
+      if (readOnly && !txnIsSerializable(req)) await member.linearizableBarrier()
       // The token is checked even for a txn with nothing in it (etcd's AuthInfoFromCtx).
       authInfoOf(member.state.auth, call.metadata)
       checkTxnPermissions(member.state.auth, call.metadata, req)
-      if (isTxnReadOnly(req)) {
-        // No writes: answer from local state after a ReadIndex round, without a log entry.
-        if (!txnIsSerializable(req)) await member.linearizableBarrier()
+      if (readOnly) {
         const txn = member.state.store.write()
         try {
           return { header: member.header(), ...applyTxn(txn, member.state.lessor, req) }
