@@ -5,7 +5,7 @@
  */
 import type * as grpc from '@grpc/grpc-js'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { LoopMonitor } from '../server/loopMonitor'
+import { busyStretchMessage, LoopMonitor } from '../server/loopMonitor'
 import type { Message, Role, TraceEvent } from '../../raft/index'
 import type { PeerDiagnostics } from '../peer/transport'
 import type { ApiContext, RaftView, Roles, ServerEvents } from '../server/ports'
@@ -148,7 +148,7 @@ export function debugService(member: DebugHost): grpc.UntypedServiceImplementati
   if (!loopDelay) {
     loopDelay = monitorEventLoopDelay({ resolution: 10 })
     loopDelay.enable()
-    loopBlocks = new LoopMonitor((ms) => member.log(`WARNING: the member's thread was busy for ${Math.round(ms)} ms at a stretch (heartbeats may have been late)`))
+    loopBlocks = new LoopMonitor((ms, gc) => member.log(busyStretchMessage(ms, gc)))
     loopBlocks.start()
   }
   const subscribers = new Set<{ state: () => void; trace: ((wire: object) => void) | null }>()

@@ -5,27 +5,51 @@
  * answers "did any of our work hold up Raft's clock and the peers?" even on a busy test machine.
  */
 import { readFileSync } from 'node:fs'
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks'
 
 const TICK_MS = 10
+
+/** Garbage collection inside one busy stretch, in ms: all of it, and the major (mark-compact) part. */
+export interface GcShare {
+  ms: number
+  majorMs: number
+}
+
+/** GC pauses remembered, so a reported stretch can say how much of it was the collector. */
+const GC_KEPT = 256
+const GC_ENTRY_DELAY_MS = 20
 
 export class LoopMonitor {
   /** Longest busy stretch seen, in ms. */
   maxBlockMs = 0
 
-  /** `report` hears of every busy stretch of at least `reportMs` (the member logs them). */
+  /**
+   * `report` hears of every busy stretch of at least `reportMs` (the member logs them), with the
+   * part of it V8's collector took on this thread: the first question about a long stretch is
+   * whether it was our code or the heap.
+   */
   constructor(
-    private readonly report?: (busyMs: number) => void,
+    private readonly report?: (busyMs: number, gc: GcShare) => void,
     private readonly reportMs = 50,
   ) {}
 
   private timer: NodeJS.Timeout | undefined
   private lastWall = 0
   private lastCpu = 0
+  private gcObserver: PerformanceObserver | undefined
+  /** Recent GC pauses on the performance timeline (start and duration in ms). */
+  private readonly gcs: Array<{ start: number; ms: number; major: boolean }> = []
 
   start(): void {
     if (this.timer) return
     this.lastWall = performance.now()
     this.lastCpu = cpuMs()
+    if (this.report) {
+      this.gcObserver = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) this.rememberGc(e)
+      })
+      this.gcObserver.observe({ entryTypes: ['gc'] })
+    }
     this.timer = setInterval(() => {
       const wall = performance.now()
       const cpu = cpuMs()
@@ -33,7 +57,17 @@ export class LoopMonitor {
       // The CPU used in the interval bounds the part of the lateness that was our own work.
       const busy = Math.min(late, cpu - this.lastCpu)
       if (busy > this.maxBlockMs) this.maxBlockMs = busy
-      if (busy >= this.reportMs) this.report?.(busy)
+      if (busy >= this.reportMs && this.report) {
+        const from = this.lastWall
+        // GC entries reach observers two turns of the loop later (the native side queues them
+        // first): count them once they are in. Only a log line waits.
+        setTimeout(() => {
+          // A pause is wall time and the collector marks on helper threads too, so it can exceed
+          // the thread's own busy time: the share is capped at the stretch.
+          const gc = this.gcBetween(from, wall)
+          this.report?.(busy, { ms: Math.min(gc.ms, busy), majorMs: Math.min(gc.majorMs, busy) })
+        }, GC_ENTRY_DELAY_MS).unref()
+      }
       this.lastWall = wall
       this.lastCpu = cpu
     }, TICK_MS)
@@ -43,7 +77,34 @@ export class LoopMonitor {
   stop(): void {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
+    this.gcObserver?.disconnect()
+    this.gcObserver = undefined
   }
+
+  private rememberGc(e: PerformanceEntry): void {
+    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind
+    this.gcs.push({ start: e.startTime, ms: e.duration, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR })
+    if (this.gcs.length > GC_KEPT) this.gcs.shift()
+  }
+
+  /** GC time that overlaps the wall-clock window [from, to]. */
+  gcBetween(from: number, to: number): GcShare {
+    const share: GcShare = { ms: 0, majorMs: 0 }
+    for (const g of this.gcs) {
+      const overlap = Math.min(to, g.start + g.ms) - Math.max(from, g.start)
+      if (overlap <= 0) continue
+      share.ms += overlap
+      if (g.major) share.majorMs += overlap
+    }
+    return share
+  }
+}
+
+/** The member's log line for a long busy stretch. */
+export function busyStretchMessage(busyMs: number, gc: GcShare): string {
+  const ms = (v: number) => Math.round(v)
+  const collector = gc.ms >= 1 ? `, ${ms(gc.ms)} ms of it in garbage collection${gc.majorMs >= 1 ? ` (${ms(gc.majorMs)} ms mark-compact)` : ''}` : ''
+  return `WARNING: the member's thread was busy for ${ms(busyMs)} ms at a stretch${collector} (heartbeats may have been late)`
 }
 
 /**

@@ -1,0 +1,70 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { afterEach, describe, expect, it } from 'vitest'
+import { busyStretchMessage, LoopMonitor, type GcShare } from '../../../src-main/member/server/loopMonitor'
+
+setFlagsFromString('--expose-gc')
+const fullGc = runInNewContext('gc') as () => void
+
+/** Keep the thread busy for `ms` of wall time, running `each` in between. */
+function spin(ms: number, each: () => void = () => {}): void {
+  const until = performance.now() + ms
+  while (performance.now() < until) each()
+}
+
+function nextReport(m: { reports: Array<{ busy: number; gc: GcShare }> }): Promise<{ busy: number; gc: GcShare }> {
+  const seen = m.reports.length
+  return new Promise((resolve) => {
+    const poll = (): void => {
+      if (m.reports.length > seen) resolve(m.reports[seen]!)
+      else setTimeout(poll, 5)
+    }
+    poll()
+  })
+}
+
+describe('LoopMonitor', () => {
+  let monitor: LoopMonitor | undefined
+  afterEach(() => monitor?.stop())
+
+  function start(): { reports: Array<{ busy: number; gc: GcShare }> } {
+    const out = { reports: [] as Array<{ busy: number; gc: GcShare }> }
+    monitor = new LoopMonitor((busy, gc) => out.reports.push({ busy, gc }), 50)
+    monitor.start()
+    return out
+  }
+
+  it('reports a stretch of plain work with next to no collector time in it', async () => {
+    const m = start()
+    await new Promise((r) => setTimeout(r, 30))
+    const report = nextReport(m)
+    spin(120)
+    const { busy, gc } = await report
+    expect(busy).toBeGreaterThanOrEqual(50)
+    expect(gc.ms).toBeLessThan(busy / 2)
+  })
+
+  it('says how much of a stretch was mark-compact', async () => {
+    // A heap with something to mark, so each full collection takes measurable time.
+    const keep = Array.from({ length: 300_000 }, (_, i) => ({ i, s: `v${i}` }))
+    const m = start()
+    await new Promise((r) => setTimeout(r, 30))
+    const report = nextReport(m)
+    // Full collections, then plain work in the same stretch. (While V8 marks on helper threads the
+    // main thread waits without using CPU, and the monitor counts only CPU, so the work is what
+    // makes the stretch long enough to report; the collections are what it must attribute.)
+    for (let i = 0; i < 4; i++) fullGc()
+    spin(100)
+    const { busy, gc } = await report
+    expect(keep.length).toBe(300_000)
+    expect(busy).toBeGreaterThanOrEqual(50)
+    expect(gc.majorMs).toBeGreaterThan(0)
+    expect(gc.ms).toBeGreaterThanOrEqual(gc.majorMs)
+    expect(gc.ms).toBeLessThanOrEqual(busy)
+    expect(busyStretchMessage(busy, gc)).toMatch(/busy for \d+ ms at a stretch, \d+ ms of it in garbage collection \(\d+ ms mark-compact\)/)
+  })
+
+  it('words a stretch without collector time as before', () => {
+    expect(busyStretchMessage(170.4, { ms: 0.2, majorMs: 0 })).toBe("WARNING: the member's thread was busy for 170 ms at a stretch (heartbeats may have been late)")
+  })
+})
