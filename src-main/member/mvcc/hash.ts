@@ -6,6 +6,7 @@
  * protobuf-encoded mvccpb.KeyValue value as etcd writes it (zero fields omitted).
  */
 import type { KeyRevision } from './types'
+import { KeyMap } from './keyMap'
 import { sortSliced } from './slicedSort'
 import type { StoreView } from './store'
 
@@ -143,8 +144,9 @@ export async function hashKVOfView(view: StoreView, upTo: number, sliceMs = 5): 
       yield r
     }
   }
-  // Each key's newest revision at upTo (the keep rule below needs the live ones).
-  const latest = new Map<string, KeyRevision>()
+  // Each key's newest revision at upTo (the keep rule below needs the live ones). A KeyMap, so
+  // growing it to every key of a large store is never one long step.
+  const latest = new KeyMap<KeyRevision>()
   n = 0
   for (const r of ordered()) {
     latest.set(r.key, r)
