@@ -82,6 +82,19 @@ describe('state codec, format 2', () => {
     }
   })
 
+  it('keeps revisions too large for a small integer exact (a store restored with a revision bump)', () => {
+    const sm = new StateMachine('9', '1', 2)
+    sm.store.currentRev = 2 ** 40 + 5
+    for (let i = 0; i < 10; i++) put(sm, `/k/${i % 3}`, `v${i}`)
+    const copy = new StateMachine('0', '1', 2)
+    const r = copy.beginRestore()
+    r.push(encodeState(sm))
+    r.finish()
+    expect(fingerprint(copy)).toEqual(fingerprint(sm))
+    const kv = copy.store.range('/k/0', undefined).kvs[0]!
+    expect([kv.create, kv.mod, kv.version]).toEqual([2 ** 40 + 6, 2 ** 40 + 15, 4])
+  })
+
   it('reads a state written by the earlier one-buffer format', () => {
     // Format 1 as earlier versions wrote it: JSON header, then fixed 49-byte records.
     const header = { appliedIndex: 9, appliedTerm: 2, currentRev: 4, compactRev: 0, leases: [], cluster: { clusterId: '9', members: [], removed: [] }, alarms: [], auth: { enabled: false, revision: 1, users: [], roles: [] }, revisions: 3, clusterVersion: '3.4.0' }
