@@ -265,7 +265,7 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
         return await renewOnLeader(this.leaderHost(this.p.sm), id)
       } catch (err) {
         // Leadership moved while it waited: the new leader's clock decides.
-        if (!(err instanceof Error) || err.message !== Errors.notLeader().message) throw err
+        if (!(err instanceof Error) || err.message !== Errors.notLeader.message) throw err
       }
     }
     const r = (await this.forward(LeaderMethods.leaseRenew, { ID: id })) as { TTL?: unknown }

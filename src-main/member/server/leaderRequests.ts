@@ -45,7 +45,7 @@ export async function renewOnLeader(host: LeaderRequestsHost, id: string): Promi
   try {
     r = lessor.renew(id)
   } catch (err) {
-    if (err instanceof EtcdError && err.message === Errors.leaseNotFound().message) return 0
+    if (err instanceof EtcdError && err.message === Errors.leaseNotFound.message) return 0
     throw err
   }
   if ('ttl' in r) return r.ttl
@@ -129,7 +129,7 @@ export async function forwardToLeader(host: ForwardHost, method: string, body: u
       return await host.request(lead, method, body, left)
     } catch (err) {
       const e = err as { code?: number; message?: string }
-      const retry = e.code === status.UNAVAILABLE || e.message === Errors.notLeader().message
+      const retry = e.code === status.UNAVAILABLE || e.message === Errors.notLeader.message
       if (!retry) throw new EtcdError(e.code ?? status.UNKNOWN, e.message ?? String(err))
       // The leader moved or its peer port is not reachable right now: wait for Raft to say more.
       if (host.leaderId() === lead) await host.nextChange(Math.min(deadline - performance.now(), 200))

@@ -68,7 +68,7 @@ export class Proposer {
       if (auth.revision <= checkedAt) throw Errors.authOldRevision()
       checkedAt = auth.revision
       const outcome = await this.proposeOnce(body, opts, auth, deadline)
-      if (outcome.error?.message === Errors.authOldRevision().message && performance.now() < deadline) continue
+      if (outcome.error?.message === Errors.authOldRevision.message && performance.now() < deadline) continue
       if (outcome.error) throw outcome.error
       return outcome
     }
