@@ -3,11 +3,21 @@
 // which is not a valid authority (RFC 3986: no scheme, no '/'). Go's server accepts it; Node's HTTP/2
 // (nghttp2) resets the stream with PROTOCOL_ERROR, and Node offers no switch for that check.
 //
-// This shim sits between a client socket and the gRPC server (grpc-js's connection injector). It
-// reads the client's HTTP/2 frames until the first header block. If its authority is valid (every
-// client but etcdctl's per-endpoint dials), the connection becomes a plain pipe at once. Otherwise
-// it decodes every header block of that connection (HPACK, keeping the client's dynamic table),
-// replaces the authority with a valid one, and re-encodes for the server with its own table.
+// routeConnection answers a new connection with a SETTINGS frame (a valid server preface:
+// every client we know, grpc-go and grpc-js alike, waits for one before its first request), then
+// looks at what comes back before anything else is answered. When the client acknowledged those
+// SETTINGS and its first request has a valid authority, the gRPC server gets the plain socket, with
+// the bytes read so far put back minus that acknowledgement (the server never sent those SETTINGS;
+// it sends its own next, which the client acknowledges in turn). Everything else goes through
+// AuthorityShim, which drops the acknowledgement wherever it comes: a URL authority, odd bytes, a
+// request that came before the acknowledgement, a connection with no request for a while.
+//
+// AuthorityShim sits between a client socket and the gRPC server (grpc-js's connection injector). It
+// reads the client's HTTP/2 frames until the first header block. If its authority is valid, the
+// connection becomes a plain pipe. Otherwise it decodes every header block of that connection
+// (HPACK, keeping the client's dynamic table), replaces the authority with a valid one, and
+// re-encodes for the server with its own table. The pipe is a JavaScript stream, and Node finishes
+// each write to one a turn of the event loop later: what the plain socket of the first path saves.
 
 import { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
@@ -16,6 +26,8 @@ import hpack from 'hpack.js'
 const PREFACE_LENGTH = 24
 const FRAME_HEADERS = 0x1
 const FRAME_CONTINUATION = 0x9
+const FRAME_SETTINGS = 0x4
+const FLAG_ACK = 0x1
 const FLAG_END_STREAM = 0x1
 const FLAG_END_HEADERS = 0x4
 const FLAG_PADDED = 0x8
@@ -59,15 +71,22 @@ export class AuthorityShim extends Duplex {
   private readonly decoder = hpack.decompressor.create({ table: { size: TABLE_SIZE } })
   private readonly encoder = hpack.compressor.create({ table: { size: TABLE_SIZE } })
 
+  /**
+   * `initial`: bytes already read from the socket (by routeConnection), handled first.
+   * `acksToDrop`: SETTINGS acknowledgements the client owes routeConnection, not the server.
+   */
   constructor(
     private readonly socket: Socket,
     private readonly fallbackAuthority: string,
+    initial?: Buffer,
+    private acksToDrop = 0,
   ) {
     super()
     socket.on('data', (chunk: Buffer) => this.fromClient(chunk))
     socket.on('end', () => this.push(null))
     socket.on('error', (err) => this.destroy(err))
     socket.on('close', () => this.destroy())
+    if (initial?.length) this.fromClient(initial)
   }
 
   // Socket-like fields that HTTP/2 and grpc-js read from the connection they are given.
@@ -134,7 +153,7 @@ export class AuthorityShim extends Duplex {
   }
 
   private fromClient(chunk: Buffer) {
-    if (this.mode === 'pass') return this.emitToServer(chunk)
+    if (this.mode === 'pass' && this.acksToDrop === 0) return this.emitToServer(chunk)
     this.inbound = this.inbound.length ? Buffer.concat([this.inbound, chunk]) : chunk
     try {
       this.drain()
@@ -150,7 +169,7 @@ export class AuthorityShim extends Duplex {
       this.inbound = this.inbound.subarray(PREFACE_LENGTH)
       this.prefaceSeen = true
     }
-    while (this.mode !== 'pass' && this.inbound.length >= 9) {
+    while ((this.mode !== 'pass' || this.acksToDrop > 0) && this.inbound.length >= 9) {
       const length = this.inbound.readUIntBE(0, 3)
       // Our server announces the default SETTINGS_MAX_FRAME_SIZE; a larger frame is an error, not something to wait for.
       if (length > MAX_FRAME) throw new ShimProtocolError(`a frame of ${length} bytes is over the maximum frame size ${MAX_FRAME}`)
@@ -184,9 +203,12 @@ export class AuthorityShim extends Duplex {
         if (flags & FLAG_END_HEADERS) this.finishBlock()
       } else if (type === FRAME_CONTINUATION) {
         throw new ShimProtocolError('CONTINUATION without a header block')
+      } else if (type === FRAME_SETTINGS && flags & FLAG_ACK && streamId === 0 && this.acksToDrop > 0) {
+        // The acknowledgement of routeConnection's SETTINGS: the server never sent them.
+        this.acksToDrop--
       } else this.emitToServer(frame)
     }
-    if (this.mode === 'pass' && this.inbound.length) {
+    if (this.mode === 'pass' && this.acksToDrop === 0 && this.inbound.length) {
       const rest = this.inbound
       this.inbound = Buffer.alloc(0)
       this.emitToServer(rest)
@@ -204,6 +226,11 @@ export class AuthorityShim extends Duplex {
   private finishBlock() {
     const block = this.block!
     this.block = null
+    if (this.mode === 'pass') {
+      // Still reading frames only to find an acknowledgement to drop: the block goes as it came.
+      for (const f of block.raw) this.emitToServer(f)
+      return
+    }
     const headers = this.decode(Buffer.concat(block.fragments))
     const authority = headers.find((h) => h.name === ':authority')
     if (this.mode === 'undecided') {
@@ -235,4 +262,158 @@ export class AuthorityShim extends Duplex {
       this.emitToServer(Buffer.concat([header, part]))
     }
   }
+}
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
+
+/** What a client sent first: its first header block, and where its SETTINGS acknowledgement was. */
+export interface FirstBytes {
+  /** HPACK bytes of the first header block. */
+  block: Buffer
+  /** Offset and length of the first SETTINGS acknowledgement, if it came before the block. */
+  ack: { at: number; length: number } | undefined
+}
+
+/**
+ * The first header block in a client's first bytes: `more` while the bytes so far end before it
+ * is whole, or `odd` for anything the shim should handle (no preface, a frame over the size limit,
+ * an interrupted or endless block).
+ */
+export function firstHeaderBlock(buf: Buffer): FirstBytes | 'more' | 'odd' {
+  const n = Math.min(buf.length, PREFACE_LENGTH)
+  if (!buf.subarray(0, n).equals(PREFACE.subarray(0, n))) return 'odd'
+  if (buf.length < PREFACE_LENGTH) return 'more'
+  let off = PREFACE_LENGTH
+  let block: Buffer[] | null = null
+  let ack: FirstBytes['ack']
+  let streamId = 0
+  let bytes = 0
+  while (off + 9 <= buf.length) {
+    const length = buf.readUIntBE(off, 3)
+    if (length > MAX_FRAME) return 'odd'
+    if (off + 9 + length > buf.length) return 'more'
+    const at = off
+    const type = buf[off + 3]!
+    const flags = buf[off + 4]!
+    const id = buf.readUInt32BE(off + 5) & 0x7fffffff
+    let payload = buf.subarray(off + 9, off + 9 + length)
+    off += 9 + length
+    if (block) {
+      if (type !== FRAME_CONTINUATION || id !== streamId) return 'odd'
+    } else if (type === FRAME_HEADERS) {
+      let pad = 0
+      if (flags & FLAG_PADDED) {
+        pad = payload[0] ?? 0
+        payload = payload.subarray(1)
+      }
+      if (flags & FLAG_PRIORITY) payload = payload.subarray(5)
+      if (pad > payload.length) return 'odd'
+      payload = payload.subarray(0, payload.length - pad)
+      block = []
+      streamId = id
+    } else if (type === FRAME_CONTINUATION) return 'odd'
+    else {
+      if (type === FRAME_SETTINGS && flags & FLAG_ACK && id === 0 && !ack) ack = { at, length: 9 + length }
+      continue
+    }
+    block.push(payload)
+    bytes += payload.length
+    if (bytes > MAX_HEADER_BLOCK || block.length > MAX_BLOCK_FRAMES) return 'odd'
+    if (flags & FLAG_END_HEADERS) return { block: Buffer.concat(block), ack }
+  }
+  return 'more'
+}
+
+/** Whether a header block's :authority (if any) is one Node's HTTP/2 accepts. */
+function authorityIsValid(block: Buffer): boolean {
+  const d = hpack.decompressor.create({ table: { size: TABLE_SIZE } })
+  d.write(block)
+  d.execute()
+  for (let h = d.read(); h; h = d.read()) if (h.name === ':authority') return VALID_AUTHORITY.test(h.value)
+  return true
+}
+
+const SETTINGS_MAX_CONCURRENT_STREAMS = 0x3
+
+/**
+ * The SETTINGS frame routeConnection sends as the server's preface: the same limit the gRPC server
+ * announces next (so a client never sees more streams allowed than the server will take), nothing else.
+ */
+export function prefaceSettings(maxConcurrentStreams?: number): Buffer {
+  const limit = maxConcurrentStreams !== undefined && Number.isInteger(maxConcurrentStreams) && maxConcurrentStreams >= 0 && maxConcurrentStreams <= 0xffffffff
+  const f = Buffer.alloc(limit ? 15 : 9)
+  f.writeUIntBE(limit ? 6 : 0, 0, 3)
+  f[3] = FRAME_SETTINGS
+  if (limit) {
+    f.writeUInt16BE(SETTINGS_MAX_CONCURRENT_STREAMS, 9)
+    f.writeUInt32BE(maxConcurrentStreams, 11)
+  }
+  return f
+}
+
+/**
+ * How long a new connection may take to send its first request before the shim takes it (a client
+ * that connects early and calls later gets the shim, which serves it as well, only slower).
+ */
+export const FIRST_REQUEST_WAIT_MS = 250
+/** More than a preface, SETTINGS and one full header block: past this the shim decides. */
+const PEEK_LIMIT = PREFACE_LENGTH + 2 * MAX_HEADER_BLOCK
+
+/**
+ * Hands a new client connection to `plain` (the socket itself) when its first request has a valid
+ * authority and came after the acknowledgement of our SETTINGS, and to `shimmed` otherwise.
+ */
+export function routeConnection(
+  socket: Socket,
+  fallbackAuthority: string,
+  plain: (s: Socket) => void,
+  shimmed: (s: AuthorityShim) => void,
+  opts: { settings?: Buffer; waitMs?: number } = {},
+): void {
+  let seen: Buffer = Buffer.alloc(0)
+  let decided = false
+  const stop = (): Buffer => {
+    decided = true
+    clearTimeout(timer)
+    socket.removeListener('data', onData)
+    socket.removeListener('end', onGone)
+    socket.removeListener('close', onGone)
+    const all = seen
+    seen = Buffer.alloc(0)
+    return all
+  }
+  const toShim = (): void => {
+    // The client owes one acknowledgement for the SETTINGS sent below; the shim drops it.
+    shimmed(new AuthorityShim(socket, fallbackAuthority, stop(), 1))
+  }
+  const onGone = (): void => {
+    if (decided) return
+    stop()
+    socket.destroy()
+  }
+  const onData = (chunk: Buffer): void => {
+    seen = seen.length ? Buffer.concat([seen, chunk]) : chunk
+    const first = firstHeaderBlock(seen)
+    if (first === 'more' && seen.length <= PEEK_LIMIT) return
+    let valid = false
+    try {
+      valid = typeof first !== 'string' && first.ack !== undefined && authorityIsValid(first.block)
+    } catch {
+      valid = false
+    }
+    if (!valid || typeof first === 'string' || !first.ack) return toShim()
+    const all = stop()
+    const { at, length } = first.ack
+    socket.pause()
+    socket.unshift(Buffer.concat([all.subarray(0, at), all.subarray(at + length)]))
+    plain(socket)
+  }
+  const timer = setTimeout(() => {
+    if (!decided) toShim()
+  }, opts.waitMs ?? FIRST_REQUEST_WAIT_MS)
+  timer.unref()
+  socket.on('data', onData)
+  socket.once('end', onGone)
+  socket.once('close', onGone)
+  socket.write(opts.settings ?? prefaceSettings())
 }

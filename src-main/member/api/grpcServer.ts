@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import * as grpc from '@grpc/grpc-js'
 import { DropLog } from '../dropLog'
-import { AuthorityShim } from './authorityShim'
+import { prefaceSettings, routeConnection } from './authorityShim'
 import { serviceDefinition } from '../../etcdpb/load'
 import type { MemberConfig } from '../config'
 import { authService, type AuthHost } from './auth'
@@ -67,7 +67,15 @@ export class ClientServer {
         // etcdctl's per-endpoint dials put a scheme in the authority: the shim repairs it.
         const injector = this.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure())
         const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`
-        handOver = (socket) => injector.injectConnection(new AuthorityShim(socket, authority))
+        const settings = prefaceSettings(this.cfg.maxConcurrentStreams)
+        handOver = (socket) =>
+          routeConnection(
+            socket,
+            authority,
+            (plain) => injector.injectConnection(plain),
+            (shim) => injector.injectConnection(shim),
+            { settings },
+          )
       } else {
         const injector = this.grpcServer.createConnectionInjector(this.tlsCredentials())
         handOver = (socket) => injector.injectConnection(socket)
