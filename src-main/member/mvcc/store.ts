@@ -468,6 +468,9 @@ export class StoreLoader {
       h = []
       s.history.set(r.key, h)
       s.index.insert(r.key)
+    } else {
+      // One string per key, not per revision: the decoder's copy dies young.
+      r.key = h[0]!.key
     }
     trackLease(s.leaseKeys, r, h[h.length - 1])
     h.push(r)
