@@ -18,6 +18,7 @@
 // raftdeck member (a CPU profile: "--cpu-prof --cpu-prof-dir=/tmp/prof").
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -184,6 +185,18 @@ async function agreedLeader(client: EtcdClient, ms: Member[]): Promise<string | 
 
 type Row = Record<string, number>
 
+function portOpen(url: string): Promise<true | undefined> {
+  const u = new URL(url)
+  return new Promise((resolve) => {
+    const sock = net.connect(Number(u.port), u.hostname)
+    sock.once('connect', () => {
+      sock.destroy()
+      resolve(true)
+    })
+    sock.once('error', () => resolve(undefined))
+  })
+}
+
 async function benchEngine(engine: Engine, snapshot: string, snapRevision: number): Promise<Row> {
   const row: Row = {}
   const root = mkdtempSync(path.join(os.tmpdir(), `raftdeck-scale-${engine}-`))
@@ -223,6 +236,9 @@ async function benchEngine(engine: Engine, snapshot: string, snapRevision: numbe
       await stop(follower)
       t0 = performance.now()
       start(engine, follower, memberFlags(follower, ic, token, 'new'), String(values['restart-node-flags']).split(' ').filter(Boolean))
+      // The client port first, by plain TCP: a gRPC channel to a member that is down backs off
+      // (0.5, 0.8, 1.3, 2 s…), and a call would see the member only at the next step of that schedule.
+      await until('the restarted member\'s client port', () => portOpen(follower.clientUrl), 180_000, 25)
       await until('the restarted member', async () => {
         const [st, r] = await Promise.all([client.status(follower.clientUrl, 1000), client.range({ key: Buffer.from('/bench/restart'), serializable: true }, { endpoint: follower.clientUrl, timeoutMs: 1000 })])
         return st.leader !== '0' && Number(r.header.revision) >= rev ? true : undefined
