@@ -163,11 +163,11 @@ export class MvccStore {
     let h = this.history.get(r.key)
     const newKey = !h
     if (!h) {
-      h = []
+      // Most keys never get a second revision: an array of exactly one (`[]` and a push reserve 17).
+      h = [r]
       this.history.set(r.key, h)
       this.index.insert(r.key)
-    }
-    h.push(r)
+    } else h.push(r)
     this.bytes += revisionBytes(r)
     const undoLease = trackLease(this.leaseKeys, r, previous)
     return () => {
@@ -463,17 +463,19 @@ export class StoreLoader {
 
   add(r: KeyRevision): void {
     const s = this.s
-    let h = s.history.get(r.key)
+    const h = s.history.get(r.key)
     if (!h) {
-      h = []
-      s.history.set(r.key, h)
+      // An array of exactly one: 85% of a Kubernetes data set's keys have a single revision, and
+      // `[]` with a push reserves room for 17.
+      s.history.set(r.key, [r])
       s.index.insert(r.key)
+      trackLease(s.leaseKeys, r, undefined)
     } else {
       // One string per key, not per revision: the decoder's copy dies young.
       r.key = h[0]!.key
+      trackLease(s.leaseKeys, r, h[h.length - 1])
+      h.push(r)
     }
-    trackLease(s.leaseKeys, r, h[h.length - 1])
-    h.push(r)
     s.bytes += revisionBytes(r)
     if (r.mod >= s.compactRev) s.changes.push(r)
   }
