@@ -73,7 +73,7 @@ async function writeAt(fh: fsp.FileHandle, b: Buffer, pos: number): Promise<void
   }
 }
 
-/** The chunks of a file from `start` to its end, IO_CHUNK at a time, each in its own buffer. */
+/** `want` bytes of the file at `pos`, in a buffer of their own. */
 async function readChunk(fh: fsp.FileHandle, pos: number, want: number, size: number): Promise<Buffer> {
   const b = Buffer.allocUnsafe(want)
   let got = 0
@@ -86,8 +86,9 @@ async function readChunk(fh: fsp.FileHandle, pos: number, want: number, size: nu
 }
 
 /**
- * The file from `start` in IO_CHUNK buffers. The next chunk is read while the caller works on the
- * current one (a restart decodes a large snapshot: the disk and the decoder overlap).
+ * The chunks of a file from `start` to its end, IO_CHUNK at a time, each in its own buffer. The
+ * next chunk is read while the caller works on the current one (a restart decodes a large snapshot:
+ * the disk and the decoder overlap).
  */
 async function* readChunks(fh: fsp.FileHandle, start: number, size: number): AsyncGenerator<Buffer> {
   let pos = start
@@ -96,6 +97,9 @@ async function* readChunks(fh: fsp.FileHandle, start: number, size: number): Asy
     if (pos >= size) return undefined
     const want = Math.min(IO_CHUNK, size - pos)
     const p = readChunk(fh, pos, want, size)
+    // A read ahead that fails while the caller is busy is reported when the caller gets to it, not
+    // as an unhandled rejection in between (which would end the process).
+    p.catch(() => {})
     pos += want
     return p
   }

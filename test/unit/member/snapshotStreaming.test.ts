@@ -15,7 +15,7 @@ import type { IncomingSnapshot, SnapshotFiles } from '../../../src-main/member/p
 import { readSnapshotFile, snapshotFileChunks } from '../../../src-main/member/server/snapshotFile'
 import { CHUNK_BYTES, encodeState, StateDecoder } from '../../../src-main/member/server/stateCodec'
 import { StateMachine } from '../../../src-main/member/server/stateMachine'
-import { SnapshotCorruptError, Snapshotter } from '../../../src-main/member/snap/snapshotter'
+import { IO_CHUNK, SnapshotCorruptError, Snapshotter } from '../../../src-main/member/snap/snapshotter'
 
 const dirs: string[] = []
 const tmp = (): string => {
@@ -173,6 +173,24 @@ describe('Snapshotter streams', () => {
     await expect(load(snap.read({ index: 4242, term: 7, file: snap.fileFor(7, 4242) }))).rejects.toBeInstanceOf(SnapshotCorruptError)
     expect(await snap.loadNewest(Infinity, load)).toBeUndefined()
     expect(fs.existsSync(`${snap.fileFor(7, 4242)}.broken`)).toBe(true)
+  })
+
+  it('a file cut short while it is read fails with its own error, also when the read ahead fails', async () => {
+    const snap = new Snapshotter(tmp())
+    const ref = { index: 10, term: 1, file: snap.fileFor(1, 10) }
+    fs.writeFileSync(ref.file, Buffer.alloc(4 + 4 * IO_CHUNK, 1))
+    const it = snap.read(ref)[Symbol.asyncIterator]()
+    expect((await it.next()).value).toHaveLength(IO_CHUNK)
+    // The next chunk is being read ahead; the ones after it cannot be read any more.
+    fs.truncateSync(ref.file, 4 + 100)
+    let err: unknown
+    for (let i = 0; i < 4 && !err; i++) {
+      // A slow consumer: the read ahead settles (and may fail) before the next chunk is asked for.
+      await new Promise((r) => setTimeout(r, 50))
+      err = await it.next().then(() => undefined, (e: unknown) => e)
+    }
+    expect(err).toBeInstanceOf(SnapshotCorruptError)
+    expect((err as Error).message).toMatch(/file ended at \d+ of \d+ bytes/)
   })
 
   it('a receiver checks size and CRC before the file takes its name', async () => {
