@@ -12,8 +12,13 @@
 //   compact   100,000 revisions compacted (physically) while 16 clients write: elections, load p99;
 //   RSS       per member with the data loaded, and at the end.
 //   npm run bench:scale -- [--runs 1] [--engines raftdeck,etcd] [--snapshot FILE] [--regenerate] [--keep DIR]
+//                          [--steps restart,learner,compact] [--restarts 1] [--restart-node-flags="--cpu-prof …"] [--verbose]
+// --steps picks what runs after the restore (e.g. `--steps restart --restarts 3` times only restarts;
+// the median of the restarts is reported); --restart-node-flags adds Node options to a restarted
+// raftdeck member (a CPU profile: "--cpu-prof --cpu-prof-dir=/tmp/prof").
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -22,6 +27,7 @@ import { randomBytes } from 'node:crypto'
 import { EtcdClient } from '../src-main/services/etcd/client'
 import { findEtcdBinary } from '../src-main/services/app/etcdBinary'
 import { packageMemberCommand } from '../src-main/services/playground/launcher'
+import { MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
 import { freePorts } from '../test/support/ports'
 import { EVENT_LEASES, k8sWrites } from './bench-scale/k8sData'
 
@@ -37,6 +43,10 @@ const { values } = parseArgs({
     keep: { type: 'string' },
     'compact-revisions': { type: 'string', default: '100000' },
     'load-seconds': { type: 'string', default: '12' },
+    steps: { type: 'string', default: 'restart,learner,compact' },
+    restarts: { type: 'string', default: '1' },
+    'restart-node-flags': { type: 'string', default: '' },
+    verbose: { type: 'boolean', default: false },
   },
 })
 
@@ -136,11 +146,14 @@ function memberFlags(m: Member, initialCluster: string, token: string, state: 'n
   ]
 }
 
-function start(engine: Engine, m: Member, flags: string[]): void {
+const steps = new Set(String(values.steps).split(',').filter(Boolean))
+
+function start(engine: Engine, m: Member, flags: string[], nodeFlags: string[] = []): void {
+  // A member runs with the Node options the playground gives it (nodeFlags.ts).
   const proc =
     engine === 'etcd'
       ? spawn(ETCD, [...flags, '--log-level=warn', '--logger=zap', '--quota-backend-bytes=8589934592'], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(member.cmd, [...member.prefix, 'member', ...flags, '--quota-backend-bytes=8589934592'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...member.env } })
+      : spawn(member.cmd, [...MEMBER_NODE_FLAGS, ...nodeFlags, ...member.prefix, 'member', ...flags, '--quota-backend-bytes=8589934592'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...member.env } })
   m.log = []
   proc.stdout!.on('data', (d: Buffer) => m.log.push(d.toString()))
   proc.stderr!.on('data', (d: Buffer) => m.log.push(d.toString()))
@@ -172,6 +185,18 @@ async function agreedLeader(client: EtcdClient, ms: Member[]): Promise<string | 
 
 type Row = Record<string, number>
 
+function portOpen(url: string): Promise<true | undefined> {
+  const u = new URL(url)
+  return new Promise((resolve) => {
+    const sock = net.connect(Number(u.port), u.hostname)
+    sock.once('connect', () => {
+      sock.destroy()
+      resolve(true)
+    })
+    sock.once('error', () => resolve(undefined))
+  })
+}
+
 async function benchEngine(engine: Engine, snapshot: string, snapRevision: number): Promise<Row> {
   const row: Row = {}
   const root = mkdtempSync(path.join(os.tmpdir(), `raftdeck-scale-${engine}-`))
@@ -201,19 +226,30 @@ async function benchEngine(engine: Engine, snapshot: string, snapRevision: numbe
     row['RSS/member loaded MiB'] = ms.reduce((a, m) => a + rssMiB(m.proc?.pid), 0) / ms.length
 
     // 2. Restart one follower: stopped, started, serving the cluster's revision again.
-    const lead = (await agreedLeader(client, ms))!
-    const statuses = await Promise.all(ms.map((m) => client.status(m.clientUrl)))
-    const follower = ms[statuses.findIndex((s) => s.header.member_id !== lead)]!
-    await client.put({ key: Buffer.from('/bench/restart'), value: Buffer.from('x') }, { endpoint: ms[statuses.findIndex((s) => s.header.member_id === lead)]!.clientUrl })
+    const restarts: number[] = []
+    for (let i = 0; steps.has('restart') && i < Number(values.restarts); i++) {
+      const lead = (await until('one leader', () => agreedLeader(client, ms), 60_000))!
+      const statuses = await Promise.all(ms.map((m) => client.status(m.clientUrl)))
+      const follower = ms[statuses.findIndex((s) => s.header.member_id !== lead)]!
+      await client.put({ key: Buffer.from('/bench/restart'), value: Buffer.from('x') }, { endpoint: ms[statuses.findIndex((s) => s.header.member_id === lead)]!.clientUrl })
+      const rev = Number((await client.range({ key: Buffer.from('/bench/restart') })).header.revision)
+      await stop(follower)
+      t0 = performance.now()
+      start(engine, follower, memberFlags(follower, ic, token, 'new'), String(values['restart-node-flags']).split(' ').filter(Boolean))
+      // The client port first, by plain TCP: a gRPC channel to a member that is down backs off
+      // (0.5, 0.8, 1.3, 2 s…), and a call would see the member only at the next step of that schedule.
+      await until('the restarted member\'s client port', () => portOpen(follower.clientUrl), 180_000, 25)
+      await until('the restarted member', async () => {
+        const [st, r] = await Promise.all([client.status(follower.clientUrl, 1000), client.range({ key: Buffer.from('/bench/restart'), serializable: true }, { endpoint: follower.clientUrl, timeoutMs: 1000 })])
+        return st.leader !== '0' && Number(r.header.revision) >= rev ? true : undefined
+      }, 180_000, 25)
+      restarts.push((performance.now() - t0) / 1000)
+      process.stderr.write(`  restart ${i + 1}: ${restarts[restarts.length - 1]!.toFixed(2)} s\n`)
+      if (values.verbose) process.stderr.write(`--- ${follower.name} after its restart\n${follower.log.join('').slice(-6000)}\n`)
+    }
+    if (restarts.length) row['restart member s'] = median(restarts)
     const rev = Number((await client.range({ key: Buffer.from('/bench/restart') })).header.revision)
-    await stop(follower)
-    t0 = performance.now()
-    start(engine, follower, memberFlags(follower, ic, token, 'new'))
-    await until('the restarted member', async () => {
-      const [st, r] = await Promise.all([client.status(follower.clientUrl, 1000), client.range({ key: Buffer.from('/bench/restart'), serializable: true }, { endpoint: follower.clientUrl, timeoutMs: 1000 })])
-      return st.leader !== '0' && Number(r.header.revision) >= rev ? true : undefined
-    }, 180_000, 25)
-    row['restart member s'] = (performance.now() - t0) / 1000
+    if (!steps.has('learner')) return row
 
     // 3. A learner that catches up by snapshot, then promoted.
     t0 = performance.now()
@@ -228,6 +264,7 @@ async function benchEngine(engine: Engine, snapshot: string, snapRevision: numbe
       return Number(r.header.revision) >= rev ? true : undefined
     }, 60_000)
 
+    if (!steps.has('compact')) return row
     // 4. Compact 100,000 revisions while a write load runs.
     const before = await Promise.all(all.map((m) => client.status(m.clientUrl)))
     const lat: number[] = []
@@ -269,7 +306,8 @@ async function benchEngine(engine: Engine, snapshot: string, snapRevision: numbe
     throw err
   } finally {
     client.close()
-    await Promise.all([...ms, learner].map((m) => stop(m, 'SIGKILL')))
+    // SIGTERM (SIGKILL after 15 s): a member run with --cpu-prof writes its profile as it exits.
+    await Promise.all([...ms, learner].map((m) => stop(m)))
     if (values.keep) process.stderr.write(`kept ${root}\n`)
     else rmSync(root, { recursive: true, force: true })
   }

@@ -139,6 +139,19 @@ class PeerLink {
     )
   }
 
+  /**
+   * The peer just connected to us, so it is up: a link waiting out its retry delay dials now. A
+   * restarted member then hears from the leader at once, not after the leader's next retry (up to
+   * a second later).
+   */
+  peerUp(): void {
+    if (this.socket || this.connecting || this.closed || !this.retryTimer) return
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    this.backoffMs = 50
+    this.connect()
+  }
+
   close(): void {
     this.closed = true
     if (this.retryTimer) clearTimeout(this.retryTimer)
@@ -275,6 +288,7 @@ export class PeerTransport implements Transport {
       identified()
       // A connection of its own for one snapshot file (snapshotStream.ts).
       if (hello.kind === 'snapshot') snapshot = new SnapshotReceiveSession(sock, hello, this.identity.localId, this.snapshots, handler, this.log)
+      else this.links.get(hello.from)?.peerUp()
       return true
     }
     let onRequest: ((f: Buffer) => boolean) | undefined

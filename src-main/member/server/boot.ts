@@ -29,7 +29,9 @@ export async function bootMember(cfg: MemberConfig, log: (line: string) => void)
   const memberDir = path.join(cfg.dataDir, 'member')
   const walDir = cfg.walDir || path.join(memberDir, 'wal')
   const snapshotter = new Snapshotter(path.join(memberDir, 'snap'))
+  const t0 = performance.now()
   const boot = await openDataDir(cfg, walDir, log)
+  const t1 = performance.now()
   const { wal, localId, clusterId, initialMembers, fresh, replay } = boot
   for (const m of initialMembers) if (m.ID === localId) m.name = cfg.name
 
@@ -54,6 +56,7 @@ export async function bootMember(cfg: MemberConfig, log: (line: string) => void)
     await wal.close()
     throw new StartError(`snapshot at index ${marked} is missing or corrupt in ${path.join(memberDir, 'snap')}; the WAL no longer holds the entries before it`)
   }
+  const t2 = performance.now()
   if (snap) {
     storage.applySnapshot({ data: SNAPSHOT_DATA_IN_FILE, metadata: { index: snap.ref.index, term: snap.ref.term, confState: snap.value } })
     snapshotIndex = snap.ref.index
@@ -61,6 +64,14 @@ export async function bootMember(cfg: MemberConfig, log: (line: string) => void)
   if (replay) {
     storage.setHardState(replay.hardState)
     storage.append(replay.entries.filter((e) => e.index > snapshotIndex).map((e) => ({ term: e.term, index: e.index, type: e.type as Entry['type'], data: e.data })))
+  }
+  if (snap || replay) {
+    const t3 = performance.now()
+    log(
+      `boot: WAL read (${replay?.entries.length ?? 0} entries) in ${Math.round(t1 - t0)} ms; ` +
+        (snap ? `snapshot at index ${snap.ref.index} loaded (${sm.store.keyCount()} keys, revision ${sm.store.currentRev}) in ${Math.round(t2 - t1)} ms; ` : 'no snapshot; ') +
+        `${Math.round(t3 - t2)} ms to hand the log to Raft; process up ${Math.round(process.uptime() * 1000)} ms`,
+    )
   }
   const bootstrapVoters = fresh && cfg.initialClusterState === 'new' ? initialMembers.map((m) => m.ID) : undefined
   return { wal, snapshotter, localId, clusterId, sm, storage, snapshotIndex, bootstrapVoters }

@@ -193,6 +193,14 @@ class ChunkQueue {
 
   push(b: Buffer): void {
     if (b.length === 0) return
+    const last = this.chunks[this.chunks.length - 1]
+    if (last && this.chunks.length > this.first && last.buffer === b.buffer && last.byteOffset + last.length === b.byteOffset) {
+      // The next piece of the same buffer (a file chunk fed in pieces): one longer view, so a record
+      // across the seam is read in place rather than copied.
+      this.chunks[this.chunks.length - 1] = Buffer.from(b.buffer, last.byteOffset, last.length + b.length)
+      this.available += b.length
+      return
+    }
     if (this.first > 64 && this.first * 2 > this.chunks.length) {
       this.chunks = this.chunks.slice(this.first)
       this.first = 0
@@ -238,6 +246,27 @@ class ChunkQueue {
     this.skip(n)
     return b
   }
+
+  /** The chunk being read (undefined when empty) and where in it; for reading records in place. */
+  get head(): Buffer | undefined {
+    return this.chunks[this.first]
+  }
+
+  get offset(): number {
+    return this.off
+  }
+
+  /** Moves the read offset inside the head chunk to `to` (at most its length). */
+  consumeTo(to: number): void {
+    const head = this.chunks[this.first]!
+    this.available -= to - this.off
+    if (to < head.length) {
+      this.off = to
+      return
+    }
+    this.first++
+    this.off = 0
+  }
 }
 
 /** Thrown for bytes that are not a state snapshot this member can read. */
@@ -256,6 +285,7 @@ export class StateDecoder {
   private currentRev = 0
   /** Format 1 states are read whole (they were written whole, and are small). */
   private v1: Buffer[] | undefined
+  private readonly leaseIds = new Map<number, Map<number, string>>()
 
   push(chunk: Uint8Array): void {
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
@@ -285,12 +315,14 @@ export class StateDecoder {
     }
     const loader = this.loader!
     while (!this.done && q.available > 0) {
+      this.parseInPlace(loader)
+      if (q.available === 0) return
       const kind = q.peek(1)[0]
       if (kind === REC_END) {
         if (q.available < END_BYTES) return
         const end = q.take(END_BYTES)
         const count = end.readDoubleLE(1)
-        this.currentRev = end.readDoubleLE(9)
+        this.currentRev = smallInt(end.readDoubleLE(9))
         if (count !== this.records) throw new SnapshotFormatError(`snap: end record says ${count} revisions, read ${this.records}`)
         this.done = true
         if (q.available > 0) throw new SnapshotFormatError('snap: bytes after the end record')
@@ -310,13 +342,64 @@ export class StateDecoder {
       const sub = h.readUInt32LE(25)
       const version = smallInt(h.readDoubleLE(29))
       q.skip(FIXED)
-      const lease = leaseLen ? q.take(8).readBigInt64LE(0).toString() : '0'
+      const lease = leaseLen ? this.leaseId(q.take(8), 0) : '0'
       const key = q.take(klen).toString('latin1')
       // A view into the chunk it arrived in (or a copy when it spans two): no per-value copy.
       const value = vlen ? q.take(vlen) : EMPTY
       loader.add({ key, value, create, mod, sub, version, lease, tombstone: (flags & FLAG_TOMBSTONE) !== 0 })
       this.records++
     }
+  }
+
+  /**
+   * Reads the records that lie wholly inside the chunk being read straight from it: no Buffer per
+   * field, only the key string and the value's view (a restart decodes ~300k records, so the
+   * temporary objects of the general path cost more than the records themselves). Stops at the end
+   * record, at a record that spans chunks, and at anything unexpected (the general path reports it).
+   */
+  private parseInPlace(loader: StoreLoader): void {
+    const q = this.q
+    const b = q.head
+    if (!b) return
+    const end = b.length
+    let off = q.offset
+    let records = this.records
+    while (off + FIXED <= end && b[off] === REC_REVISION) {
+      const klen = b.readUInt32LE(off + 1)
+      const vlen = b.readUInt32LE(off + 5)
+      const flags = b[off + 37]!
+      const leaseLen = flags & FLAG_LEASE ? 8 : 0
+      const keyAt = off + FIXED + leaseLen
+      const valueAt = keyAt + klen
+      const next = valueAt + vlen
+      if (next > end) break
+      loader.add({
+        key: b.toString('latin1', keyAt, valueAt),
+        // A view into the chunk: no per-value copy.
+        value: vlen ? b.subarray(valueAt, next) : EMPTY,
+        create: smallInt(b.readDoubleLE(off + 9)),
+        mod: smallInt(b.readDoubleLE(off + 17)),
+        sub: b.readUInt32LE(off + 25),
+        version: smallInt(b.readDoubleLE(off + 29)),
+        lease: leaseLen ? this.leaseId(b, off + FIXED) : '0',
+        tombstone: (flags & FLAG_TOMBSTONE) !== 0,
+      })
+      records++
+      off = next
+    }
+    this.records = records
+    if (off > q.offset) q.consumeTo(off)
+  }
+
+  /** Lease IDs repeat (a few leases hold many keys): one string per lease, not one per record. */
+  private leaseId(b: Buffer, at: number): string {
+    const lo = b.readUInt32LE(at)
+    const hi = b.readInt32LE(at + 4)
+    let byLo = this.leaseIds.get(hi)
+    if (!byLo) this.leaseIds.set(hi, (byLo = new Map()))
+    let id = byLo.get(lo)
+    if (id === undefined) byLo.set(lo, (id = b.readBigInt64LE(at).toString()))
+    return id
   }
 
   finish(): StateImage {
@@ -366,10 +449,10 @@ function decodeV1(buf: Buffer): StateImage {
     const klen = buf.readUInt32LE(off)
     const vlen = buf.readUInt32LE(off + 4)
     const llen = buf[off + 8]!
-    const create = buf.readDoubleLE(off + 9)
-    const mod = buf.readDoubleLE(off + 17)
-    const sub = buf.readDoubleLE(off + 25)
-    const version = buf.readDoubleLE(off + 33)
+    const create = smallInt(buf.readDoubleLE(off + 9))
+    const mod = smallInt(buf.readDoubleLE(off + 17))
+    const sub = smallInt(buf.readDoubleLE(off + 25))
+    const version = smallInt(buf.readDoubleLE(off + 33))
     const tombstone = buf.readDoubleLE(off + 41) === 1
     off += 49
     const key = buf.subarray(off, off + klen).toString('latin1')

@@ -73,20 +73,46 @@ async function writeAt(fh: fsp.FileHandle, b: Buffer, pos: number): Promise<void
   }
 }
 
-/** The chunks of a file from `start` to its end, IO_CHUNK at a time, each in its own buffer. */
+/** `want` bytes of the file at `pos`, in a buffer of their own. */
+async function readChunk(fh: fsp.FileHandle, pos: number, want: number, size: number): Promise<Buffer> {
+  const b = Buffer.allocUnsafe(want)
+  let got = 0
+  while (got < want) {
+    const { bytesRead } = await fh.read(b, got, want - got, pos + got)
+    if (bytesRead === 0) throw new SnapshotCorruptError(`snap: file ended at ${pos + got} of ${size} bytes`)
+    got += bytesRead
+  }
+  return b
+}
+
+/**
+ * The chunks of a file from `start` to its end, IO_CHUNK at a time, each in its own buffer. The
+ * next chunk is read while the caller works on the current one (a restart decodes a large snapshot:
+ * the disk and the decoder overlap).
+ */
 async function* readChunks(fh: fsp.FileHandle, start: number, size: number): AsyncGenerator<Buffer> {
   let pos = start
-  while (pos < size) {
+  let next: Promise<Buffer> | undefined
+  const ahead = (): Promise<Buffer> | undefined => {
+    if (pos >= size) return undefined
     const want = Math.min(IO_CHUNK, size - pos)
-    const b = Buffer.allocUnsafe(want)
-    let got = 0
-    while (got < want) {
-      const { bytesRead } = await fh.read(b, got, want - got, pos + got)
-      if (bytesRead === 0) throw new SnapshotCorruptError(`snap: file ended at ${pos + got} of ${size} bytes`)
-      got += bytesRead
-    }
+    const p = readChunk(fh, pos, want, size)
+    // A read ahead that fails while the caller is busy is reported when the caller gets to it, not
+    // as an unhandled rejection in between (which would end the process).
+    p.catch(() => {})
     pos += want
-    yield b
+    return p
+  }
+  next = ahead()
+  try {
+    while (next) {
+      const b = await next
+      next = ahead()
+      yield b
+    }
+  } finally {
+    // Stopped early: the read in flight must end before the caller closes the file.
+    await next?.catch(() => {})
   }
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import { etcdGrpcObject } from '../../../src-main/etcdpb/load'
-import { cleanupAll, etcdctl, freePort, launch, memberArgs, startCluster, stopProc, tempDir, waitFor, waitHealthy, type MemberSpec } from './support/procs'
+import { cleanupAll, etcdctl, freePort, launch, memberArgs, startCluster, stopCluster, stopProc, tempDir, waitFor, waitHealthy, type MemberSpec } from './support/procs'
 
 async function spec(name = 'm1'): Promise<MemberSpec> {
   return { name, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(tempDir(), name) }
@@ -84,6 +84,58 @@ describe('member lifecycle', () => {
     const broken = launch('raftdeck', s, args)
     expect(await broken.exited).toBe(1)
     expect(broken.log.join('')).toMatch(/raftdeck member: snapshot at index \d+ is missing or corrupt/)
+  })
+
+  it('a restarted follower loads its snapshot and WAL back to the same data, revisions and HashKV', async () => {
+    const c = await startCluster('raftdeck', 3, ['--snapshot-count', '30'])
+    const all = c.endpoints
+    const ctl = async (ep: string | string[], args: string[], input?: string): Promise<string> => {
+      const r = await etcdctl(ep, args, input === undefined ? {} : { input })
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0)
+      return r.stdout
+    }
+    const status = async (ep: string) => JSON.parse(await ctl(ep, ['endpoint', 'status', '-w', 'json']))[0].Status as { header: { revision: number; member_id: number }; leader: number }
+    const hashAt = async (ep: string, rev: number) => JSON.parse(await ctl(ep, ['endpoint', 'hashkv', '-w', 'json', `--rev=${rev}`]))[0].HashKV.hash as number
+    // History of every kind: leases, second revisions, deletes, a multi-op transaction, a compaction.
+    const lease = (await ctl(all, ['lease', 'grant', '600'])).split(' ')[1]!
+    for (let i = 0; i < 40; i++) await ctl(all, ['put', `k/${i}`, `v${i}`, ...(i % 4 === 0 ? [`--lease=${lease}`] : [])])
+    for (let i = 0; i < 10; i++) await ctl(all, ['put', `k/${i}`, `again${i}`])
+    await ctl(all, ['del', 'k/3'])
+    await ctl(all, ['del', 'k/2', '--prefix'])
+    await ctl(all, ['txn'], 'mod("k/5") > "0"\n\nput t/a 1\nput t/b 2\ndel k/5\n\nput t/failed 1\n\n')
+    const compactAt = (await status(c.endpoints[0]!)).header.revision - 5
+    await ctl(all, ['compact', String(compactAt)])
+    for (let i = 0; i < 12; i++) await ctl(all, ['put', `late/${i}`, `x${i}`])
+
+    const st = await Promise.all(c.endpoints.map(status))
+    const f = st.findIndex((x) => x.header.member_id !== x.leader)
+    const follower = c.members[f]!
+    const rev = st[f]!.header.revision
+    await waitFor('the follower to apply everything', async () => (await status(follower.endpoint)).header.revision === Math.max(...st.map((x) => x.header.revision)))
+    const hashBefore = await hashAt(follower.endpoint, rev)
+    expect(fs.readdirSync(path.join(follower.dataDir, 'member/snap')).some((n) => n.endsWith('.snap'))).toBe(true)
+    await stopProc(follower)
+    // Written while it is down: it catches up from the leader's log after its own.
+    const live = c.endpoints.filter((_, i) => i !== f)
+    for (let i = 0; i < 3; i++) await ctl(live, ['put', `down/${i}`, `d${i}`])
+
+    const again = launch('raftdeck', c.specs[f]!, follower.args)
+    c.members[f] = again
+    await waitHealthy(again, 60_000)
+    expect(again.log.join('')).toMatch(/boot: WAL read \(\d+ entries\) in \d+ ms; snapshot at index \d+ loaded \(\d+ keys, revision \d+\)/)
+    const newest = Math.max(...(await Promise.all(live.map(status))).map((x) => x.header.revision))
+    await waitFor('the restarted follower to catch up', async () => (await status(again.endpoint)).header.revision === newest)
+    expect(await hashAt(again.endpoint, rev)).toBe(hashBefore)
+    const hashes = await Promise.all(c.endpoints.map((ep) => hashAt(ep, newest)))
+    expect(new Set(hashes).size, String(hashes)).toBe(1)
+    // Every key with its create and mod revisions, version and lease, as the leader has them.
+    const dump = async (ep: string) => JSON.parse(await ctl(ep, ['get', '', '--from-key', '--consistency=s', '-w', 'json'])).kvs
+    expect(await dump(again.endpoint)).toEqual(await dump(live[0]!))
+    expect((await dump(again.endpoint)).filter((kv: { lease?: number }) => kv.lease).length).toBe(4)
+    // Reads below the compaction stay refused, reads at it still work.
+    expect((await etcdctl(again.endpoint, ['get', 'k/1', `--rev=${compactAt - 1}`, '--consistency=s'])).stderr).toMatch(/required revision has been compacted/)
+    expect((await ctl(again.endpoint, ['get', 'k/1', `--rev=${compactAt}`, '--consistency=s'])).trim()).toBe('k/1\nagain1')
+    await stopCluster(c)
   })
 
   it('raises NOSPACE past the quota and then allows only reads, deletes and compaction', async () => {

@@ -15,7 +15,7 @@ import type { IncomingSnapshot, SnapshotFiles } from '../../../src-main/member/p
 import { readSnapshotFile, snapshotFileChunks } from '../../../src-main/member/server/snapshotFile'
 import { CHUNK_BYTES, encodeState, StateDecoder } from '../../../src-main/member/server/stateCodec'
 import { StateMachine } from '../../../src-main/member/server/stateMachine'
-import { SnapshotCorruptError, Snapshotter } from '../../../src-main/member/snap/snapshotter'
+import { IO_CHUNK, SnapshotCorruptError, Snapshotter } from '../../../src-main/member/snap/snapshotter'
 
 const dirs: string[] = []
 const tmp = (): string => {
@@ -39,7 +39,13 @@ function sample(): StateMachine {
   sm.cluster.add({ ID: '1', name: 'n1', peerURLs: ['http://a:1'], clientURLs: [], isLearner: false })
   sm.lessor.grant('-5', 60)
   sm.lessor.grant('9223372036854775807', 60)
-  for (let i = 0; i < 3000; i++) put(sm, `/registry/pods/ns-${i % 13}/p-${i % 500}`, `pod-${i}-${'x'.repeat(i % 300)}`, i % 17 === 0 ? '9223372036854775807' : '0')
+  // Lease IDs whose low or high 32 bits look alike to a reader that mixes signed and unsigned halves.
+  // (0x80000000 and 0x180000000 share their low half, -0x100000000 and 0x7fffffffffffffff neither.)
+  sm.lessor.grant('2147483648', 60)
+  sm.lessor.grant('6442450944', 60)
+  sm.lessor.grant('-4294967296', 60)
+  const leaseOf = (i: number): string => (i % 17 === 0 ? '9223372036854775807' : i % 19 === 0 ? '2147483648' : i % 23 === 0 ? '-4294967296' : i % 29 === 0 ? '6442450944' : '0')
+  for (let i = 0; i < 3000; i++) put(sm, `/registry/pods/ns-${i % 13}/p-${i % 500}`, `pod-${i}-${'x'.repeat(i % 300)}`, leaseOf(i))
   for (let i = 0; i < 50; i++) {
     const t = sm.store.write()
     t.deleteRange(`/registry/pods/ns-${i % 13}/p-${i}`, undefined)
@@ -63,6 +69,11 @@ function fingerprint(sm: StateMachine) {
     size: sm.store.sizeInUse(),
     leased: sm.store.keysOfLease('9223372036854775807').length,
     big: sm.store.keysOfLease('-5'),
+    lowBit: sm.store.keysOfLease('2147483648'),
+    highWord: sm.store.keysOfLease('-4294967296'),
+    sameLow: sm.store.keysOfLease('6442450944'),
+    // Every retained revision with all its fields (leases as strings), in snapshot order.
+    revisions: [...sm.store.allRevisions()].map((r) => `${r.key}|${r.mod}.${r.sub}|${r.create}|${r.version}|${r.lease}|${r.tombstone}|${r.value.length}:${r.value.subarray(0, 16).toString('hex')}`),
     watchLog: sm.store.changesBetween(2000, sm.store.currentRev).length,
     users: sm.auth.userList(),
   }
@@ -73,12 +84,31 @@ describe('state codec, format 2', () => {
     const sm = sample()
     const bytes = encodeState(sm)
     const want = fingerprint(sm)
+    expect(want.lowBit.length).toBeGreaterThan(0)
+    expect(want.highWord.length).toBeGreaterThan(0)
+    expect(want.sameLow.length).toBeGreaterThan(0)
+    // Separate buffers (as chunks arrive from a peer): records across chunks take the general path.
     for (const cut of [37, 4099, 65_537, CHUNK_BYTES + 3]) {
+      const copy = new StateMachine('0', '1', 2)
+      const r = copy.beginRestore()
+      for (let off = 0; off < bytes.length; off += cut) r.push(Buffer.from(bytes.subarray(off, off + cut)))
+      r.finish()
+      expect(fingerprint(copy), `cut ${cut}`).toEqual(want)
+    }
+  })
+
+  it('reads pieces of one buffer as one view: values across a seam are not copied', () => {
+    const sm = sample()
+    const bytes = encodeState(sm)
+    const want = fingerprint(sm)
+    for (const cut of [7, 4099, 65_536]) {
       const copy = new StateMachine('0', '1', 2)
       const r = copy.beginRestore()
       for (let off = 0; off < bytes.length; off += cut) r.push(bytes.subarray(off, off + cut))
       r.finish()
-      expect(fingerprint(copy)).toEqual(want)
+      expect(fingerprint(copy), `cut ${cut}`).toEqual(want)
+      // Every value is a view into the buffer the pieces came from.
+      for (const rev of copy.store.allRevisions()) if (rev.value.length > 0) expect(rev.value.buffer).toBe(bytes.buffer)
     }
   })
 
@@ -156,6 +186,24 @@ describe('Snapshotter streams', () => {
     await expect(load(snap.read({ index: 4242, term: 7, file: snap.fileFor(7, 4242) }))).rejects.toBeInstanceOf(SnapshotCorruptError)
     expect(await snap.loadNewest(Infinity, load)).toBeUndefined()
     expect(fs.existsSync(`${snap.fileFor(7, 4242)}.broken`)).toBe(true)
+  })
+
+  it('a file cut short while it is read fails with its own error, also when the read ahead fails', async () => {
+    const snap = new Snapshotter(tmp())
+    const ref = { index: 10, term: 1, file: snap.fileFor(1, 10) }
+    fs.writeFileSync(ref.file, Buffer.alloc(4 + 4 * IO_CHUNK, 1))
+    const it = snap.read(ref)[Symbol.asyncIterator]()
+    expect((await it.next()).value).toHaveLength(IO_CHUNK)
+    // The next chunk is being read ahead; the ones after it cannot be read any more.
+    fs.truncateSync(ref.file, 4 + 100)
+    let err: unknown
+    for (let i = 0; i < 4 && !err; i++) {
+      // A slow consumer: the read ahead settles (and may fail) before the next chunk is asked for.
+      await new Promise((r) => setTimeout(r, 50))
+      err = await it.next().then(() => undefined, (e: unknown) => e)
+    }
+    expect(err).toBeInstanceOf(SnapshotCorruptError)
+    expect((err as Error).message).toMatch(/file ended at \d+ of \d+ bytes/)
   })
 
   it('a receiver checks size and CRC before the file takes its name', async () => {

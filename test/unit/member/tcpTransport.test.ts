@@ -1,7 +1,7 @@
 // The TCP peer transport accepts nothing before it is given the Raft node to hand messages to,
 // and delivers a peer's first message to that node as soon as it does.
 import net from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { makeMessage, MessageType, type Message } from '../../../src-main/raft/index'
 import { frame } from '../../../src-main/member/peer/framing'
 import { encodeMessage } from '../../../src-main/member/peer/messageCodec'
@@ -71,5 +71,37 @@ describe('TCP peer transport', () => {
     expect(await peerSends(port!, heartbeat)).toBe('sent')
     await first
     expect(stepped[0]).toMatchObject({ type: 'MsgHeartbeat', from: '2', to: '1', term: 3, commit: 1 })
+  })
+
+  it('dials a member at once when it connects to us, instead of waiting out the retry delay', async () => {
+    const [port, peerPort] = await freePorts(2)
+    const t = transport(port!)
+    // Retry timers never fire on their own here: only the peer's own connection can make us dial.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const servers: net.Server[] = []
+    try {
+      let unreachable = 0
+      await t.start({ step: () => {}, reportUnreachable: () => void unreachable++, reportSnapshot: () => {} })
+      t.syncPeers([{ ID: '2', peerURLs: [`http://127.0.0.1:${peerPort}`] }])
+      // Member 2 is down: the first dial fails and the link waits for its retry.
+      await vi.waitFor(() => expect(unreachable).toBeGreaterThan(0), { timeout: 5000, interval: 10 })
+      expect(t.connectedSince('2')).toBe(0)
+      // Member 2 comes up and connects to us, as a restarted member does.
+      const dialed = new Promise<void>((resolve) => {
+        const server = net.createServer((sock) => {
+          sock.on('error', () => {})
+          resolve()
+        })
+        servers.push(server)
+        server.listen(peerPort, '127.0.0.1')
+      })
+      await new Promise((r) => servers[0]!.once('listening', r))
+      expect(await peerSends(port!, makeMessage({ type: MessageType.HeartbeatResp, from: '2', to: '1', term: 1 }))).toBe('sent')
+      await dialed
+      await vi.waitFor(() => expect(t.connectedSince('2')).toBeGreaterThan(0), { timeout: 5000, interval: 10 })
+    } finally {
+      vi.useRealTimers()
+      for (const s of servers) s.close()
+    }
   })
 })
