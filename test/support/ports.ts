@@ -1,21 +1,19 @@
-import { createServer } from 'node:net'
+import { pickFreePorts } from '../../src-main/services/playground/ports'
+
+/** Ports this test process has handed out: a later pick never repeats one still in use. */
+const handedOut = new Set<number>()
 
 /**
- * Reserves `n` distinct free loopback ports. The listeners are closed before returning, so a tiny
- * window remains in which another process could take a port; callers that start servers on them
- * should treat "address in use" as a reason to retry with new ports.
+ * `n` distinct free loopback ports below the ephemeral range (see pickFreePorts: a port from
+ * bind(0) can be taken by any outgoing connection before the test's server binds it, which made
+ * members fail with "address already in use" now and then).
  */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () =>
-      new Promise<import('node:net').Server>((resolve, reject) => {
-        const s = createServer()
-        s.once('error', reject)
-        s.listen(0, '127.0.0.1', () => resolve(s))
-      }),
-    ),
-  )
-  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port)
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
+  const ports = await pickFreePorts(n, '127.0.0.1', handedOut)
+  for (const p of ports) handedOut.add(p)
   return ports
+}
+
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!
 }

@@ -5,7 +5,7 @@
 import { spawn, execFile } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../../support/ports'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -27,18 +27,7 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): P
   })
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.unref()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      const port = typeof addr === 'object' && addr ? addr.port : 0
-      srv.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 const tempDirs: string[] = []
 export function tempDir(prefix = 'raftdeck-bbolt-'): string {

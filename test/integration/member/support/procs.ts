@@ -4,7 +4,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
+import { freePort } from '../../../support/ports'
 import os from 'node:os'
 import path from 'node:path'
 import { spawnRaftdeck } from '../../../support/raftdeck'
@@ -13,16 +13,7 @@ import type { Pki } from '../../../support/certs'
 export const ETCD = '/usr/bin/etcd'
 export const ETCDCTL = '/usr/bin/etcdctl'
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 export interface Proc {
   name: string
