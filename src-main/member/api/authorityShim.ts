@@ -63,6 +63,21 @@ interface PendingBlock {
   bytes: number
 }
 
+/** A HEADERS frame's header-block fragment, without padding and priority; undefined if malformed. */
+function headerFragment(payload: Buffer, flags: number): Buffer | undefined {
+  let pad = 0
+  if (flags & FLAG_PADDED) {
+    if (payload.length < 1) return undefined
+    pad = payload[0]!
+    payload = payload.subarray(1)
+  }
+  if (flags & FLAG_PRIORITY) {
+    if (payload.length < 5) return undefined
+    payload = payload.subarray(5)
+  }
+  return pad > payload.length ? undefined : payload.subarray(0, payload.length - pad)
+}
+
 export class AuthorityShim extends Duplex {
   private inbound: Buffer = Buffer.alloc(0)
   private prefaceSeen = false
@@ -183,14 +198,8 @@ export class AuthorityShim extends Duplex {
         throw new ShimProtocolError('a header block was interrupted by another frame')
       }
       if (type === FRAME_HEADERS) {
-        let payload = frame.subarray(9)
-        let pad = 0
-        if (flags & FLAG_PADDED) {
-          pad = payload[0]!
-          payload = payload.subarray(1)
-        }
-        if (flags & FLAG_PRIORITY) payload = payload.subarray(5)
-        payload = payload.subarray(0, payload.length - pad)
+        const payload = headerFragment(frame.subarray(9), flags)
+        if (!payload) throw new ShimProtocolError('a HEADERS frame with more padding than payload')
         this.block = { streamId, endStream: Boolean(flags & FLAG_END_STREAM), fragments: [payload], raw: [frame], bytes: length }
         if (flags & FLAG_END_HEADERS) this.finishBlock()
       } else if (type === FRAME_CONTINUATION && this.block) {
@@ -301,14 +310,9 @@ export function firstHeaderBlock(buf: Buffer): FirstBytes | 'more' | 'odd' {
     if (block) {
       if (type !== FRAME_CONTINUATION || id !== streamId) return 'odd'
     } else if (type === FRAME_HEADERS) {
-      let pad = 0
-      if (flags & FLAG_PADDED) {
-        pad = payload[0] ?? 0
-        payload = payload.subarray(1)
-      }
-      if (flags & FLAG_PRIORITY) payload = payload.subarray(5)
-      if (pad > payload.length) return 'odd'
-      payload = payload.subarray(0, payload.length - pad)
+      const fragment = headerFragment(payload, flags)
+      if (!fragment) return 'odd'
+      payload = fragment
       block = []
       streamId = id
     } else if (type === FRAME_CONTINUATION) return 'odd'
@@ -322,6 +326,15 @@ export function firstHeaderBlock(buf: Buffer): FirstBytes | 'more' | 'odd' {
     if (flags & FLAG_END_HEADERS) return { block: Buffer.concat(block), ack }
   }
   return 'more'
+}
+
+/** authorityIsValid, with a block that does not decode counted as invalid (the shim will say why). */
+function authorityIsValidSafe(block: Buffer): boolean {
+  try {
+    return authorityIsValid(block)
+  } catch {
+    return false
+  }
 }
 
 /** Whether a header block's :authority (if any) is one Node's HTTP/2 accepts. */
@@ -395,13 +408,7 @@ export function routeConnection(
     seen = seen.length ? Buffer.concat([seen, chunk]) : chunk
     const first = firstHeaderBlock(seen)
     if (first === 'more' && seen.length <= PEEK_LIMIT) return
-    let valid = false
-    try {
-      valid = typeof first !== 'string' && first.ack !== undefined && authorityIsValid(first.block)
-    } catch {
-      valid = false
-    }
-    if (!valid || typeof first === 'string' || !first.ack) return toShim()
+    if (typeof first === 'string' || !first.ack || !authorityIsValidSafe(first.block)) return toShim()
     const all = stop()
     const { at, length } = first.ack
     socket.pause()

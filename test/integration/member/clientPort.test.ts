@@ -4,7 +4,7 @@
 import http2 from 'node:http2'
 import net from 'node:net'
 import path from 'node:path'
-import hpack from 'hpack.js'
+import { H2_PREFACE, h2frame, hpackBlock } from '../../support/h2frames'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cleanupAll, etcdctl, freePort, launch, memberArgs, tempDir, waitFor, waitHealthy, type Proc } from './support/procs'
 
@@ -17,29 +17,16 @@ beforeAll(async () => {
 })
 afterAll(cleanupAll)
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
-
-function h2frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9)
-  h.writeUIntBE(payload.length, 0, 3)
-  h[3] = type
-  h[4] = flags
-  h.writeUInt32BE(streamId, 5)
-  return Buffer.concat([h, payload])
-}
+const PREFACE = H2_PREFACE
 
 function headerBlock(authority: string): Buffer {
-  const c = hpack.compressor.create({ table: { size: 4096 } })
-  c.write([
+  return hpackBlock([
     { name: ':method', value: 'POST' },
     { name: ':scheme', value: 'http' },
     { name: ':path', value: '/etcdserverpb.KV/Range' },
     { name: ':authority', value: authority },
     { name: 'content-type', value: 'application/grpc' },
   ])
-  const parts: Buffer[] = []
-  for (let b = c.read(); b; b = c.read()) parts.push(b)
-  return Buffer.concat(parts)
 }
 
 /**

@@ -4,7 +4,7 @@
 import http2 from 'node:http2'
 import net from 'node:net'
 import * as grpc from '@grpc/grpc-js'
-import hpack from 'hpack.js'
+import { H2_PREFACE, h2frame, hpackBlock } from '../../support/h2frames'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AuthorityShim, firstHeaderBlock, prefaceSettings, repairAuthority, routeConnection } from '../../../src-main/member/api/authorityShim'
 
@@ -135,21 +135,18 @@ describe('routeConnection', () => {
   async function rawClient(then: (ack: Buffer, headers: Buffer) => Buffer[], path: string): Promise<{ first: Buffer; got: () => Buffer; send: (b: Buffer) => void; close: () => void }> {
     const sock = net.connect(frontPort, '127.0.0.1')
     await new Promise<void>((r) => sock.once('connect', () => r()))
-    sock.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), frame(0x4, 0, 0, Buffer.alloc(0))]))
+    sock.write(Buffer.concat([H2_PREFACE, frame(0x4, 0, 0, Buffer.alloc(0))]))
     // Nothing more until the server has spoken, as grpc-go and grpc-js do.
     const first = await new Promise<Buffer>((r) => sock.once('data', r))
-    const enc = hpack.compressor.create({ table: { size: 4096 } })
-    enc.write([
+    const block = hpackBlock([
       { name: ':method', value: 'GET' },
       { name: ':scheme', value: 'http' },
       { name: ':path', value: path },
       { name: ':authority', value: `127.0.0.1:${frontPort}` },
     ])
-    const block: Buffer[] = []
-    for (let b = enc.read(); b; b = enc.read()) block.push(b)
     const got: Buffer[] = []
     sock.on('data', (d: Buffer) => got.push(d))
-    for (const b of then(frame(0x4, 0x1, 0, Buffer.alloc(0)), frame(0x1, 0x5, 1, Buffer.concat(block)))) sock.write(b)
+    for (const b of then(frame(0x4, 0x1, 0, Buffer.alloc(0)), frame(0x1, 0x5, 1, block))) sock.write(b)
     return { first, got: () => Buffer.concat(got), send: (b: Buffer) => void sock.write(b), close: () => sock.destroy() }
   }
   /** The frame types and flags in what the server sent after its first bytes. */
@@ -164,14 +161,7 @@ describe('routeConnection', () => {
     await vi.waitFor(() => expect(frameKinds(c.got()).some(([t, f]) => t === 0x6 && f & 1)).toBe(true))
     expect(frameKinds(c.got()).map(([t]) => t)).not.toContain(0x7)
   }
-  function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-    const h = Buffer.alloc(9)
-    h.writeUIntBE(payload.length, 0, 3)
-    h[3] = type
-    h[4] = flags
-    h.writeUInt32BE(stream, 5)
-    return Buffer.concat([h, payload])
-  }
+  const frame = h2frame
 
   it("answers with SETTINGS first, and gives a client that acknowledged them before its request the plain socket", async () => {
     const c = await rawClient((ack, headers) => [Buffer.concat([ack, headers])], '/acked')
@@ -195,7 +185,7 @@ describe('routeConnection', () => {
   })
 
   it('finds the first header block only when it is whole, and calls odd bytes odd', () => {
-    const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
+    const preface = H2_PREFACE
     const settings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])
     const ack = Buffer.from([0, 0, 0, 4, 1, 0, 0, 0, 0])
     const headers = Buffer.concat([Buffer.from([0, 0, 3, 1, 0x4, 0, 0, 0, 1]), Buffer.from([0x82, 0x86, 0x84])])
@@ -206,6 +196,8 @@ describe('routeConnection', () => {
     expect(firstHeaderBlock(Buffer.concat([preface, settings, ack, headers]))).toEqual({ block: Buffer.from([0x82, 0x86, 0x84]), ack: { at: 33, length: 9 } })
     expect(firstHeaderBlock(Buffer.from('GET / HTTP/1.1\r\n'))).toBe('odd')
     expect(firstHeaderBlock(Buffer.concat([preface, Buffer.from([0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0])]))).toBe('odd')
+    // Padding longer than the frame (PADDED flag, pad length 200 in a 3-byte payload).
+    expect(firstHeaderBlock(Buffer.concat([preface, Buffer.from([0, 0, 3, 1, 0x4 | 0x8, 0, 0, 0, 1, 200, 0x82, 0x86])]))).toBe('odd')
     // A CONTINUATION that does not continue a block.
     expect(firstHeaderBlock(Buffer.concat([preface, Buffer.from([0, 0, 0, 9, 0x4, 0, 0, 0, 1])]))).toBe('odd')
   })
