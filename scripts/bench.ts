@@ -1,7 +1,7 @@
 // `npm run bench`: the same workload, with the same client (the app's grpc-js EtcdClient), against a
 // 3-member Raftdeck playground and a 3-member real etcd (/usr/bin/etcd) started side by side by the
 // same supervisor, then a table with the ratio playground/etcd for each number.
-//   npm run bench -- --seconds 5 --concurrency 1,16,64 --runs 1 [--warmup 3]
+//   npm run bench -- --seconds 5 --concurrency 1,16,64 --runs 1 [--warmup 3] [--rest 10]
 // Before the measured cells each fresh cluster gets --warmup seconds of the same operations at 16
 // clients (not measured): a Node member runs its request path in V8's unoptimised tiers until the
 // code is hot, so without it the first cell (1 client) mostly measures JIT warm-up. etcd gets the
@@ -25,12 +25,14 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     engines: { type: 'string', default: 'raftdeck,etcd' },
     warmup: { type: 'string', default: '3' },
+    rest: { type: 'string', default: '10' },
   },
 })
 const SECONDS = Number(values.seconds)
 const LEVELS = String(values.concurrency).split(',').map(Number)
 const RUNS = Number(values.runs)
 const WARMUP_SECONDS = Number(values.warmup)
+const REST_SECONDS = Number(values.rest)
 const VALUE = randomBytes(256)
 
 interface Sample {
@@ -41,9 +43,27 @@ interface Sample {
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN)
 
+/** Each member's highest RSS seen while a load runs, sampled every 200 ms. */
+class RssPeaks {
+  readonly peak = new Map<number, number>()
+  private timer: NodeJS.Timeout | undefined
+  constructor(private readonly pids: number[]) {}
+  start(): void {
+    const sample = () => {
+      for (const pid of this.pids) this.peak.set(pid, Math.max(this.peak.get(pid) ?? 0, rssMiB(pid)))
+    }
+    sample()
+    this.timer = setInterval(sample, 200)
+  }
+  stop(): void {
+    clearInterval(this.timer)
+  }
+}
+
 /** Runs `op` from `concurrency` loops for `seconds`; returns ops/s and latency percentiles in ms. */
-async function load(concurrency: number, op: (i: number) => Promise<unknown>, seconds = SECONDS): Promise<Sample> {
+async function load(concurrency: number, op: (i: number) => Promise<unknown>, seconds = SECONDS, rss?: RssPeaks): Promise<Sample> {
   const lat: number[] = []
+  rss?.start()
   const end = performance.now() + seconds * 1000
   let n = 0
   let errors = 0
@@ -60,6 +80,7 @@ async function load(concurrency: number, op: (i: number) => Promise<unknown>, se
       }
     }),
   )
+  rss?.stop()
   if (errors > lat.length / 100) throw new Error(`${errors} of ${n} operations failed`)
   lat.sort((a, b) => a - b)
   return { ops: lat.length / seconds, p50: pct(lat, 50), p99: pct(lat, 99) }
@@ -105,24 +126,40 @@ async function benchEngine(engine: PlaygroundEngine): Promise<Row> {
       await load(16, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }), WARMUP_SECONDS / 4)
       await load(16, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }), WARMUP_SECONDS / 4)
     }
+    const pids = state.members.map((m) => m.pid).filter((p): p is number => !!p)
+    // The memory goal is per member, at rest and under the 64-client load: each member's peak during
+    // the 64-client cells (mean of the members, and the largest one, usually the leader's).
+    const underLoad = new RssPeaks(pids)
     for (const c of LEVELS) {
       const l = leader().clientUrl
-      const w = await load(c, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }))
+      const rss = c === 64 ? underLoad : undefined
+      const w = await load(c, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }), SECONDS, rss)
       row[`put c${c} ops/s`] = w.ops
       row[`put c${c} p50 ms`] = w.p50
       row[`put c${c} p99 ms`] = w.p99
-      const lr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }))
+      const lr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }), SECONDS, rss)
       row[`get lin c${c} ops/s`] = lr.ops
       row[`get lin c${c} p50 ms`] = lr.p50
       row[`get lin c${c} p99 ms`] = lr.p99
-      const sr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }))
+      const sr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }), SECONDS, rss)
       row[`get ser c${c} ops/s`] = sr.ops
       row[`get ser c${c} p50 ms`] = sr.p50
       row[`get ser c${c} p99 ms`] = sr.p99
     }
     state = (await svc.list()).find((p) => p.id === id)!
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
     const rss = state.members.map((m) => rssMiB(m.pid))
-    row['RSS per member MiB'] = rss.reduce((a, b) => a + b, 0) / rss.length
+    row['RSS after last cell MiB'] = mean(rss)
+    if (underLoad.peak.size) {
+      row['RSS c64 peak, mean MiB'] = mean([...underLoad.peak.values()])
+      row['RSS c64 peak, max MiB'] = Math.max(...underLoad.peak.values())
+    }
+    if (REST_SECONDS > 0) {
+      // At rest: the same cluster after REST_SECONDS without requests (both engines alike), when a
+      // runtime has had the time to give back what the load made it take.
+      await new Promise((r) => setTimeout(r, REST_SECONDS * 1000))
+      row['RSS at rest MiB'] = mean(state.members.map((m) => rssMiB(m.pid)))
+    }
 
     // Fail-over: kill -9 the leader; time until a write succeeds through the survivors.
     const old = leader()
