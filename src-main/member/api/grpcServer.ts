@@ -10,6 +10,7 @@ import { authService, type AuthHost } from './auth'
 import { clusterService, type ClusterHost } from './cluster'
 import { debugService, type DebugHost } from './debug'
 import { kvService, type KvHost } from './kv'
+import { learnerInterceptor } from './learner'
 import { leaseService, type LeaseHost } from './lease'
 import { maintenanceService, type MaintenanceHost } from './maintenance'
 import { watchService, type WatchHost } from './watch'
@@ -45,6 +46,7 @@ export class ClientServer {
       'grpc.max_send_message_length': 0x7fffffff,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_concurrent_streams': cfg.maxConcurrentStreams,
+      interceptors: [learnerInterceptor(server)],
     })
     const s = this.grpcServer
     s.addService(serviceDefinition('etcdserverpb.KV'), kvService(server))

@@ -76,6 +76,23 @@ async function scenario(kind: 'raftdeck' | 'etcd', ports: Array<{ clientPort: nu
     // etcdctl retries this Unavailable error until its deadline, so the last line it prints depends
     // on timing (for etcd too): record that the learner refused.
     record('linearizable get on learner', /rpc not supported for learner/.test(learnerGet.stderr) ? 'refused: rpc not supported for learner' : learnerGet.stderr)
+    // What else a learner serves: etcd 3.4 refuses every call but a few member-local ones. Only
+    // calls that change nothing, so the rest of the scenario is the same whichever way they go.
+    for (const args of [
+      ['get', 'x', '--consistency=s'],
+      ['endpoint', 'status'],
+      ['member', 'list'],
+      ['alarm', 'list'],
+      ['endpoint', 'hashkv'],
+      ['user', 'list'],
+      ['role', 'list'],
+      ['user', 'get', 'root'],
+      ['snapshot', 'save', 'FILE'],
+    ]) {
+      const argv = args.map((a) => (a === 'FILE' ? path.join(tempDir(), 'learner.db') : a))
+      const r = await etcdctl(m4.endpoint, [...argv, '--command-timeout=2s'], { timeoutMs: 10_000 })
+      record(`${args.join(' ')} on learner`, /rpc not supported for learner/.test(r.stderr) ? 'refused: rpc not supported for learner' : r.code === 0 ? 'served' : normalize(r.stderr))
+    }
 
     const promote = await waitFor(
       'learner promotion',
