@@ -195,7 +195,10 @@ async function main() {
     // Alternate the order so neither engine always runs on a warmer machine.
     for (const e of r % 2 ? [...engines].reverse() : engines) {
       process.stderr.write(`run ${r + 1}/${RUNS}: ${e}…\n`)
-      ;(results[e] ??= []).push(await benchEngine(e))
+      const row = await benchEngine(e)
+      ;(results[e] ??= []).push(row)
+      // Each run's puts, so the spread behind a median is visible.
+      process.stderr.write(`  ${e}: puts/s ${LEVELS.map((c) => `c${c} ${row[`put c${c} ops/s`]!.toFixed(0)} (p50 ${row[`put c${c} p50 ms`]!.toFixed(2)} ms)`).join(', ')}\n`)
     }
   }
   const keys = Object.keys(results[engines[0]!]![0]!)
