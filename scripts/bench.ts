@@ -132,16 +132,16 @@ async function benchEngine(engine: PlaygroundEngine): Promise<Row> {
     const underLoad = new RssPeaks(pids)
     for (const c of LEVELS) {
       const l = leader().clientUrl
-      const rss = c === 64 ? underLoad : undefined
-      const w = await load(c, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }), SECONDS, rss)
+      const peaks = c === 64 ? underLoad : undefined
+      const w = await load(c, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }), SECONDS, peaks)
       row[`put c${c} ops/s`] = w.ops
       row[`put c${c} p50 ms`] = w.p50
       row[`put c${c} p99 ms`] = w.p99
-      const lr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }), SECONDS, rss)
+      const lr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }), SECONDS, peaks)
       row[`get lin c${c} ops/s`] = lr.ops
       row[`get lin c${c} p50 ms`] = lr.p50
       row[`get lin c${c} p99 ms`] = lr.p99
-      const sr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }), SECONDS, rss)
+      const sr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }), SECONDS, peaks)
       row[`get ser c${c} ops/s`] = sr.ops
       row[`get ser c${c} p50 ms`] = sr.p50
       row[`get ser c${c} p99 ms`] = sr.p99

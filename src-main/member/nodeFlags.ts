@@ -16,8 +16,9 @@
  * four times what survived before the next one, and keeps the pages afterwards. Under load the
  * leader reached 70–80 MiB of old generation for ~20 MiB alive, and held it at rest. A growth
  * factor of 1.5 keeps it near what is alive: 64-client peak RSS per member 108–113 MiB instead of
- * 123–145 (leader 114–120 instead of 148–182), with no throughput cost that the bench could show; the Kubernetes-sized bench:scale
- * data set and the no-election test were re-measured with it.
+ * 123–145 (leader 114–120 instead of 148–182), with no throughput cost that alternating bench runs
+ * could show. bench:scale's Kubernetes-sized data set and the no-election test were re-measured
+ * with it.
  */
 import flags from './nodeFlags.json'
 

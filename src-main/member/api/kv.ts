@@ -55,7 +55,6 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
     }),
     Put: unary(member, async (req: PutRequest, call) => {
       checkPut(req)
-      rejectIfLearner(member)
       checkPutPermissions(member.state.auth, call.metadata, req)
       await member.checkQuota(putCost(req))
       const out = await member.propose({ put: req }, { auth: authOf(member.state.auth, call.metadata) })
@@ -63,14 +62,12 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
     }),
     DeleteRange: unary(member, async (req: DeleteRangeRequest, call) => {
       checkDelete(req)
-      rejectIfLearner(member)
       checkDeletePermissions(member.state.auth, call.metadata, req)
       const out = await member.propose({ delete_range: req }, { auth: authOf(member.state.auth, call.metadata) })
       return { header: member.header(out.revision), ...(out.result as object) }
     }),
     Txn: unary(member, async (req: TxnRequest, call) => {
       checkTxnRequest(req, member.maxTxnOps)
-      rejectIfLearner(member)
       const readOnly = isTxnReadOnly(req)
       // No writes: answer from local state after a ReadIndex round, without a log entry. The
       // caller is checked after that round, against the auth state applied by then (as Range).
@@ -93,7 +90,6 @@ export function kvService(member: KvHost): grpc.UntypedServiceImplementation {
       return { header: member.header(out.revision), ...(out.result as object) }
     }),
     Compact: unary(member, async (req: { revision: string; physical: boolean }, call) => {
-      rejectIfLearner(member)
       // Validated when applied (as etcd does), so every member fails it the same way.
       const out = await member.propose({ compaction: { revision: req.revision, physical: req.physical } }, { auth: authOf(member.state.auth, call.metadata) })
       // As etcd: with physical, answer once this member has removed the compacted revisions.

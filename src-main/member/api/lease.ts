@@ -2,7 +2,6 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { ApiContext, LeaderAnswers, Proposing, QuotaCheck, Roles } from '../server/ports'
 import { authOf, toServiceError, unary } from './handler'
-import { rejectIfLearner } from './learner'
 
 const MAX_INT63 = (1n << 63n) - 1n
 
@@ -15,7 +14,6 @@ export function leaseService(server: LeaseHost): grpc.UntypedServiceImplementati
   const lessor = () => server.state.lessor
   return {
     LeaseGrant: unary(server, async (req: { TTL: string; ID: string }, call) => {
-      rejectIfLearner(server)
       // A TTL over etcd's maximum is refused when applied (after the token is checked), as in etcd.
       await server.checkQuota(0)
       let id = req.ID
@@ -28,7 +26,6 @@ export function leaseService(server: LeaseHost): grpc.UntypedServiceImplementati
       return { header: server.header(out.revision), ...(out.result as object) }
     }),
     LeaseRevoke: unary(server, async (req: { ID: string }, call) => {
-      rejectIfLearner(server)
       const out = await server.propose({ lease_revoke: { ID: req.ID } }, { auth: authOf(server.state.auth, call.metadata) })
       return { header: server.header(out.revision) }
     }),

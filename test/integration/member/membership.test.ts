@@ -76,9 +76,10 @@ async function scenario(kind: 'raftdeck' | 'etcd', ports: Array<{ clientPort: nu
     // etcdctl retries this Unavailable error until its deadline, so the last line it prints depends
     // on timing (for etcd too): record that the learner refused.
     record('linearizable get on learner', /rpc not supported for learner/.test(learnerGet.stderr) ? 'refused: rpc not supported for learner' : learnerGet.stderr)
-    // What else a learner serves: etcd 3.4 refuses every call but a few member-local ones. Only
-    // calls that change nothing, so the rest of the scenario is the same whichever way they go.
+    // What else a learner serves: etcd 3.4 refuses every call but a few member-local ones. Reads,
+    // and one write that a learner must refuse (served, it would change what the scenario records next).
     for (const args of [
+      ['put', 'x', 'from-learner'],
       ['get', 'x', '--consistency=s'],
       ['endpoint', 'status'],
       ['member', 'list'],
