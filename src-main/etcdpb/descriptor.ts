@@ -14,11 +14,16 @@ export const PROTO_FILES = ['rpc.proto', 'debug.proto', 'raftdeck_internal.proto
 /** Name of the JSON form beside the .proto files in the build. */
 export const DESCRIPTOR_FILE = 'etcd.descriptor.json'
 
-/** Parses the protos in `dir` as proto-loader would, and returns protobufjs's JSON form of them. */
-export function protoDescriptorJson(dir: string): protobuf.INamespace {
+/** Parses the protos in `dir` as proto-loader would (field names as written, every reference resolved). */
+export function protoRoot(dir: string): protobuf.Root {
   const root = new protobuf.Root()
   root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(dir, target))
   root.loadSync(PROTO_FILES, { keepCase: true })
   root.resolveAll()
-  return root.toJSON()
+  return root
+}
+
+/** protobufjs's JSON form of the protos in `dir`, which the build writes beside them. */
+export function protoDescriptorJson(dir: string): protobuf.INamespace {
+  return protoRoot(dir).toJSON()
 }

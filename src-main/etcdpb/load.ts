@@ -1,8 +1,9 @@
 /**
  * Loads etcd's v3 protocol definitions (our own .proto files in this folder) for @grpc/grpc-js.
  *
- * Loader options, shared by the member and the client layer so both see the same shapes:
- * - `keepCase: true`: fields keep the proto spelling (`create_revision`, `range_end`, `ID`,
+ * The shapes messages take, the same for the member and the client layer (those proto-loader gives
+ * with these options, which the app used until 2026-12; test/unit/rpc/protoDescriptor.test.ts checks):
+ * - `keepCase: true` (when parsing): fields keep the proto spelling (`create_revision`, `range_end`, `ID`,
  *   `peerURLs`), exactly what etcd's docs and JSON output use.
  * - `longs: String`: every int64/uint64 (revisions, lease IDs, member IDs, cluster IDs) arrives
  *   as a decimal string. Member IDs are full 64-bit values, which a JS number would round. When
@@ -17,9 +18,9 @@
 import { fileURLToPath } from 'node:url'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import * as protoLoader from '@grpc/proto-loader'
+import protobuf from 'protobufjs'
 import * as grpc from '@grpc/grpc-js'
-import { DESCRIPTOR_FILE, PROTO_FILES } from './descriptor'
+import { DESCRIPTOR_FILE, protoRoot } from './descriptor'
 
 /**
  * Where the .proto files are: beside this module when it runs from source; in out/main/etcdpb (copied
@@ -31,40 +32,91 @@ export const protoDir = (() => {
   return candidates.find((d) => existsSync(path.join(d, 'rpc.proto'))) ?? here
 })()
 
-export const loaderOptions: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [protoDir],
-}
+/** How protobufjs turns a decoded message into the plain object the handlers and the client see. */
+const toObjectOptions: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true }
 
-let cachedDefinition: protoLoader.PackageDefinition | undefined
+/** The services of the etcd protos, as grpc-js wants them: methods by name, each with its path and codecs. */
+export type EtcdPackageDefinition = Record<string, grpc.ServiceDefinition>
 
-/** The package definition of rpc.proto, kv.proto, auth.proto, debug.proto and our internal entries. */
-export function etcdPackageDefinition(): protoLoader.PackageDefinition {
-  cachedDefinition ??= loadDefinition()
+let cachedDefinition: EtcdPackageDefinition | undefined
+let cachedGrpcObject: grpc.GrpcObject | undefined
+
+/** The services of rpc.proto, kv.proto, auth.proto, debug.proto and our internal entries. */
+export function etcdPackageDefinition(): EtcdPackageDefinition {
+  cachedDefinition ??= servicesOf(loadRoot())
   return cachedDefinition
 }
 
 /** From the build's pre-parsed JSON (descriptor.ts) when it is there; from the .proto text otherwise (running from source). */
-function loadDefinition(): protoLoader.PackageDefinition {
+function loadRoot(): protobuf.Root {
   const json = path.join(protoDir, DESCRIPTOR_FILE)
-  if (existsSync(json)) return protoLoader.fromJSON(JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>, loaderOptions)
-  return protoLoader.loadSync(PROTO_FILES, loaderOptions)
+  const root = existsSync(json) ? protobuf.Root.fromJSON(JSON.parse(readFileSync(json, 'utf8')) as protobuf.INamespace) : protoRoot(protoDir)
+  root.resolveAll()
+  return root
+}
+
+/**
+ * Every service in `root`, with the same paths, streaming flags and codecs that @grpc/proto-loader
+ * builds (test/unit/rpc/protoDescriptor.test.ts compares them), but without what only reflection
+ * needs: proto-loader also encodes a descriptor of every file and message, which was half of the
+ * definitions' load time, paid by every process at its first call (a `raftdeck backup run` from cron,
+ * a member at its start).
+ */
+function servicesOf(root: protobuf.Root): EtcdPackageDefinition {
+  const out: EtcdPackageDefinition = {}
+  const visit = (ns: protobuf.NamespaceBase, prefix: string) => {
+    for (const obj of ns.nestedArray) {
+      const name = prefix ? `${prefix}.${obj.name}` : obj.name
+      if (obj instanceof protobuf.Service) out[name] = serviceOf(obj, name)
+      else if (obj instanceof protobuf.Namespace || obj instanceof protobuf.Type) visit(obj, name)
+    }
+  }
+  visit(root, '')
+  return out
+}
+
+function serviceOf(service: protobuf.Service, name: string): grpc.ServiceDefinition {
+  const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {}
+  for (const m of service.methodsArray) {
+    const req = m.resolvedRequestType!
+    const res = m.resolvedResponseType!
+    def[m.name] = {
+      path: `/${name}/${m.name}`,
+      requestStream: !!m.requestStream,
+      responseStream: !!m.responseStream,
+      requestSerialize: serializer(req),
+      requestDeserialize: deserializer(req),
+      responseSerialize: serializer(res),
+      responseDeserialize: deserializer(res),
+    }
+  }
+  return def
+}
+
+function serializer(type: protobuf.Type): (value: unknown) => Buffer {
+  return (value) => {
+    // As proto-loader: a plain object only (fromObject would take an array's indexes as field names).
+    if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${type.name} structure, got array instead`)
+    // protobufjs's writer in Node is a Buffer writer: its result is a Buffer already.
+    return type.encode(type.fromObject(value as Record<string, unknown>)).finish() as Buffer
+  }
+}
+
+function deserializer(type: protobuf.Type): (bytes: Buffer) => unknown {
+  return (bytes) => type.toObject(type.decode(bytes), toObjectOptions)
 }
 
 /** A service definition by fully qualified name, e.g. `etcdserverpb.KV` or `raftdeck.Debug`. */
 export function serviceDefinition(fullName: string): grpc.ServiceDefinition {
   const def = etcdPackageDefinition()[fullName]
-  if (!def || 'format' in def) throw new Error(`no service ${fullName} in etcd protos`)
-  return def as grpc.ServiceDefinition
+  if (!def) throw new Error(`no service ${fullName} in etcd protos`)
+  return def
 }
 
 /** Client constructors for etcd's services (for the app's client layer and tests). */
 export function etcdGrpcObject(): grpc.GrpcObject {
-  return grpc.loadPackageDefinition(etcdPackageDefinition())
+  cachedGrpcObject ??= grpc.loadPackageDefinition(etcdPackageDefinition())
+  return cachedGrpcObject
 }
 
 export interface MessageCodec<T> {
@@ -73,8 +125,8 @@ export interface MessageCodec<T> {
 }
 
 /**
- * Protobuf codec for one message, borrowed from a method's serializers: proto-loader only exposes
- * serialize/deserialize on methods, so `raftdeck.internal.Codec/Encode` exists to carry them.
+ * Protobuf codec for one message, borrowed from a method's serializers: the definitions carry codecs
+ * only on methods, so `raftdeck.internal.Codec/Encode` exists to carry them.
  */
 export function internalRequestCodec<T>(): MessageCodec<T> {
   const method = serviceDefinition('raftdeck.internal.Codec').Encode!
