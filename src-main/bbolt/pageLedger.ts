@@ -25,17 +25,22 @@ export class PageLedger {
     if (this.problems.length < this.maxProblems) this.problems.push(msg)
   }
 
-  /** A reference to page `id` from `via`; false when it must not be followed (out of bounds, seen). */
-  reach(id: number, via: string): boolean {
+  /**
+   * A reference to page `id` from `via`; false when it must not be followed (out of bounds, seen).
+   * `via` may be a function, called only for a report: a walk over 50,000 pages need not build
+   * 50,000 descriptions that are read only when something is wrong.
+   */
+  reach(id: number, via: string | (() => string)): boolean {
+    const from = () => (typeof via === 'string' ? via : via())
     if (id >= this.hwm) {
-      this.report(`page ${id}: out of bounds (high-water mark ${this.hwm}), referenced from ${via}`)
+      this.report(`page ${id}: out of bounds (high-water mark ${this.hwm}), referenced from ${from()}`)
       return false
     }
     if (this.state[id] === 1) {
-      this.report(`page ${id}: multiple references (again from ${via})`)
+      this.report(`page ${id}: multiple references (again from ${from()})`)
       return false
     }
-    if (this.state[id] === 2) this.report(`page ${id}: reachable from ${via} but listed as free`)
+    if (this.state[id] === 2) this.report(`page ${id}: reachable from ${from()} but listed as free`)
     this.state[id] = 1
     this.reachable++
     return true

@@ -162,6 +162,16 @@ function compareIn(b: Uint8Array, a: number, alen: number, c: number, clen: numb
   return alen - clen
 }
 
+/** memcmp order of a[o, o + len) and b: compareBytes without a subarray. */
+function compareWith(a: Uint8Array, o: number, len: number, b: Uint8Array): number {
+  const n = len < b.length ? len : b.length
+  for (let i = 0; i < n; i++) {
+    const d = a[o + i]! - b[i]!
+    if (d !== 0) return d
+  }
+  return len - b.length
+}
+
 /** The summary of one node page (bytes include its overflow pages). */
 function summarize(flags: number, count: number, headerId: number, b: Uint8Array): Summary {
   if (flags === PageFlag.leaf) {
@@ -488,7 +498,7 @@ export class StreamingVerifier {
     try {
       const ledger = new PageLedger(hwm)
       const report = (m: string) => ledger.report(m)
-      const mark = (id: number, via: string): boolean => ledger.reach(id, via)
+      const mark = (id: number, via: string | (() => string)): boolean => ledger.reach(id, via)
       if (meta.freelist !== null) {
         const flId = meta.freelist
         try {
@@ -557,8 +567,28 @@ export class StreamingVerifier {
         }
       }
 
-      const walk = (pgid: number, lo: Uint8Array | null, hi: Uint8Array | null, via: string, path: string, depth: number, top: Uint8Array | null): void => {
+      // A leaf page summarised in the stream with nothing to report (almost every page): checked
+      // straight from the table's arrays, as leaf() would check its summary, without building one.
+      const table = this.table
+      const quietLeaf = (pgid: number, lo: Uint8Array | null, hi: Uint8Array | null, path: string, top: Uint8Array | null): boolean => {
+        if (table.kind[pgid] !== 1 || table.extra.has(pgid) || this.deferred.has(pgid)) return false
+        if (table.headerId[pgid] !== pgid) report(`page ${pgid}: header says it is page ${table.headerId[pgid]}`)
+        const count = table.count[pgid]!
+        const k = table.keys
+        const i = pgid * 4
+        if (k[i + 1]! > 0 || count > 0) {
+          const arena = table.arena
+          if (lo && compareWith(arena, k[i]!, k[i + 1]!, lo) < 0) report(`bucket ${path} page ${pgid}: key ${keyText(arena.subarray(k[i]!, k[i]! + k[i + 1]!))} is below the parent's lower bound ${keyText(lo)}`)
+          if (hi && compareWith(arena, k[i + 2]!, k[i + 3]!, hi) >= 0) report(`bucket ${path} page ${pgid}: key ${keyText(arena.subarray(k[i + 2]!, k[i + 2]! + k[i + 3]!))} is not below the parent's next key ${keyText(hi)}`)
+          if (top && compareBytes(top, KEY_BUCKET) === 0) lastKeyBucketKey = arena.subarray(k[i + 2]!, k[i + 2]! + k[i + 3]!)
+        }
+        if (top) totalKey += count
+        return true
+      }
+
+      const walk = (pgid: number, lo: Uint8Array | null, hi: Uint8Array | null, via: string | (() => string), path: string, depth: number, top: Uint8Array | null): void => {
         if (!mark(pgid, via)) return
+        if (quietLeaf(pgid, lo, hi, path, top)) return
         const n = node(pgid)
         if (typeof n === 'string') {
           report(n)

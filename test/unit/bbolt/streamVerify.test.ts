@@ -130,6 +130,62 @@ describe('StreamingVerifier', () => {
     expect(failures).toBeGreaterThan(60)
   })
 
+  it.each([
+    ['first', -300, "below the parent's lower bound"],
+    ['last', 300, "not below the parent's next key"],
+  ] as const)('finds a leaf whose keys are in order but outside its parent\'s bounds (its %s record moved)', (which, shift, complaint) => {
+    // Such a page is well formed on its own, so the walk checks it from the summary table alone (the
+    // fast path for almost every page); the bounds its parent gives must still apply.
+    const b = Buffer.from(readFileSync(build(`bounds-${which}.db`, 6000)))
+    const db = b.length - 32
+    const varintAt = (o: number) => {
+      let v = 0
+      let n = 0
+      while (b[o + n]! & 0x80) v += (b[o + n]! & 0x7f) * 2 ** (7 * n++)
+      return { value: v + b[o + n]! * 2 ** (7 * n), length: n + 1 }
+    }
+    let target: { page: number; key: number; modAt: number; rev: number } | null = null
+    for (let p = 2; p < db / 4096 - 10 && !target; p++) {
+      const o = p * 4096
+      // A leaf of etcd's key bucket (17-byte revision keys) whose record's revision has a 2-byte varint.
+      if (b.readUInt16LE(o + 8) !== 0x02 || b.readUInt16LE(o + 10) < 2 || b.readUInt32LE(o + 16 + 8) !== 17) continue
+      const e = o + 16 + (which === 'first' ? 0 : b.readUInt16LE(o + 10) - 1) * 16
+      const key = e + b.readUInt32LE(e + 4)
+      const rev = Number(b.readBigUInt64BE(key))
+      if (rev < 400 || rev >= 15_000) continue
+      // The record's mod_revision (field 3), which must keep naming the key's revision.
+      let q = key + 17
+      const end = q + b.readUInt32LE(e + 12)
+      while (q < end) {
+        const tag = varintAt(q)
+        q += tag.length
+        if (tag.value === 3 << 3) {
+          target = { page: p, key, modAt: q, rev }
+          break
+        }
+        if ((tag.value & 7) === 0) q += varintAt(q).length
+        else q += varintAt(q).length + varintAt(q).value
+      }
+    }
+    expect(target).not.toBeNull()
+    // The record moves 300 revisions: still in order within its page and a valid record, but outside
+    // the range the parent gives this page.
+    const { key, modAt, rev } = target!
+    const moved = rev + shift
+    b.writeBigUInt64BE(BigInt(moved), key)
+    b[modAt] = (moved & 0x7f) | 0x80
+    b[modAt + 1] = moved >> 7
+    createHash('sha256').update(b.subarray(0, db)).digest().copy(b, db)
+    const f = path.join(dir, `bounds-${which}-damaged.db`)
+    writeFileSync(f, b)
+    const a = full(f)
+    const s = streamed(f, mulberry32(7))
+    expect(a.ok).toBe(false)
+    expect(s.ok).toBe(false)
+    expect(s.ok ? '' : s.message).toContain(`page ${target!.page}: key`)
+    expect(s.ok ? '' : s.message).toContain(complaint)
+  })
+
   it('keeps only a small summary per page', () => {
     const f = build('memory.db', 20000)
     const bytes = readFileSync(f)
