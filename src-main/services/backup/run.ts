@@ -267,12 +267,27 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
     if (!manifest.runs.size || ![...manifest.runs.values()].some((r) => r.outcome === 'ok')) await checkDestination(dest, 2 * picked.dbSize, false)
 
     // 3. Stream, hashing and checking each page as it arrives.
+    // 4. Verify: trailer (checked while streaming), bbolt consistency, etcd's buckets. The last part
+    //    of the check (the tree walk) runs while the file's fsync is in flight; a failure is still
+    //    reported as the verification's, after the 'streamed' line.
     const checker = new StreamingVerifier()
-    const streamed = await streamSnapshotToFile(target.client, picked.endpoint, part, { ...(deps.signal ? { signal: deps.signal } : {}), onChunk: (b) => checker.push(b) })
+    const partFile = part
+    let verifyError: unknown = null
+    const streamed = await streamSnapshotToFile(target.client, picked.endpoint, part, {
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      onChunk: (b) => checker.push(b),
+      whileSyncing: (s) => {
+        try {
+          return verifyStreamed(checker, partFile, s, deps.log)
+        } catch (err) {
+          verifyError = err
+          return null
+        }
+      },
+    })
     await write('streamed', { bytes: streamed.bytes, sha256: streamed.sha256 })
-
-    // 4. Verify: trailer (checked while streaming), bbolt consistency, etcd's buckets.
-    const status = verifyStreamed(checker, part, streamed, deps.log)
+    if (verifyError !== null || !streamed.checked) throw verifyError ?? new Error('the snapshot was not verified')
+    const status = streamed.checked
     const revision = storeRevision(part, status.revision)
     let expected: TrialExpectations | null = null
     let liveKeys: number | null = null

@@ -114,14 +114,28 @@ export class SnapshotWriter {
     while (this.inFlight.size) await Promise.all([...this.inFlight])
   }
 
-  /** Writes what is left, waits for every write, checks the length, fsyncs and closes. */
-  async finish(expectedBytes: number): Promise<void> {
+  /**
+   * Writes what is left, waits for every write, checks the length, fsyncs and closes. `meanwhile`
+   * runs once every byte is in the file, while the fsync (tens of milliseconds for a large file) is
+   * in flight in the thread pool; its result is returned. If it throws, the fsync is waited for and
+   * the error passed on (abort() then removes the file).
+   */
+  async finish<T>(expectedBytes: number, meanwhile?: () => T): Promise<T | undefined> {
     if (!this.error) this.flush()
     await this.drain()
     if (this.error) throw this.error
     if (this.position !== expectedBytes) throw new Error(`${this.path}: ${this.position} bytes written, expected ${expectedBytes}`)
-    await this.handle.sync()
+    const syncing = this.handle.sync()
+    let result: T | undefined
+    try {
+      result = meanwhile?.()
+    } catch (err) {
+      await syncing.catch(() => {})
+      throw err
+    }
+    await syncing
     await this.handle.close()
+    return result
   }
 
   /** Stops: waits for the writes in flight, closes and removes the file. Never throws. */

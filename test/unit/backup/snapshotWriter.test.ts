@@ -120,6 +120,24 @@ describe('receiving a snapshot in pieces of any size', () => {
     await w.abort()
     expect(existsSync(short)).toBe(false)
 
+    // What runs while the fsync is in flight sees every byte in the file, and its result comes back;
+    // when it throws, finish() passes the error on and abort() still removes the file.
+    const checked = path.join(dir, 'checked.part')
+    const c = await SnapshotWriter.create(checked)
+    for (const piece of cut(snapshot, [32 * 1024])) await c.write(piece)
+    const seen = await c.finish(snapshot.length, () => readFileSync(checked))
+    expect(seen?.equals(snapshot)).toBe(true)
+    const failing = path.join(dir, 'failing.part')
+    const f = await SnapshotWriter.create(failing)
+    for (const piece of cut(snapshot, [32 * 1024])) await f.write(piece)
+    await expect(
+      f.finish(snapshot.length, () => {
+        throw new Error('the check failed')
+      }),
+    ).rejects.toThrow('the check failed')
+    await f.abort()
+    expect(existsSync(failing)).toBe(false)
+
     const aborted = path.join(dir, 'aborted.part')
     const a = await SnapshotWriter.create(aborted)
     for (const c of cut(snapshot, [32 * 1024])) a.write(c)
