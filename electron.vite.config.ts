@@ -9,8 +9,8 @@ import { DESCRIPTOR_FILE, protoDescriptorJson } from './src-main/etcdpb/descript
 const __dirname = fileURLToPath(new URL('.', import.meta.url))
 
 /**
- * The etcd protocol definitions are read at run time by @grpc/proto-loader: ship them beside the bundle,
- * with their parsed JSON form, which loads in half the time (src-main/etcdpb/descriptor.ts).
+ * The etcd protocol definitions are read at run time (src-main/etcdpb/load.ts): ship them beside the
+ * bundle, with their parsed JSON form, which loads in half the time (src-main/etcdpb/descriptor.ts).
  */
 function copyProtos(): Plugin {
   return {
