@@ -1,11 +1,14 @@
 // `npm run bench`: the same workload, with the same client (the app's grpc-js EtcdClient), against a
 // 3-member Raftdeck playground and a 3-member real etcd (/usr/bin/etcd) started side by side by the
 // same supervisor, then a table with the ratio playground/etcd for each number.
-//   npm run bench -- --seconds 5 --concurrency 1,16,64 --runs 1 [--warmup 3] [--rest 10]
+//   npm run bench -- --seconds 5 --concurrency 1,16,64 --runs 1 [--warmup 10] [--rest 10]
 // Before the measured cells each fresh cluster gets --warmup seconds of the same operations at 16
 // clients (not measured): a Node member runs its request path in V8's unoptimised tiers until the
 // code is hot, so without it the first cell (1 client) mostly measures JIT warm-up. etcd gets the
-// same warm-up. --warmup 0 measures cold members, as runs before 2026-12-02 did.
+// same warm-up. --warmup 0 measures cold members, as runs before 2026-12-02 did. The default was
+// 3 s until 2026-12-02 (late), which was not enough: after 2 s of warm-up, one client's put p50 kept
+// falling for 5 more seconds (1.82, 1.61, 1.30, 1.19 ms in successive seconds), and the first cell's
+// ratio moved by ±0.2 from run to run with nothing changed (docs/member.md, "Warm-up").
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -24,7 +27,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,16,64' },
     runs: { type: 'string', default: '1' },
     engines: { type: 'string', default: 'raftdeck,etcd' },
-    warmup: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '10' },
     rest: { type: 'string', default: '10' },
   },
 })
