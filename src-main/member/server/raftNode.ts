@@ -92,6 +92,28 @@ type ApplyItem = { snapshot: Snapshot } | { entries: readonly Entry[] }
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
 
+/** Entries applied between two looks at the clock while applying in slices. */
+const APPLY_CHUNK = 64
+
+/**
+ * Applies `entries` in order, `APPLY_CHUNK` at a time, and gives the event loop a turn after each
+ * stretch of about `sliceMs`: a long queue (a restart replaying its log, the entries that arrived
+ * behind a snapshot install) never holds the thread much longer than a slice. Stops between
+ * stretches once `stopped()` says so.
+ */
+export async function applyInSlices(entries: readonly Entry[], apply: (chunk: readonly Entry[]) => void, stopped: () => boolean, sliceMs = APPLY_SLICE_MS): Promise<void> {
+  let from = 0
+  while (from < entries.length && !stopped()) {
+    const t0 = performance.now()
+    do {
+      const to = Math.min(entries.length, from + APPLY_CHUNK)
+      apply(from === 0 && to === entries.length ? entries : entries.slice(from, to))
+      from = to
+    } while (from < entries.length && performance.now() - t0 < sliceMs)
+    if (from < entries.length) await turn()
+  }
+}
+
 /** The member stopped while a snapshot was being read or written. */
 export class StoppedError extends Error {}
 
@@ -256,15 +278,7 @@ export class RaftNode implements PeerHandler {
       }
       this.queuedEntries -= item.entries.length
       // A long queue is applied in slices, so the Ready loop and the clients get their turns.
-      let from = 0
-      while (from < item.entries.length && !this.stopped) {
-        const t0 = performance.now()
-        let to = from
-        while (to < item.entries.length && performance.now() - t0 < APPLY_SLICE_MS) to = Math.min(item.entries.length, to + 64)
-        this.applyEntries(from === 0 && to === item.entries.length ? item.entries : item.entries.slice(from, to))
-        from = to
-        if (from < item.entries.length) await turn()
-      }
+      await applyInSlices(item.entries, (chunk) => this.applyEntries(chunk), () => this.stopped)
     }
     this.maybeSnapshot()
   }
