@@ -4,6 +4,7 @@
  */
 import net from 'node:net'
 import * as grpc from '@grpc/grpc-js'
+import { countBusyStretchesFromNow } from './api/debug'
 import { ClientServer } from './api/grpcServer'
 import { FlagError, parseMemberFlags } from './config'
 import { toHex } from './ids'
@@ -38,6 +39,8 @@ export async function runMember(argv: string[]): Promise<number> {
     // Fail on a taken port before anything is written to the data dir (as etcd, which listens first).
     for (const url of [...cfg.listenPeerUrls, ...cfg.listenClientUrls]) await checkPortFree(url)
     await server.start()
+    // The debug stream's longest busy stretch describes the running member, not its boot.
+    countBusyStretchesFromNow()
     await client.listen()
   } catch (err) {
     await client.close().catch(() => {})

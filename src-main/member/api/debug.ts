@@ -26,6 +26,16 @@ const ROLE_NAMES: Record<Role, string> = { follower: 'follower', preCandidate: '
 let loopDelay: ReturnType<typeof monitorEventLoopDelay> | undefined
 let loopBlocks: LoopMonitor | undefined
 
+/**
+ * Called once the member has booted and serves: from then on the longest busy stretch counts. Loading
+ * the data at boot (a 300,000-key state is seconds of decoding and full collections of a growing
+ * heap) happens before the member's Raft node exists, so no heartbeat can be late then; counting it
+ * made `loop_block_max_ms` say more about start-up than about the running member.
+ */
+export function countBusyStretchesFromNow(): void {
+  loopBlocks?.resetMax()
+}
+
 export function raftState(member: DebugHost) {
   const st = member.raftStatus()
   const diag = member.peerDiagnostics

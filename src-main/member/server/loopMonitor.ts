@@ -74,6 +74,11 @@ export class LoopMonitor {
     this.timer.unref()
   }
 
+  /** Forgets the longest stretch so far: `maxBlockMs` counts from now. */
+  resetMax(): void {
+    this.maxBlockMs = 0
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined

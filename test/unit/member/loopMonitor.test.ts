@@ -44,6 +44,23 @@ describe('LoopMonitor', () => {
     expect(gc.ms).toBeLessThan(busy / 2)
   })
 
+  it('counts the longest stretch from a reset on (the member resets it once it serves)', async () => {
+    const m = start()
+    await new Promise((r) => setTimeout(r, 30))
+    const report = nextReport(m)
+    spin(120)
+    await report
+    expect(monitor!.maxBlockMs).toBeGreaterThanOrEqual(50)
+    monitor!.resetMax()
+    expect(monitor!.maxBlockMs).toBe(0)
+    // A shorter stretch afterwards is what the maximum says now.
+    const next = nextReport(m)
+    spin(70)
+    const { busy } = await next
+    expect(monitor!.maxBlockMs).toBeGreaterThanOrEqual(busy)
+    expect(monitor!.maxBlockMs).toBeLessThan(110)
+  })
+
   it('says how much of a stretch was mark-compact', async () => {
     // A heap with something to mark, so each full collection takes measurable time.
     const keep = Array.from({ length: 300_000 }, (_, i) => ({ i, s: `v${i}` }))
