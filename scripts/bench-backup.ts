@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const theirStatus: number[] = []
     // Between timed runs, outside the timing: the file just saved is removed and the file system is
     // synced, for both tools alike. Freeing 200 MB costs its file system real work (here: ext4 with
-    // `discard`, which trims the freed blocks at the next journal commit), and left pending it landed in
+    // `discard`, which trims the freed blocks at the next journal commit), and left pending it could land in
     // whichever run came next: retention used to delete our previous backup inside our run, and the
     // next run after etcdctl's paid for the removal of etcdctl's file.
     const settle = (files: string[]) => {
