@@ -3,6 +3,9 @@
  * problems found on the way: the bookkeeping both consistency checkers (the in-memory `checkConsistency`
  * and the streaming verifier) share, so their verdicts and messages cannot drift apart.
  */
+/** A reference's description, built only when a report needs it. */
+const viaText = (via: string | (() => string)): string => (typeof via === 'string' ? via : via())
+
 export class PageLedger {
   /** Human-readable problems, capped at `maxProblems`. */
   readonly problems: string[] = []
@@ -31,16 +34,15 @@ export class PageLedger {
    * 50,000 descriptions that are read only when something is wrong.
    */
   reach(id: number, via: string | (() => string)): boolean {
-    const from = () => (typeof via === 'string' ? via : via())
     if (id >= this.hwm) {
-      this.report(`page ${id}: out of bounds (high-water mark ${this.hwm}), referenced from ${from()}`)
+      this.report(`page ${id}: out of bounds (high-water mark ${this.hwm}), referenced from ${viaText(via)}`)
       return false
     }
     if (this.state[id] === 1) {
-      this.report(`page ${id}: multiple references (again from ${from()})`)
+      this.report(`page ${id}: multiple references (again from ${viaText(via)})`)
       return false
     }
-    if (this.state[id] === 2) this.report(`page ${id}: reachable from ${from()} but listed as free`)
+    if (this.state[id] === 2) this.report(`page ${id}: reachable from ${viaText(via)} but listed as free`)
     this.state[id] = 1
     this.reachable++
     return true

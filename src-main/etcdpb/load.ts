@@ -68,7 +68,8 @@ function servicesOf(root: protobuf.Root): EtcdPackageDefinition {
     for (const obj of ns.nestedArray) {
       const name = prefix ? `${prefix}.${obj.name}` : obj.name
       if (obj instanceof protobuf.Service) out[name] = serviceOf(obj, name)
-      else if (obj instanceof protobuf.Namespace || obj instanceof protobuf.Type) visit(obj, name)
+      // Services live in packages, never inside messages: packages are the only thing to descend into.
+      else if (obj instanceof protobuf.Namespace && !(obj instanceof protobuf.Type)) visit(obj, name)
     }
   }
   visit(root, '')

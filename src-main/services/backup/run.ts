@@ -272,22 +272,20 @@ export async function executeRun(req: RunRequest, deps: RunDeps): Promise<Backup
     //    reported as the verification's, after the 'streamed' line.
     const checker = new StreamingVerifier()
     const partFile = part
-    let verifyError: unknown = null
     const streamed = await streamSnapshotToFile(target.client, picked.endpoint, part, {
       ...(deps.signal ? { signal: deps.signal } : {}),
       onChunk: (b) => checker.push(b),
       whileSyncing: (s) => {
         try {
-          return verifyStreamed(checker, partFile, s, deps.log)
-        } catch (err) {
-          verifyError = err
-          return null
+          return { status: verifyStreamed(checker, partFile, s, deps.log) }
+        } catch (error) {
+          return { error }
         }
       },
     })
     await write('streamed', { bytes: streamed.bytes, sha256: streamed.sha256 })
-    if (verifyError !== null || !streamed.checked) throw verifyError ?? new Error('the snapshot was not verified')
-    const status = streamed.checked
+    if ('error' in streamed.checked) throw streamed.checked.error
+    const status = streamed.checked.status
     const revision = storeRevision(part, status.revision)
     let expected: TrialExpectations | null = null
     let liveKeys: number | null = null

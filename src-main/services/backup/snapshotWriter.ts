@@ -120,15 +120,15 @@ export class SnapshotWriter {
    * in flight in the thread pool; its result is returned. If it throws, the fsync is waited for and
    * the error passed on (abort() then removes the file).
    */
-  async finish<T>(expectedBytes: number, meanwhile?: () => T): Promise<T | undefined> {
+  async finish<T = undefined>(expectedBytes: number, meanwhile: () => T = () => undefined as T): Promise<T> {
     if (!this.error) this.flush()
     await this.drain()
     if (this.error) throw this.error
     if (this.position !== expectedBytes) throw new Error(`${this.path}: ${this.position} bytes written, expected ${expectedBytes}`)
     const syncing = this.handle.sync()
-    let result: T | undefined
+    let result: T
     try {
-      result = meanwhile?.()
+      result = meanwhile()
     } catch (err) {
       await syncing.catch(() => {})
       throw err

@@ -23,7 +23,7 @@ export interface StreamedSnapshot<T = undefined> {
   /** SHA-256 of the database part (hex), equal to the trailer. */
   sha256: string
   /** What `whileSyncing` returned. */
-  checked: T | undefined
+  checked: T
 }
 
 export class StreamError extends AppError {
@@ -112,7 +112,7 @@ export async function streamSnapshotToFile<T = undefined>(
     // Every byte written, then fsync: the file is complete on disk before anyone renames it.
     const done = { bytes: received, sha256: sha256.toString('hex') }
     const whileSyncing = opts.whileSyncing
-    const checked = await writer.finish(received, whileSyncing && (() => whileSyncing(done)))
+    const checked = await writer.finish(received, () => whileSyncing?.(done) as T)
     return { ...done, checked }
   } catch (err) {
     await writer.abort()
