@@ -5,7 +5,8 @@
  *
  * Blowfish's initial P-array and S-boxes are the hexadecimal digits of π's fractional part.
  * Rather than carry 4 KiB of constants, they are computed once (Machin's formula in BigInt fixed
- * point, well under 100 ms) the first time a bcrypt hash is checked.
+ * point, tens of milliseconds, in slices like the hash itself) the first time a bcrypt hash is
+ * checked.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 
@@ -13,13 +14,17 @@ const WORDS = 18 + 4 * 256
 
 let piWords: Uint32Array | undefined
 
-/** The first `WORDS` 32-bit words of π's fractional part in hex: 243f6a88 85a308d3 … */
-function blowfishConstants(): Uint32Array {
+/**
+ * The first `WORDS` 32-bit words of π's fractional part in hex: 243f6a88 85a308d3 …, in steps: it
+ * yields every few dozen terms of the series, so the async hash spreads this one-time work over
+ * turns of the event loop too (at once, it held a member's thread for 40–90 ms on these machines).
+ */
+export function* blowfishConstantsSteps(): Generator<void, Uint32Array> {
   if (piWords) return piWords
   const bits = BigInt(WORDS * 32 + 64)
   const one = 1n << bits
   // arctan(1/x) in fixed point: sum of (-1)^k / ((2k+1) x^(2k+1)).
-  const arctanInv = (x: bigint): bigint => {
+  function* arctanInv(x: bigint): Generator<void, bigint> {
     const x2 = x * x
     let power = one / x
     let sum = power
@@ -27,10 +32,11 @@ function blowfishConstants(): Uint32Array {
       power /= x2
       const term = power / (2n * k + 1n)
       sum = k % 2n ? sum - term : sum + term
+      if (k % 64n === 0n) yield
     }
     return sum
   }
-  const pi = 16n * arctanInv(5n) - 4n * arctanInv(239n)
+  const pi = 16n * (yield* arctanInv(5n)) - 4n * (yield* arctanInv(239n))
   const frac = pi & (one - 1n)
   const out = new Uint32Array(WORDS)
   for (let i = 0; i < WORDS; i++) out[i] = Number((frac >> (bits - 32n * BigInt(i + 1))) & 0xffffffffn)
@@ -49,8 +55,8 @@ class Blowfish {
   l = 0
   r = 0
 
-  constructor() {
-    const c = blowfishConstants()
+  /** `c`: the constants from blowfishConstantsSteps. */
+  constructor(c: Uint32Array) {
     this.p = new Int32Array(c.buffer.slice(0, 18 * 4))
     this.s = new Int32Array(c.buffer.slice(18 * 4))
   }
@@ -170,7 +176,7 @@ function* eksSteps(password: string, cost: number, salt: Uint8Array): Generator<
   const pw = Buffer.from(password, 'utf8')
   const key = new Uint8Array(pw.length + 1)
   key.set(pw)
-  const bf = new Blowfish()
+  const bf = new Blowfish(yield* blowfishConstantsSteps())
   bf.expand(key, salt)
   const rounds = 2 ** cost
   for (let i = 0; i < rounds; i++) {
