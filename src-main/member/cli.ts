@@ -4,6 +4,7 @@
  */
 import net from 'node:net'
 import * as grpc from '@grpc/grpc-js'
+import { warmCodecs } from '../etcdpb/load'
 import { countBusyStretchesFromNow } from './api/debug'
 import { ClientServer } from './api/grpcServer'
 import { FlagError, parseMemberFlags } from './config'
@@ -52,6 +53,8 @@ export async function runMember(argv: string[]): Promise<number> {
     throw err
   }
   log(`member ${toHex(server.localId)} (${cfg.name}) of cluster ${toHex(server.clusterId)} serving clients on ${cfg.listenClientUrls.join(',')}, peers on ${cfg.listenPeerUrls.join(',')}`)
+  // The first request of each kind should not pay for its message types' generated code in one go.
+  void warmCodecs().catch((err: unknown) => log(`warming the protobuf codecs failed: ${err instanceof Error ? err.message : String(err)}`))
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (code: number, why: string): void => {
