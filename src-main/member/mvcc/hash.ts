@@ -7,7 +7,7 @@
  */
 import type { KeyRevision } from './types'
 import { KeyMap } from './keyMap'
-import { sortSliced } from './slicedSort'
+import { sortSliced, turnsEvery } from './slicedSort'
 import type { StoreView } from './store'
 
 const TABLE = (() => {
@@ -122,18 +122,12 @@ export function hashKV(revs: Iterable<KeyRevision>, upTo: number, compactRev: nu
  * must not hash in one go on its Raft thread. Same result as hashKV.
  */
 export async function hashKVOfView(view: StoreView, upTo: number, sliceMs = 5): Promise<number> {
-  let t0 = performance.now()
-  const pause = async (): Promise<void> => {
-    if (performance.now() - t0 < sliceMs) return
-    await new Promise((r) => setImmediate(r))
-    t0 = performance.now()
-  }
+  const pause = turnsEvery(sliceMs)
   // Below the compaction revision: at most one revision per key, sorted once.
   const old: KeyRevision[] = []
-  let n = 0
-  for (const r of view.survivors()) {
-    if (r.mod <= upTo) old.push(r)
-    if ((++n & 1023) === 0) await pause()
+  for (const batch of view.survivorBatches()) {
+    for (const r of batch) if (r.mod <= upTo) old.push(r)
+    await pause()
   }
   const sorted = await sortSliced(old, (a, b) => a.mod - b.mod || a.sub - b.sub, sliceMs)
   await pause()
@@ -147,7 +141,7 @@ export async function hashKVOfView(view: StoreView, upTo: number, sliceMs = 5): 
   // Each key's newest revision at upTo (the keep rule below needs the live ones). A KeyMap, so
   // growing it to every key of a large store is never one long step.
   const latest = new KeyMap<KeyRevision>()
-  n = 0
+  let n = 0
   for (const r of ordered()) {
     latest.set(r.key, r)
     if ((++n & 1023) === 0) await pause()

@@ -6,13 +6,21 @@
  */
 const RUN = 2048
 
-export async function sortSliced<T>(items: T[], cmp: (a: T, b: T) => number, sliceMs = 5): Promise<T[]> {
+/**
+ * A pause for sliced work: call it often; it gives the event loop a turn once `sliceMs` have gone by
+ * since the last turn, and otherwise returns at once.
+ */
+export function turnsEvery(sliceMs: number): () => Promise<void> {
   let t0 = performance.now()
-  const pause = async (): Promise<void> => {
+  return async () => {
     if (performance.now() - t0 < sliceMs) return
     await new Promise((r) => setImmediate(r))
     t0 = performance.now()
   }
+}
+
+export async function sortSliced<T>(items: T[], cmp: (a: T, b: T) => number, sliceMs = 5): Promise<T[]> {
+  const pause = turnsEvery(sliceMs)
   const n = items.length
   let src = items.slice()
   for (let lo = 0; lo < n; lo += RUN) {

@@ -77,6 +77,9 @@ const FLAG_LEASE = 2
 const END_BYTES = 1 + 8 + 8
 /** Target size of one encoded chunk. */
 export const CHUNK_BYTES = 256 * 1024
+/** Longest time spent making one chunk, and how many records go by between looks at the clock. */
+const CHUNK_MS = 5
+const LOOK_EVERY = 256
 /** Values at least this big are handed out as they are instead of being copied into a chunk. */
 const DIRECT_VALUE = 64 * 1024
 
@@ -111,8 +114,12 @@ export function stateHeader(sm: Omit<EncodableState, 'store'>, currentRev: numbe
 
 /** The frozen state as ~CHUNK_BYTES buffers (large values as they are), produced on demand. */
 export function* encodeStateChunks(f: FrozenState): Generator<Buffer> {
-  const records = function* (): Generator<KeyRevision> {
-    yield* f.view.survivors()
+  const records = function* (): Generator<KeyRevision | null> {
+    for (const batch of f.view.survivorBatches()) {
+      yield* batch
+      // A batch of keys with nothing to write still took time: a chance to hand out a chunk.
+      if (batch.length === 0) yield null
+    }
     yield* f.view.changes
   }
   yield* encodeRecordChunks(f.header, records(), () => f.header.currentRev)
@@ -120,9 +127,13 @@ export function* encodeStateChunks(f: FrozenState): Generator<Buffer> {
 
 /**
  * A snapshot's bytes from its header and its revisions (see the format above), ~CHUNK_BYTES at a
- * time. `currentRev` is asked for once every record has been written.
+ * time, and sooner once CHUNK_MS of work went by (a loaded machine, a run of records with nothing to
+ * write): a consumer on the member's thread takes a turn of the event loop per chunk, so no chunk
+ * may take long to make. An empty chunk means only that: take a turn. `null` among the records
+ * marks such a run, so the clock is looked at. `currentRev` is asked for once every record has been
+ * written.
  */
-export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevision>, currentRev: () => number): Generator<Buffer> {
+export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevision | null>, currentRev: () => number): Generator<Buffer> {
   const head = Buffer.from(JSON.stringify(header))
   let buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, MAGIC.length + 4 + head.length))
   let off = 0
@@ -130,13 +141,21 @@ export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevisio
   off = buf.writeUInt32LE(head.length, MAGIC.length)
   off += head.copy(buf, off)
   let count = 0
+  let handedOut = performance.now()
   const flush = (): Buffer => {
     const out = buf.subarray(0, off)
-    buf = Buffer.allocUnsafe(CHUNK_BYTES)
+    if (off > 0) buf = Buffer.allocUnsafe(CHUNK_BYTES)
     off = 0
+    handedOut = performance.now()
     return out
   }
+  let sinceLook = 0
   for (const r of records) {
+    if (r === null || ++sinceLook === LOOK_EVERY) {
+      sinceLook = 0
+      if (performance.now() - handedOut >= CHUNK_MS) yield flush()
+      if (r === null) continue
+    }
     count++
     const klen = r.key.length
     const vlen = r.value.length

@@ -136,7 +136,11 @@ export class Snapshotter {
     try {
       let crc = 0
       for await (const c of chunks) {
-        if (c.length === 0) continue
+        // An empty chunk is the producer asking for a turn of the event loop (see encodeRecordChunks).
+        if (c.length === 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve))
+          continue
+        }
         crc = crc32(c, crc)
         await writeAt(fh, c, size)
         size += c.length

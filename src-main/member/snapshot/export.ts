@@ -8,7 +8,7 @@
  * them (twice: layout, then bytes).
  */
 import type { Alarm, AuthRole, AuthUser, EtcdState, KeyValue, Lease, MemberRecord, PermissionTypeName, RevisionInput } from '../../bbolt/index'
-import { sortSliced } from '../mvcc/slicedSort'
+import { sortSliced, turnsEvery } from '../mvcc/slicedSort'
 import type { StoreView } from '../mvcc/store'
 import type { KeyRevision } from '../mvcc/types'
 import type { StateMachine } from '../server/stateMachine'
@@ -116,10 +116,10 @@ export function freezeState(sm: StateMachine): FrozenState {
     prepare: async () => {
       if (sorted.old) return
       const old: KeyRevision[] = []
-      let n = 0
-      for (const r of view.survivors()) {
-        old.push(r)
-        if ((++n & 4095) === 0) await new Promise((resolve) => setImmediate(resolve))
+      const pause = turnsEvery(5)
+      for (const batch of view.survivorBatches()) {
+        for (const r of batch) old.push(r)
+        await pause()
       }
       sorted.old = await sortSliced(old, byRevision)
     },

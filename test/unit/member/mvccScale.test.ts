@@ -211,3 +211,31 @@ describe('sortSliced', () => {
     expect(turns).toBeGreaterThan(0)
   })
 })
+
+describe('StoreView.survivorBatches', () => {
+  it('gives the same revisions as survivors(), a batch per 1024 index keys, empty where no key has one', () => {
+    const s = new MvccStore()
+    const put = (key: string) => {
+      const t = s.write()
+      t.put(key, Buffer.from('v'), '0')
+      t.end()
+    }
+    // 3000 keys written before the compaction revision, then 3000 keys only after it: those have no
+    // revision below it, so the batches that cover only them are empty (sliced work still gets a turn).
+    for (let i = 0; i < 3000; i++) put(`a${String(i).padStart(5, '0')}`)
+    s.compact(s.currentRev)
+    for (let i = 0; i < 3000; i++) put(`b${String(i).padStart(5, '0')}`)
+    const view = s.view()
+    try {
+      const batches = [...view.survivorBatches()]
+      expect(batches.flat()).toEqual([...view.survivors()])
+      // 6000 keys in 1024-key batches: the last of them sees fewer keys and ends the walk.
+      expect(batches).toHaveLength(6)
+      // Every a-key but the one written at the compaction revision (kept in `changes`) survives.
+      expect(batches.flat()).toHaveLength(2999)
+      expect(batches.slice(3).every((b) => b.length === 0)).toBe(true)
+    } finally {
+      view.release()
+    }
+  })
+})

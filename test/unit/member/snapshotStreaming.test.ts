@@ -13,7 +13,7 @@ import { parseHello } from '../../../src-main/member/peer/hello'
 import { frameReader } from '../../../src-main/member/peer/framing'
 import type { IncomingSnapshot, SnapshotFiles } from '../../../src-main/member/peer/transport'
 import { readSnapshotFile, snapshotFileChunks } from '../../../src-main/member/server/snapshotFile'
-import { CHUNK_BYTES, encodeState, StateDecoder } from '../../../src-main/member/server/stateCodec'
+import { CHUNK_BYTES, encodeRecordChunks, encodeState, StateDecoder, stateHeader } from '../../../src-main/member/server/stateCodec'
 import { StateMachine } from '../../../src-main/member/server/stateMachine'
 import { IO_CHUNK, SnapshotCorruptError, Snapshotter } from '../../../src-main/member/snap/snapshotter'
 
@@ -95,6 +95,35 @@ describe('state codec, format 2', () => {
       r.finish()
       expect(fingerprint(copy), `cut ${cut}`).toEqual(want)
     }
+  })
+
+  it('hands out a chunk once a few ms of work went by, with a record to write or not (null)', () => {
+    const sm = sample()
+    const revs = [...sm.store.allRevisions()]
+    const spin = (): void => {
+      const until = performance.now() + 8
+      while (performance.now() < until);
+    }
+    // Work between records (a run of keys with nothing to write) is marked by null.
+    const records = function* (): Generator<(typeof revs)[number] | null> {
+      yield revs[0]!
+      spin()
+      yield null
+      spin()
+      yield null
+      yield* revs.slice(1)
+    }
+    const chunks = [...encodeRecordChunks(stateHeader(sm, sm.store.currentRev, sm.store.compactRev, sm.store.everCompacted), records(), () => sm.store.currentRev)]
+    // The first null hands out what was pending (the header and a record), long before CHUNK_BYTES;
+    // the second has nothing pending: an empty chunk, the consumer's cue to take a turn.
+    expect(chunks[0]!.length).toBeGreaterThan(0)
+    expect(chunks[0]!.length).toBeLessThan(CHUNK_BYTES)
+    expect(chunks[1]!.length).toBe(0)
+    const copy = new StateMachine('0', '1', 2)
+    const r = copy.beginRestore()
+    for (const c of chunks) r.push(c)
+    r.finish()
+    expect(fingerprint(copy)).toEqual(fingerprint(sm))
   })
 
   it('reads pieces of one buffer as one view: values across a seam are not copied', () => {
