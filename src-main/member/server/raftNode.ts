@@ -93,7 +93,7 @@ type ApplyItem = { snapshot: Snapshot } | { entries: readonly Entry[] }
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
 
 /** Entries applied between two looks at the clock while applying in slices. */
-const APPLY_CHUNK = 64
+const APPLY_CHUNK = 16
 
 /**
  * Applies `entries` in order, `APPLY_CHUNK` at a time, and gives the event loop a turn after each

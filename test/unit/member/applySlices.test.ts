@@ -43,13 +43,13 @@ describe('applyInSlices', () => {
     )
     counting = false
     expect(seen).toEqual(all)
-    expect(Math.max(...chunks)).toBeLessThanOrEqual(64)
+    expect(Math.max(...chunks)).toBeLessThanOrEqual(16)
     // 40 ms of work in 5 ms slices: the loop had turns in between.
     expect(turns).toBeGreaterThanOrEqual(4)
   })
 
   it('hands a short queue over whole, in one call', async () => {
-    const all = entries(50)
+    const all = entries(12)
     const calls: (readonly Entry[])[] = []
     await applyInSlices(all, (chunk) => calls.push(chunk), () => false)
     expect(calls).toHaveLength(1)
