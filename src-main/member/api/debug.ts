@@ -76,6 +76,7 @@ export function raftState(member: DebugHost) {
     wal_sync_avg_ms: wal.syncs ? wal.syncMs / wal.syncs : 0,
     event_loop_p99_ms: loopP99(),
     loop_block_max_ms: loopBlocks?.maxBlockMs ?? 0,
+    loop_block_max_own_ms: loopBlocks?.maxOwnMs ?? 0,
   }
 }
 

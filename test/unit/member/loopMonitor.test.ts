@@ -42,6 +42,8 @@ describe('LoopMonitor', () => {
     const { busy, gc } = await report
     expect(busy).toBeGreaterThanOrEqual(50)
     expect(gc.ms).toBeLessThan(busy / 2)
+    // Plain work is the member's own: the measure net of the collector sees most of it.
+    expect(monitor!.maxOwnMs).toBeCloseTo(busy - gc.ms, 6)
   })
 
   it('counts the longest stretch from a reset on (the member resets it once it serves)', async () => {
@@ -53,6 +55,7 @@ describe('LoopMonitor', () => {
     expect(monitor!.maxBlockMs).toBeGreaterThanOrEqual(50)
     monitor!.resetMax()
     expect(monitor!.maxBlockMs).toBe(0)
+    expect(monitor!.maxOwnMs).toBe(0)
     // A shorter stretch afterwards is what the maximum says now.
     const next = nextReport(m)
     spin(70)
@@ -78,6 +81,9 @@ describe('LoopMonitor', () => {
     expect(gc.majorMs).toBeGreaterThan(0)
     expect(gc.ms).toBeGreaterThanOrEqual(gc.majorMs)
     expect(gc.ms).toBeLessThanOrEqual(busy)
+    // The collections are left out of the member's own part of the stretch, and only they are.
+    expect(monitor!.maxOwnMs).toBeCloseTo(busy - gc.ms, 6)
+    expect(monitor!.maxOwnMs).toBeLessThan(monitor!.maxBlockMs)
     expect(busyStretchMessage(busy, gc)).toMatch(/busy for \d+ ms at a stretch, \d+ ms of it in garbage collection \(\d+ ms mark-compact\)/)
   })
 
