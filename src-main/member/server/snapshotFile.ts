@@ -18,7 +18,10 @@ function confPrefix(confState: ConfState): Buffer {
   return Buffer.concat([len, conf])
 }
 
-/** The file's data chunk by chunk, encoded as they are pulled. */
+/**
+ * The file's data chunk by chunk, encoded as they are pulled. A chunk may be small, or empty: an
+ * empty one asks the consumer for a turn of the event loop (see encodeRecordChunks).
+ */
 export function* snapshotFileChunks(confState: ConfState, state: FrozenState | Iterable<Buffer>): Generator<Buffer> {
   yield confPrefix(confState)
   yield* Symbol.iterator in state ? state : encodeStateChunks(state)

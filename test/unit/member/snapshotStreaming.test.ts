@@ -13,7 +13,7 @@ import { parseHello } from '../../../src-main/member/peer/hello'
 import { frameReader } from '../../../src-main/member/peer/framing'
 import type { IncomingSnapshot, SnapshotFiles } from '../../../src-main/member/peer/transport'
 import { readSnapshotFile, snapshotFileChunks } from '../../../src-main/member/server/snapshotFile'
-import { CHUNK_BYTES, encodeRecordChunks, encodeState, StateDecoder, stateHeader } from '../../../src-main/member/server/stateCodec'
+import { CHUNK_BYTES, encodeRecordChunks, encodeState, encodeStateChunks, freezeState, StateDecoder, stateHeader } from '../../../src-main/member/server/stateCodec'
 import { StateMachine } from '../../../src-main/member/server/stateMachine'
 import { IO_CHUNK, SnapshotCorruptError, Snapshotter } from '../../../src-main/member/snap/snapshotter'
 
@@ -126,6 +126,29 @@ describe('state codec, format 2', () => {
     expect(fingerprint(copy)).toEqual(fingerprint(sm))
   })
 
+  it('does not count the consumer’s time between pulls as a chunk’s work', () => {
+    const sm = new StateMachine('9', '1', 2)
+    for (let i = 0; i < 20_000; i++) put(sm, `/registry/pods/ns/pod-${String(i).padStart(6, '0')}`, 'x'.repeat(80))
+    const f = freezeState(sm)
+    let bytes = 0
+    let chunks = 0
+    try {
+      for (const c of encodeStateChunks(f)) {
+        bytes += c.length
+        chunks++
+        // A consumer that takes longer than CHUNK_MS per chunk (a slow write, other work).
+        const until = performance.now() + 6
+        while (performance.now() < until);
+      }
+    } finally {
+      f.view.release()
+    }
+    // Cut by size, about 2.6 MB is 10 or 11 chunks; counting the consumer's time cut one every 256
+    // records, about 80. A loaded machine may cut a few early: the bound leaves room for that.
+    expect(bytes).toBeGreaterThan(20_000 * 100)
+    expect(chunks).toBeLessThan(40)
+  })
+
   it('reads pieces of one buffer as one view: values across a seam are not copied', () => {
     const sm = sample()
     const bytes = encodeState(sm)
@@ -215,6 +238,26 @@ describe('Snapshotter streams', () => {
     await expect(load(snap.read({ index: 4242, term: 7, file: snap.fileFor(7, 4242) }))).rejects.toBeInstanceOf(SnapshotCorruptError)
     expect(await snap.loadNewest(Infinity, load)).toBeUndefined()
     expect(fs.existsSync(`${snap.fileFor(7, 4242)}.broken`)).toBe(true)
+  })
+
+  it('writes nothing for an empty chunk, and gives the event loop a turn there', async () => {
+    const snap = new Snapshotter(tmp())
+    const a = Buffer.from('first part;')
+    const b = Buffer.from('second part')
+    let turned = false
+    const chunks = function* (): Generator<Buffer> {
+      yield a
+      setImmediate(() => (turned = true))
+      yield Buffer.alloc(0)
+      // The immediate ran while the saver took its turn, before it pulled the next chunk.
+      expect(turned).toBe(true)
+      yield b
+    }
+    const size = await snap.save(7, 1, chunks())
+    const file = fs.readFileSync(snap.fileFor(1, 7))
+    expect(size).toBe(4 + a.length + b.length)
+    expect(file.subarray(4)).toEqual(Buffer.concat([a, b]))
+    expect(file.readUInt32LE(0)).toBe(crc32(Buffer.concat([a, b])) >>> 0)
   })
 
   it('a file cut short while it is read fails with its own error, also when the read ahead fails', async () => {
