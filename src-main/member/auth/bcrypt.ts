@@ -13,14 +13,30 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 const WORDS = 18 + 4 * 256
 
 let piWords: Uint32Array | undefined
+/** The computation under way, shared: checks that start together step one series, not one each. */
+let piUnderWay: Generator<void, Uint32Array> | undefined
 
 /**
  * The first `WORDS` 32-bit words of π's fractional part in hex: 243f6a88 85a308d3 …, in steps: it
  * yields every few dozen terms of the series, so the async hash spreads this one-time work over
  * turns of the event loop too (at once, it held a member's thread for 40–90 ms on these machines).
+ * Every caller advances the same computation.
  */
 export function* blowfishConstantsSteps(): Generator<void, Uint32Array> {
-  if (piWords) return piWords
+  for (;;) {
+    if (piWords) return piWords
+    piUnderWay ??= piSeries()
+    const r = piUnderWay.next()
+    if (r.done) {
+      piWords = r.value
+      piUnderWay = undefined
+      return r.value
+    }
+    yield
+  }
+}
+
+function* piSeries(): Generator<void, Uint32Array> {
   const bits = BigInt(WORDS * 32 + 64)
   const one = 1n << bits
   // arctan(1/x) in fixed point: sum of (-1)^k / ((2k+1) x^(2k+1)).
@@ -40,7 +56,6 @@ export function* blowfishConstantsSteps(): Generator<void, Uint32Array> {
   const frac = pi & (one - 1n)
   const out = new Uint32Array(WORDS)
   for (let i = 0; i < WORDS; i++) out[i] = Number((frac >> (bits - 32n * BigInt(i + 1))) & 0xffffffffn)
-  piWords = out
   return out
 }
 

@@ -2,7 +2,7 @@
 // computation once ran in one go and held a member's thread for 40–90 ms at its first
 // Authenticate; it now yields like the hash itself. Its own file: the constants are computed once
 // per module instance, and this must see the first time.
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { bcryptHash, bcryptVerify, blowfishConstantsSteps } from '../../../src-main/member/auth/bcrypt'
 
 describe('Blowfish constants', () => {
@@ -30,5 +30,35 @@ describe('Blowfish constants', () => {
     const h = await bcryptHash('pw', 4)
     expect(bcryptVerify(h, 'pw')).toBe(true)
     expect(bcryptVerify(h, 'pW')).toBe(false)
+  })
+
+  it('are computed once when several checks start together: they advance one computation', async () => {
+    type Bcrypt = typeof import('../../../src-main/member/auth/bcrypt')
+    const fresh = async (): Promise<Bcrypt> => {
+      vi.resetModules()
+      return import('../../../src-main/member/auth/bcrypt')
+    }
+    const steps = (g: Generator<void, Uint32Array>): number => {
+      let n = 0
+      while (!g.next().done) n++
+      return n
+    }
+    const alone = steps((await fresh()).blowfishConstantsSteps())
+    const m = await fresh()
+    const a = m.blowfishConstantsSteps()
+    const b = m.blowfishConstantsSteps()
+    let ya = 0
+    let yb = 0
+    let ra: IteratorResult<void, Uint32Array> | undefined
+    let rb: IteratorResult<void, Uint32Array> | undefined
+    while (!ra?.done || !rb?.done) {
+      if (!ra?.done && !(ra = a.next()).done) ya++
+      if (!rb?.done && !(rb = b.next()).done) yb++
+    }
+    // Taking turns, the two walks together step the series about once, not twice.
+    expect(ya + yb).toBeLessThanOrEqual(alone + 2)
+    expect(Math.min(ya, yb)).toBeGreaterThan(alone / 3)
+    expect(ra.value).toBe(rb.value)
+    expect(ra.value[0]!.toString(16)).toBe('243f6a88')
   })
 })
