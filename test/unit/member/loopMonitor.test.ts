@@ -42,8 +42,9 @@ describe('LoopMonitor', () => {
     const { busy, gc } = await report
     expect(busy).toBeGreaterThanOrEqual(50)
     expect(gc.ms).toBeLessThan(busy / 2)
-    // Plain work is the member's own: the measure net of the collector sees most of it.
-    expect(monitor!.maxOwnMs).toBeCloseTo(busy - gc.ms, 6)
+    // Plain work is the member's own: the measure net of the collector sees it.
+    expect(monitor!.maxOwnMs).toBeGreaterThanOrEqual(50)
+    expect(monitor!.maxOwnMs).toBeLessThanOrEqual(monitor!.maxBlockMs)
   })
 
   it('counts the longest stretch from a reset on (the member resets it once it serves)', async () => {
