@@ -54,6 +54,16 @@ function cpuMs(pid: number): number {
   return (Number(rest[11]) + Number(rest[12])) * 10
 }
 
+/** read/write system calls and bytes so far (/proc/PID/io: sockets and files alike). */
+function io(pid: number): { syscr: number; syscw: number; rchar: number; wchar: number } {
+  const out = { syscr: 0, syscw: 0, rchar: 0, wchar: 0 }
+  for (const line of readFileSync(`/proc/${pid}/io`, 'utf8').split('\n')) {
+    const [k, v] = line.split(':')
+    if (k && k in out) out[k as keyof typeof out] = Number(v)
+  }
+  return out
+}
+
 interface Node {
   name: string
   proc: ChildProcess
@@ -152,6 +162,7 @@ async function main(): Promise<void> {
       }),
     )
     const cpuBefore = nodes.map((x) => cpuMs(x.proc.pid!))
+    const ioBefore = nodes.map((x) => io(x.proc.pid!))
     const selfBefore = process.cpuUsage()
     const lat: number[] = []
     const end = performance.now() + SECONDS * 1000
@@ -176,7 +187,9 @@ async function main(): Promise<void> {
       const rss = readFileSync(`/proc/${node.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)
       const us = ((cpuMs(node.proc.pid!) - cpuBefore[i]!) * 1000) / lat.length
       total += us
-      console.log(`${node.name}${node.url === leader ? ' (leader)' : ''}: RSS ${(Number(rss?.[1]) / 1024).toFixed(0)} MiB, ${us.toFixed(0)} µs CPU/op`)
+      const after = io(node.proc.pid!)
+      const per = (k: keyof ReturnType<typeof io>) => ((after[k] - ioBefore[i]![k]) / lat.length).toFixed(1)
+      console.log(`${node.name}${node.url === leader ? ' (leader)' : ''}: RSS ${(Number(rss?.[1]) / 1024).toFixed(0)} MiB, ${us.toFixed(0)} µs CPU/op; per op ${per('syscr')} reads (${per('rchar')} B), ${per('syscw')} writes (${per('wchar')} B)`)
     })
     console.log(`members together: ${total.toFixed(0)} µs CPU/op`)
     if (values['heap-snapshot']) {

@@ -10,10 +10,11 @@ import { authService, type AuthHost } from './auth'
 import { clusterService, type ClusterHost } from './cluster'
 import { debugService, type DebugHost } from './debug'
 import { kvService, type KvHost } from './kv'
-import { learnerInterceptor } from './learner'
+import { learnerRefusal } from './learner'
 import { leaseService, type LeaseHost } from './lease'
 import { maintenanceService, type MaintenanceHost } from './maintenance'
 import { watchService, type WatchHost } from './watch'
+import { injectorWithUnaryPath, methodPaths, unaryRoutes, type UnaryPathOptions } from './unaryPath'
 
 /** Everything the client API uses of a member: the union of what each service needs. */
 export type ClientApiHost = KvHost & WatchHost & LeaseHost & ClusterHost & MaintenanceHost & AuthHost & DebugHost
@@ -34,6 +35,7 @@ export class ClientServer {
   private readonly perClient = new Map<string, number>()
   private readonly sockets = new Set<net.Socket>()
   private readonly drops: DropLog
+  private readonly unaryPath: UnaryPathOptions
 
   constructor(
     private readonly cfg: MemberConfig,
@@ -41,21 +43,32 @@ export class ClientServer {
     log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
   ) {
     this.drops = new DropLog(log)
+    const maxReceiveBytes = cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES
     this.grpcServer = new grpc.Server({
-      'grpc.max_receive_message_length': cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+      'grpc.max_receive_message_length': maxReceiveBytes,
       'grpc.max_send_message_length': 0x7fffffff,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_concurrent_streams': cfg.maxConcurrentStreams,
-      interceptors: [learnerInterceptor(server)],
+      // Per-call bookkeeping nobody reads (no channelz service is exposed).
+      'grpc.enable_channelz': 0,
     })
-    const s = this.grpcServer
-    s.addService(serviceDefinition('etcdserverpb.KV'), kvService(server))
-    s.addService(serviceDefinition('etcdserverpb.Watch'), watchService(server))
-    s.addService(serviceDefinition('etcdserverpb.Lease'), leaseService(server))
-    s.addService(serviceDefinition('etcdserverpb.Cluster'), clusterService(server))
-    s.addService(serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(server))
-    s.addService(serviceDefinition('etcdserverpb.Auth'), authService(server))
-    if (cfg.enableDebugService) s.addService(serviceDefinition('raftdeck.Debug'), debugService(server))
+    const services: Array<[grpc.ServiceDefinition, grpc.UntypedServiceImplementation]> = [
+      [serviceDefinition('etcdserverpb.KV'), kvService(server)],
+      [serviceDefinition('etcdserverpb.Watch'), watchService(server)],
+      [serviceDefinition('etcdserverpb.Lease'), leaseService(server)],
+      [serviceDefinition('etcdserverpb.Cluster'), clusterService(server)],
+      [serviceDefinition('etcdserverpb.Maintenance'), maintenanceService(server)],
+      [serviceDefinition('etcdserverpb.Auth'), authService(server)],
+    ]
+    if (cfg.enableDebugService) services.push([serviceDefinition('raftdeck.Debug'), debugService(server)])
+    for (const [definition, implementation] of services) this.grpcServer.addService(definition, implementation)
+    // Unary calls (and a learner's refusals) are answered before grpc-js sees them: see unaryPath.ts.
+    this.unaryPath = {
+      routes: unaryRoutes(services),
+      known: methodPaths(services.map(([d]) => d)),
+      maxReceiveBytes,
+      refuse: (path) => learnerRefusal(server, path),
+    }
   }
 
   /** Bind every --listen-client-urls address; rejects with etcd-like one-line reasons. */
@@ -67,7 +80,7 @@ export class ClientServer {
       let handOver: (socket: net.Socket) => void
       if (url.protocol === 'http:') {
         // etcdctl's per-endpoint dials put a scheme in the authority: the shim repairs it.
-        const injector = this.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure())
+        const injector = injectorWithUnaryPath(this.grpcServer, grpc.ServerCredentials.createInsecure(), this.unaryPath)
         const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`
         const settings = prefaceSettings(this.cfg.maxConcurrentStreams)
         handOver = (socket) =>
@@ -79,7 +92,7 @@ export class ClientServer {
             { settings },
           )
       } else {
-        const injector = this.grpcServer.createConnectionInjector(this.tlsCredentials())
+        const injector = injectorWithUnaryPath(this.grpcServer, this.tlsCredentials(), this.unaryPath)
         handOver = (socket) => injector.injectConnection(socket)
       }
       this.listeners.push(await this.listenOn(host, port, raw, handOver))

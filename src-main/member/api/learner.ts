@@ -4,7 +4,7 @@
  * supported for learner" (Unavailable, which clients take as "try another endpoint").
  * `test/integration/member/membership.test.ts` compares the answers with a real etcd learner.
  */
-import * as grpc from '@grpc/grpc-js'
+import type * as grpc from '@grpc/grpc-js'
 import { Errors } from '../errors'
 import type { Roles } from '../server/ports'
 
@@ -22,17 +22,12 @@ function servedByLearner(path: string): boolean {
 }
 
 /**
- * Refuses, on a learner, every call it does not serve, before the call reads its request. A member
- * that is not a learner gets the call back untouched, so the common path costs one check.
+ * What a learner answers instead of serving a call, before reading its request (etcd's interceptor
+ * order); undefined on a voting member, so the common path costs one check. Applied to every call
+ * by the client port's stream hook (`unaryPath.ts`).
  */
-export function learnerInterceptor(member: Pick<Roles, 'isLearner'>): grpc.ServerInterceptor {
-  return (method, call) => {
-    if (!member.isLearner() || servedByLearner(method.path)) return call as grpc.ServerInterceptingCall
-    return new grpc.ServerInterceptingCall(call, {
-      start: () => {
-        const refusal = Errors.learnerNotSupported()
-        call.sendStatus({ code: refusal.code, details: refusal.message, metadata: new grpc.Metadata() })
-      },
-    })
-  }
+export function learnerRefusal(member: Pick<Roles, 'isLearner'>, path: string): { code: grpc.status; details: string } | undefined {
+  if (!member.isLearner() || servedByLearner(path)) return undefined
+  const refusal = Errors.learnerNotSupported()
+  return { code: refusal.code, details: refusal.message }
 }
