@@ -9,6 +9,8 @@
 // 3 s until 2026-12-02 (late), which was not enough: after 2 s of warm-up, one client's put p50 kept
 // falling for 5 more seconds (1.82, 1.61, 1.30, 1.19 ms in successive seconds), and the first cell's
 // ratio moved by ±0.2 from run to run with nothing changed (docs/member.md, "Warm-up").
+// BENCH_CPU=1 also prints, per cell, the bench process's own CPU per operation: the load generator
+// shares the machine's cores with the members, so a cell can be bound by it rather than by the engine.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -66,6 +68,7 @@ class RssPeaks {
 /** Runs `op` from `concurrency` loops for `seconds`; returns ops/s and latency percentiles in ms. */
 async function load(concurrency: number, op: (i: number) => Promise<unknown>, seconds = SECONDS, rss?: RssPeaks): Promise<Sample> {
   const lat: number[] = []
+  const cpu0 = process.cpuUsage()
   rss?.start()
   const end = performance.now() + seconds * 1000
   let n = 0
@@ -84,6 +87,8 @@ async function load(concurrency: number, op: (i: number) => Promise<unknown>, se
     }),
   )
   rss?.stop()
+  const cpu = process.cpuUsage(cpu0)
+  if (process.env.BENCH_CPU) process.stderr.write(`    c${concurrency}: ${(lat.length / seconds).toFixed(0)} ops/s, bench process ${((cpu.user + cpu.system) / lat.length).toFixed(0)} µs CPU/op\n`)
   if (errors > lat.length / 100) throw new Error(`${errors} of ${n} operations failed`)
   lat.sort((a, b) => a - b)
   return { ops: lat.length / seconds, p50: pct(lat, 50), p99: pct(lat, 99) }
