@@ -130,12 +130,33 @@ function serviceOf(service: protobuf.Service, name: string): grpc.ServiceDefinit
 }
 
 function serializer(type: protobuf.Type): (value: unknown) => Buffer {
+  const direct = encodesDirectly(type)
   return (value) => {
     // As proto-loader: a plain object only (fromObject would take an array's indexes as field names).
     if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${type.name} structure, got array instead`)
     // protobufjs's writer in Node is a Buffer writer: its result is a Buffer already.
-    return type.encode(type.fromObject(value as Record<string, unknown>)).finish() as Buffer
+    return type.encode(direct ? (value as Record<string, unknown>) : type.fromObject(value as Record<string, unknown>)).finish() as Buffer
   }
+}
+
+/**
+ * Whether a message of `type` can be encoded from the plain object itself, without protobufjs's
+ * fromObject pass (a copy of the whole message, with every 64-bit integer parsed into a Long). That
+ * pass is needed for enums given by name and for loose inputs, such as a number for a string field.
+ * A message with no enum, string or map field anywhere in it, given in the shapes this module's
+ * decoding produces (64-bit integers as decimal strings or numbers, bytes as Buffers, booleans),
+ * encodes to the same bytes either way: test/unit/rpc/codecs.test.ts checks this for every such type.
+ * KV's responses are such messages, and they are most of what a member encodes.
+ */
+export function encodesDirectly(type: protobuf.Type, seen = new Set<protobuf.Type>()): boolean {
+  if (seen.has(type)) return true
+  seen.add(type)
+  for (const field of type.fieldsArray) {
+    field.resolve()
+    if (field.map || field.type === 'string' || field.resolvedType instanceof protobuf.Enum) return false
+    if (field.resolvedType instanceof protobuf.Type && !encodesDirectly(field.resolvedType, seen)) return false
+  }
+  return true
 }
 
 function deserializer(type: protobuf.Type): (bytes: Buffer) => unknown {
@@ -164,10 +185,17 @@ export interface MessageCodec<T> {
  * Protobuf codec for one message, borrowed from a method's serializers: the definitions carry codecs
  * only on methods, so `raftdeck.internal.Codec/Encode` exists to carry them.
  */
-export function internalRequestCodec<T>(): MessageCodec<T> {
+export function internalRequestCodec<T>(): MessageCodec<T> & { encodeShaped(value: T): Buffer } {
   const method = serviceDefinition('raftdeck.internal.Codec').Encode!
+  const type = etcdRoot().lookupType('raftdeck.internal.InternalRequest')
   return {
     encode: (value) => method.requestSerialize(value) as Buffer,
     decode: (bytes) => method.requestDeserialize(bytes) as T,
+    /**
+     * Without the fromObject pass (see encodesDirectly), for a value whose every field already has
+     * its wire shape: strings in string fields, no enum anywhere (a put or a delete, say). The
+     * caller vouches for that; `encode` is the safe choice otherwise.
+     */
+    encodeShaped: (value) => type.encode(value as Record<string, unknown>).finish() as Buffer,
   }
 }

@@ -17,6 +17,13 @@ const codec = internalRequestCodec<InternalRequest>()
 
 export type ProposalBody = Omit<InternalRequest, 'ID' | 'proposer' | 'header'>
 
+/** A put or a delete and nothing else: fields of wire shape only (see internalRequestCodec's encodeShaped). */
+function isPlainWrite(body: ProposalBody): boolean {
+  let n = 0
+  for (const k in body) if ((body as Record<string, unknown>)[k] !== undefined) n++
+  return n === 1 && (body.put !== undefined || body.delete_range !== undefined)
+}
+
 /** The user a request is made as, and the auth revision it was checked at. */
 export interface AuthHeader {
   username: string
@@ -79,7 +86,9 @@ export class Proposer {
     const o = this.o
     const id = o.ids.next().toString()
     const req = { ...body, ID: id, proposer: o.localId, header: { username: auth.username, auth_revision: String(auth.revision) } } as InternalRequest
-    const data = codec.encode(req)
+    // Puts and deletes are most proposals, and they arrive decoded from the client (64-bit integers
+    // as strings, bytes as Buffers, no enums): they are encoded without protobufjs's fromObject copy.
+    const data = isPlainWrite(body) ? codec.encodeShaped(req) : codec.encode(req)
     if (data.length > o.maxRequestBytes) throw Errors.requestTooLarge()
     const done = this.waiters.register(id, Math.max(0, deadline - performance.now()), () => (o.hasLeader() ? Errors.timeout() : Errors.timeoutDueToLeaderFail()))
     done.catch(() => {})
