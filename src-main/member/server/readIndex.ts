@@ -2,6 +2,11 @@
  * Linearizable reads (etcd's linearizableReadLoop): readers queue up, one ReadIndex round is
  * asked of Raft for everyone queued, and when its read state comes back each of them continues
  * once the local applied index reaches it. Readers arriving during a round wait for the next.
+ *
+ * A round starts at the end of the event-loop turn in which its first reader arrived, not at once:
+ * the requests of one socket read (dozens under load, all decoded in the same turn) then share a
+ * round, instead of the first one taking a round alone and the rest waiting a whole round trip
+ * for the next (etcd's read loop gets the same effect from its goroutine waking after the first).
  */
 import { randomBytes } from 'node:crypto'
 import { Errors } from '../errors'
@@ -14,6 +19,7 @@ interface Reader {
 export class ReadIndexBatcher {
   private queued: Reader[] = []
   private inFlight: { ctx: string; readers: Reader[]; timer: NodeJS.Timeout; retries: number } | undefined
+  private startScheduled = false
 
   constructor(
     private readonly requestRound: (ctx: Uint8Array) => boolean,
@@ -25,8 +31,19 @@ export class ReadIndexBatcher {
   read(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.queued.push({ resolve, reject })
-      if (!this.inFlight) this.startRound()
+      if (!this.inFlight && !this.startScheduled) {
+        this.startScheduled = true
+        setImmediate(() => {
+          this.startScheduled = false
+          if (!this.inFlight) this.startRound()
+        })
+      }
     })
+  }
+
+  /** Readers waiting for a round to start (not those of the round under way). */
+  get waiting(): number {
+    return this.queued.length
   }
 
   private startRound(): void {
