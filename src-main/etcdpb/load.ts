@@ -145,7 +145,7 @@ function serializer(type: protobuf.Type): (value: unknown) => Buffer {
  * pass is needed for enums given by name and for loose inputs, such as a number for a string field.
  * A message with no enum, string or map field anywhere in it, given in the shapes this module's
  * decoding produces (64-bit integers as decimal strings or numbers, bytes as Buffers, booleans),
- * encodes to the same bytes either way: test/unit/rpc/codecs.test.ts checks this for every such type.
+ * encodes to the same bytes either way: test/unit/rpc/directEncode.test.ts checks this for every such type.
  * KV's responses are such messages, and they are most of what a member encodes.
  */
 export function encodesDirectly(type: protobuf.Type, seen = new Set<protobuf.Type>()): boolean {

@@ -2,11 +2,12 @@
  * Unary calls answered straight from Node's HTTP/2 stream; grpc-js keeps the streaming ones.
  *
  * Why: a unary call through grpc-js's server builds an intercepting call, a listener chain, a
- * stream decoder and a writable-stream wrapper, and sends its data and trailers as two separate
- * steps. On the member's one thread that was 20–30% of the CPU of a serializable read
- * (docs/member.md, "A unary path of our own"). Here a call is: gather the request's bytes, decode,
- * run the same handler the grpc-js service uses, and answer with the headers, the one message and
- * the trailers queued together.
+ * stream decoder and a writable-stream wrapper. On the member's one thread that was 20–30% of the
+ * CPU of a serializable read (docs/member.md, "A unary path of our own"). Here a call is: gather
+ * the request's bytes, decode, run the same handler the grpc-js service uses, and answer with the
+ * headers and the one message, then the trailers. (The trailers still leave in a socket write of
+ * their own: Node's Http2Stream shuts its writable side only after the data's write has completed,
+ * and no public API changes that order.)
  *
  * What stays with grpc-js: sessions (keepalive, limits, shutdown), streaming methods, calls with a
  * compressed body (`grpc-encoding` other than identity), bodies that are not gRPC, unknown methods.
@@ -165,10 +166,15 @@ function serveUnary(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttp
       sendStatus(stream, grpc.status.INTERNAL, 'Error deserializing request')
       return
     }
-    const call = { request, metadata: grpc.Metadata.fromHttp2Headers(headers), getPath: () => route.path, cancelled: false }
-    stream.once('close', () => {
-      call.cancelled = true
-    })
+    // What the handlers use of grpc-js's call object; `cancelled` is read from the stream when asked.
+    const call = {
+      request,
+      metadata: grpc.Metadata.fromHttp2Headers(headers),
+      getPath: () => route.path,
+      get cancelled() {
+        return stream.destroyed
+      },
+    }
     let answered = false
     route.handler(call as unknown as grpc.ServerUnaryCall<unknown, unknown>, (err, value) => {
       if (answered) return
@@ -189,7 +195,7 @@ function serveUnary(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttp
   })
 }
 
-/** Headers, the one message and the OK trailers, queued in one go. */
+/** Headers and the one message, then the OK trailers once Node asks for them. */
 function sendMessage(stream: http2.ServerHttp2Stream, message: Buffer): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return
   const frame = Buffer.allocUnsafe(5 + message.length)

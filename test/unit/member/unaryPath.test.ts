@@ -60,9 +60,9 @@ async function start(opts: { learner?: boolean } = {}): Promise<Harness> {
     },
   }
   const watchImpl: grpc.UntypedServiceImplementation = {
-    Watch: (call: grpc.ServerDuplexStream<{ create_request?: { key: Buffer } }, unknown>) => {
+    Watch: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
       handled.push('Watch')
-      call.on('data', (req) => call.write({ header: { revision: '1' }, watch_id: '3', created: true, events: [], ...(req.create_request ? {} : {}) }))
+      call.on('data', () => call.write({ header: { revision: '1' }, watch_id: '3', created: true, events: [] }))
       call.on('end', () => call.end())
     },
   }

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 import protobuf from 'protobufjs'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { encodesDirectly, internalRequestCodec, messageTypes, serviceDefinition } from '../../../src-main/etcdpb/load'
 import type { InternalRequest } from '../../../src-main/member/server/pb'
 
@@ -76,10 +76,23 @@ describe('encoding without fromObject', () => {
   })
 
   it('is what the services’ serializers use for those types, with the same bytes', () => {
-    const range = serviceDefinition('etcdserverpb.KV').Range!
-    const res = { header: { cluster_id: '18446744073709551615', member_id: '1', revision: '42', raft_term: '3' }, kvs: [{ key: Buffer.from('/k'), value: Buffer.from('v'), create_revision: '2', mod_revision: '42', version: '7', lease: '0' }], count: '1', more: false }
-    const bytes = range.responseSerialize(res)
-    expect(range.responseDeserialize(bytes)).toMatchObject({ header: { cluster_id: '18446744073709551615', revision: '42' }, count: '1' })
+    const kv = serviceDefinition('etcdserverpb.KV')
+    const responseType = messageTypes().find((t) => t.fullName === '.etcdserverpb.RangeResponse')!
+    const requestType = messageTypes().find((t) => t.fullName === '.etcdserverpb.RangeRequest')!
+    const skipped = vi.spyOn(responseType, 'fromObject')
+    const kept = vi.spyOn(requestType, 'fromObject')
+    try {
+      const res = { header: { cluster_id: '18446744073709551615', member_id: '1', revision: '42', raft_term: '3' }, kvs: [{ key: Buffer.from('/k'), value: Buffer.from('v'), create_revision: '2', mod_revision: '42', version: '7', lease: '0' }], count: '1', more: false }
+      const bytes = kv.Range!.responseSerialize(res)
+      expect(skipped).not.toHaveBeenCalled()
+      kv.Range!.requestSerialize({ key: Buffer.from('/k'), sort_order: 'DESCEND' })
+      expect(kept).toHaveBeenCalledTimes(1)
+      skipped.mockRestore()
+      expect(bytes.equals(viaFromObject(responseType, res))).toBe(true)
+    } finally {
+      skipped.mockRestore()
+      kept.mockRestore()
+    }
   })
 
   it('encodes a shaped put or delete proposal as the fromObject path does', () => {
