@@ -164,6 +164,7 @@ async function main(): Promise<void> {
     const cpuBefore = nodes.map((x) => cpuMs(x.proc.pid!))
     const ioBefore = nodes.map((x) => io(x.proc.pid!))
     const selfBefore = process.cpuUsage()
+    const selfIoBefore = io(process.pid)
     const lat: number[] = []
     const end = performance.now() + SECONDS * 1000
     let n = 0
@@ -179,9 +180,11 @@ async function main(): Promise<void> {
       }),
     )
     const self = process.cpuUsage(selfBefore)
+    const selfIoAfter = io(process.pid)
+    const selfIo = (k: keyof ReturnType<typeof io>) => ((selfIoAfter[k] - selfIoBefore[k]) / lat.length).toFixed(2)
     lat.sort((a, b) => a - b)
     const p = (q: number) => lat[Math.floor(q * lat.length)]!.toFixed(2)
-    console.log(`${values.engine} ${values.op} c${CONCURRENCY}: ${(lat.length / SECONDS).toFixed(0)} ops/s, p50 ${p(0.5)} ms, p99 ${p(0.99)} ms; load client ${(((self.user + self.system) / lat.length)).toFixed(0)} µs CPU/op`)
+    console.log(`${values.engine} ${values.op} c${CONCURRENCY}: ${(lat.length / SECONDS).toFixed(0)} ops/s, p50 ${p(0.5)} ms, p99 ${p(0.99)} ms; load client ${(((self.user + self.system) / lat.length)).toFixed(0)} µs CPU/op, ${selfIo('syscr')} reads and ${selfIo('syscw')} writes per op`)
     let total = 0
     nodes.forEach((node, i) => {
       const rss = readFileSync(`/proc/${node.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)

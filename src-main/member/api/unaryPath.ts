@@ -86,14 +86,15 @@ export function injectorWithUnaryPath(server: grpc.Server, credentials: grpc.Ser
   return injector
 }
 
-const RESPONSE_HEADERS: http2.OutgoingHttpHeaders = {
-  ':status': 200,
-  'content-type': 'application/grpc+proto',
-  'grpc-accept-encoding': 'identity,deflate,gzip',
-  'grpc-encoding': 'identity',
-}
-const OK_TRAILERS: http2.OutgoingHttpHeaders = { 'grpc-status': '0', 'grpc-message': 'OK' }
+// The headers etcd's Go server sends, and no more: every field is work for every client's decoder,
+// and an uncompressed answer needs no grpc-encoding. (Node would add `date`; sendDate: false.)
+const RESPONSE_HEADERS: http2.OutgoingHttpHeaders = { ':status': 200, 'content-type': 'application/grpc' }
+const RESPONSE_OPTIONS = { waitForTrailers: true, sendDate: false } as http2.ServerStreamResponseOptions
+const OK_TRAILERS: http2.OutgoingHttpHeaders = { 'grpc-status': '0' }
 const noop = (): void => {}
+function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+  this.sendTrailers(OK_TRAILERS)
+}
 
 /** True when the call was taken (answered or under way here); false hands it to grpc-js. */
 export function serveHere(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, o: UnaryPathOptions): boolean {
@@ -202,13 +203,13 @@ function sendMessage(stream: http2.ServerHttp2Stream, message: Buffer): void {
   frame[0] = 0
   frame.writeUInt32BE(message.length, 1)
   message.copy(frame, 5)
-  stream.respond(RESPONSE_HEADERS, { waitForTrailers: true })
-  stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS))
+  stream.respond(RESPONSE_HEADERS, RESPONSE_OPTIONS)
+  stream.once('wantTrailers', sendOkTrailers)
   stream.end(frame)
 }
 
 /** A trailers-only answer (gRPC's form for a call that fails before any message). */
 function sendStatus(stream: http2.ServerHttp2Stream, code: grpc.status, details: string): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return
-  stream.respond({ ':status': 200, 'content-type': 'application/grpc+proto', 'grpc-status': String(code), 'grpc-message': encodeURI(details) }, { endStream: true })
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeURI(details) }, { endStream: true, sendDate: false } as http2.ServerStreamResponseOptions)
 }
