@@ -21,6 +21,10 @@ import path from 'node:path'
 import protobuf from 'protobufjs'
 import * as grpc from '@grpc/grpc-js'
 import { DESCRIPTOR_FILE, protoRoot } from './descriptor'
+import { installInt64FastPaths } from './int64'
+
+// Every codec below converts 64-bit integers from and to decimal strings (`longs: String`).
+installInt64FastPaths()
 
 /**
  * Where the .proto files are: beside this module when it runs from source; in out/main/etcdpb (copied
