@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { EtcdClient } from '../src-main/services/etcd/client'
 import { packageRoot } from '../src-main/services/app/packageRoot'
+import { MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
 
 const { values } = parseArgs({
   options: {
@@ -119,7 +120,8 @@ async function main(): Promise<void> {
   const nodes: Node[] = specs.map((s) => {
     const profDir = path.join(dir, `${s.name}-prof`)
     mkdirSync(profDir, { recursive: true })
-    const flags = [...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
+    // The Node options the playground gives a member (nodeFlags.ts), then this run's own.
+    const flags = [...MEMBER_NODE_FLAGS, ...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
     const etcd = values.engine === 'etcd'
     const proc = spawn(
       etcd ? '/usr/bin/etcd' : process.execPath,
