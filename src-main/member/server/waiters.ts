@@ -5,36 +5,47 @@ import type { ApplyOutcome } from './stateMachine'
 interface Waiter {
   resolve: (o: ApplyOutcome) => void
   reject: (e: unknown) => void
+  onTimeout: () => EtcdError
+  due: number
+}
+
+interface Bucket {
+  ids: Set<string>
   timer: NodeJS.Timeout
 }
 
+/**
+ * Deadlines are rounded up to this many ms and share one timer per round value. A timer per
+ * proposal cost every put a Timeout and, its delay being fractional, a timer list of its own in
+ * Node's queue; a timed-out proposal is now told at most this much later.
+ */
+export const DEADLINE_GRANULE_MS = 25
+
 export class Waiters {
   private readonly map = new Map<string, Waiter>()
+  private readonly buckets = new Map<number, Bucket>()
 
   register(id: string, timeoutMs: number, onTimeout: () => EtcdError): Promise<ApplyOutcome> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.map.delete(id)
-        reject(onTimeout())
-      }, timeoutMs)
-      this.map.set(id, { resolve, reject, timer })
+      const due = Math.ceil((performance.now() + timeoutMs) / DEADLINE_GRANULE_MS) * DEADLINE_GRANULE_MS
+      let bucket = this.buckets.get(due)
+      if (!bucket) {
+        bucket = { ids: new Set(), timer: setTimeout(() => this.expire(due), Math.max(0, due - performance.now())) }
+        this.buckets.set(due, bucket)
+      }
+      bucket.ids.add(id)
+      this.map.set(id, { resolve, reject, onTimeout, due })
     })
   }
 
   trigger(id: string, outcome: ApplyOutcome): void {
-    const w = this.map.get(id)
-    if (!w) return
-    this.map.delete(id)
-    clearTimeout(w.timer)
-    w.resolve(outcome)
+    const w = this.take(id)
+    if (w) w.resolve(outcome)
   }
 
   fail(id: string, err: unknown): void {
-    const w = this.map.get(id)
-    if (!w) return
-    this.map.delete(id)
-    clearTimeout(w.timer)
-    w.reject(err)
+    const w = this.take(id)
+    if (w) w.reject(err)
   }
 
   failAll(err: unknown): void {
@@ -43,6 +54,38 @@ export class Waiters {
 
   get size(): number {
     return this.map.size
+  }
+
+  /** Timers pending (one per deadline round value with a waiter in it). */
+  get timers(): number {
+    return this.buckets.size
+  }
+
+  private take(id: string): Waiter | undefined {
+    const w = this.map.get(id)
+    if (!w) return undefined
+    this.map.delete(id)
+    const bucket = this.buckets.get(w.due)
+    if (bucket) {
+      bucket.ids.delete(id)
+      if (bucket.ids.size === 0) {
+        clearTimeout(bucket.timer)
+        this.buckets.delete(w.due)
+      }
+    }
+    return w
+  }
+
+  private expire(due: number): void {
+    const bucket = this.buckets.get(due)
+    if (!bucket) return
+    this.buckets.delete(due)
+    for (const id of bucket.ids) {
+      const w = this.map.get(id)
+      if (!w) continue
+      this.map.delete(id)
+      w.reject(w.onTimeout())
+    }
   }
 }
 
