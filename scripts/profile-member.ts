@@ -27,6 +27,8 @@ const { values } = parseArgs({
     'node-flags': { type: 'string', default: '' },
     engine: { type: 'string', default: 'raftdeck' },
     'no-prof': { type: 'boolean', default: false },
+    // Environment for the members only (not this load client), e.g. --member-env MALLOC_ARENA_MAX=2.
+    'member-env': { type: 'string', multiple: true, default: [] },
     // Seconds of 16-client puts before the measured load, as `npm run bench` does, so the numbers
     // are of warm code (the CPU profile still covers them: keep it short against --seconds).
     warmup: { type: 'string', default: '0' },
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
         `--initial-cluster=${ic}`,
         '--initial-cluster-token=prof',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...Object.fromEntries((values['member-env'] as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) } },
     )
     const exited = new Promise<void>((r) => proc.once('exit', () => r()))
     return { name: s.name, proc, url: `http://127.0.0.1:${s.client}`, profDir, exited }
