@@ -113,11 +113,19 @@ async function waitSettled(svc: PlaygroundService, id: string): Promise<Playgrou
   })
 }
 
+// BENCH_LOG=regex prints the members' log lines that match it (to stderr), e.g. BENCH_LOG='idle:|busy'.
+const memberLogFilter = process.env.BENCH_LOG ? new RegExp(process.env.BENCH_LOG) : undefined
+const memberLogEcho = memberLogFilter
+  ? (e: { source: string; message: string }) => {
+      if (memberLogFilter.test(e.message)) process.stderr.write(`    [${e.source}] ${e.message}\n`)
+    }
+  : null
+
 type Row = Record<string, number>
 
 async function benchEngine(engine: PlaygroundEngine): Promise<Row> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `raftdeck-bench-${engine}-`))
-  const svc = new PlaygroundService({ dataDir, launcher: createLauncher(packageMemberCommand(), findEtcdBinary()), log: new LogBus() })
+  const svc = new PlaygroundService({ dataDir, launcher: createLauncher(packageMemberCommand(), findEtcdBinary()), log: new LogBus(5000, memberLogEcho) })
   const row: Row = {}
   try {
     const { id } = await svc.create(`bench-${engine}`, 3, engine)
