@@ -94,6 +94,17 @@ async function load(concurrency: number, op: (i: number) => Promise<unknown>, se
   return { ops: lat.length / seconds, p50: pct(lat, 50), p99: pct(lat, 99) }
 }
 
+/**
+ * Anonymous resident memory (heap, malloc, stacks): what the process allocated itself, without the
+ * pages of its executable and libraries, which RSS counts in every process that maps them although
+ * the three members share one copy. Reported beside RSS; the goal is stated in RSS.
+ */
+function anonMiB(pid: number | null): number {
+  if (!pid) return NaN
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/RssAnon:\s+(\d+) kB/)
+  return m ? Number(m[1]) / 1024 : NaN
+}
+
 function rssMiB(pid: number | null): number {
   if (!pid) return NaN
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)
@@ -175,6 +186,7 @@ async function benchEngine(engine: PlaygroundEngine): Promise<Row> {
       // runtime has had the time to give back what the load made it take.
       await new Promise((r) => setTimeout(r, REST_SECONDS * 1000))
       row['RSS at rest MiB'] = mean(state.members.map((m) => rssMiB(m.pid)))
+      row['RSS anon at rest MiB'] = mean(state.members.map((m) => anonMiB(m.pid)))
     }
 
     // Fail-over: kill -9 the leader; time until a write succeeds through the survivors.
