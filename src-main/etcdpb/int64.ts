@@ -7,7 +7,9 @@
  * made about a dozen of these conversions on the leader (the request ID, the proposer, the revisions in the
  * proposal, the response header), and they were about an eighth of what the leader allocated per put.
  *
- * The two functions are replaced, once, by versions that give the same result for every input:
+ * The two functions, and protobufjs's `LongBits.from` (which the encoders call for every 64-bit field,
+ * and which went through a Long), are replaced, once, by versions that give the same result for
+ * every input:
  * - a decimal string of up to 20 digits is parsed with Number (up to 15 digits, always exact) or
  *   BigInt, reduced modulo 2^64 as long.js does, and becomes one Long;
  * - a value whose magnitude is below 2^53 is printed with String(number); a larger one through BigInt.
@@ -21,6 +23,11 @@ interface LongLike {
   high: number
   unsigned: boolean
 }
+interface LongBitsClass {
+  new (lo: number, hi: number): { lo: number; hi: number }
+  from(value: unknown): { lo: number; hi: number }
+  zero: { lo: number; hi: number }
+}
 interface LongClass {
   fromString(str: string, unsigned?: boolean | number, radix?: number): LongLike
   fromBits(low: number, high: number, unsigned?: boolean): LongLike
@@ -31,7 +38,17 @@ const TWO_32 = 4294967296
 const DECIMAL = /^-?\d{1,20}$/
 
 /** long.js's own conversions, kept for the inputs the quick paths leave to them (and for the test). */
-export const longJs: { fromString?: LongClass['fromString']; toString?: LongClass['prototype']['toString'] } = {}
+export const longJs: { fromString?: LongClass['fromString']; toString?: LongClass['prototype']['toString']; bitsFrom?: LongBitsClass['from'] } = {}
+
+/** A decimal string of up to 20 digits as two 32-bit halves, modulo 2^64 (as long.js wraps). */
+function decimalBits(str: string): { lo: number; hi: number } {
+  if (str.length <= 15) {
+    const n = Number(str)
+    return { lo: n >>> 0, hi: Math.floor(n / TWO_32) >>> 0 }
+  }
+  const v = BigInt.asUintN(64, BigInt(str))
+  return { lo: Number(v & 0xffffffffn), hi: Number(v >> 32n) }
+}
 
 export function installInt64FastPaths(): void {
   const Long = protobuf.util.Long as unknown as LongClass | undefined
@@ -49,14 +66,23 @@ export function installInt64FastPaths(): void {
       u = false
     }
     if ((r === undefined || r === 10) && typeof str === 'string' && DECIMAL.test(str)) {
-      if (str.length <= 15) {
-        const n = Number(str)
-        return Long.fromBits(n >>> 0 | 0, Math.floor(n / TWO_32) | 0, !!u)
-      }
-      const v = BigInt.asUintN(64, BigInt(str))
-      return Long.fromBits(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0, !!u)
+      const b = decimalBits(str)
+      return Long.fromBits(b.lo | 0, b.hi | 0, !!u)
     }
     return fromString.call(Long, str, unsigned, radix)
+  }
+
+  // What the encoders call for every 64-bit field: straight from a decimal string to the bits,
+  // without the Long in between. (The writers change the bits they get, so each call makes new ones.)
+  const LongBits = protobuf.util.LongBits as unknown as LongBitsClass
+  const bitsFrom = LongBits.from
+  longJs.bitsFrom = bitsFrom
+  LongBits.from = function quickBitsFrom(value: unknown): { lo: number; hi: number } {
+    if (typeof value === 'string' && DECIMAL.test(value)) {
+      const b = decimalBits(value)
+      return b.lo === 0 && b.hi === 0 ? LongBits.zero : new LongBits(b.lo, b.hi)
+    }
+    return bitsFrom(value)
   }
 
   Long.prototype.toString = function quickToString(this: LongLike, radix?: number): string {

@@ -76,6 +76,24 @@ describe('64-bit decimal conversions', () => {
     expect(() => Long.fromString('')).toThrow()
   })
 
+  it('turn every decimal string into the bits protobufjs made, and leave numbers and Longs to it', () => {
+    const LongBits = protobuf.util.LongBits as unknown as { from(v: unknown): { lo: number; hi: number }; name: string }
+    expect(LongBits.from.name).toBe('quickBitsFrom')
+    const orig = longJs.bitsFrom!
+    const bits = (b: { lo: number; hi: number }) => [b.lo >>> 0, b.hi >>> 0]
+    fc.assert(
+      fc.property(decimal, (s) => {
+        expect(bits(LongBits.from(s))).toEqual(bits(orig(s)))
+      }),
+      { numRuns: 3000 },
+    )
+    for (const v of [0, 1, -1, 2 ** 40, -(2 ** 52), Long.fromBits(5, 7, true), '+5', 'ff']) expect(bits(LongBits.from(v))).toEqual(bits(orig(v)))
+    // Fresh bits each time (the writers change the ones they are given), except the shared zero.
+    const a = LongBits.from('123')
+    a.lo = 9
+    expect(LongBits.from('123').lo).toBe(123)
+  })
+
   it('print every Long as long.js does', () => {
     const o = original()
     fc.assert(
