@@ -3,18 +3,19 @@
  *
  * Messages carry every int64/uint64 as a decimal string (`longs: String`, see load.ts). protobufjs
  * turns such a string into bits with long.js's `Long.fromString`, and bits back into a string with
- * `Long.prototype.toString`. Both work in 24-bit pieces and make a new Long for every step: a put
- * made about a dozen of these conversions on the leader (the request ID, the proposer, the revisions in the
- * proposal, the response header), and they were about an eighth of what the leader allocated per put.
+ * `Long.prototype.toString`. Both work in 24-bit pieces and make a new Long for every step. A put
+ * made about a dozen of these conversions on the leader (the request ID, the proposer and the auth
+ * revision of the proposal, the response header), and they were about an eighth of what the leader
+ * allocated per put.
  *
- * The two functions, and protobufjs's `LongBits.from` (which the encoders call for every 64-bit field,
- * and which went through a Long), are replaced, once, by versions that give the same result for
- * every input:
- * - a decimal string of up to 20 digits is parsed with Number (up to 15 digits, always exact) or
- *   BigInt, reduced modulo 2^64 as long.js does, and becomes one Long;
+ * Those two functions, and protobufjs's `LongBits.from` (which the encoders call for every 64-bit
+ * field, and which went through a Long), are replaced, once, by versions that give the same result
+ * for every input:
+ * - a decimal string of up to 20 digits is parsed with Number (up to 15 characters, always exact) or
+ *   BigInt, reduced modulo 2^64 as long.js does;
  * - a value whose magnitude is below 2^53 is printed with String(number); a larger one through BigInt.
- * Anything else (another radix, a sign or character long.js treats its own way) goes to long.js.
- * test/unit/rpc/int64.test.ts compares both with long.js's own on random and edge values.
+ * Anything else (another radix, a sign or character long.js treats its own way) goes to the originals.
+ * test/unit/rpc/int64.test.ts compares all three with the originals on random and edge values.
  */
 import protobuf from 'protobufjs'
 
