@@ -94,22 +94,20 @@ async function load(concurrency: number, op: (i: number) => Promise<unknown>, se
   return { ops: lat.length / seconds, p50: pct(lat, 50), p99: pct(lat, 99) }
 }
 
+/** A memory figure of a process's /proc/PID/status (VmRSS, RssAnon…), in MiB. */
+function statusMiB(pid: number | null, field: 'VmRSS' | 'RssAnon'): number {
+  if (!pid) return NaN
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${field}:\\s+(\\d+) kB`))
+  return m ? Number(m[1]) / 1024 : NaN
+}
+
+const rssMiB = (pid: number | null): number => statusMiB(pid, 'VmRSS')
 /**
  * Anonymous resident memory (heap, malloc, stacks): what the process allocated itself, without the
  * pages of its executable and libraries, which RSS counts in every process that maps them although
  * the three members share one copy. Reported beside RSS; the goal is stated in RSS.
  */
-function anonMiB(pid: number | null): number {
-  if (!pid) return NaN
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/RssAnon:\s+(\d+) kB/)
-  return m ? Number(m[1]) / 1024 : NaN
-}
-
-function rssMiB(pid: number | null): number {
-  if (!pid) return NaN
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)
-  return m ? Number(m[1]) / 1024 : NaN
-}
+const anonMiB = (pid: number | null): number => statusMiB(pid, 'RssAnon')
 
 async function waitSettled(svc: PlaygroundService, id: string): Promise<PlaygroundSummary> {
   return new Promise((resolve) => {
@@ -124,7 +122,7 @@ async function waitSettled(svc: PlaygroundService, id: string): Promise<Playgrou
   })
 }
 
-// BENCH_LOG=regex prints the members' log lines that match it (to stderr), e.g. BENCH_LOG='idle:|busy'.
+// BENCH_LOG=regex prints the members' log lines that match it (to stderr), e.g. BENCH_LOG='busy'.
 const memberLogFilter = process.env.BENCH_LOG ? new RegExp(process.env.BENCH_LOG) : undefined
 const memberLogEcho = memberLogFilter
   ? (e: { source: string; message: string }) => {

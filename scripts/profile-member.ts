@@ -35,6 +35,13 @@ const { values } = parseArgs({
   },
 })
 
+const memberEnv = Object.fromEntries(
+  (values['member-env'] as string[]).map((kv) => {
+    const eq = kv.indexOf('=')
+    if (eq <= 0) throw new Error(`--member-env wants NAME=VALUE, not ${JSON.stringify(kv)}`)
+    return [kv.slice(0, eq), kv.slice(eq + 1)]
+  }),
+)
 const SECONDS = Number(values.seconds)
 const CONCURRENCY = Number(values.concurrency)
 const VALUE = randomBytes(256)
@@ -138,7 +145,7 @@ async function main(): Promise<void> {
         `--initial-cluster=${ic}`,
         '--initial-cluster-token=prof',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...Object.fromEntries((values['member-env'] as string[]).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) } },
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...memberEnv } },
     )
     const exited = new Promise<void>((r) => proc.once('exit', () => r()))
     return { name: s.name, proc, url: `http://127.0.0.1:${s.client}`, profDir, exited }
