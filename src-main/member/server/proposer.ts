@@ -7,6 +7,7 @@
  */
 import type { ConfChange } from '../../raft/index'
 import { internalRequestCodec } from '../../etcdpb/load'
+import { encodeWriteProposal } from '../../etcdpb/writeProposal'
 import { Errors } from '../errors'
 import type { IdGenerator } from '../ids'
 import type { InternalRequest } from './pb'
@@ -84,11 +85,13 @@ export class Proposer {
   private async proposeOnce(body: ProposalBody, opts: ProposeOptions, auth: AuthHeader, deadline: number): Promise<ApplyOutcome> {
     if (this.stopped) throw Errors.stopped()
     const o = this.o
-    const id = o.ids.next().toString()
+    const idBits = o.ids.next()
+    const id = idBits.toString()
     const req = { ...body, ID: id, proposer: o.localId, header: { username: auth.username, auth_revision: String(auth.revision) } } as InternalRequest
     // Puts and deletes are most proposals, and they arrive decoded from the client (64-bit integers
-    // as strings, bytes as Buffers, no enums): they are encoded without protobufjs's fromObject copy.
-    const data = isPlainWrite(body) ? codec.encodeShaped(req) : codec.encode(req)
+    // as strings, bytes as Buffers, no enums): they are written by hand (etcdpb/writeProposal.ts),
+    // or else without protobufjs's fromObject copy.
+    const data = isPlainWrite(body) ? (encodeWriteProposal({ ...req, ID: idBits }) ?? codec.encodeShaped(req)) : codec.encode(req)
     if (data.length > o.maxRequestBytes) throw Errors.requestTooLarge()
     const done = this.waiters.register(id, Math.max(0, deadline - performance.now()), () => (o.hasLeader() ? Errors.timeout() : Errors.timeoutDueToLeaderFail()))
     done.catch(() => {})
