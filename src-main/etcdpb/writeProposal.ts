@@ -2,10 +2,10 @@
  * A put or delete proposal (`raftdeck.internal.InternalRequest` holding only a PutRequest or a
  * DeleteRangeRequest) encoded by hand, in one pass into one buffer.
  *
- * Why: these are almost every entry a loaded leader proposes, and protobufjs's writer spent about
- * 9% of the leader's busy time on them under 64-client puts (`npm run profile:member`): one
- * operation object per field, a fork per nested message, and a 64-bit integer parsed into an object
- * for each of the ID, the proposer and the auth revision.
+ * Why: these are almost every entry a loaded leader proposes, and protobufjs's writer makes one
+ * operation object per field, a fork per nested message, and an object per 64-bit integer (the ID,
+ * the proposer, the auth revision, the lease). Under 64-client puts that was ~3 KB of the ~27 KB
+ * the leader allocated per put; written here, an encode also takes ~1.5 µs instead of ~2.
  *
  * The bytes are exactly protobufjs's for the same value (test/unit/rpc/writeProposal.test.ts checks
  * that on random values): fields in field-number order, a field written when it is present and not
