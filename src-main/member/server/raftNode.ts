@@ -2,14 +2,17 @@
  * Drives the Raft core with real I/O: the Ready loop (etcd's raftNode).
  *
  * For each Ready, in order:
- *  1. messages a leader may send before its own write go out at once (the leader's fsync runs in
- *     parallel with its followers', Raft thesis §10.2.1);
- *  2. a snapshot received from the leader (already on disk: the transport streamed it into the snap
+ *  1. a snapshot received from the leader (already on disk: the transport streamed it into the snap
  *     dir) gets its WAL mark, Raft's storage moves to it, and its install is queued for the applier;
- *  3. new entries and the hard state go to the WAL, fdatasync'ed once for the whole batch (group
- *     commit: proposals arriving while a write is in flight all land in the next Ready). While that
- *     write is in flight, committed entries that are already durable here are applied: the commit of
- *     one batch overlaps the fsync of the next, as etcd's apply goroutine does;
+ *  2. new entries and the hard state go to the WAL, fdatasync'ed once for the whole batch (group
+ *     commit: proposals arriving while a write is in flight all land in the next Ready);
+ *  3. messages a leader may send before its own write is durable go out as soon as that write is
+ *     handed to the thread pool: the leader's fsync runs in parallel with its followers' (Raft
+ *     thesis §10.2.1). The write starts first because sending is synchronous socket writes on this
+ *     thread, and each wakes a follower that may take this thread's core (etcd's sends only queue
+ *     to other goroutines). While the write is in flight, committed entries that are already
+ *     durable here are applied: the commit of one batch overlaps the fsync of the next, as etcd's
+ *     apply goroutine does;
  *  4. the remaining messages (acknowledgements, votes) go out, now that what they promise is durable;
  *  5. committed entries of this very Ready (a single-member cluster, or a follower told the commit
  *     index with the entries) are applied after the write, read states released, and Raft advanced.
@@ -206,7 +209,6 @@ export class RaftNode implements PeerHandler {
     if (rd.softState) events.onSoftState(rd.softState)
     const early = rd.messages.filter(canSendBeforePersist)
     const late = early.length === rd.messages.length ? [] : rd.messages.filter((m) => !canSendBeforePersist(m))
-    if (early.length) this.o.transport.send(early)
 
     if (rd.snapshot) {
       const s = rd.snapshot
@@ -232,6 +234,7 @@ export class RaftNode implements PeerHandler {
       // A rejection is handled where it is awaited, below.
       write.catch(() => {})
     }
+    if (early.length) this.o.transport.send(early)
     if (split > 0) this.enqueue({ entries: split === committed.length ? committed : committed.slice(0, split) })
     if (write) {
       await write
