@@ -36,19 +36,33 @@ interface LongClass {
 }
 
 const TWO_32 = 4294967296
-const DECIMAL = /^-?\d{1,20}$/
+/** A decimal integer of up to 20 digits, which the quick paths take. */
+export const DECIMAL = /^-?\d{1,20}$/
 
 /** long.js's own conversions, kept for the inputs the quick paths leave to them (and for the test). */
 export const longJs: { fromString?: LongClass['fromString']; toString?: LongClass['prototype']['toString']; bitsFrom?: LongBitsClass['from'] } = {}
 
-/** A decimal string of up to 20 digits as two 32-bit halves, modulo 2^64 (as long.js wraps). */
-function decimalBits(str: string): { lo: number; hi: number } {
-  if (str.length <= 15) {
-    const n = Number(str)
-    return { lo: n >>> 0, hi: Math.floor(n / TWO_32) >>> 0 }
-  }
-  const v = BigInt.asUintN(64, BigInt(str))
-  return { lo: Number(v & 0xffffffffn), hi: Number(v >> 32n) }
+/** Two 32-bit halves of 64-bit two's complement. */
+export interface Bits {
+  lo: number
+  hi: number
+}
+
+/** A safe integer as two 32-bit halves (two's complement for a negative one). */
+export function numberBits(n: number): Bits {
+  return { lo: n >>> 0, hi: Math.floor(n / TWO_32) >>> 0 }
+}
+
+/** A bigint as two 32-bit halves, modulo 2^64 (as long.js wraps). */
+export function bigintBits(v: bigint): Bits {
+  const u = BigInt.asUintN(64, v)
+  return { lo: Number(u & 0xffffffffn), hi: Number(u >> 32n) }
+}
+
+/** A decimal string of up to 20 digits (DECIMAL) as two 32-bit halves, modulo 2^64. */
+export function decimalBits(str: string): Bits {
+  // Up to 15 characters is below 2^53: exact as a double.
+  return str.length <= 15 ? numberBits(Number(str)) : bigintBits(BigInt(str))
 }
 
 export function installInt64FastPaths(): void {

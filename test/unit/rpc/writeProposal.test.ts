@@ -72,6 +72,7 @@ describe('encodeWriteProposal', () => {
       { ID: '1', header: { username: 'zoë' }, put: { key } },
       { ID: '1', put: { key: 'aGk=' as unknown as Buffer } },
       { ID: '0x10', put: { key } },
+      { ID: '', put: { key } },
       { ID: '1.5', put: { key } },
       { ID: 2 ** 60, put: { key } },
       { ID: { low: 1, high: 0, unsigned: true } as unknown as string, put: { key } },
