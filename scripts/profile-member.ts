@@ -4,8 +4,12 @@
 // members gracefully so Node writes the profiles, and prints the top functions by self time for the
 // leader and one follower, plus WAL fdatasync counts from the debug stream.
 //   npm run profile:member -- --seconds 8 --concurrency 64 --op put [--warmup 2] [--heap] [--keep DIR]
+//                             [--latency-out FILE]
+// --latency-out writes one line per operation: its start (ms since the epoch, so it lines up with
+// timestamps taken in the members) and its latency in ms. Members' data dirs go under $TMPDIR, so
+// TMPDIR=/dev/shm takes the disk out of a comparison.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -27,6 +31,7 @@ const { values } = parseArgs({
     'node-flags': { type: 'string', default: '' },
     engine: { type: 'string', default: 'raftdeck' },
     'no-prof': { type: 'boolean', default: false },
+    'latency-out': { type: 'string' },
     // Environment for the members only (not this load client), e.g. --member-env MALLOC_ARENA_MAX=2.
     'member-env': { type: 'string', multiple: true, default: [] },
     // Seconds of 16-client puts before the measured load, as `npm run bench` does, so the numbers
@@ -57,11 +62,11 @@ function freePort(): Promise<number> {
   })
 }
 
-/** User + system CPU of a process so far, in ms (from /proc/PID/stat, clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
+/** User and system CPU of a process so far, in ms (from /proc/PID/stat, clock ticks of 10 ms). */
+function cpuMs(pid: number): { user: number; system: number } {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
-  return (Number(rest[11]) + Number(rest[12])) * 10
+  return { user: Number(rest[11]) * 10, system: Number(rest[12]) * 10 }
 }
 
 /** read/write system calls and bytes so far (/proc/PID/io: sockets and files alike). */
@@ -177,6 +182,7 @@ async function main(): Promise<void> {
     const selfBefore = process.cpuUsage()
     const selfIoBefore = io(process.pid)
     const lat: number[] = []
+    const starts: number[] = []
     const end = performance.now() + SECONDS * 1000
     let n = 0
     await Promise.all(
@@ -187,23 +193,28 @@ async function main(): Promise<void> {
           if (values.op === 'put') await client.put({ key, value: VALUE }, { endpoint: leader })
           else await client.range({ key, serializable: values.op === 'sget' }, { endpoint: leader })
           lat.push(performance.now() - t)
+          starts.push(t)
         }
       }),
     )
     const self = process.cpuUsage(selfBefore)
     const selfIoAfter = io(process.pid)
     const selfIo = (k: keyof ReturnType<typeof io>) => ((selfIoAfter[k] - selfIoBefore[k]) / lat.length).toFixed(2)
+    if (values['latency-out']) writeFileSync(values['latency-out'], lat.map((l, i) => `${(performance.timeOrigin + starts[i]!).toFixed(3)} ${l.toFixed(3)}\n`).join(''))
     lat.sort((a, b) => a - b)
     const p = (q: number) => lat[Math.floor(q * lat.length)]!.toFixed(2)
-    console.log(`${values.engine} ${values.op} c${CONCURRENCY}: ${(lat.length / SECONDS).toFixed(0)} ops/s, p50 ${p(0.5)} ms, p99 ${p(0.99)} ms; load client ${(((self.user + self.system) / lat.length)).toFixed(0)} µs CPU/op, ${selfIo('syscr')} reads and ${selfIo('syscw')} writes per op`)
+    console.log(`${values.engine} ${values.op} c${CONCURRENCY}: ${(lat.length / SECONDS).toFixed(0)} ops/s, p50 ${p(0.5)} ms, p90 ${p(0.9)} ms, p99 ${p(0.99)} ms, p99.9 ${p(0.999)} ms; load client ${(((self.user + self.system) / lat.length)).toFixed(0)} µs CPU/op (user ${(self.user / lat.length).toFixed(0)}, system ${(self.system / lat.length).toFixed(0)}), ${selfIo('syscr')} reads and ${selfIo('syscw')} writes per op`)
     let total = 0
     nodes.forEach((node, i) => {
       const rss = readFileSync(`/proc/${node.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)
-      const us = ((cpuMs(node.proc.pid!) - cpuBefore[i]!) * 1000) / lat.length
+      const cpu = cpuMs(node.proc.pid!)
+      const user = ((cpu.user - cpuBefore[i]!.user) * 1000) / lat.length
+      const system = ((cpu.system - cpuBefore[i]!.system) * 1000) / lat.length
+      const us = user + system
       total += us
       const after = io(node.proc.pid!)
       const per = (k: keyof ReturnType<typeof io>) => ((after[k] - ioBefore[i]![k]) / lat.length).toFixed(1)
-      console.log(`${node.name}${node.url === leader ? ' (leader)' : ''}: RSS ${(Number(rss?.[1]) / 1024).toFixed(0)} MiB, ${us.toFixed(0)} µs CPU/op; per op ${per('syscr')} reads (${per('rchar')} B), ${per('syscw')} writes (${per('wchar')} B)`)
+      console.log(`${node.name}${node.url === leader ? ' (leader)' : ''}: RSS ${(Number(rss?.[1]) / 1024).toFixed(0)} MiB, ${us.toFixed(0)} µs CPU/op (user ${user.toFixed(0)}, system ${system.toFixed(0)}); per op ${per('syscr')} reads (${per('rchar')} B), ${per('syscw')} writes (${per('wchar')} B)`)
     })
     console.log(`members together: ${total.toFixed(0)} µs CPU/op`)
     if (values['heap-snapshot']) {
