@@ -75,10 +75,12 @@ const delimited = (len: number): number => 1 + varint32Length(len) + len
 // carries through the sums, and the encoder then declines the whole value).
 const bytesSize = (v: unknown): number => (v === undefined ? 0 : v instanceof Uint8Array ? delimited(v.length) : NaN)
 const boolSize = (v: unknown): number => (v === undefined ? 0 : typeof v === 'boolean' ? 2 : NaN)
-const intSize = (b: Bits | undefined): number => (b ? 1 + varint64Length(b.lo, b.hi) : NaN)
+/** An integer field `v`, read as `b` (bits(v)). */
+const intSize = (v: unknown, b: Bits | undefined): number => (v === undefined ? 0 : b ? 1 + varint64Length(b.lo, b.hi) : NaN)
 
 /** A string field whose every character is ASCII (one byte each, as protobufjs writes it); NaN otherwise. */
 function asciiSize(v: unknown): number {
+  if (v === undefined) return 0
   if (typeof v !== 'string') return NaN
   for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) >= 0x80) return NaN
   return delimited(v.length)
@@ -93,10 +95,10 @@ export function encodeWriteProposal(req: WriteProposal): Buffer | undefined {
   const del = field(req, 'delete_range') as NonNullable<WriteProposal['delete_range']> | undefined
   const header = field(req, 'header') as NonNullable<WriteProposal['header']> | undefined
   const id = field(req, 'ID')
-  const idBits = id === undefined ? undefined : bits(id)
+  const idBits = bits(id)
   const proposer = field(req, 'proposer')
-  const proposerBits = proposer === undefined ? undefined : bits(proposer)
-  let size = (id === undefined ? 0 : intSize(idBits)) + (proposer === undefined ? 0 : intSize(proposerBits))
+  const proposerBits = bits(proposer)
+  let size = intSize(id, idBits) + intSize(proposer, proposerBits)
 
   // put: key 1, value 2, lease 3, prev_kv 4, ignore_value 5, ignore_lease 6
   let putLen = 0
@@ -109,8 +111,8 @@ export function encodeWriteProposal(req: WriteProposal): Buffer | undefined {
     prevKv = field(put, 'prev_kv')
     ignoreValue = field(put, 'ignore_value')
     ignoreLease = field(put, 'ignore_lease')
-    leaseBits = lease === undefined ? undefined : bits(lease)
-    putLen = bytesSize(key) + bytesSize(value) + (lease === undefined ? 0 : intSize(leaseBits)) + boolSize(prevKv) + boolSize(ignoreValue) + boolSize(ignoreLease)
+    leaseBits = bits(lease)
+    putLen = bytesSize(key) + bytesSize(value) + intSize(lease, leaseBits) + boolSize(prevKv) + boolSize(ignoreValue) + boolSize(ignoreLease)
     size += delimited(putLen)
   }
 
@@ -132,8 +134,8 @@ export function encodeWriteProposal(req: WriteProposal): Buffer | undefined {
   if (header) {
     username = field(header, 'username')
     authRevision = field(header, 'auth_revision')
-    revisionBits = authRevision === undefined ? undefined : bits(authRevision)
-    headerLen = (username === undefined ? 0 : asciiSize(username)) + (authRevision === undefined ? 0 : intSize(revisionBits))
+    revisionBits = bits(authRevision)
+    headerLen = asciiSize(username) + intSize(authRevision, revisionBits)
     size += delimited(headerLen)
   }
   if (Number.isNaN(size)) return undefined
