@@ -12,7 +12,8 @@
  *     thread, and each wakes a follower that may take this thread's core (etcd's sends only queue
  *     to other goroutines). While the write is in flight, committed entries that are already
  *     durable here are applied: the commit of one batch overlaps the fsync of the next, as etcd's
- *     apply goroutine does;
+ *     apply goroutine does. A leader's appends that carry only a new commit index are held a moment
+ *     instead, for the next append to carry (commitNotices.ts);
  *  4. the remaining messages (acknowledgements, votes) go out, now that what they promise is durable;
  *  5. committed entries of this very Ready (a single-member cluster, or a follower told the commit
  *     index with the entries) are applied after the write, read states released, and Raft advanced.
@@ -38,6 +39,7 @@ import {
 import type { PeerHandler, Transport } from '../peer/transport'
 import type { Snapshotter } from '../snap/snapshotter'
 import type { Wal } from '../wal/wal'
+import { CommitNotices } from './commitNotices'
 import { readSnapshotFile, SNAPSHOT_DATA_IN_FILE, snapshotFileChunks } from './snapshotFile'
 import type { FrozenState } from './stateCodec'
 import type { EntryResult, MembershipEffect } from './stateMachine'
@@ -146,12 +148,17 @@ export class RaftNode implements PeerHandler {
   private persistedIndex: number
   /** fsync batches and entries written, for the debug stream. */
   readonly stats = { readies: 0, entries: 0, snapshots: 0 }
+  /** A leader's commit-only appends, held briefly for the next append to carry (commitNotices.ts). */
+  private readonly notices: CommitNotices
 
   constructor(o: RaftNodeOptions) {
     this.o = o
     this.node = o.node
     this.snapshotIndex = o.snapshotIndex
     this.persistedIndex = o.storage.lastIndex()
+    this.notices = new CommitNotices((ms) => {
+      if (!this.stopped) o.transport.send(ms)
+    })
   }
 
   start(): void {
@@ -200,6 +207,7 @@ export class RaftNode implements PeerHandler {
   private halt(): void {
     this.stopped = true
     if (this.ticker) clearInterval(this.ticker)
+    this.notices.clear()
   }
 
   private async handleReady(): Promise<void> {
@@ -234,7 +242,7 @@ export class RaftNode implements PeerHandler {
       // A rejection is handled where it is awaited, below.
       write.catch(() => {})
     }
-    if (early.length) this.o.transport.send(early)
+    if (early.length) this.sendNow(early)
     if (split > 0) this.enqueue({ entries: split === committed.length ? committed : committed.slice(0, split) })
     if (write) {
       await write
@@ -245,12 +253,17 @@ export class RaftNode implements PeerHandler {
       storage.append(rd.entries)
       this.persistedIndex = rd.entries[rd.entries.length - 1]!.index
     }
-    if (late.length) this.o.transport.send(late)
+    if (late.length) this.sendNow(late)
     if (split < committed.length) this.enqueue({ entries: committed.slice(split) })
     if (rd.readStates.length) events.onReadStates(rd.readStates)
     this.node.advance()
     events.onReadyHandled()
     this.maybeSnapshot()
+  }
+
+  private sendNow(messages: readonly Message[]): void {
+    const out = this.notices.route(messages)
+    if (out.length) this.o.transport.send(out)
   }
 
   // ---- the applier ----
