@@ -58,6 +58,19 @@ export class CommitNotices {
     return out
   }
 
+  /**
+   * Sends whatever is held now. Called before a configuration change is applied: a member being
+   * removed learns of its removal only from the commit index, and once the change is applied here
+   * the transport no longer reaches it.
+   */
+  release(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    this.flush()
+  }
+
   /** Drops whatever is held (the member is stopping). */
   clear(): void {
     this.held.clear()

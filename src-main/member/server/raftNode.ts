@@ -25,6 +25,7 @@
  * --snapshot-count applied entries.
  */
 import {
+  EntryType,
   RawNode,
   canSendBeforePersist,
   type ConfChange,
@@ -303,6 +304,7 @@ export class RaftNode implements PeerHandler {
     const sm = this.o.stateMachine
     const results: EntryResult[] = []
     for (const e of entries) {
+      if (e.type === EntryType.ConfChange) this.notices.release()
       const r = sm.applyEntry(e)
       if (r.confChange) this.node.applyConfChange(r.confChange)
       if (r.proposal || r.membership) results.push(r)

@@ -69,6 +69,14 @@ describe('CommitNotices', () => {
     expect(notices.size).toBe(0)
   })
 
+  it('sends what it holds at once when released, and nothing again later', () => {
+    notices.route([notice('2', 5)])
+    notices.release()
+    expect(sent).toEqual([[notice('2', 5)]])
+    vi.advanceTimersByTime(10)
+    expect(sent).toHaveLength(1)
+  })
+
   it('drops what it holds when cleared', () => {
     notices.route([notice('2', 5)])
     notices.clear()
