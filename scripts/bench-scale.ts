@@ -22,7 +22,6 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { EtcdClient } from '../src-main/services/etcd/client'
 import { findEtcdBinary } from '../src-main/services/app/etcdBinary'
@@ -30,25 +29,32 @@ import { packageMemberCommand } from '../src-main/services/playground/launcher'
 import { MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
 import { freePorts } from '../test/support/ports'
 import { EVENT_LEASES, k8sWrites } from './bench-scale/k8sData'
+import { choiceListOption, intOption, scriptArgs } from './args'
 
 const run = promisify(execFile)
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '1' },
-    engines: { type: 'string', default: 'raftdeck,etcd' },
-    snapshot: { type: 'string' },
-    regenerate: { type: 'boolean', default: false },
-    seed: { type: 'string', default: '42' },
-    keep: { type: 'string' },
-    'compact-revisions': { type: 'string', default: '100000' },
-    'load-seconds': { type: 'string', default: '12' },
-    steps: { type: 'string', default: 'restart,learner,compact' },
-    restarts: { type: 'string', default: '1' },
-    'restart-node-flags': { type: 'string', default: '' },
-    verbose: { type: 'boolean', default: false },
-  },
+const USAGE =
+  'npm run bench:scale -- [--runs 1] [--engines raftdeck,etcd] [--snapshot FILE] [--regenerate] [--seed 42] [--keep DIR] [--compact-revisions 100000] [--load-seconds 12] [--steps restart,learner,compact] [--restarts 1] [--restart-node-flags="…"] [--verbose]'
+const values = scriptArgs(USAGE, {
+  runs: { type: 'string', default: '1' },
+  engines: { type: 'string', default: 'raftdeck,etcd' },
+  snapshot: { type: 'string' },
+  regenerate: { type: 'boolean', default: false },
+  seed: { type: 'string', default: '42' },
+  keep: { type: 'string' },
+  'compact-revisions': { type: 'string', default: '100000' },
+  'load-seconds': { type: 'string', default: '12' },
+  steps: { type: 'string', default: 'restart,learner,compact' },
+  restarts: { type: 'string', default: '1' },
+  'restart-node-flags': { type: 'string', default: '' },
+  verbose: { type: 'boolean', default: false },
 })
+const RUNS = intOption(USAGE, 'runs', values.runs, 1)
+const ENGINES = choiceListOption(USAGE, 'engines', values.engines, ['raftdeck', 'etcd'] as const)
+const SEED = intOption(USAGE, 'seed', values.seed)
+const COMPACT_REVISIONS = intOption(USAGE, 'compact-revisions', values['compact-revisions'], 1)
+const LOAD_SECONDS = intOption(USAGE, 'load-seconds', values['load-seconds'], 1)
+const RESTARTS = intOption(USAGE, 'restarts', values.restarts)
 
 type Engine = 'raftdeck' | 'etcd'
 const ETCD = findEtcdBinary() ?? '/usr/bin/etcd'
@@ -146,7 +152,7 @@ function memberFlags(m: Member, initialCluster: string, token: string, state: 'n
   ]
 }
 
-const steps = new Set(String(values.steps).split(',').filter(Boolean))
+const steps = new Set(values.steps === '' ? [] : choiceListOption(USAGE, 'steps', values.steps, ['restart', 'learner', 'compact'] as const))
 
 function start(engine: Engine, m: Member, flags: string[], nodeFlags: string[] = []): void {
   // A member runs with the Node options the playground gives it (nodeFlags.ts).
@@ -227,7 +233,7 @@ async function benchEngine(engine: Engine, snapshot: string, snapRevision: numbe
 
     // 2. Restart one follower: stopped, started, serving the cluster's revision again.
     const restarts: number[] = []
-    for (let i = 0; steps.has('restart') && i < Number(values.restarts); i++) {
+    for (let i = 0; steps.has('restart') && i < RESTARTS; i++) {
       const lead = (await until('one leader', () => agreedLeader(client, ms), 60_000))!
       const statuses = await Promise.all(ms.map((m) => client.status(m.clientUrl)))
       const follower = ms[statuses.findIndex((s) => s.header.member_id !== lead)]!
@@ -269,7 +275,7 @@ async function benchEngine(engine: Engine, snapshot: string, snapRevision: numbe
     const before = await Promise.all(all.map((m) => client.status(m.clientUrl)))
     const lat: number[] = []
     let errors = 0
-    const loadMs = Number(values['load-seconds']) * 1000
+    const loadMs = LOAD_SECONDS * 1000
     const value = randomBytes(1024)
     const end = performance.now() + loadMs
     let n = 0
@@ -289,7 +295,7 @@ async function benchEngine(engine: Engine, snapshot: string, snapRevision: numbe
     )
     await sleep(2000)
     // Revisions 1..N go: the oldest 100,000 of the restored history.
-    const target = Math.min(snapRevision, 1 + Number(values['compact-revisions']))
+    const target = Math.min(snapRevision, 1 + COMPACT_REVISIONS)
     t0 = performance.now()
     await client.compact(String(target), true)
     row['compact 100k revs s'] = (performance.now() - t0) / 1000
@@ -315,7 +321,7 @@ async function benchEngine(engine: Engine, snapshot: string, snapRevision: numbe
 }
 
 async function main(): Promise<void> {
-  const seed = Number(values.seed)
+  const seed = SEED
   const snapshot = values.snapshot ? path.resolve(values.snapshot) : path.join(os.homedir(), '.cache', 'raftdeck', `bench-scale-k8s-v${GENERATOR_VERSION}-s${seed}.db`)
   if (values.regenerate || !existsSync(snapshot)) {
     process.stderr.write(`generating the data set into a real etcd (seed ${seed}); cached as ${snapshot}\n`)
@@ -324,9 +330,9 @@ async function main(): Promise<void> {
   const { stdout } = await run(ETCDCTL, ['snapshot', 'status', snapshot, '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' } })
   const st = JSON.parse(stdout) as { revision: number; totalKey: number; totalSize: number }
   process.stderr.write(`snapshot ${snapshot}: ${(st.totalSize / 1e6).toFixed(0)} MB, revision ${st.revision}, ${st.totalKey} keys in the key bucket\n`)
-  const engines = String(values.engines).split(',') as Engine[]
+  const engines: Engine[] = ENGINES
   const results: Record<string, Row[]> = {}
-  const runs = Number(values.runs)
+  const runs = RUNS
   for (let r = 0; r < runs; r++) {
     for (const e of r % 2 ? [...engines].reverse() : engines) {
       process.stderr.write(`run ${r + 1}/${runs}: ${e}… (load ${os.loadavg()[0]!.toFixed(1)})\n`)

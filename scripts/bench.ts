@@ -14,7 +14,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { LogBus } from '../src-main/services'
 import { findEtcdBinary } from '../src-main/services/app/etcdBinary'
@@ -22,22 +21,23 @@ import type { EtcdClient } from '../src-main/services/etcd/client'
 import { createLauncher, packageMemberCommand } from '../src-main/services/playground/launcher'
 import { PlaygroundService } from '../src-main/services/playground/service'
 import type { PlaygroundEngine, PlaygroundSummary } from '../src-main/shared/api/playground'
+import { choiceListOption, intListOption, intOption, scriptArgs } from './args'
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '5' },
-    concurrency: { type: 'string', default: '1,16,64' },
-    runs: { type: 'string', default: '1' },
-    engines: { type: 'string', default: 'raftdeck,etcd' },
-    warmup: { type: 'string', default: '10' },
-    rest: { type: 'string', default: '10' },
-  },
+const USAGE = 'npm run bench -- [--seconds 5] [--concurrency 1,16,64] [--runs 1] [--engines raftdeck,etcd] [--warmup 10] [--rest 10]'
+const values = scriptArgs(USAGE, {
+  seconds: { type: 'string', default: '5' },
+  concurrency: { type: 'string', default: '1,16,64' },
+  runs: { type: 'string', default: '1' },
+  engines: { type: 'string', default: 'raftdeck,etcd' },
+  warmup: { type: 'string', default: '10' },
+  rest: { type: 'string', default: '10' },
 })
-const SECONDS = Number(values.seconds)
-const LEVELS = String(values.concurrency).split(',').map(Number)
-const RUNS = Number(values.runs)
-const WARMUP_SECONDS = Number(values.warmup)
-const REST_SECONDS = Number(values.rest)
+const SECONDS = intOption(USAGE, 'seconds', values.seconds, 1)
+const LEVELS = intListOption(USAGE, 'concurrency', values.concurrency)
+const RUNS = intOption(USAGE, 'runs', values.runs, 1)
+const WARMUP_SECONDS = intOption(USAGE, 'warmup', values.warmup)
+const REST_SECONDS = intOption(USAGE, 'rest', values.rest)
+const ENGINES = choiceListOption<PlaygroundEngine>(USAGE, 'engines', values.engines, ['raftdeck', 'etcd'])
 const VALUE = randomBytes(256)
 
 interface Sample {
@@ -211,7 +211,7 @@ async function benchEngine(engine: PlaygroundEngine): Promise<Row> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 async function main() {
-  const engines = String(values.engines).split(',') as PlaygroundEngine[]
+  const engines = ENGINES
   if (engines.includes('etcd') && !findEtcdBinary()) {
     console.error('No etcd binary found (apt-get install etcd-server, or set RAFTDECK_ETCD_BINARY); running the playground only.')
     engines.splice(engines.indexOf('etcd'), 1)

@@ -19,20 +19,20 @@
  */
 import { fork } from 'node:child_process'
 import http2 from 'node:http2'
-import { parseArgs } from 'node:util'
+import { choiceOption, intListOption, intOption, scriptArgs } from './args'
 
-const { values } = parseArgs({
-  options: {
-    requests: { type: 'string', default: '40000' },
-    concurrency: { type: 'string', default: '1,4,16,64' },
-    mode: { type: 'string', default: 'trailers' },
-    serve: { type: 'string' },
-  },
+const USAGE = 'npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|data|headers]'
+const MODES = ['trailers', 'data', 'headers'] as const
+const values = scriptArgs(USAGE, {
+  requests: { type: 'string', default: '40000' },
+  concurrency: { type: 'string', default: '1,4,16,64' },
+  mode: { type: 'string', default: 'trailers' },
+  serve: { type: 'string' },
 })
 
 if (values.serve) {
   // The child: a server that answers every stream once its body has arrived.
-  const mode = values.serve
+  const mode = choiceOption(USAGE, 'serve', values.serve, MODES)
   const server = http2.createServer()
   server.on('stream', (stream) => {
     stream.on('data', () => {})
@@ -49,9 +49,9 @@ if (values.serve) {
   })
   server.listen(0, '127.0.0.1', () => process.send!((server.address() as { port: number }).port))
 } else {
-  if (!['trailers', 'data', 'headers'].includes(values.mode!)) throw new Error('--mode is trailers, data or headers')
-  const requests = Number(values.requests)
-  for (const c of values.concurrency!.split(',').map(Number)) console.log(`${values.mode} c${c}: ${await measure(values.mode!, requests, c)}`)
+  const mode = choiceOption(USAGE, 'mode', values.mode, MODES)
+  const requests = intOption(USAGE, 'requests', values.requests, 1)
+  for (const c of intListOption(USAGE, 'concurrency', values.concurrency)) console.log(`${mode} c${c}: ${await measure(mode, requests, c)}`)
 }
 
 async function measure(mode: string, requests: number, concurrency: number): Promise<string> {

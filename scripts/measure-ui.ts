@@ -5,14 +5,15 @@ import { spawn, execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { parseArgs } from 'node:util'
 import { chromium } from 'playwright-core'
 import WebSocket from 'ws'
+import { intOption, scriptArgs } from './args'
 
-const { values } = parseArgs({ options: { members: { type: 'string', default: '5' }, rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '20' } } })
-const members = Number(values.members)
-const rate = Number(values.rate)
-const seconds = Number(values.seconds)
+const USAGE = 'npm run measure:ui -- [--members 5] [--rate 200] [--seconds 20]'
+const values = scriptArgs(USAGE, { members: { type: 'string', default: '5' }, rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '20' } })
+const members = intOption(USAGE, 'members', values.members, 1)
+const rate = intOption(USAGE, 'rate', values.rate, 1)
+const seconds = intOption(USAGE, 'seconds', values.seconds, 1)
 const token = 'measure-ui-token-0123456789'
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-measure-'))
 

@@ -13,42 +13,46 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { parseArgs } from 'node:util'
 import { randomBytes } from 'node:crypto'
 import { EtcdClient } from '../src-main/services/etcd/client'
 import { packageRoot } from '../src-main/services/app/packageRoot'
 import { MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
+import { choiceOption, intOption, scriptArgs, usageError } from './args'
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '8' },
-    concurrency: { type: 'string', default: '64' },
-    op: { type: 'string', default: 'put' },
-    heap: { type: 'boolean', default: false },
-    'heap-snapshot': { type: 'boolean', default: false },
-    keep: { type: 'string' },
-    top: { type: 'string', default: '30' },
-    'node-flags': { type: 'string', default: '' },
-    engine: { type: 'string', default: 'raftdeck' },
-    'no-prof': { type: 'boolean', default: false },
-    'latency-out': { type: 'string' },
-    // Environment for the members only (not this load client), e.g. --member-env MALLOC_ARENA_MAX=2.
-    'member-env': { type: 'string', multiple: true, default: [] },
-    // Seconds of 16-client puts before the measured load, as `npm run bench` does, so the numbers
-    // are of warm code (the CPU profile still covers them: keep it short against --seconds).
-    warmup: { type: 'string', default: '0' },
-  },
+const USAGE =
+  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--node-flags="…"] [--member-env NAME=VALUE]…'
+const values = scriptArgs(USAGE, {
+  seconds: { type: 'string', default: '8' },
+  concurrency: { type: 'string', default: '64' },
+  op: { type: 'string', default: 'put' },
+  heap: { type: 'boolean', default: false },
+  'heap-snapshot': { type: 'boolean', default: false },
+  keep: { type: 'string' },
+  top: { type: 'string', default: '30' },
+  'node-flags': { type: 'string', default: '' },
+  engine: { type: 'string', default: 'raftdeck' },
+  'no-prof': { type: 'boolean', default: false },
+  'latency-out': { type: 'string' },
+  // Environment for the members only (not this load client), e.g. --member-env MALLOC_ARENA_MAX=2.
+  'member-env': { type: 'string', multiple: true, default: [] },
+  // Seconds of 16-client puts before the measured load, as `npm run bench` does, so the numbers
+  // are of warm code (the CPU profile still covers them: keep it short against --seconds).
+  warmup: { type: 'string', default: '0' },
 })
 
 const memberEnv = Object.fromEntries(
   (values['member-env'] as string[]).map((kv) => {
     const eq = kv.indexOf('=')
-    if (eq <= 0) throw new Error(`--member-env wants NAME=VALUE, not ${JSON.stringify(kv)}`)
+    if (eq <= 0) usageError(USAGE, `--member-env wants NAME=VALUE, not ${JSON.stringify(kv)}`)
     return [kv.slice(0, eq), kv.slice(eq + 1)]
   }),
 )
-const SECONDS = Number(values.seconds)
-const CONCURRENCY = Number(values.concurrency)
+const SECONDS = intOption(USAGE, 'seconds', values.seconds, 1)
+const CONCURRENCY = intOption(USAGE, 'concurrency', values.concurrency, 1)
+const WARMUP_SECONDS = intOption(USAGE, 'warmup', values.warmup)
+const TOP = intOption(USAGE, 'top', values.top, 1)
+const OP = choiceOption(USAGE, 'op', values.op, ['put', 'get', 'sget'] as const)
+const ENGINE = choiceOption(USAGE, 'engine', values.engine, ['raftdeck', 'etcd'] as const)
 const VALUE = randomBytes(256)
 
 function freePort(): Promise<number> {
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
     mkdirSync(profDir, { recursive: true })
     // The Node options the playground gives a member (nodeFlags.ts), then this run's own.
     const flags = [...MEMBER_NODE_FLAGS, ...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
-    const etcd = values.engine === 'etcd'
+    const etcd = ENGINE === 'etcd'
     const proc = spawn(
       etcd ? '/usr/bin/etcd' : process.execPath,
       [
@@ -170,7 +174,7 @@ async function main(): Promise<void> {
       if (!leader) await new Promise((r) => setTimeout(r, 100))
     }
     if (!leader) throw new Error('no leader')
-    const warmEnd = performance.now() + Number(values.warmup) * 1000
+    const warmEnd = performance.now() + WARMUP_SECONDS * 1000
     let w = 0
     await Promise.all(
       Array.from({ length: 16 }, async () => {
@@ -190,8 +194,8 @@ async function main(): Promise<void> {
         while (performance.now() < end) {
           const t = performance.now()
           const key = Buffer.from(`/bench/${n++ % 10_000}`)
-          if (values.op === 'put') await client.put({ key, value: VALUE }, { endpoint: leader })
-          else await client.range({ key, serializable: values.op === 'sget' }, { endpoint: leader })
+          if (OP === 'put') await client.put({ key, value: VALUE }, { endpoint: leader })
+          else await client.range({ key, serializable: OP === 'sget' }, { endpoint: leader })
           lat.push(performance.now() - t)
           starts.push(t)
         }
@@ -203,7 +207,7 @@ async function main(): Promise<void> {
     if (values['latency-out']) writeFileSync(values['latency-out'], lat.map((l, i) => `${(performance.timeOrigin + starts[i]!).toFixed(3)} ${l.toFixed(3)}\n`).join(''))
     lat.sort((a, b) => a - b)
     const p = (q: number) => lat[Math.floor(q * lat.length)]!.toFixed(2)
-    console.log(`${values.engine} ${values.op} c${CONCURRENCY}: ${(lat.length / SECONDS).toFixed(0)} ops/s, p50 ${p(0.5)} ms, p90 ${p(0.9)} ms, p99 ${p(0.99)} ms, p99.9 ${p(0.999)} ms; load client ${(((self.user + self.system) / lat.length)).toFixed(0)} µs CPU/op (user ${(self.user / lat.length).toFixed(0)}, system ${(self.system / lat.length).toFixed(0)}), ${selfIo('syscr')} reads and ${selfIo('syscw')} writes per op`)
+    console.log(`${ENGINE} ${OP} c${CONCURRENCY}: ${(lat.length / SECONDS).toFixed(0)} ops/s, p50 ${p(0.5)} ms, p90 ${p(0.9)} ms, p99 ${p(0.99)} ms, p99.9 ${p(0.999)} ms; load client ${(((self.user + self.system) / lat.length)).toFixed(0)} µs CPU/op (user ${(self.user / lat.length).toFixed(0)}, system ${(self.system / lat.length).toFixed(0)}), ${selfIo('syscr')} reads and ${selfIo('syscw')} writes per op`)
     let total = 0
     nodes.forEach((node, i) => {
       const rss = readFileSync(`/proc/${node.proc.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)
@@ -235,7 +239,7 @@ async function main(): Promise<void> {
     client.close()
     for (const node of nodes) node.proc.kill('SIGTERM')
     await Promise.all(nodes.map((x) => x.exited))
-    const top = Number(values.top)
+    const top = TOP
     for (const node of nodes) {
       if (node.url !== leader && node.name !== (nodes.find((x) => x.url !== leader)!.name)) continue
       for (const f of readdirSync(node.profDir).filter((x) => x.endsWith('.cpuprofile'))) {
