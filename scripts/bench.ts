@@ -1,7 +1,7 @@
 // `npm run bench`: the same workload, with the same client (the app's grpc-js EtcdClient), against a
 // 3-member Raftdeck playground and a 3-member real etcd (/usr/bin/etcd) started side by side by the
 // same supervisor, then a table with the ratio playground/etcd for each number.
-//   npm run bench -- --seconds 5 --concurrency 1,16,64 --runs 1 [--warmup 10] [--rest 10]
+//   npm run bench -- --seconds 5 --concurrency 1,16,64 --runs 1 [--warmup 10] [--rest 10] [--sequential]
 // Before the measured cells each fresh cluster gets --warmup seconds of the same operations at 16
 // clients (not measured): a Node member runs its request path in V8's unoptimised tiers until the
 // code is hot, so without it the first cell (1 client) mostly measures JIT warm-up. etcd gets the
@@ -9,6 +9,10 @@
 // 3 s until 2026-12-02 (late), which was not enough: after 2 s of warm-up, one client's put p50 kept
 // falling for 5 more seconds (1.82, 1.61, 1.30, 1.19 ms in successive seconds), and the first cell's
 // ratio moved by ±0.2 from run to run with nothing changed (docs/member.md, "Warm-up").
+// Both engines' clusters run side by side and each cell is measured on one engine right after the
+// other, alternating which goes first, so the machine's load, which drifts over minutes on a shared
+// host, weighs on both sides of a ratio alike; --sequential runs one engine's whole run after the
+// other's instead, as runs before 2026-12-03 (evening) did.
 // BENCH_CPU=1 also prints, per cell, the bench process's own CPU per operation: the load generator
 // shares the machine's cores with the members, so a cell can be bound by it rather than by the engine.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -23,7 +27,7 @@ import { PlaygroundService } from '../src-main/services/playground/service'
 import type { PlaygroundEngine, PlaygroundSummary } from '../src-main/shared/api/playground'
 import { choiceListOption, intListOption, intOption, scriptArgs } from './args'
 
-const USAGE = 'npm run bench -- [--seconds 5] [--concurrency 1,16,64] [--runs 1] [--engines raftdeck,etcd] [--warmup 10] [--rest 10]'
+const USAGE = 'npm run bench -- [--seconds 5] [--concurrency 1,16,64] [--runs 1] [--engines raftdeck,etcd] [--warmup 10] [--rest 10] [--sequential]'
 const values = scriptArgs(USAGE, {
   seconds: { type: 'string', default: '5' },
   concurrency: { type: 'string', default: '1,16,64' },
@@ -31,12 +35,14 @@ const values = scriptArgs(USAGE, {
   engines: { type: 'string', default: 'raftdeck,etcd' },
   warmup: { type: 'string', default: '10' },
   rest: { type: 'string', default: '10' },
+  sequential: { type: 'boolean', default: false },
 })
 const SECONDS = intOption(USAGE, 'seconds', values.seconds, 1)
 const LEVELS = intListOption(USAGE, 'concurrency', values.concurrency)
 const RUNS = intOption(USAGE, 'runs', values.runs, 1)
 const WARMUP_SECONDS = intOption(USAGE, 'warmup', values.warmup)
 const REST_SECONDS = intOption(USAGE, 'rest', values.rest)
+const SEQUENTIAL = values.sequential === true
 const ENGINES = choiceListOption<PlaygroundEngine>(USAGE, 'engines', values.engines, ['raftdeck', 'etcd'])
 const VALUE = randomBytes(256)
 
@@ -66,7 +72,7 @@ class RssPeaks {
 }
 
 /** Runs `op` from `concurrency` loops for `seconds`; returns ops/s and latency percentiles in ms. */
-async function load(concurrency: number, op: (i: number) => Promise<unknown>, seconds = SECONDS, rss?: RssPeaks): Promise<Sample> {
+async function load(concurrency: number, op: (i: number) => Promise<unknown>, seconds = SECONDS, rss?: RssPeaks, label = ''): Promise<Sample> {
   const lat: number[] = []
   const cpu0 = process.cpuUsage()
   rss?.start()
@@ -88,7 +94,7 @@ async function load(concurrency: number, op: (i: number) => Promise<unknown>, se
   )
   rss?.stop()
   const cpu = process.cpuUsage(cpu0)
-  if (process.env.BENCH_CPU) process.stderr.write(`    c${concurrency}: ${(lat.length / seconds).toFixed(0)} ops/s, bench process ${((cpu.user + cpu.system) / lat.length).toFixed(0)} µs CPU/op\n`)
+  if (process.env.BENCH_CPU) process.stderr.write(`    ${label}c${concurrency}: ${(lat.length / seconds).toFixed(0)} ops/s, bench process ${((cpu.user + cpu.system) / lat.length).toFixed(0)} µs CPU/op\n`)
   if (errors > lat.length / 100) throw new Error(`${errors} of ${n} operations failed`)
   lat.sort((a, b) => a - b)
   return { ops: lat.length / seconds, p50: pct(lat, 50), p99: pct(lat, 99) }
@@ -132,80 +138,153 @@ const memberLogEcho = memberLogFilter
 
 type Row = Record<string, number>
 
-async function benchEngine(engine: PlaygroundEngine): Promise<Row> {
+/** One engine's cluster for a run, and the row of numbers it is filling. */
+interface Bench {
+  engine: PlaygroundEngine
+  dataDir: string
+  svc: PlaygroundService
+  id: string
+  state: PlaygroundSummary
+  client: EtcdClient
+  everyone: string[]
+  /** Each member's peak RSS during the 64-client cells. */
+  underLoad: RssPeaks
+  row: Row
+}
+
+const leaderUrl = (b: Bench): string => b.state.members.find((m) => m.raft?.role === 'leader')!.clientUrl
+
+/** Starts a fresh 3-member cluster of `engine`, waits for its leader, and warms it up. */
+async function startBench(engine: PlaygroundEngine): Promise<Bench> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `raftdeck-bench-${engine}-`))
   const svc = new PlaygroundService({ dataDir, launcher: createLauncher(packageMemberCommand(), findEtcdBinary()), log: new LogBus(5000, memberLogEcho) })
-  const row: Row = {}
   try {
     const { id } = await svc.create(`bench-${engine}`, 3, engine)
-    let state = await waitSettled(svc, id)
+    const state = await waitSettled(svc, id)
     const client: EtcdClient = await svc.client(id)
-    const leader = () => state.members.find((m) => m.raft?.role === 'leader')!
     const everyone = state.members.map((m) => m.clientUrl)
+    const pids = state.members.map((m) => m.pid).filter((p): p is number => !!p)
+    const b: Bench = { engine, dataDir, svc, id, state, client, everyone, underLoad: new RssPeaks(pids), row: {} }
     // Warm up channels to every member.
     for (const e of everyone) await client.status(e)
     if (WARMUP_SECONDS > 0) {
       // Not measured: the same puts and gets, so both engines start the cells warm.
-      const l = leader().clientUrl
-      await load(16, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }), WARMUP_SECONDS / 2)
-      await load(16, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }), WARMUP_SECONDS / 4)
-      await load(16, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }), WARMUP_SECONDS / 4)
+      const l = leaderUrl(b)
+      await load(16, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }), WARMUP_SECONDS / 2, undefined, `${engine} warm-up put `)
+      await load(16, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }), WARMUP_SECONDS / 4, undefined, `${engine} warm-up get lin `)
+      await load(16, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }), WARMUP_SECONDS / 4, undefined, `${engine} warm-up get ser `)
     }
-    const pids = state.members.map((m) => m.pid).filter((p): p is number => !!p)
-    // The memory goal is per member, at rest and under the 64-client load: each member's peak during
-    // the 64-client cells (mean of the members, and the largest one, usually the leader's).
-    const underLoad = new RssPeaks(pids)
-    for (const c of LEVELS) {
-      const l = leader().clientUrl
-      const peaks = c === 64 ? underLoad : undefined
-      const w = await load(c, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }), SECONDS, peaks)
-      row[`put c${c} ops/s`] = w.ops
-      row[`put c${c} p50 ms`] = w.p50
-      row[`put c${c} p99 ms`] = w.p99
-      const lr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }), SECONDS, peaks)
-      row[`get lin c${c} ops/s`] = lr.ops
-      row[`get lin c${c} p50 ms`] = lr.p50
-      row[`get lin c${c} p99 ms`] = lr.p99
-      const sr = await load(c, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }), SECONDS, peaks)
-      row[`get ser c${c} ops/s`] = sr.ops
-      row[`get ser c${c} p50 ms`] = sr.p50
-      row[`get ser c${c} p99 ms`] = sr.p99
-    }
-    state = (await svc.list()).find((p) => p.id === id)!
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-    const rss = state.members.map((m) => rssMiB(m.pid))
-    row['RSS after last cell MiB'] = mean(rss)
-    if (underLoad.peak.size) {
-      row['RSS c64 peak, mean MiB'] = mean([...underLoad.peak.values()])
-      row['RSS c64 peak, max MiB'] = Math.max(...underLoad.peak.values())
-    }
-    if (REST_SECONDS > 0) {
-      // At rest: the same cluster after REST_SECONDS without requests (both engines alike), when a
-      // runtime has had the time to give back what the load made it take.
-      await new Promise((r) => setTimeout(r, REST_SECONDS * 1000))
-      row['RSS at rest MiB'] = mean(state.members.map((m) => rssMiB(m.pid)))
-      row['RSS anon at rest MiB'] = mean(state.members.map((m) => anonMiB(m.pid)))
-    }
-
-    // Fail-over: kill -9 the leader; time until a write succeeds through the survivors.
-    const old = leader()
-    const survivors = state.members.filter((m) => m.name !== old.name).map((m) => m.clientUrl)
-    const t0 = performance.now()
-    await svc.memberAction(id, old.name, 'kill')
-    for (let i = 0; ; i++) {
-      try {
-        await client.put({ key: Buffer.from('/bench/failover'), value: VALUE }, { endpoint: survivors[i % 2]!, timeoutMs: 500 })
-        break
-      } catch {
-        // no leader yet
-      }
-    }
-    row['fail-over ms'] = performance.now() - t0
-  } finally {
+    return b
+  } catch (err) {
     await svc.dispose()
     rmSync(dataDir, { recursive: true, force: true })
+    throw err
   }
-  return row
+}
+
+type Kind = 'put' | 'get lin' | 'get ser'
+const KINDS: readonly Kind[] = ['put', 'get lin', 'get ser']
+
+/** One cell: `kind` from `c` clients for SECONDS, into the bench's row. */
+async function cell(b: Bench, kind: Kind, c: number): Promise<void> {
+  const { client, everyone } = b
+  const l = leaderUrl(b)
+  // The memory goal is per member, at rest and under the 64-client load: each member's peak during
+  // the 64-client cells (mean of the members, and the largest one, usually the leader's).
+  const peaks = c === 64 ? b.underLoad : undefined
+  const key = (i: number) => Buffer.from(`/bench/${i % 10_000}`)
+  const s =
+    kind === 'put'
+      ? await load(c, (i) => client.put({ key: key(i), value: VALUE }, { endpoint: l }), SECONDS, peaks, `${b.engine} ${kind} `)
+      : kind === 'get lin'
+        ? await load(c, (i) => client.range({ key: key(i) }, { endpoint: l }), SECONDS, peaks, `${b.engine} ${kind} `)
+        : await load(c, (i) => client.range({ key: key(i), serializable: true }, { endpoint: everyone[i % everyone.length]! }), SECONDS, peaks, `${b.engine} ${kind} `)
+  b.row[`${kind} c${c} ops/s`] = s.ops
+  b.row[`${kind} c${c} p50 ms`] = s.p50
+  b.row[`${kind} c${c} p99 ms`] = s.p99
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+
+/** Memory after the cells: now, and (after `rest` has been awaited) at rest. */
+async function memory(benches: Bench[], rest: () => Promise<void>): Promise<void> {
+  for (const b of benches) {
+    b.state = (await b.svc.list()).find((p) => p.id === b.id)!
+    b.row['RSS after last cell MiB'] = mean(b.state.members.map((m) => rssMiB(m.pid)))
+    if (b.underLoad.peak.size) {
+      b.row['RSS c64 peak, mean MiB'] = mean([...b.underLoad.peak.values()])
+      b.row['RSS c64 peak, max MiB'] = Math.max(...b.underLoad.peak.values())
+    }
+  }
+  if (REST_SECONDS > 0) {
+    // At rest: the same cluster after REST_SECONDS without requests (both engines alike), when a
+    // runtime has had the time to give back what the load made it take.
+    await rest()
+    for (const b of benches) {
+      b.row['RSS at rest MiB'] = mean(b.state.members.map((m) => rssMiB(m.pid)))
+      b.row['RSS anon at rest MiB'] = mean(b.state.members.map((m) => anonMiB(m.pid)))
+    }
+  }
+}
+
+/** Fail-over: kill -9 the leader; time until a write succeeds through the survivors. */
+async function failOver(b: Bench): Promise<void> {
+  const old = b.state.members.find((m) => m.raft?.role === 'leader')!
+  const survivors = b.state.members.filter((m) => m.name !== old.name).map((m) => m.clientUrl)
+  const t0 = performance.now()
+  await b.svc.memberAction(b.id, old.name, 'kill')
+  for (let i = 0; ; i++) {
+    try {
+      await b.client.put({ key: Buffer.from('/bench/failover'), value: VALUE }, { endpoint: survivors[i % 2]!, timeoutMs: 500 })
+      break
+    } catch {
+      // no leader yet
+    }
+  }
+  b.row['fail-over ms'] = performance.now() - t0
+}
+
+async function stopBench(b: Bench): Promise<void> {
+  await b.svc.dispose()
+  rmSync(b.dataDir, { recursive: true, force: true })
+}
+
+const restFor = () => new Promise<void>((r) => setTimeout(r, REST_SECONDS * 1000))
+
+/** One engine on its own: its cluster, every cell, memory, fail-over. */
+async function benchEngine(engine: PlaygroundEngine): Promise<Row> {
+  const b = await startBench(engine)
+  try {
+    for (const c of LEVELS) for (const kind of KINDS) await cell(b, kind, c)
+    await memory([b], restFor)
+    await failOver(b)
+    return b.row
+  } finally {
+    await stopBench(b)
+  }
+}
+
+/**
+ * Both engines' clusters at once, each cell measured on one right after the other (the order
+ * alternating from cell to cell), so a change in the machine's load over the minutes of a run hits
+ * both sides of a ratio alike. The cluster not being measured is idle meanwhile.
+ */
+async function benchInterleaved(engines: PlaygroundEngine[], run: number): Promise<Record<string, Row>> {
+  const benches: Bench[] = []
+  try {
+    for (const e of run % 2 ? [...engines].reverse() : engines) benches.push(await startBench(e))
+    let n = run
+    for (const c of LEVELS) {
+      for (const kind of KINDS) {
+        for (const b of n++ % 2 ? [...benches].reverse() : benches) await cell(b, kind, c)
+      }
+    }
+    await memory(benches, restFor)
+    for (const b of benches) await failOver(b)
+    return Object.fromEntries(benches.map((b) => [b.engine, b.row]))
+  } finally {
+    for (const b of benches) await stopBench(b)
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -217,20 +296,30 @@ async function main() {
     engines.splice(engines.indexOf('etcd'), 1)
   }
   const results: Record<string, Row[]> = {}
+  const report = (e: string, row: Row) => {
+    ;(results[e] ??= []).push(row)
+    // Each run's puts, so the spread behind a median is visible.
+    process.stderr.write(`  ${e}: puts/s ${LEVELS.map((c) => `c${c} ${row[`put c${c} ops/s`]!.toFixed(0)} (p50 ${row[`put c${c} p50 ms`]!.toFixed(2)} ms)`).join(', ')}\n`)
+  }
   for (let r = 0; r < RUNS; r++) {
+    if (!SEQUENTIAL && engines.length > 1) {
+      process.stderr.write(`run ${r + 1}/${RUNS}: ${engines.join(' and ')}, cell by cell…\n`)
+      const rows = await benchInterleaved(engines, r)
+      for (const e of engines) report(e, rows[e]!)
+      continue
+    }
     // Alternate the order so neither engine always runs on a warmer machine.
     for (const e of r % 2 ? [...engines].reverse() : engines) {
       process.stderr.write(`run ${r + 1}/${RUNS}: ${e}…\n`)
-      const row = await benchEngine(e)
-      ;(results[e] ??= []).push(row)
-      // Each run's puts, so the spread behind a median is visible.
-      process.stderr.write(`  ${e}: puts/s ${LEVELS.map((c) => `c${c} ${row[`put c${c} ops/s`]!.toFixed(0)} (p50 ${row[`put c${c} p50 ms`]!.toFixed(2)} ms)`).join(', ')}\n`)
+      report(e, await benchEngine(e))
     }
   }
   const keys = Object.keys(results[engines[0]!]![0]!)
   const med = (e: string, k: string) => (results[e] ? median(results[e]!.map((row) => row[k]!)) : NaN)
   const fmt = (v: number) => (Number.isNaN(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(2))
-  console.log(`\n3 members each, 256-byte values, ${WARMUP_SECONDS} s warm-up, ${SECONDS} s per cell, median of ${RUNS} run(s), client: grpc-js EtcdClient`)
+  console.log(
+    `\n3 members each, 256-byte values, ${WARMUP_SECONDS} s warm-up, ${SECONDS} s per cell, median of ${RUNS} run(s), ${SEQUENTIAL ? 'one engine after the other' : 'engines interleaved cell by cell'}, client: grpc-js EtcdClient`,
+  )
   console.log(`${'metric'.padEnd(24)} ${'raftdeck'.padStart(10)} ${'etcd'.padStart(10)} ${'ratio'.padStart(8)}`)
   for (const k of keys) {
     const a = med('raftdeck', k)
