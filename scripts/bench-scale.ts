@@ -321,28 +321,25 @@ async function benchEngine(engine: Engine, snapshot: string, snapRevision: numbe
 }
 
 async function main(): Promise<void> {
-  const seed = SEED
-  const snapshot = values.snapshot ? path.resolve(values.snapshot) : path.join(os.homedir(), '.cache', 'raftdeck', `bench-scale-k8s-v${GENERATOR_VERSION}-s${seed}.db`)
+  const snapshot = values.snapshot ? path.resolve(values.snapshot) : path.join(os.homedir(), '.cache', 'raftdeck', `bench-scale-k8s-v${GENERATOR_VERSION}-s${SEED}.db`)
   if (values.regenerate || !existsSync(snapshot)) {
-    process.stderr.write(`generating the data set into a real etcd (seed ${seed}); cached as ${snapshot}\n`)
-    await generate(snapshot, seed)
+    process.stderr.write(`generating the data set into a real etcd (seed ${SEED}); cached as ${snapshot}\n`)
+    await generate(snapshot, SEED)
   }
   const { stdout } = await run(ETCDCTL, ['snapshot', 'status', snapshot, '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' } })
   const st = JSON.parse(stdout) as { revision: number; totalKey: number; totalSize: number }
   process.stderr.write(`snapshot ${snapshot}: ${(st.totalSize / 1e6).toFixed(0)} MB, revision ${st.revision}, ${st.totalKey} keys in the key bucket\n`)
-  const engines: Engine[] = ENGINES
   const results: Record<string, Row[]> = {}
-  const runs = RUNS
-  for (let r = 0; r < runs; r++) {
-    for (const e of r % 2 ? [...engines].reverse() : engines) {
-      process.stderr.write(`run ${r + 1}/${runs}: ${e}… (load ${os.loadavg()[0]!.toFixed(1)})\n`)
+  for (let r = 0; r < RUNS; r++) {
+    for (const e of r % 2 ? [...ENGINES].reverse() : ENGINES) {
+      process.stderr.write(`run ${r + 1}/${RUNS}: ${e}… (load ${os.loadavg()[0]!.toFixed(1)})\n`)
       ;(results[e] ??= []).push(await benchEngine(e, snapshot, st.revision))
     }
   }
-  const keys = Object.keys(results[engines[0]!]![0]!)
+  const keys = Object.keys(results[ENGINES[0]!]![0]!)
   const med = (e: string, k: string) => (results[e] ? median(results[e]!.map((row) => row[k]!)) : NaN)
   const fmt = (v: number) => (Number.isNaN(v) ? '—' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2))
-  console.log(`\nKubernetes-shaped data set: ${(st.totalSize / 1e6).toFixed(0)} MB snapshot, revision ${st.revision}; 3 members each; median of ${runs} run(s)`)
+  console.log(`\nKubernetes-shaped data set: ${(st.totalSize / 1e6).toFixed(0)} MB snapshot, revision ${st.revision}; 3 members each; median of ${RUNS} run(s)`)
   console.log(`${'metric'.padEnd(30)} ${'raftdeck'.padStart(10)} ${'etcd'.padStart(10)} ${'ratio'.padStart(8)}`)
   for (const k of keys) {
     const a = med('raftdeck', k)

@@ -206,8 +206,8 @@ async function cell(b: Bench, kind: Kind, c: number): Promise<void> {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 
-/** Memory after the cells: now, and (after `rest` has been awaited) at rest. */
-async function memory(benches: Bench[], rest: () => Promise<void>): Promise<void> {
+/** Memory after the cells: now, and after REST_SECONDS without requests. */
+async function memory(benches: Bench[]): Promise<void> {
   for (const b of benches) {
     b.state = (await b.svc.list()).find((p) => p.id === b.id)!
     b.row['RSS after last cell MiB'] = mean(b.state.members.map((m) => rssMiB(m.pid)))
@@ -219,7 +219,7 @@ async function memory(benches: Bench[], rest: () => Promise<void>): Promise<void
   if (REST_SECONDS > 0) {
     // At rest: the same cluster after REST_SECONDS without requests (both engines alike), when a
     // runtime has had the time to give back what the load made it take.
-    await rest()
+    await new Promise((r) => setTimeout(r, REST_SECONDS * 1000))
     for (const b of benches) {
       b.row['RSS at rest MiB'] = mean(b.state.members.map((m) => rssMiB(m.pid)))
       b.row['RSS anon at rest MiB'] = mean(b.state.members.map((m) => anonMiB(m.pid)))
@@ -249,14 +249,12 @@ async function stopBench(b: Bench): Promise<void> {
   rmSync(b.dataDir, { recursive: true, force: true })
 }
 
-const restFor = () => new Promise<void>((r) => setTimeout(r, REST_SECONDS * 1000))
-
 /** One engine on its own: its cluster, every cell, memory, fail-over. */
 async function benchEngine(engine: PlaygroundEngine): Promise<Row> {
   const b = await startBench(engine)
   try {
     for (const c of LEVELS) for (const kind of KINDS) await cell(b, kind, c)
-    await memory([b], restFor)
+    await memory([b])
     await failOver(b)
     return b.row
   } finally {
@@ -279,7 +277,7 @@ async function benchInterleaved(engines: PlaygroundEngine[], run: number): Promi
         for (const b of n++ % 2 ? [...benches].reverse() : benches) await cell(b, kind, c)
       }
     }
-    await memory(benches, restFor)
+    await memory(benches)
     for (const b of benches) await failOver(b)
     return Object.fromEntries(benches.map((b) => [b.engine, b.row]))
   } finally {

@@ -239,12 +239,11 @@ async function main(): Promise<void> {
     client.close()
     for (const node of nodes) node.proc.kill('SIGTERM')
     await Promise.all(nodes.map((x) => x.exited))
-    const top = TOP
     for (const node of nodes) {
       if (node.url !== leader && node.name !== (nodes.find((x) => x.url !== leader)!.name)) continue
       for (const f of readdirSync(node.profDir).filter((x) => x.endsWith('.cpuprofile'))) {
         console.log(`\n== ${node.name}${node.url === leader ? ' (leader)' : ' (follower)'}`)
-        console.log(summarise(path.join(node.profDir, f), top))
+        console.log(summarise(path.join(node.profDir, f), TOP))
       }
     }
     if (values.keep) console.log(`\nprofiles kept in ${dir}`)

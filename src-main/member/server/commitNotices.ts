@@ -77,7 +77,7 @@ export class CommitNotices {
     this.arm()
   }
 
-  /** Held notices, for tests and the debug stream. */
+  /** How many notices are held (tests look). */
   get size(): number {
     return this.held.size
   }
