@@ -138,6 +138,9 @@ const memberLogEcho = memberLogFilter
 
 type Row = Record<string, number>
 
+type Kind = 'put' | 'get lin' | 'get ser'
+const KINDS: readonly Kind[] = ['put', 'get lin', 'get ser']
+
 /** One engine's cluster for a run, and the row of numbers it is filling. */
 interface Bench {
   engine: PlaygroundEngine
@@ -168,11 +171,8 @@ async function startBench(engine: PlaygroundEngine): Promise<Bench> {
     // Warm up channels to every member.
     for (const e of everyone) await client.status(e)
     if (WARMUP_SECONDS > 0) {
-      // Not measured: the same puts and gets, so both engines start the cells warm.
-      const l = leaderUrl(b)
-      await load(16, (i) => client.put({ key: Buffer.from(`/bench/${i % 10_000}`), value: VALUE }, { endpoint: l }), WARMUP_SECONDS / 2, undefined, `${engine} warm-up put `)
-      await load(16, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`) }, { endpoint: l }), WARMUP_SECONDS / 4, undefined, `${engine} warm-up get lin `)
-      await load(16, (i) => client.range({ key: Buffer.from(`/bench/${i % 10_000}`), serializable: true }, { endpoint: everyone[i % everyone.length]! }), WARMUP_SECONDS / 4, undefined, `${engine} warm-up get ser `)
+      // Not measured: the cells' own operations, half the time puts, so both engines start the cells warm.
+      for (const kind of KINDS) await load(16, operation(b, kind), WARMUP_SECONDS * (kind === 'put' ? 0.5 : 0.25), undefined, `${engine} warm-up ${kind} `)
     }
     return b
   } catch (err) {
@@ -182,23 +182,22 @@ async function startBench(engine: PlaygroundEngine): Promise<Bench> {
   }
 }
 
-type Kind = 'put' | 'get lin' | 'get ser'
-const KINDS: readonly Kind[] = ['put', 'get lin', 'get ser']
+/** The i-th call of a `kind` load: puts and linearizable gets to the leader, serializable gets spread over every member. */
+function operation(b: Bench, kind: Kind): (i: number) => Promise<unknown> {
+  const { client, everyone } = b
+  const l = leaderUrl(b)
+  const key = (i: number) => Buffer.from(`/bench/${i % 10_000}`)
+  if (kind === 'put') return (i) => client.put({ key: key(i), value: VALUE }, { endpoint: l })
+  if (kind === 'get lin') return (i) => client.range({ key: key(i) }, { endpoint: l })
+  return (i) => client.range({ key: key(i), serializable: true }, { endpoint: everyone[i % everyone.length]! })
+}
 
 /** One cell: `kind` from `c` clients for SECONDS, into the bench's row. */
 async function cell(b: Bench, kind: Kind, c: number): Promise<void> {
-  const { client, everyone } = b
-  const l = leaderUrl(b)
   // The memory goal is per member, at rest and under the 64-client load: each member's peak during
   // the 64-client cells (mean of the members, and the largest one, usually the leader's).
   const peaks = c === 64 ? b.underLoad : undefined
-  const key = (i: number) => Buffer.from(`/bench/${i % 10_000}`)
-  const s =
-    kind === 'put'
-      ? await load(c, (i) => client.put({ key: key(i), value: VALUE }, { endpoint: l }), SECONDS, peaks, `${b.engine} ${kind} `)
-      : kind === 'get lin'
-        ? await load(c, (i) => client.range({ key: key(i) }, { endpoint: l }), SECONDS, peaks, `${b.engine} ${kind} `)
-        : await load(c, (i) => client.range({ key: key(i), serializable: true }, { endpoint: everyone[i % everyone.length]! }), SECONDS, peaks, `${b.engine} ${kind} `)
+  const s = await load(c, operation(b, kind), SECONDS, peaks, `${b.engine} ${kind} `)
   b.row[`${kind} c${c} ops/s`] = s.ops
   b.row[`${kind} c${c} p50 ms`] = s.p50
   b.row[`${kind} c${c} p99 ms`] = s.p99
