@@ -61,8 +61,10 @@ export class ProgressTracker {
   }
 
   committed(): number {
-    return committedIndex(this.voters, (id) => this.progress.get(id)?.match ?? 0)
+    return committedIndex(this.voters, this.matchOf)
   }
+
+  private readonly matchOf = (id: NodeId): number => this.progress.get(id)?.match ?? 0
 
   resetVotes(): void {
     this.votes.clear()

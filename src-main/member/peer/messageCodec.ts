@@ -8,6 +8,52 @@ import { EntryType, MessageType, type ConfState, type Entry, type Message, type 
 const VERSION = 1
 const TYPES = Object.values(MessageType) as string[]
 
+/**
+ * Member IDs are decimal strings in Raft's messages and uint64 on the wire. Every message carries
+ * two, and the same few IDs recur, so both directions are cached instead of going through a BigInt
+ * and a new string each time. The caches are emptied when they reach MAX_CACHED_IDS: IDs read come
+ * from the wire, and a peer must not be able to grow them.
+ */
+const MAX_CACHED_IDS = 64
+const U64_MAX = 0xffff_ffff_ffff_ffffn
+/** Decimal ID → its low and high 32 bits. */
+const halvesById = new Map<string, readonly [number, number]>()
+/** High 32 bits → low 32 bits → decimal ID. */
+const idsByHalves = new Map<number, Map<number, string>>()
+let idsCached = 0
+
+function idHalves(id: string): readonly [number, number] {
+  let h = halvesById.get(id)
+  if (h === undefined) {
+    const n = BigInt(id)
+    if (n < 0n || n > U64_MAX) throw new RangeError(`member ID ${id} is not a uint64`)
+    h = [Number(n & 0xffff_ffffn), Number(n >> 32n)]
+    if (halvesById.size >= MAX_CACHED_IDS) halvesById.clear()
+    halvesById.set(id, h)
+  }
+  return h
+}
+
+function idFromHalves(lo: number, hi: number): string {
+  let byLo = idsByHalves.get(hi)
+  let id = byLo?.get(lo)
+  if (id === undefined) {
+    id = ((BigInt(hi) << 32n) | BigInt(lo)).toString()
+    if (idsCached >= MAX_CACHED_IDS) {
+      idsByHalves.clear()
+      idsCached = 0
+      byLo = undefined
+    }
+    if (byLo === undefined) {
+      byLo = new Map()
+      idsByHalves.set(hi, byLo)
+    }
+    byLo.set(lo, id)
+    idsCached++
+  }
+  return id
+}
+
 class Writer {
   private parts: Buffer[] = []
   private cur = Buffer.allocUnsafe(256)
@@ -33,8 +79,10 @@ class Writer {
     this.off += 8
   }
   id(v: string): void {
+    const [lo, hi] = idHalves(v)
     this.ensure(8)
-    this.cur.writeBigUInt64LE(BigInt(v), this.off)
+    this.cur.writeUInt32LE(lo, this.off)
+    this.cur.writeUInt32LE(hi, this.off + 4)
     this.off += 8
   }
   bytes(b: Uint8Array): void {
@@ -85,9 +133,9 @@ class Reader {
   }
   id(): string {
     this.need(8)
-    const v = this.b.readBigUInt64LE(this.off)
+    const id = idFromHalves(this.b.readUInt32LE(this.off), this.b.readUInt32LE(this.off + 4))
     this.off += 8
-    return v.toString()
+    return id
   }
   bytes(): Uint8Array {
     const n = this.u32()
