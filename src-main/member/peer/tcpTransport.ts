@@ -26,6 +26,8 @@ const MAX_BUFFERED = 64 * 1024 * 1024
 const HELLO_TIMEOUT_MS = 10_000
 /** Connections that have not said hello yet, beyond which new ones are refused at once. */
 const MAX_UNIDENTIFIED = 64
+/** The one frame a member ever sends back on a peer's connection: "you were removed from the cluster". */
+const REMOVED_NOTICE = Buffer.from(JSON.stringify({ removed: true }))
 
 const toHexId = (id: string): string => {
   try {
@@ -252,6 +254,12 @@ export class PeerTransport implements Transport {
       sock.destroy()
       return false
     }
+    // etcd answers a removed member's requests with 410 Gone, and the member stops when it reads that.
+    const toldRemoved = (): false => {
+      sendFrame(sock, REMOVED_NOTICE)
+      sock.end()
+      return false
+    }
     const onHello = (f: Buffer): boolean => {
       let hello
       try {
@@ -276,11 +284,7 @@ export class PeerTransport implements Transport {
       if (hello.clusterId !== this.identity.clusterId) {
         return refuse(`request cluster ID mismatch (got ${BigInt(hello.clusterId).toString(16)}, want ${BigInt(this.identity.clusterId).toString(16)})`)
       }
-      if (this.directory.isRemoved(hello.from)) {
-        sendFrame(sock, Buffer.from(JSON.stringify({ removed: true })))
-        sock.end()
-        return false
-      }
+      if (this.directory.isRemoved(hello.from)) return toldRemoved()
       if (hello.to !== this.identity.localId) return refuse(`hello is for member ${toHexId(hello.to)}, this is ${toHexId(this.identity.localId)}`)
       // etcd answers "sender not found" to a member it does not know: it must be added first.
       if (!this.links.has(hello.from)) return refuse(`member ${toHexId(hello.from)} is not in this cluster`)
@@ -295,6 +299,9 @@ export class PeerTransport implements Transport {
     const onFrame = (f: Buffer): boolean => {
       if (sock.destroyed) return false
       if (from === undefined) return onHello(f)
+      // Removed while this connection was open: it missed its own removal (down, or cut off when the
+      // change committed) and still talks on the old connection. Tell it, as a new one would be told.
+      if (this.directory.isRemoved(from)) return toldRemoved()
       if (onRequest) return onRequest(f)
       if (snapshot) return snapshot.onFrame(f)
       const fault = this.diag.faults.get(from)

@@ -104,4 +104,44 @@ describe('TCP peer transport', () => {
       for (const s of servers) s.close()
     }
   })
+
+  it('tells a member removed while its connection was open, on that connection, and drops what it sends', async () => {
+    const [port1, port2] = await freePorts(2)
+    // Member 1 applies member 2's removal; member 2 missed it and still talks on its old connection.
+    const removedAt1 = new Set<string>()
+    let told!: () => void
+    const toldRemoved = new Promise<void>((resolve) => (told = resolve))
+    const member = (id: string, port: number, isRemoved: (id: string) => boolean, onRemovedNotice: () => void): PeerTransport => {
+      const t = new PeerTransport(
+        {
+          identity: { localId: id, clusterId: '9' },
+          directory: { clusterInfo: () => ({ clusterId: '9', members: [] }), isRemoved, onRemovedNotice },
+          diagnostics: new PeerDiagnostics(),
+          snapshots: new Snapshotter(mkdtempSync(path.join(os.tmpdir(), 'rd-tcp-snap-'))),
+          requests: { handle: async () => ({}) },
+          log: () => {},
+        },
+        [`http://127.0.0.1:${port}`],
+      )
+      transports.push(t)
+      return t
+    }
+    const one = member('1', port1!, (id) => removedAt1.has(id), () => {})
+    const two = member('2', port2!, () => false, () => told())
+    const steppedAt1: Message[] = []
+    await one.start({ step: (m) => void steppedAt1.push(m), reportUnreachable: () => {}, reportSnapshot: () => {} })
+    await two.start({ step: () => {}, reportUnreachable: () => {}, reportSnapshot: () => {} })
+    one.syncPeers([{ ID: '2', peerURLs: [`http://127.0.0.1:${port2}`] }])
+    two.syncPeers([{ ID: '1', peerURLs: [`http://127.0.0.1:${port1}`] }])
+    const heartbeat = (term: number): Message => makeMessage({ type: MessageType.HeartbeatResp, from: '2', to: '1', term })
+    await vi.waitFor(() => expect(two.connectedSince('1')).toBeGreaterThan(0), { timeout: 5000, interval: 10 })
+    two.send([heartbeat(1)])
+    await vi.waitFor(() => expect(steppedAt1.map((m) => m.term)).toEqual([1]), { timeout: 5000, interval: 10 })
+
+    removedAt1.add('2')
+    one.syncPeers([])
+    two.send([heartbeat(2)])
+    await toldRemoved
+    expect(steppedAt1.map((m) => m.term)).toEqual([1])
+  })
 })
