@@ -5,6 +5,9 @@
 // leader and one follower, plus WAL fdatasync counts from the debug stream.
 //   npm run profile:member -- --seconds 8 --concurrency 64 --op put [--warmup 2] [--heap] [--keep DIR]
 //                             [--latency-out FILE]
+// --alloc samples what the leader and one follower allocate during the measured load (objects the
+// GC has already collected included: the rate that drives it) and prints bytes per operation, by
+// allocation site. --heap is Node's --heap-prof, which keeps only what is still alive at exit.
 // --latency-out writes one line per operation: its start (ms since the epoch, so it lines up with
 // timestamps taken in the members) and its latency in ms. Members' data dirs go under $TMPDIR, so
 // TMPDIR=/dev/shm takes the disk out of a comparison.
@@ -13,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { EtcdClient } from '../src-main/services/etcd/client'
 import { packageRoot } from '../src-main/services/app/packageRoot'
@@ -20,12 +24,13 @@ import { MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
 import { choiceOption, intOption, scriptArgs, usageError } from './args'
 
 const USAGE =
-  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--node-flags="…"] [--member-env NAME=VALUE]…'
+  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--alloc] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--node-flags="…"] [--member-env NAME=VALUE]…'
 const values = scriptArgs(USAGE, {
   seconds: { type: 'string', default: '8' },
   concurrency: { type: 'string', default: '64' },
   op: { type: 'string', default: 'put' },
   heap: { type: 'boolean', default: false },
+  alloc: { type: 'boolean', default: false },
   'heap-snapshot': { type: 'boolean', default: false },
   keep: { type: 'string' },
   top: { type: 'string', default: '30' },
@@ -54,6 +59,7 @@ const TOP = intOption(USAGE, 'top', values.top, 1)
 const OP = choiceOption(USAGE, 'op', values.op, ['put', 'get', 'sget'] as const)
 const ENGINE = choiceOption(USAGE, 'engine', values.engine, ['raftdeck', 'etcd'] as const)
 const VALUE = randomBytes(256)
+if (values.alloc && ENGINE === 'etcd') usageError(USAGE, '--alloc samples Node members: it works with --engine raftdeck only')
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -95,6 +101,59 @@ interface ProfileNode {
   id: number
   callFrame: { functionName: string; url: string; lineNumber: number }
   hitCount: number
+}
+
+const ALLOC_SAMPLER = path.join(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), 'profile-member', 'allocSampler.mjs')
+
+interface SamplingProfile {
+  head: SamplingNode
+  samples: Array<{ size: number; nodeId: number }>
+}
+interface SamplingNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  children: SamplingNode[]
+}
+
+/** Sends the member's allocation sampler a command and resolves with the field it answers with. */
+function allocRequest(node: Node, command: 'alloc-start' | 'alloc-stop', field: 'allocStarted' | 'allocProfile'): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: Record<string, unknown>): void => {
+      if (!(field in m) && !('allocError' in m)) return
+      node.proc.off('message', onMessage)
+      if ('allocError' in m) reject(new Error(`${node.name}: allocation sampling failed: ${String(m.allocError)}`))
+      else resolve(m[field])
+    }
+    node.proc.on('message', onMessage)
+    node.proc.send(command)
+  })
+}
+
+/** Bytes allocated per operation, in all and by allocation site (the function that allocated, and its caller). */
+function summariseAllocations(prof: SamplingProfile, ops: number, top: number): string {
+  const sizeOf = new Map<number, number>()
+  for (const s of prof.samples) sizeOf.set(s.nodeId, (sizeOf.get(s.nodeId) ?? 0) + s.size)
+  const sites = new Map<string, number>()
+  let total = 0
+  const name = (n: SamplingNode): string => {
+    const f = n.callFrame
+    const where = f.url ? f.url.replace(/^.*\/(node_modules\/)?/, (m) => (m.includes('node_modules') ? 'nm:' : '')) : ''
+    return `${f.functionName || '(anonymous)'} ${where}:${f.lineNumber + 1}`
+  }
+  const walk = (n: SamplingNode, caller: string): void => {
+    const here = name(n)
+    const size = sizeOf.get(n.id) ?? 0
+    if (size > 0) {
+      total += size
+      const key = `${here}  <  ${caller}`
+      sites.set(key, (sites.get(key) ?? 0) + size)
+    }
+    for (const c of n.children) walk(c, here)
+  }
+  walk(prof.head, '')
+  const lines = [`  ${(total / ops / 1024).toFixed(1)} KiB allocated per operation (sampled every 4 KiB on average)`]
+  for (const [k, v] of [...sites.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`    ${(v / ops).toFixed(0).padStart(6)} B/op  ${k}`)
+  return lines.join('\n')
 }
 
 /** Self time per function (and per file) from a .cpuprofile. */
@@ -139,7 +198,7 @@ async function main(): Promise<void> {
     const profDir = path.join(dir, `${s.name}-prof`)
     mkdirSync(profDir, { recursive: true })
     // The Node options the playground gives a member (nodeFlags.ts), then this run's own.
-    const flags = [...MEMBER_NODE_FLAGS, ...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
+    const flags = [...MEMBER_NODE_FLAGS, ...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...(values.alloc ? ['--import', pathToFileURL(ALLOC_SAMPLER).href] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
     const etcd = ENGINE === 'etcd'
     const proc = spawn(
       etcd ? '/usr/bin/etcd' : process.execPath,
@@ -154,7 +213,7 @@ async function main(): Promise<void> {
         `--initial-cluster=${ic}`,
         '--initial-cluster-token=prof',
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...memberEnv } },
+      { stdio: values.alloc ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...memberEnv } },
     )
     const exited = new Promise<void>((r) => proc.once('exit', () => r()))
     return { name: s.name, proc, url: `http://127.0.0.1:${s.client}`, profDir, exited }
@@ -181,6 +240,7 @@ async function main(): Promise<void> {
         while (performance.now() < warmEnd) await client.put({ key: Buffer.from(`/warm/${w++ % 1000}`), value: VALUE }, { endpoint: leader })
       }),
     )
+    if (values.alloc) await Promise.all(nodes.map((x) => allocRequest(x, 'alloc-start', 'allocStarted')))
     const cpuBefore = nodes.map((x) => cpuMs(x.proc.pid!))
     const ioBefore = nodes.map((x) => io(x.proc.pid!))
     const selfBefore = process.cpuUsage()
@@ -202,6 +262,7 @@ async function main(): Promise<void> {
       }),
     )
     const self = process.cpuUsage(selfBefore)
+    const allocs = values.alloc ? await Promise.all(nodes.map((x) => allocRequest(x, 'alloc-stop', 'allocProfile'))) : []
     const selfIoAfter = io(process.pid)
     const selfIo = (k: keyof ReturnType<typeof io>) => ((selfIoAfter[k] - selfIoBefore[k]) / lat.length).toFixed(2)
     if (values['latency-out']) writeFileSync(values['latency-out'], lat.map((l, i) => `${(performance.timeOrigin + starts[i]!).toFixed(3)} ${l.toFixed(3)}\n`).join(''))
@@ -221,6 +282,13 @@ async function main(): Promise<void> {
       console.log(`${node.name}${node.url === leader ? ' (leader)' : ''}: RSS ${(Number(rss?.[1]) / 1024).toFixed(0)} MiB, ${us.toFixed(0)} µs CPU/op (user ${user.toFixed(0)}, system ${system.toFixed(0)}); per op ${per('syscr')} reads (${per('rchar')} B), ${per('syscw')} writes (${per('wchar')} B)`)
     })
     console.log(`members together: ${total.toFixed(0)} µs CPU/op`)
+    const follower = nodes.find((x) => x.url !== leader)!
+    if (values.alloc) console.log('(--alloc: sampling slows the members, so their CPU and the throughput above are not comparable with a run without it)')
+    for (const [i, node] of nodes.entries()) {
+      if (!values.alloc || (node.url !== leader && node !== follower)) continue
+      console.log(`\n== ${node.name}${node.url === leader ? ' (leader)' : ' (follower)'}: allocations`)
+      console.log(summariseAllocations(allocs[i] as SamplingProfile, lat.length, TOP))
+    }
     if (values['heap-snapshot']) {
       const l = nodes.find((x) => x.url === leader)!
       l.proc.kill('SIGUSR2')
