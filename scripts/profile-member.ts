@@ -118,13 +118,22 @@ interface SamplingNode {
 /** Sends the member's allocation sampler a command and resolves with the field it answers with. */
 function allocRequest(node: Node, command: 'alloc-start' | 'alloc-stop', field: 'allocStarted' | 'allocProfile'): Promise<unknown> {
   return new Promise((resolve, reject) => {
+    const done = (): void => {
+      node.proc.off('message', onMessage)
+      node.proc.off('exit', onExit)
+    }
     const onMessage = (m: Record<string, unknown>): void => {
       if (!(field in m) && !('allocError' in m)) return
-      node.proc.off('message', onMessage)
+      done()
       if ('allocError' in m) reject(new Error(`${node.name}: allocation sampling failed: ${String(m.allocError)}`))
       else resolve(m[field])
     }
+    const onExit = (): void => {
+      done()
+      reject(new Error(`${node.name} exited before its allocation sampler answered ${command}`))
+    }
     node.proc.on('message', onMessage)
+    node.proc.once('exit', onExit)
     node.proc.send(command)
   })
 }
