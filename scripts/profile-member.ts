@@ -103,8 +103,6 @@ interface ProfileNode {
   hitCount: number
 }
 
-const ALLOC_SAMPLER = path.join(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), 'profile-member', 'allocSampler.mjs')
-
 interface SamplingProfile {
   head: SamplingNode
   samples: Array<{ size: number; nodeId: number }>
@@ -207,7 +205,7 @@ async function main(): Promise<void> {
     const profDir = path.join(dir, `${s.name}-prof`)
     mkdirSync(profDir, { recursive: true })
     // The Node options the playground gives a member (nodeFlags.ts), then this run's own.
-    const flags = [...MEMBER_NODE_FLAGS, ...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...(values.alloc ? ['--import', pathToFileURL(ALLOC_SAMPLER).href] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
+    const flags = [...MEMBER_NODE_FLAGS, ...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...(values.alloc ? ['--import', pathToFileURL(path.join(root, 'scripts', 'profile-member', 'allocSampler.mjs')).href] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
     const etcd = ENGINE === 'etcd'
     const proc = spawn(
       etcd ? '/usr/bin/etcd' : process.execPath,

@@ -42,9 +42,7 @@ describe('peer message codec', () => {
         const bytes = encodeMessage(m)
         const back = decodeMessage(bytes)
         expect([back.to, back.from]).toEqual([m.to, m.from])
-        // The same bytes as writing each ID through a BigInt.
-        const again = encodeMessage(makeMessage({ ...m, to: back.to, from: back.from }))
-        expect(Buffer.from(again)).toEqual(Buffer.from(bytes))
+        // On the wire, each ID is the uint64 that Buffer's own BigInt writer makes of it.
         expect(Buffer.from(bytes).includes(u64(to!))).toBe(true)
         expect(Buffer.from(bytes).includes(u64(from!))).toBe(true)
       }),

@@ -18,11 +18,12 @@ afterEach(async () => {
   for (const t of transports.splice(0)) await t.stop()
 })
 
-function transport(port: number): PeerTransport {
+/** Member `localId` of cluster 9, listening on `port`; `removal` answers its directory's removal questions. */
+function transport(port: number, localId = '1', removal: { isRemoved?: (id: string) => boolean; onRemovedNotice?: () => void } = {}): PeerTransport {
   const t = new PeerTransport(
     {
-      identity: { localId: '1', clusterId: '9' },
-      directory: { clusterInfo: () => ({ clusterId: '9', members: [] }), isRemoved: () => false, onRemovedNotice: () => {} },
+      identity: { localId, clusterId: '9' },
+      directory: { clusterInfo: () => ({ clusterId: '9', members: [] }), isRemoved: removal.isRemoved ?? (() => false), onRemovedNotice: removal.onRemovedNotice ?? (() => {}) },
       diagnostics: new PeerDiagnostics(),
       snapshots: new Snapshotter(mkdtempSync(path.join(os.tmpdir(), 'rd-tcp-snap-'))),
       requests: { handle: async () => ({}) },
@@ -111,23 +112,8 @@ describe('TCP peer transport', () => {
     const removedAt1 = new Set<string>()
     let told!: () => void
     const toldRemoved = new Promise<void>((resolve) => (told = resolve))
-    const member = (id: string, port: number, isRemoved: (id: string) => boolean, onRemovedNotice: () => void): PeerTransport => {
-      const t = new PeerTransport(
-        {
-          identity: { localId: id, clusterId: '9' },
-          directory: { clusterInfo: () => ({ clusterId: '9', members: [] }), isRemoved, onRemovedNotice },
-          diagnostics: new PeerDiagnostics(),
-          snapshots: new Snapshotter(mkdtempSync(path.join(os.tmpdir(), 'rd-tcp-snap-'))),
-          requests: { handle: async () => ({}) },
-          log: () => {},
-        },
-        [`http://127.0.0.1:${port}`],
-      )
-      transports.push(t)
-      return t
-    }
-    const one = member('1', port1!, (id) => removedAt1.has(id), () => {})
-    const two = member('2', port2!, () => false, () => told())
+    const one = transport(port1!, '1', { isRemoved: (id) => removedAt1.has(id) })
+    const two = transport(port2!, '2', { onRemovedNotice: () => told() })
     const steppedAt1: Message[] = []
     await one.start({ step: (m) => void steppedAt1.push(m), reportUnreachable: () => {}, reportSnapshot: () => {} })
     await two.start({ step: () => {}, reportUnreachable: () => {}, reportSnapshot: () => {} })

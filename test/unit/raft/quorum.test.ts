@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import { committedIndex, voteResult } from '../../../src-main/raft/quorum'
 
 describe('quorum', () => {
@@ -13,19 +14,16 @@ describe('quorum', () => {
   })
 
   it('agrees with sorting the acknowledgements, for any voter count, in any order of calls', () => {
-    // A fixed seed: committedIndex reuses one work array between calls, so larger and smaller
-    // configurations alternate here to catch anything left over from the previous call.
-    let seed = 42
-    const rand = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31
-      return seed % n
-    }
-    for (let round = 0; round < 2000; round++) {
-      const n = 1 + rand(9)
-      const m = new Map([...voters(n)].map((id) => [id, rand(4) === 0 ? 0 : rand(50)]))
-      const sorted = [...m.values()].sort((a, b) => b - a)
-      expect(committedIndex(voters(n), (id) => m.get(id)!)).toBe(sorted[Math.floor(n / 2)])
-    }
+    // committedIndex reuses one work array between calls: each run is a sequence of configurations
+    // of different sizes, to catch anything one call leaves for the next.
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.nat(50), { minLength: 1, maxLength: 9 }), { minLength: 1, maxLength: 20 }), (configs) => {
+        for (const matches of configs) {
+          const sorted = [...matches].sort((a, b) => b - a)
+          expect(committedIndex(voters(matches.length), (id) => matches[Number(id) - 1]!)).toBe(sorted[Math.floor(matches.length / 2)])
+        }
+      }),
+    )
   })
 
   it('an empty configuration never constrains', () => {
