@@ -7,12 +7,19 @@
 //                             [--latency-out FILE]
 // --alloc samples what the leader and one follower allocate during the measured load (objects the
 // GC has already collected included: the rate that drives it) and prints bytes per operation, by
-// allocation site. --heap is Node's --heap-prof, which keeps only what is still alive at exit.
+// allocation site; with --survivors, only what outlived a minor GC (promoted or allocated old: what
+// brings on the full collections). --heap is Node's --heap-prof, which keeps only what is still
+// alive at exit. --gc prints, for each member, the collections during the measured load: minor GCs
+// (count, mean pause, bytes promoted per operation) and full ones (count, total pause), from V8's
+// --trace-gc-nvp.
+// The warm-up writes the keys the load uses (/bench/0…9999), so gets read 256-byte values, as in
+// `npm run bench`. --spread sends serializable gets to every member in turn, as `npm run bench`
+// does (the other loads go to the leader).
 // --latency-out writes one line per operation: its start (ms since the epoch, so it lines up with
 // timestamps taken in the members) and its latency in ms. Members' data dirs go under $TMPDIR, so
 // TMPDIR=/dev/shm takes the disk out of a comparison.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -24,13 +31,16 @@ import { MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
 import { choiceOption, intOption, scriptArgs, usageError } from './args'
 
 const USAGE =
-  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--alloc] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--node-flags="…"] [--member-env NAME=VALUE]…'
+  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--spread] [--alloc [--survivors]] [--gc] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--node-flags="…"] [--member-env NAME=VALUE]…'
 const values = scriptArgs(USAGE, {
   seconds: { type: 'string', default: '8' },
   concurrency: { type: 'string', default: '64' },
   op: { type: 'string', default: 'put' },
   heap: { type: 'boolean', default: false },
   alloc: { type: 'boolean', default: false },
+  survivors: { type: 'boolean', default: false },
+  gc: { type: 'boolean', default: false },
+  spread: { type: 'boolean', default: false },
   'heap-snapshot': { type: 'boolean', default: false },
   keep: { type: 'string' },
   top: { type: 'string', default: '30' },
@@ -59,7 +69,11 @@ const TOP = intOption(USAGE, 'top', values.top, 1)
 const OP = choiceOption(USAGE, 'op', values.op, ['put', 'get', 'sget'] as const)
 const ENGINE = choiceOption(USAGE, 'engine', values.engine, ['raftdeck', 'etcd'] as const)
 const VALUE = randomBytes(256)
-if (values.alloc && ENGINE === 'etcd') usageError(USAGE, '--alloc samples Node members: it works with --engine raftdeck only')
+if ((values.alloc || values.gc) && ENGINE === 'etcd') usageError(USAGE, '--alloc and --gc look inside Node members: they work with --engine raftdeck only')
+if (values.survivors && !values.alloc) usageError(USAGE, '--survivors narrows --alloc: give both')
+if (values.spread && OP !== 'sget') usageError(USAGE, '--spread spreads serializable gets: it goes with --op sget')
+/** The members get the probe (scripts/profile-member/probe.mjs) and an IPC channel to ask it. */
+const PROBE = values.alloc || values.gc
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -113,8 +127,8 @@ interface SamplingNode {
   children: SamplingNode[]
 }
 
-/** Sends the member's allocation sampler a command and resolves with the field it answers with. */
-function allocRequest(node: Node, command: 'alloc-start' | 'alloc-stop', field: 'allocStarted' | 'allocProfile'): Promise<unknown> {
+/** Sends the member's probe a command and resolves with the field it answers with. */
+function probeRequest(node: Node, command: 'alloc-start' | 'alloc-stop' | 'clock', field: 'allocStarted' | 'allocProfile' | 'clock'): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const done = (): void => {
       node.proc.off('message', onMessage)
@@ -128,11 +142,11 @@ function allocRequest(node: Node, command: 'alloc-start' | 'alloc-stop', field: 
     }
     const onExit = (): void => {
       done()
-      reject(new Error(`${node.name} exited before its allocation sampler answered ${command}`))
+      reject(new Error(`${node.name} exited before its probe answered ${command}`))
     }
     node.proc.on('message', onMessage)
     node.proc.once('exit', onExit)
-    node.proc.send(command)
+    node.proc.send(command === 'alloc-start' ? { cmd: command, survivors: values.survivors } : command)
   })
 }
 
@@ -161,6 +175,35 @@ function summariseAllocations(prof: SamplingProfile, ops: number, top: number): 
   const lines = [`  ${(total / ops / 1024).toFixed(1)} KiB allocated per operation (sampled every 4 KiB on average)`]
   for (const [k, v] of [...sites.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`    ${(v / ops).toFixed(0).padStart(6)} B/op  ${k}`)
   return lines.join('\n')
+}
+
+/**
+ * One member's collections between two of its performance.now() readings, from its --trace-gc-nvp
+ * lines ("[pid:isolate]  T ms: pause=… gc=s … promoted=…": T counts from the isolate's start, which
+ * is within a few ms of performance.now()'s origin).
+ */
+function summariseGc(trace: string, from: number, to: number, ops: number): string {
+  let minor = 0
+  let minorMs = 0
+  let promoted = 0
+  let full = 0
+  let fullMs = 0
+  for (const line of trace.split('\n')) {
+    const at = /\]\s+(\d+) ms: /.exec(line)
+    if (!at || Number(at[1]) < from || Number(at[1]) > to) continue
+    const field = (k: string): number => Number(new RegExp(`(?:^|\\s)${k}=([0-9.]+)`).exec(line)?.[1] ?? 0)
+    const kind = /\sgc=(\w+)/.exec(line)?.[1]
+    if (kind === 's') {
+      minor++
+      minorMs += field('pause')
+      promoted += field('promoted')
+    } else if (kind === 'mc' || kind === 'ms') {
+      full++
+      fullMs += field('pause')
+    }
+  }
+  const mean = minor ? (minorMs / minor).toFixed(1) : '-'
+  return `${minor} minor GCs (mean pause ${mean} ms, ${(promoted / ops).toFixed(0)} B promoted per op), ${full} full GCs (${fullMs.toFixed(0)} ms of pauses)`
 }
 
 /** Self time per function (and per file) from a .cpuprofile. */
@@ -205,7 +248,7 @@ async function main(): Promise<void> {
     const profDir = path.join(dir, `${s.name}-prof`)
     mkdirSync(profDir, { recursive: true })
     // The Node options the playground gives a member (nodeFlags.ts), then this run's own.
-    const flags = [...MEMBER_NODE_FLAGS, ...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...(values.alloc ? ['--import', pathToFileURL(path.join(root, 'scripts', 'profile-member', 'allocSampler.mjs')).href] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
+    const flags = [...MEMBER_NODE_FLAGS, ...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...(PROBE ? ['--import', pathToFileURL(path.join(root, 'scripts', 'profile-member', 'probe.mjs')).href] : []), ...(values.gc ? ['--trace-gc-nvp'] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
     const etcd = ENGINE === 'etcd'
     const proc = spawn(
       etcd ? '/usr/bin/etcd' : process.execPath,
@@ -220,7 +263,8 @@ async function main(): Promise<void> {
         `--initial-cluster=${ic}`,
         '--initial-cluster-token=prof',
       ],
-      { stdio: values.alloc ? ['ignore', 'ignore', 'pipe', 'ipc'] : ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...memberEnv } },
+      // With --gc, V8's trace lines (stdout) go to a file read after the member exits.
+      { stdio: ['ignore', values.gc ? openSync(path.join(profDir, 'gc-trace.txt'), 'w') : 'ignore', 'pipe', ...(PROBE ? (['ipc'] as const) : [])], env: { ...process.env, ...memberEnv } },
     )
     const exited = new Promise<void>((r) => proc.once('exit', () => r()))
     return { name: s.name, proc, url: `http://127.0.0.1:${s.client}`, profDir, exited }
@@ -244,10 +288,11 @@ async function main(): Promise<void> {
     let w = 0
     await Promise.all(
       Array.from({ length: 16 }, async () => {
-        while (performance.now() < warmEnd) await client.put({ key: Buffer.from(`/warm/${w++ % 1000}`), value: VALUE }, { endpoint: leader })
+        while (performance.now() < warmEnd) await client.put({ key: Buffer.from(`/bench/${w++ % 10_000}`), value: VALUE }, { endpoint: leader })
       }),
     )
-    if (values.alloc) await Promise.all(nodes.map((x) => allocRequest(x, 'alloc-start', 'allocStarted')))
+    if (values.alloc) await Promise.all(nodes.map((x) => probeRequest(x, 'alloc-start', 'allocStarted')))
+    const clockFrom = values.gc ? ((await Promise.all(nodes.map((x) => probeRequest(x, 'clock', 'clock')))) as number[]) : []
     const cpuBefore = nodes.map((x) => cpuMs(x.proc.pid!))
     const ioBefore = nodes.map((x) => io(x.proc.pid!))
     const selfBefore = process.cpuUsage()
@@ -262,14 +307,15 @@ async function main(): Promise<void> {
           const t = performance.now()
           const key = Buffer.from(`/bench/${n++ % 10_000}`)
           if (OP === 'put') await client.put({ key, value: VALUE }, { endpoint: leader })
-          else await client.range({ key, serializable: OP === 'sget' }, { endpoint: leader })
+          else await client.range({ key, serializable: OP === 'sget' }, { endpoint: values.spread ? nodes[n % nodes.length]!.url : leader })
           lat.push(performance.now() - t)
           starts.push(t)
         }
       }),
     )
     const self = process.cpuUsage(selfBefore)
-    const allocs = values.alloc ? await Promise.all(nodes.map((x) => allocRequest(x, 'alloc-stop', 'allocProfile'))) : []
+    const clockTo = values.gc ? ((await Promise.all(nodes.map((x) => probeRequest(x, 'clock', 'clock')))) as number[]) : []
+    const allocs = values.alloc ? await Promise.all(nodes.map((x) => probeRequest(x, 'alloc-stop', 'allocProfile'))) : []
     const selfIoAfter = io(process.pid)
     const selfIo = (k: keyof ReturnType<typeof io>) => ((selfIoAfter[k] - selfIoBefore[k]) / lat.length).toFixed(2)
     if (values['latency-out']) writeFileSync(values['latency-out'], lat.map((l, i) => `${(performance.timeOrigin + starts[i]!).toFixed(3)} ${l.toFixed(3)}\n`).join(''))
@@ -293,7 +339,7 @@ async function main(): Promise<void> {
     if (values.alloc) console.log('(--alloc: sampling slows the members, so their CPU and the throughput above are not comparable with a run without it)')
     for (const [i, node] of nodes.entries()) {
       if (!values.alloc || (node.url !== leader && node !== follower)) continue
-      console.log(`\n== ${node.name}${node.url === leader ? ' (leader)' : ' (follower)'}: allocations`)
+      console.log(`\n== ${node.name}${node.url === leader ? ' (leader)' : ' (follower)'}: ${values.survivors ? 'allocations that outlived a minor GC' : 'allocations'}`)
       console.log(summariseAllocations(allocs[i] as SamplingProfile, lat.length, TOP))
     }
     if (values['heap-snapshot']) {
@@ -314,6 +360,14 @@ async function main(): Promise<void> {
     client.close()
     for (const node of nodes) node.proc.kill('SIGTERM')
     await Promise.all(nodes.map((x) => x.exited))
+    if (values.gc) {
+      // V8 writes its trace through a buffered stdout: read once the members have exited.
+      console.log('\ncollections during the load (--gc):')
+      nodes.forEach((node, i) => {
+        const trace = readFileSync(path.join(node.profDir, 'gc-trace.txt'), 'utf8')
+        console.log(`  ${node.name}${node.url === leader ? ' (leader)' : ''}: ${summariseGc(trace, clockFrom[i]!, clockTo[i]!, lat.length)}`)
+      })
+    }
     for (const node of nodes) {
       if (node.url !== leader && node.name !== (nodes.find((x) => x.url !== leader)!.name)) continue
       for (const f of readdirSync(node.profDir).filter((x) => x.endsWith('.cpuprofile'))) {
