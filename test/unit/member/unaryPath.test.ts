@@ -15,6 +15,8 @@ interface Harness {
   port: number
   seenByGrpcJs: string[]
   handled: string[]
+  /** Each Range call object as its handler got it, with what it said while the call was live. */
+  rangeCalls: Array<{ call: grpc.ServerUnaryCall<unknown, unknown>; path: string; cancelled: boolean }>
   close(): Promise<void>
 }
 
@@ -28,6 +30,7 @@ const MAX = 1024
 async function start(opts: { learner?: boolean } = {}): Promise<Harness> {
   const seenByGrpcJs: string[] = []
   const handled: string[] = []
+  const rangeCalls: Harness['rangeCalls'] = []
   // An interceptor runs only for calls grpc-js serves: it tells which path answered a call.
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX,
@@ -43,6 +46,7 @@ async function start(opts: { learner?: boolean } = {}): Promise<Harness> {
   const kvImpl: grpc.UntypedServiceImplementation = {
     Range: (call: grpc.ServerUnaryCall<{ key: Buffer }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       handled.push('Range')
+      rangeCalls.push({ call: call as grpc.ServerUnaryCall<unknown, unknown>, path: call.getPath(), cancelled: call.cancelled })
       const token = call.metadata.get('token')[0]
       cb(null, { header: { revision: '7' }, kvs: [{ key: call.request.key, value: Buffer.from(String(token ?? 'none')) }], count: '1' })
     },
@@ -88,6 +92,7 @@ async function start(opts: { learner?: boolean } = {}): Promise<Harness> {
     port: (listener.address() as net.AddressInfo).port,
     seenByGrpcJs,
     handled,
+    rangeCalls,
     close: async () => {
       listener.close()
       server.forceShutdown()
@@ -153,6 +158,29 @@ describe('the unary path', () => {
     expect(h.handled).toEqual(['Range'])
     // grpc-js never saw the call: the interceptor did not run.
     expect(h.seenByGrpcJs).toEqual([])
+  })
+
+  it('gives handlers a call object whose properties all calls share, so it dies young', async () => {
+    // An object literal with its own getter closure per call gets a hidden class of its own, which
+    // V8 keeps in the old generation with the closure, and so the whole call, until a full
+    // collection (docs/member.md, "The call object that outlived its call"). The accessor must
+    // live on a shared prototype.
+    const h = await start()
+    const c = client(h.port)
+    await call(c, 'Range', { key: Buffer.from('/a') })
+    await call(c, 'Range', { key: Buffer.from('/b') })
+    c.close()
+    expect(h.rangeCalls.map((x) => [x.path, x.cancelled])).toEqual([
+      ['/etcdserverpb.KV/Range', false],
+      ['/etcdserverpb.KV/Range', false],
+    ])
+    const [a, b] = h.rangeCalls.map((x) => x.call)
+    expect(Object.getOwnPropertyDescriptor(a, 'cancelled')).toBeUndefined()
+    expect(Object.getOwnPropertyDescriptor(a, 'getPath')).toBeUndefined()
+    expect(Object.getPrototypeOf(a)).toBe(Object.getPrototypeOf(b))
+    expect(Object.keys(a!).sort()).toEqual(Object.keys(b!).sort())
+    // Read after the answer: the stream is gone, and the call says so.
+    expect(a!.cancelled).toBe(true)
   })
 
   it('answers with the header fields etcd sends and no others', async () => {
