@@ -19,7 +19,7 @@
 // timestamps taken in the members) and its latency in ms. Members' data dirs go under $TMPDIR, so
 // TMPDIR=/dev/shm takes the disk out of a comparison.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -250,6 +250,8 @@ async function main(): Promise<void> {
     // The Node options the playground gives a member (nodeFlags.ts), then this run's own.
     const flags = [...MEMBER_NODE_FLAGS, ...(!values['no-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(values.heap ? ['--heap-prof', `--heap-prof-dir=${profDir}`] : []), ...(values['heap-snapshot'] ? [`--diagnostic-dir=${profDir}`, '--heapsnapshot-signal=SIGUSR2'] : []), ...(PROBE ? ['--import', pathToFileURL(path.join(root, 'scripts', 'profile-member', 'probe.mjs')).href] : []), ...(values.gc ? ['--trace-gc-nvp'] : []), ...String(values['node-flags']).split(' ').filter(Boolean)]
     const etcd = ENGINE === 'etcd'
+    // With --gc, V8's trace lines (stdout) go to a file read after the member exits.
+    const traceFd = values.gc ? openSync(path.join(profDir, 'gc-trace.txt'), 'w') : undefined
     const proc = spawn(
       etcd ? '/usr/bin/etcd' : process.execPath,
       [
@@ -263,9 +265,10 @@ async function main(): Promise<void> {
         `--initial-cluster=${ic}`,
         '--initial-cluster-token=prof',
       ],
-      // With --gc, V8's trace lines (stdout) go to a file read after the member exits.
-      { stdio: ['ignore', values.gc ? openSync(path.join(profDir, 'gc-trace.txt'), 'w') : 'ignore', 'pipe', ...(PROBE ? (['ipc'] as const) : [])], env: { ...process.env, ...memberEnv } },
+      { stdio: ['ignore', traceFd ?? 'ignore', 'pipe', ...(PROBE ? (['ipc'] as const) : [])], env: { ...process.env, ...memberEnv } },
     )
+    // The member has its own copy of the descriptor.
+    if (traceFd !== undefined) closeSync(traceFd)
     const exited = new Promise<void>((r) => proc.once('exit', () => r()))
     return { name: s.name, proc, url: `http://127.0.0.1:${s.client}`, profDir, exited }
   })
