@@ -308,9 +308,10 @@ async function main(): Promise<void> {
       Array.from({ length: CONCURRENCY }, async () => {
         while (performance.now() < end) {
           const t = performance.now()
-          const key = Buffer.from(`/bench/${n++ % 10_000}`)
+          const i = n++
+          const key = Buffer.from(`/bench/${i % 10_000}`)
           if (OP === 'put') await client.put({ key, value: VALUE }, { endpoint: leader })
-          else await client.range({ key, serializable: OP === 'sget' }, { endpoint: values.spread ? nodes[n % nodes.length]!.url : leader })
+          else await client.range({ key, serializable: OP === 'sget' }, { endpoint: values.spread ? nodes[i % nodes.length]!.url : leader })
           lat.push(performance.now() - t)
           starts.push(t)
         }
