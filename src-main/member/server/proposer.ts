@@ -15,6 +15,7 @@ import type { ApplyOutcome, EntryResult } from './stateMachine'
 import { Waiters, type StateWaiters } from './waiters'
 
 const codec = internalRequestCodec<InternalRequest>()
+const ignore = (): void => {}
 
 export type ProposalBody = Omit<InternalRequest, 'ID' | 'proposer' | 'header'>
 
@@ -82,30 +83,46 @@ export class Proposer {
     }
   }
 
-  private async proposeOnce(body: ProposalBody, opts: ProposeOptions, auth: AuthHeader, deadline: number): Promise<ApplyOutcome> {
+  /**
+   * One attempt. Not an async function: a proposal Raft takes at once (nearly all of them) returns
+   * the waiter's own promise, with no async frame or extra promise around it for its lifetime.
+   * Throwing here rejects propose()'s promise, as a rejection would.
+   */
+  private proposeOnce(body: ProposalBody, opts: ProposeOptions, auth: AuthHeader, deadline: number): Promise<ApplyOutcome> {
     if (this.stopped) throw Errors.stopped()
     const o = this.o
     const idBits = o.ids.next()
     const id = idBits.toString()
-    const req = { ...body, ID: id, proposer: o.localId, header: { username: auth.username, auth_revision: String(auth.revision) } } as InternalRequest
+    const header = { username: auth.username, auth_revision: String(auth.revision) }
     // Puts and deletes are most proposals, and they arrive decoded from the client (64-bit integers
     // as strings, bytes as Buffers, no enums): they are written by hand (etcdpb/writeProposal.ts),
     // or else without protobufjs's fromObject copy.
-    const data = isPlainWrite(body) ? (encodeWriteProposal({ ...req, ID: idBits }) ?? codec.encodeShaped(req)) : codec.encode(req)
+    let data = isPlainWrite(body) ? encodeWriteProposal({ put: body.put, delete_range: body.delete_range, ID: idBits, proposer: o.localId, header }) : undefined
+    if (!data) {
+      const req = { ...body, ID: id, proposer: o.localId, header } as InternalRequest
+      data = isPlainWrite(body) ? codec.encodeShaped(req) : codec.encode(req)
+    }
     if (data.length > o.maxRequestBytes) throw Errors.requestTooLarge()
     const done = this.waiters.register(id, Math.max(0, deadline - performance.now()), () => (o.hasLeader() ? Errors.timeout() : Errors.timeoutDueToLeaderFail()))
-    done.catch(() => {})
+    if (this.submit(data, opts)) return done
+    // Dropped (no leader known, a leader transfer under way): try again when Raft's state changes.
+    done.catch(ignore)
+    return this.retry(id, data, opts, deadline, done)
+  }
+
+  private submit(data: Uint8Array, opts: ProposeOptions): boolean {
+    return opts.confChange ? this.o.raft.proposeConfChange({ ...opts.confChange, context: data }) : this.o.raft.propose(data)
+  }
+
+  private async retry(id: string, data: Uint8Array, opts: ProposeOptions, deadline: number, done: Promise<ApplyOutcome>): Promise<ApplyOutcome> {
     for (;;) {
-      const accepted = opts.confChange ? o.raft.proposeConfChange({ ...opts.confChange, context: data }) : o.raft.propose(data)
-      if (accepted) break
-      // Dropped (no leader known, a leader transfer under way): try again when Raft's state changes.
       const left = deadline - performance.now()
-      if (left <= 0 || this.stopped || !(await o.changes.next(left))) {
+      if (left <= 0 || this.stopped || !(await this.o.changes.next(left))) {
         this.waiters.fail(id, this.stopped ? Errors.stopped() : Errors.timeout())
-        break
+        return done
       }
+      if (this.submit(data, opts)) return done
     }
-    return done
   }
 
   /** Wakes the callers whose entries were just applied here. */

@@ -6,35 +6,29 @@ interface Waiter {
   resolve: (o: ApplyOutcome) => void
   reject: (e: unknown) => void
   onTimeout: () => EtcdError
+  /** performance.now() value after which the proposal has timed out. */
   due: number
 }
 
-interface Bucket {
-  ids: Set<string>
-  timer: NodeJS.Timeout
-}
-
 /**
- * Deadlines are rounded up to this many ms and share one timer per round value. A timer per
- * proposal cost every put a Timeout and, its delay being fractional, a timer list of its own in
- * Node's queue; a timed-out proposal is now told at most this much later.
+ * One timer for all the waiters, armed for the earliest deadline it knows of and left armed when
+ * that waiter is answered: it then fires on nothing, or on others, and re-arms for the earliest
+ * deadline left. A timer per proposal (or per deadline rounded to a few ms, before 2026-12) cost
+ * every put a Timeout, a timer list of its own in Node's queue for its fractional delay, and the
+ * hash-table churn of adding and removing both: objects that live as long as the put and so were
+ * what a leader's minor GCs promoted most.
  */
-export const DEADLINE_GRANULE_MS = 25
-
 export class Waiters {
   private readonly map = new Map<string, Waiter>()
-  private readonly buckets = new Map<number, Bucket>()
+  private timer: NodeJS.Timeout | undefined
+  /** When the armed timer fires (Infinity: none armed). */
+  private timerDue = Infinity
 
   register(id: string, timeoutMs: number, onTimeout: () => EtcdError): Promise<ApplyOutcome> {
     return new Promise((resolve, reject) => {
-      const due = Math.ceil((performance.now() + timeoutMs) / DEADLINE_GRANULE_MS) * DEADLINE_GRANULE_MS
-      let bucket = this.buckets.get(due)
-      if (!bucket) {
-        bucket = { ids: new Set(), timer: setTimeout(() => this.expire(due), Math.max(0, due - performance.now())) }
-        this.buckets.set(due, bucket)
-      }
-      bucket.ids.add(id)
+      const due = performance.now() + timeoutMs
       this.map.set(id, { resolve, reject, onTimeout, due })
+      if (due < this.timerDue) this.arm(due)
     })
   }
 
@@ -49,6 +43,7 @@ export class Waiters {
   }
 
   failAll(err: unknown): void {
+    this.disarm()
     for (const id of [...this.map.keys()]) this.fail(id, err)
   }
 
@@ -56,36 +51,48 @@ export class Waiters {
     return this.map.size
   }
 
-  /** Timers pending (one per deadline round value with a waiter in it). */
+  /** Timers pending: at most one, which may outlive the waiters it was armed for (see the class). */
   get timers(): number {
-    return this.buckets.size
+    return this.timer ? 1 : 0
   }
 
   private take(id: string): Waiter | undefined {
     const w = this.map.get(id)
-    if (!w) return undefined
-    this.map.delete(id)
-    const bucket = this.buckets.get(w.due)
-    if (bucket) {
-      bucket.ids.delete(id)
-      if (bucket.ids.size === 0) {
-        clearTimeout(bucket.timer)
-        this.buckets.delete(w.due)
-      }
-    }
+    if (w) this.map.delete(id)
     return w
   }
 
-  private expire(due: number): void {
-    const bucket = this.buckets.get(due)
-    if (!bucket) return
-    this.buckets.delete(due)
-    for (const id of bucket.ids) {
-      const w = this.map.get(id)
-      if (!w) continue
-      this.map.delete(id)
-      w.reject(w.onTimeout())
+  private arm(due: number): void {
+    this.disarm()
+    this.timerDue = due
+    // Node's timers run on a whole-millisecond clock and may fire up to a millisecond before a
+    // fractional deadline: sweep() then finds it not yet due and arms again for it.
+    this.timer = setTimeout(() => this.sweep(), Math.max(1, Math.ceil(due - performance.now())))
+    // A pending proposal keeps nothing alive by itself: the member's servers do that.
+    this.timer.unref()
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    this.timerDue = Infinity
+  }
+
+  /** Times out every waiter that is due, and arms for the earliest deadline left. */
+  private sweep(): void {
+    this.timer = undefined
+    this.timerDue = Infinity
+    const now = performance.now()
+    let next = Infinity
+    const expired: Waiter[] = []
+    for (const [id, w] of this.map) {
+      if (w.due <= now) {
+        this.map.delete(id)
+        expired.push(w)
+      } else if (w.due < next) next = w.due
     }
+    if (next !== Infinity) this.arm(next)
+    for (const w of expired) w.reject(w.onTimeout())
   }
 }
 
