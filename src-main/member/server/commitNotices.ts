@@ -25,8 +25,20 @@ function commitOnly(m: Message): boolean {
   return m.type === MessageType.App && m.entries.length === 0
 }
 
+/** The notice held for one follower, if any. */
+interface Slot {
+  to: NodeId
+  held: Message | undefined
+}
+
 export class CommitNotices {
-  private readonly held = new Map<NodeId, Message>()
+  /**
+   * One slot per follower ever written to, emptied and refilled in place. Not a Map: one that
+   * lives long is in V8's old generation, and gaining and losing an entry per follower on every put
+   * made it reallocate its hash table there, garbage only a full collection reclaims.
+   */
+  private readonly slots: Slot[] = []
+  private count = 0
   private timer: NodeJS.Timeout | undefined
 
   constructor(
@@ -41,14 +53,17 @@ export class CommitNotices {
   route(messages: readonly Message[]): Message[] {
     const out: Message[] = []
     for (const m of messages) {
-      const h = this.held.get(m.to)
+      const slot = this.slot(m.to)
+      const h = slot.held
       if (commitOnly(m)) {
         // A newer notice to the same follower replaces the older one.
-        this.held.set(m.to, m)
+        if (h === undefined) this.count++
+        slot.held = m
         continue
       }
       if (h !== undefined) {
-        this.held.delete(m.to)
+        slot.held = undefined
+        this.count--
         const carried = m.type === MessageType.App && m.term === h.term && m.commit >= h.commit
         if (!carried) out.push(h)
       }
@@ -73,17 +88,25 @@ export class CommitNotices {
 
   /** Drops whatever is held (the member is stopping). */
   clear(): void {
-    this.held.clear()
+    this.slots.length = 0
+    this.count = 0
     this.arm()
   }
 
   /** How many notices are held (tests look). */
   get size(): number {
-    return this.held.size
+    return this.count
+  }
+
+  private slot(to: NodeId): Slot {
+    for (const s of this.slots) if (s.to === to) return s
+    const s: Slot = { to, held: undefined }
+    this.slots.push(s)
+    return s
   }
 
   private arm(): void {
-    if (this.held.size === 0) {
+    if (this.count === 0) {
       if (this.timer !== undefined) {
         clearTimeout(this.timer)
         this.timer = undefined
@@ -95,9 +118,14 @@ export class CommitNotices {
 
   private flush(): void {
     this.timer = undefined
-    if (this.held.size === 0) return
-    const due = [...this.held.values()]
-    this.held.clear()
+    if (this.count === 0) return
+    const due: Message[] = []
+    for (const s of this.slots) {
+      if (s.held === undefined) continue
+      due.push(s.held)
+      s.held = undefined
+    }
+    this.count = 0
     this.send(due)
   }
 }

@@ -3,6 +3,7 @@ import { EtcdError } from '../errors'
 import type { ApplyOutcome } from './stateMachine'
 
 interface Waiter {
+  id: string
   resolve: (o: ApplyOutcome) => void
   reject: (e: unknown) => void
   onTimeout: () => EtcdError
@@ -11,15 +12,22 @@ interface Waiter {
 }
 
 /**
- * One timer for all the waiters, armed for the earliest deadline it knows of and left armed when
- * that waiter is answered: it then fires on nothing, or on others, and re-arms for the earliest
- * deadline left. A timer per proposal (or per deadline rounded to a few ms, before 2026-12) cost
- * every put a Timeout, a timer list of its own in Node's queue for its fractional delay, and the
- * hash-table churn of adding and removing both: objects that live as long as the put and so were
- * what a leader's minor GCs promoted most.
+ * Waiters are kept in the order they registered, which is the order their entries are applied
+ * nearly always (a member's proposals reach the log in the order it made them, unless Raft drops
+ * one and it is proposed again): the one to wake is at or near the front, and found by a scan from
+ * there. Not a Map: a Map that lives long sits in V8's old generation, and one that goes from empty
+ * to one entry and back on every put (as this one did at one client) reallocates its hash table,
+ * in the old generation, every time it empties or fills with deleted slots. That was garbage only a
+ * full collection reclaims, on every put.
+ *
+ * One timer serves them all, armed for the earliest deadline it knows of and left armed when that
+ * waiter is answered: it then fires on nothing, or on others, and re-arms for the earliest deadline
+ * left. A timer per proposal (or per deadline rounded to a few ms, before 2026-12) cost every put a
+ * Timeout, a timer list of its own in Node's queue for its fractional delay, and the table churn of
+ * adding and removing both.
  */
 export class Waiters {
-  private readonly map = new Map<string, Waiter>()
+  private queue: Waiter[] = []
   private timer: NodeJS.Timeout | undefined
   /** When the armed timer fires (Infinity: none armed). */
   private timerDue = Infinity
@@ -27,7 +35,7 @@ export class Waiters {
   register(id: string, timeoutMs: number, onTimeout: () => EtcdError): Promise<ApplyOutcome> {
     return new Promise((resolve, reject) => {
       const due = performance.now() + timeoutMs
-      this.map.set(id, { resolve, reject, onTimeout, due })
+      this.queue.push({ id, resolve, reject, onTimeout, due })
       if (due < this.timerDue) this.arm(due)
     })
   }
@@ -44,11 +52,13 @@ export class Waiters {
 
   failAll(err: unknown): void {
     this.disarm()
-    for (const id of [...this.map.keys()]) this.fail(id, err)
+    const all = this.queue
+    this.queue = []
+    for (const w of all) w.reject(err)
   }
 
   get size(): number {
-    return this.map.size
+    return this.queue.length
   }
 
   /** Timers pending: at most one, which may outlive the waiters it was armed for (see the class). */
@@ -57,9 +67,10 @@ export class Waiters {
   }
 
   private take(id: string): Waiter | undefined {
-    const w = this.map.get(id)
-    if (w) this.map.delete(id)
-    return w
+    const q = this.queue
+    if (q.length !== 0 && q[0]!.id === id) return q.shift()
+    for (let i = 1; i < q.length; i++) if (q[i]!.id === id) return q.splice(i, 1)[0]
+    return undefined
   }
 
   private arm(due: number): void {
@@ -85,12 +96,15 @@ export class Waiters {
     const now = performance.now()
     let next = Infinity
     const expired: Waiter[] = []
-    for (const [id, w] of this.map) {
-      if (w.due <= now) {
-        this.map.delete(id)
-        expired.push(w)
-      } else if (w.due < next) next = w.due
+    const kept: Waiter[] = []
+    for (const w of this.queue) {
+      if (w.due <= now) expired.push(w)
+      else {
+        kept.push(w)
+        if (w.due < next) next = w.due
+      }
     }
+    if (expired.length !== 0) this.queue = kept
     if (next !== Infinity) this.arm(next)
     for (const w of expired) w.reject(w.onTimeout())
   }

@@ -28,6 +28,24 @@ describe('proposal waiters', () => {
     expect(w.size).toBe(0)
   })
 
+  it('wake each proposal with its own outcome, in whatever order they are applied', async () => {
+    const w = new Waiters()
+    const ps = ['a', 'b', 'c', 'd'].map((id) => w.register(id, 5_000, timeout))
+    const outcomes = ['a', 'b', 'c', 'd'].map((id, i) => ({ revision: i + 1, id }) as unknown as ApplyOutcome)
+    // A proposal Raft dropped and took again later is applied after ones made after it.
+    w.trigger('c', outcomes[2]!)
+    w.trigger('d', outcomes[3]!)
+    w.trigger('nobody', outcome)
+    expect(w.size).toBe(2)
+    w.trigger('a', outcomes[0]!)
+    w.fail('b', new Error('stopped'))
+    expect(w.size).toBe(0)
+    const settled = await Promise.allSettled(ps)
+    expect(settled.slice(0, 1).concat(settled.slice(2))).toEqual([0, 2, 3].map((i) => ({ status: 'fulfilled', value: outcomes[i] })))
+    expect(settled[1]).toMatchObject({ status: 'rejected', reason: new Error('stopped') })
+    w.failAll(new Error('stopped'))
+  })
+
   it('time a proposal out, no earlier than asked', async () => {
     const w = new Waiters()
     const t0 = performance.now()
