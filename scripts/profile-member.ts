@@ -180,7 +180,10 @@ function summariseAllocations(prof: SamplingProfile, ops: number, top: number): 
 /**
  * One member's collections between two of its performance.now() readings, from its --trace-gc-nvp
  * lines ("[pid:isolate]  T ms: pause=… gc=s … promoted=…": T counts from the isolate's start, which
- * is within a few ms of performance.now()'s origin).
+ * is within a few ms of performance.now()'s origin). Also how fast the heap grew between one full
+ * collection and the next (total_size_before of one less total_size_after of the one before),
+ * per operation: promotions plus what is allocated straight into the old generation (pretenured
+ * objects, the tables of long-lived Maps and Sets), which is what brings the next full collection.
  */
 function summariseGc(trace: string, from: number, to: number, ops: number): string {
   let minor = 0
@@ -188,6 +191,9 @@ function summariseGc(trace: string, from: number, to: number, ops: number): stri
   let promoted = 0
   let full = 0
   let fullMs = 0
+  let lastFull: { at: number; after: number } | undefined
+  let grown = 0
+  let grownMs = 0
   for (const line of trace.split('\n')) {
     const at = /\]\s+(\d+) ms: /.exec(line)
     if (!at || Number(at[1]) < from || Number(at[1]) > to) continue
@@ -200,10 +206,17 @@ function summariseGc(trace: string, from: number, to: number, ops: number): stri
     } else if (kind === 'mc' || kind === 'ms') {
       full++
       fullMs += field('pause')
+      const t = Number(at[1])
+      if (lastFull) {
+        grown += field('total_size_before') - lastFull.after
+        grownMs += t - lastFull.at
+      }
+      lastFull = { at: t, after: field('total_size_after') }
     }
   }
   const mean = minor ? (minorMs / minor).toFixed(1) : '-'
-  return `${minor} minor GCs (mean pause ${mean} ms, ${(promoted / ops).toFixed(0)} B promoted per op), ${full} full GCs (${fullMs.toFixed(0)} ms of pauses)`
+  const growth = grownMs > 0 ? `; heap grew ${(grown / grownMs / (ops / (to - from))).toFixed(0)} B per op between them` : ''
+  return `${minor} minor GCs (mean pause ${mean} ms, ${(promoted / ops).toFixed(0)} B promoted per op), ${full} full GCs (${fullMs.toFixed(0)} ms of pauses${growth})`
 }
 
 /** Self time per function (and per file) from a .cpuprofile. */
