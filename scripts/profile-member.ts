@@ -15,6 +15,9 @@
 // The warm-up writes the keys the load uses (/bench/0…9999), so gets read 256-byte values, as in
 // `npm run bench`. --spread sends serializable gets to every member in turn, as `npm run bench`
 // does (the other loads go to the leader).
+// --debug-watch runs the members as the playground does: with --enable-debug-service, and watched
+// (Raft states every 100 ms, no traces) as the playground's views watch them, which is how
+// `npm run bench` measures them.
 // --latency-out writes one line per operation: its start (ms since the epoch, so it lines up with
 // timestamps taken in the members) and its latency in ms. Members' data dirs go under $TMPDIR, so
 // TMPDIR=/dev/shm takes the disk out of a comparison.
@@ -27,11 +30,12 @@ import { pathToFileURL } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { EtcdClient } from '../src-main/services/etcd/client'
 import { packageRoot } from '../src-main/services/app/packageRoot'
+import { DebugFeed } from '../src-main/services/playground/debugFeed'
 import { MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
 import { choiceOption, intOption, scriptArgs, usageError } from './args'
 
 const USAGE =
-  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--spread] [--alloc [--survivors]] [--gc] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--node-flags="…"] [--member-env NAME=VALUE]…'
+  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--spread] [--debug-watch] [--alloc [--survivors]] [--gc] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--node-flags="…"] [--member-env NAME=VALUE]…'
 const values = scriptArgs(USAGE, {
   seconds: { type: 'string', default: '8' },
   concurrency: { type: 'string', default: '64' },
@@ -41,6 +45,7 @@ const values = scriptArgs(USAGE, {
   survivors: { type: 'boolean', default: false },
   gc: { type: 'boolean', default: false },
   spread: { type: 'boolean', default: false },
+  'debug-watch': { type: 'boolean', default: false },
   'heap-snapshot': { type: 'boolean', default: false },
   keep: { type: 'string' },
   top: { type: 'string', default: '30' },
@@ -72,6 +77,7 @@ const VALUE = randomBytes(256)
 if ((values.alloc || values.gc) && ENGINE === 'etcd') usageError(USAGE, '--alloc and --gc look inside Node members: they work with --engine raftdeck only')
 if (values.survivors && !values.alloc) usageError(USAGE, '--survivors narrows --alloc: give both')
 if (values.spread && OP !== 'sget') usageError(USAGE, '--spread spreads serializable gets: it goes with --op sget')
+if (values['debug-watch'] && ENGINE === 'etcd') usageError(USAGE, '--debug-watch watches raftdeck members (etcd has no debug service): it goes with --engine raftdeck')
 /** The members get the probe (scripts/profile-member/probe.mjs) and an IPC channel to ask it. */
 const PROBE = values.alloc || values.gc
 
@@ -277,6 +283,7 @@ async function main(): Promise<void> {
         `--initial-advertise-peer-urls=http://127.0.0.1:${s.peer}`,
         `--initial-cluster=${ic}`,
         '--initial-cluster-token=prof',
+        ...(values['debug-watch'] && !etcd ? ['--enable-debug-service'] : []),
       ],
       { stdio: ['ignore', traceFd ?? 'ignore', 'pipe', ...(PROBE ? (['ipc'] as const) : [])], env: { ...process.env, ...memberEnv } },
     )
@@ -286,6 +293,8 @@ async function main(): Promise<void> {
     return { name: s.name, proc, url: `http://127.0.0.1:${s.client}`, profDir, exited }
   })
   const client = new EtcdClient({ endpoints: nodes.map((n) => n.url), requestTimeoutMs: 10_000 })
+  const feeds = values['debug-watch'] && ENGINE === 'raftdeck' ? specs.map((s) => new DebugFeed(s.client, { onState: () => {}, onTrace: () => {} })) : []
+  for (const f of feeds) f.open()
   try {
     let leader = ''
     for (let i = 0; i < 300 && !leader; i++) {
@@ -375,6 +384,7 @@ async function main(): Promise<void> {
       console.log(`heap snapshot of the leader in ${l.profDir}`)
     }
     client.close()
+    for (const f of feeds) f.close()
     for (const node of nodes) node.proc.kill('SIGTERM')
     await Promise.all(nodes.map((x) => x.exited))
     if (values.gc) {
@@ -395,6 +405,7 @@ async function main(): Promise<void> {
     if (values.keep) console.log(`\nprofiles kept in ${dir}`)
   } finally {
     client.close()
+    for (const f of feeds) f.close()
     for (const node of nodes) if (node.proc.exitCode === null) node.proc.kill('SIGKILL')
     if (!values.keep) rmSync(dir, { recursive: true, force: true })
   }
