@@ -65,7 +65,7 @@ export class Raft {
   readStates: ReadState[] = []
 
   private readonly cfg: ResolvedConfig
-  private readonly trace: TraceSink | undefined
+  private trace: TraceSink | undefined
   private readonly readOnly = new ReadOnly()
   /** Reads that arrived before this leader committed an entry of its term. */
   private pendingReadIndex: Message[] = []
@@ -900,6 +900,14 @@ export class Raft {
   }
 
   // ---------------------------------------------------------------- observability
+
+  /**
+   * Where trace events go from now on (undefined: nowhere, and none is built). A member switches
+   * it on only while someone watches them: each event is an object per message sent or received.
+   */
+  setTrace(sink: TraceSink | undefined): void {
+    this.trace = sink
+  }
 
   status(): Status {
     const progress = new Map<NodeId, ProgressStatus>()

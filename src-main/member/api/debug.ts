@@ -17,6 +17,8 @@ export type DebugHost = ApiContext &
   Pick<Roles, 'isLearner'> & {
     readonly peerDiagnostics: PeerDiagnostics
     readonly events: Pick<ServerEvents, 'onState' | 'onTrace'>
+    /** Whether the Raft core builds trace events (on only while a watcher wants them). */
+    traceRaft(on: boolean): void
     walStats(): { syncs: number; syncMs: number }
   }
 
@@ -163,13 +165,12 @@ export function debugService(member: DebugHost): grpc.UntypedServiceImplementati
     loopBlocks.start()
   }
   const subscribers = new Set<{ state: () => void; trace: ((wire: object) => void) | null }>()
-  // Streams that want trace events; while there are none, the member does not even build them.
+  // Streams that want trace events; while there are none, the Raft core does not even build them.
   let tracing = 0
   member.events.onState = () => {
     for (const s of subscribers) s.state()
   }
   member.events.onTrace = (ev) => {
-    if (tracing === 0) return
     const wire = traceToWire(ev, Date.now())
     if (wire) for (const s of subscribers) s.trace?.(wire)
   }
@@ -196,12 +197,12 @@ export function debugService(member: DebugHost): grpc.UntypedServiceImplementati
         trace: wantsTraces ? traceGate(call).trace : null,
       }
       subscribers.add(sub)
-      if (wantsTraces) tracing++
+      if (wantsTraces && tracing++ === 0) member.traceRaft(true)
       sendState()
       const heartbeat = setInterval(sendState, Math.max(interval, 1000))
       const stop = (): void => {
         if (!subscribers.delete(sub)) return
-        if (wantsTraces) tracing--
+        if (wantsTraces && --tracing === 0) member.traceRaft(false)
         clearInterval(heartbeat)
         if (pending) clearTimeout(pending)
       }

@@ -147,8 +147,8 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
         applied: boot.snapshotIndex,
         preVote: true,
         checkQuorum: true,
-        // Tracing costs an event object per message: only when the debug service can stream it.
-        ...(cfg.enableDebugService ? { trace: (ev: TraceEvent) => this.events.onTrace?.(ev) } : {}),
+        // No trace sink: tracing costs an event object per message, and is switched on only while
+        // a debug watcher wants the events (traceRaft).
       },
       boot.storage,
     )
@@ -344,6 +344,15 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
   }
 
   // ---- operations for the API (ports.ts) ----
+
+  /**
+   * While `on`, the Raft core's trace events go to events.onTrace (the debug service turns this on
+   * while a watcher wants them; off, the core builds none). A watcher closing after the member
+   * stopped finds no Raft node: nothing to switch.
+   */
+  traceRaft(on: boolean): void {
+    this.parts?.raft.node.raft.setTrace(on ? (ev: TraceEvent) => this.events.onTrace?.(ev) : undefined)
+  }
 
   header(revision = this.p.sm.store.currentRev): ResponseHeader {
     return { cluster_id: this.clusterId, member_id: this.localId, revision: String(revision), raft_term: String(this.p.raft.term) }

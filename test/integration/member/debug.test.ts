@@ -118,6 +118,30 @@ describe('raftdeck.Debug', () => {
       await waitFor('trace events on the other watches', async () => traces.length > tracedBefore)
       await waitFor('states on the states-only watch after the puts', async () => quiet.states > 5)
       expect(quiet.traces).toBe(0)
+
+      // The Raft core builds trace events only while a watch wants them: with that member's traced
+      // watch gone it stops, and a new traced watch switches it on again. (The member may no
+      // longer lead after the partition above: its put traffic is an append sent or received.)
+      streams[leaderIdx]!.cancel()
+      const statesBefore = quiet.states
+      for (let i = 0; i < 3; i++) expect((await etcdctl(c.endpoints, ['put', `untraced-${i}`, 'x'])).code).toBe(0)
+      await waitFor('states on the states-only watch with no traced watch left', async () => quiet.states > statesBefore)
+      const again: WireTrace[] = []
+      let againStates = 0
+      const t = clients[leaderIdx]!.Watch({ interval_ms: 50 })
+      t.on('data', (ev: { state?: RaftState; trace?: WireTrace }) => {
+        if (ev.state) againStates++
+        if (ev.trace) again.push(ev.trace)
+      })
+      t.on('error', () => {})
+      streams.push(t)
+      // Its first state says the member has it (and has switched tracing on) before the put.
+      await waitFor('the new traced watch to get its first state', async () => againStates > 0)
+      expect((await etcdctl(c.endpoints, ['put', 'traced-again', '1'])).code).toBe(0)
+      await waitFor('trace events on the new traced watch', async () =>
+        again.some((e) => (e.event === 'send' && e.send?.type === 'MsgApp' && e.send.entries > 0) || (e.event === 'receive' && e.receive?.type === 'MsgApp' && e.receive.entries > 0)),
+      )
+      expect(quiet.traces).toBe(0)
     } finally {
       for (const s of streams) s.cancel()
       for (const cl of clients) cl.close()

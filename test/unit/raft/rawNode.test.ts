@@ -241,4 +241,25 @@ describe('RawNode', () => {
     expect(events.some((e) => e.kind === 'send')).toBe(true)
     expect(events.some((e) => e.kind === 'commit')).toBe(true)
   })
+
+  it('switches its trace sink at run time: none built while off, all again once on', () => {
+    const events: TraceEvent[] = []
+    const sink = (e: TraceEvent) => events.push(e)
+    const h = new Harness(['1', '2', '3'], { trace: sink })
+    h.elect('1')
+    for (const id of ['1', '2', '3']) h.node(id).raft.setTrace(undefined)
+    events.length = 0
+    h.node('1').propose(bytes('untraced'))
+    h.process('1')
+    h.deliver()
+    h.tickAll(2)
+    expect(h.appliedData('2')).toContain('untraced')
+    expect(events).toHaveLength(0)
+    h.node('1').raft.setTrace(sink)
+    h.node('1').propose(bytes('traced'))
+    h.process('1')
+    h.deliver()
+    expect(events.some((e) => e.kind === 'send' && e.node === '1' && e.message.entries.length > 0)).toBe(true)
+    expect(events.every((e) => e.node === '1')).toBe(true)
+  })
 })
