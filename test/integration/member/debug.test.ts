@@ -22,7 +22,7 @@ interface RaftState {
 interface WireTrace {
   event: 'send' | 'receive' | 'role' | 'vote' | 'commit'
   send?: { type: string; from: string; to: string; entries: number }
-  receive?: { type: string; from: string; to: string }
+  receive?: { type: string; from: string; to: string; entries: number }
 }
 
 type DebugClient = grpc.Client & {
