@@ -283,7 +283,7 @@ async function main(): Promise<void> {
         `--initial-advertise-peer-urls=http://127.0.0.1:${s.peer}`,
         `--initial-cluster=${ic}`,
         '--initial-cluster-token=prof',
-        ...(values['debug-watch'] && !etcd ? ['--enable-debug-service'] : []),
+        ...(values['debug-watch'] ? ['--enable-debug-service'] : []),
       ],
       { stdio: ['ignore', traceFd ?? 'ignore', 'pipe', ...(PROBE ? (['ipc'] as const) : [])], env: { ...process.env, ...memberEnv } },
     )
@@ -293,7 +293,7 @@ async function main(): Promise<void> {
     return { name: s.name, proc, url: `http://127.0.0.1:${s.client}`, profDir, exited }
   })
   const client = new EtcdClient({ endpoints: nodes.map((n) => n.url), requestTimeoutMs: 10_000 })
-  const feeds = values['debug-watch'] && ENGINE === 'raftdeck' ? specs.map((s) => new DebugFeed(s.client, { onState: () => {}, onTrace: () => {} })) : []
+  const feeds = values['debug-watch'] ? specs.map((s) => new DebugFeed(s.client, { onState: () => {}, onTrace: () => {} })) : []
   for (const f of feeds) f.open()
   try {
     let leader = ''

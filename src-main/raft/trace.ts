@@ -1,6 +1,7 @@
 // Typed trace events for the visualisation and for debugging simulations.
-// Tracing is off unless Config.trace is set; every emit site checks the
-// callback first so a disabled trace costs one property read.
+// Tracing is off unless Config.trace is set (or Raft.setTrace switches it on);
+// every emit site checks the callback first so a disabled trace costs one
+// property read.
 
 import type { Message, NodeId, Role } from './types'
 

@@ -38,7 +38,6 @@ export class CommitNotices {
    * made it reallocate its hash table there, garbage only a full collection reclaims.
    */
   private readonly slots: Slot[] = []
-  private count = 0
   private timer: NodeJS.Timeout | undefined
 
   constructor(
@@ -57,13 +56,11 @@ export class CommitNotices {
       const h = slot.held
       if (commitOnly(m)) {
         // A newer notice to the same follower replaces the older one.
-        if (h === undefined) this.count++
         slot.held = m
         continue
       }
       if (h !== undefined) {
         slot.held = undefined
-        this.count--
         const carried = m.type === MessageType.App && m.term === h.term && m.commit >= h.commit
         if (!carried) out.push(h)
       }
@@ -89,13 +86,14 @@ export class CommitNotices {
   /** Drops whatever is held (the member is stopping). */
   clear(): void {
     this.slots.length = 0
-    this.count = 0
     this.arm()
   }
 
   /** How many notices are held (tests look). */
   get size(): number {
-    return this.count
+    let n = 0
+    for (const s of this.slots) if (s.held !== undefined) n++
+    return n
   }
 
   private slot(to: NodeId): Slot {
@@ -106,7 +104,7 @@ export class CommitNotices {
   }
 
   private arm(): void {
-    if (this.count === 0) {
+    if (this.size === 0) {
       if (this.timer !== undefined) {
         clearTimeout(this.timer)
         this.timer = undefined
@@ -118,14 +116,12 @@ export class CommitNotices {
 
   private flush(): void {
     this.timer = undefined
-    if (this.count === 0) return
     const due: Message[] = []
     for (const s of this.slots) {
       if (s.held === undefined) continue
       due.push(s.held)
       s.held = undefined
     }
-    this.count = 0
-    this.send(due)
+    if (due.length !== 0) this.send(due)
   }
 }

@@ -97,10 +97,11 @@ export class Proposer {
     // Puts and deletes are most proposals, and they arrive decoded from the client (64-bit integers
     // as strings, bytes as Buffers, no enums): they are written by hand (etcdpb/writeProposal.ts),
     // or else without protobufjs's fromObject copy.
-    let data = isPlainWrite(body) ? encodeWriteProposal({ put: body.put, delete_range: body.delete_range, ID: idBits, proposer: o.localId, header }) : undefined
+    const plain = isPlainWrite(body)
+    let data = plain ? encodeWriteProposal({ put: body.put, delete_range: body.delete_range, ID: idBits, proposer: o.localId, header }) : undefined
     if (!data) {
       const req = { ...body, ID: id, proposer: o.localId, header } as InternalRequest
-      data = isPlainWrite(body) ? codec.encodeShaped(req) : codec.encode(req)
+      data = plain ? codec.encodeShaped(req) : codec.encode(req)
     }
     if (data.length > o.maxRequestBytes) throw Errors.requestTooLarge()
     const done = this.waiters.register(id, Math.max(0, deadline - performance.now()), () => (o.hasLeader() ? Errors.timeout() : Errors.timeoutDueToLeaderFail()))
