@@ -19,6 +19,7 @@
  * picture of the store at one applied index while writes go on: it holds the key index, the history
  * map and the watch log as they were, and physical compaction waits while a view is open.
  */
+import { ByteArena } from '../byteArena'
 import { Errors } from '../errors'
 import { hashKV as etcdHashKV, hashKVOfView } from './hash'
 import { KeyIndex } from './keyIndex'
@@ -79,6 +80,8 @@ export class MvccStore {
   private compactionScheduled = false
   /** Waiting for physical compaction to finish (Compact with physical: true). */
   private compactedWaiters: Array<() => void> = []
+  /** Where written values are copied to, so that they do not keep the buffers they came in alive. */
+  readonly values = new ByteArena()
 
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
@@ -529,7 +532,8 @@ export class WriteTxn {
     const live = this.live(key)
     const r: KeyRevision = {
       key,
-      value,
+      // ignore_value passes the live revision's own value, which is already a kept copy.
+      value: live && value === live.value ? value : this.store.values.copy(value),
       create: live ? live.create : this.rev,
       mod: this.rev,
       sub: this.changed.length,

@@ -37,6 +37,7 @@ import {
   type SoftState,
   type Status,
 } from '../../raft/index'
+import { ByteArena } from '../byteArena'
 import type { PeerHandler, Transport } from '../peer/transport'
 import type { Snapshotter } from '../snap/snapshotter'
 import type { Wal } from '../wal/wal'
@@ -121,6 +122,11 @@ export async function applyInSlices(entries: readonly Entry[], apply: (chunk: re
 }
 
 /** The member stopped while a snapshot was being read or written. */
+/** `e` as Raft's storage keeps it: its data copied into `arena`, away from the buffer it came in. */
+export function keptEntry(e: Entry, arena: ByteArena): Entry {
+  return { term: e.term, index: e.index, type: e.type, data: arena.copy(e.data) }
+}
+
 export class StoppedError extends Error {}
 
 function* stoppable<T>(it: Iterable<T>, stopped: () => boolean): Generator<T> {
@@ -151,6 +157,11 @@ export class RaftNode implements PeerHandler {
   readonly stats = { readies: 0, entries: 0, snapshots: 0 }
   /** A leader's commit-only appends, held briefly for the next append to carry (commitNotices.ts). */
   private readonly notices: CommitNotices
+  /**
+   * Where the log's entries keep their data: Raft's storage holds up to --snapshot-count of them,
+   * and data encoded or decoded into Node's shared buffer pool would keep its slabs alive that long.
+   */
+  private readonly logBytes = new ByteArena()
 
   constructor(o: RaftNodeOptions) {
     this.o = o
@@ -251,7 +262,7 @@ export class RaftNode implements PeerHandler {
     }
     if (rd.hardState) storage.setHardState(rd.hardState)
     if (rd.entries.length) {
-      storage.append(rd.entries)
+      storage.append(rd.entries.map((e) => keptEntry(e, this.logBytes)))
       this.persistedIndex = rd.entries[rd.entries.length - 1]!.index
     }
     if (late.length) this.sendNow(late)

@@ -118,3 +118,32 @@ describe('mvcc store', () => {
     expect(seen).toEqual(['2:PUTa,DELETEa'])
   })
 })
+
+describe('what the store keeps of a written value', () => {
+  it('a copy of its own: neither the caller’s buffer nor the slab it was cut from stays alive', () => {
+    const s = new MvccStore()
+    // A value decoded from a request is a view of a larger buffer (a frame, a pool slab).
+    const frame = Buffer.alloc(64 * 1024, 0x61)
+    const value = frame.subarray(1000, 1256)
+    const t = s.write()
+    t.put('k', value, '0')
+    t.end()
+    frame.fill(0x62)
+    const kept = s.range('k', undefined).kvs[0]!.value
+    expect(kept.toString()).toBe('a'.repeat(256))
+    expect(kept.buffer).not.toBe(frame.buffer)
+    expect(kept.buffer.byteLength).toBeLessThan(frame.length)
+  })
+
+  it('a put that keeps the live value (ignore_value) shares it rather than copying it again', () => {
+    const s = new MvccStore()
+    put(s, 'k', 'v1')
+    const before = s.range('k', undefined).kvs[0]!
+    const t = s.write()
+    t.put('k', before.value, '7')
+    t.end()
+    const after = s.range('k', undefined).kvs[0]!
+    expect(after.mod).toBeGreaterThan(before.mod)
+    expect(after.value).toBe(before.value)
+  })
+})
