@@ -531,7 +531,8 @@ export class WriteTxn {
   put(key: string, value: Buffer, lease: string): KeyRevision {
     const live = this.live(key)
     const r: KeyRevision = {
-      key,
+      // The live revision's key string is the same key: one string per key rather than per revision.
+      key: live ? live.key : key,
       // ignore_value passes the live revision's own value, which is already a kept copy.
       value: live && value === live.value ? value : this.store.values.copy(value),
       create: live ? live.create : this.rev,
