@@ -10,12 +10,15 @@
  * (docs/member.md, "Pool slabs the store kept alive"). Here a slab holds only kept bytes.
  *
  * A slab lives while any copy in it lives. Bytes kept together mostly die together (a compaction
- * drops old revisions, a log compaction drops old entries), and a slab is small, so that one
- * long-lived copy pins at most SLAB_BYTES. Larger copies get an allocation of their own.
+ * drops old revisions, a log compaction drops old entries). Where they do not (one value that stays
+ * among many that a compaction drops), the slab stays for it: slabs are the size of Node's pool
+ * slabs, so that this worst case is never worse than keeping the pooled buffer was, while the usual
+ * case is dense. Larger copies get an allocation of their own (about 300 bytes of bookkeeping each,
+ * measured, which is why small ones share).
  */
 
-/** Size of one shared slab. Node's own pool slab is 8 KiB. */
-export const SLAB_BYTES = 16 * 1024
+/** Size of one shared slab: Node's own pool slab size. */
+export const SLAB_BYTES = 8 * 1024
 /** Copies longer than this are allocated alone (their end-of-slab waste would be too large). */
 export const MAX_SHARED_BYTES = 2 * 1024
 
