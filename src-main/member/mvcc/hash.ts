@@ -76,9 +76,9 @@ function hashRevision(r: KeyRevision, h: number): number {
     b[n++] = 0x20
     n = putVarint(b, n, r.version)
   }
-  if (r.value.length) {
+  if (r.valueLength) {
     b[n++] = 0x2a
-    n = putVarint(b, n, r.value.length)
+    n = putVarint(b, n, r.valueLength)
     h = crc32c(b, h, 0, n)
     h = crc32c(r.value, h)
     n = 0

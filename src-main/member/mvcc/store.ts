@@ -25,7 +25,7 @@ import { hashKV as etcdHashKV, hashKVOfView } from './hash'
 import { KeyIndex } from './keyIndex'
 import { KeyMap, type ReadonlyKeyMap } from './keyMap'
 import { RevisionLog, type FrozenRevisions } from './revisionLog'
-import type { KeyRevision, MvccEvent } from './types'
+import { KeyRevision, type MvccEvent } from './types'
 
 export interface RangeOptions {
   /** <= 0: newest. */
@@ -530,18 +530,18 @@ export class WriteTxn {
 
   put(key: string, value: Buffer, lease: string): KeyRevision {
     const live = this.live(key)
-    const r: KeyRevision = {
+    const r = new KeyRevision(
       // The live revision's key string is the same key: one string per key rather than per revision.
-      key: live ? live.key : key,
-      // ignore_value passes the live revision's own value, which is already a kept copy.
-      value: live && value === live.value ? value : this.store.values.copy(value),
-      create: live ? live.create : this.rev,
-      mod: this.rev,
-      sub: this.changed.length,
-      version: live ? live.version + 1 : 1,
+      live ? live.key : key,
+      // ignore_value passes a view of the live revision's own value, which is already a kept copy.
+      live?.holds(value) ? value : this.store.values.copy(value),
+      live ? live.create : this.rev,
+      this.rev,
+      this.changed.length,
+      live ? live.version + 1 : 1,
       lease,
-      tombstone: false,
-    }
+      false,
+    )
     this.undo.push(this.store.appendRevision(r, live))
     this.changed.push(r)
     return r
@@ -551,7 +551,7 @@ export class WriteTxn {
   deleteRange(key: string, end: string | undefined): KeyRevision[] {
     const victims = this.store.rangeAt(key, end, this.readRev(), 0).kvs
     for (const prev of victims) {
-      const r: KeyRevision = { key: prev.key, value: EMPTY, create: 0, mod: this.rev, sub: this.changed.length, version: 0, lease: '0', tombstone: true }
+      const r = new KeyRevision(prev.key, EMPTY, 0, this.rev, this.changed.length, 0, '0', true)
       this.undo.push(this.store.appendRevision(r, prev))
       this.changed.push(r)
     }
@@ -588,5 +588,5 @@ const EMPTY = Buffer.alloc(0)
 
 /** What one stored revision costs, roughly as etcd's backend would hold it. */
 function revisionBytes(r: KeyRevision): number {
-  return r.key.length + r.value.length + 64
+  return r.key.length + r.valueLength + 64
 }

@@ -22,7 +22,7 @@ import path from 'node:path'
 import { openDb, readEtcdSnapshot, verifySnapshot, type EtcdSnapshotReader, type RevisionRecord, type VerifyResult } from '../../bbolt/index'
 import type { MemberConfig } from '../config'
 import { clusterIdFor, memberIdFor } from '../ids'
-import type { KeyRevision } from '../mvcc/types'
+import { KeyRevision } from '../mvcc/types'
 import type { Member } from '../server/pb'
 import { snapshotFileChunks } from '../server/snapshotFile'
 import { encodeRecordChunks, stateHeader } from '../server/stateCodec'
@@ -102,18 +102,9 @@ function toRevision(r: RevisionRecord): KeyRevision | undefined {
   if (!r.kv) return undefined
   const key = Buffer.from(r.kv.key).toString('latin1')
   const main = Number(r.main)
-  if (r.tombstone) return { key, value: EMPTY, create: 0, mod: main, sub: Number(r.sub), version: 0, lease: '0', tombstone: true }
-  return {
-    key,
-    // Copy: the reader's bytes are views into its page cache.
-    value: Buffer.from(r.kv.value),
-    create: Number(r.kv.createRevision),
-    mod: main,
-    sub: Number(r.sub),
-    version: Number(r.kv.version),
-    lease: r.kv.lease.toString(),
-    tombstone: false,
-  }
+  if (r.tombstone) return new KeyRevision(key, EMPTY, 0, main, Number(r.sub), 0, '0', true)
+  // Copy: the reader's bytes are views into its page cache.
+  return new KeyRevision(key, Buffer.from(r.kv.value), Number(r.kv.createRevision), main, Number(r.sub), Number(r.kv.version), r.kv.lease.toString(), false)
 }
 
 const EMPTY = Buffer.alloc(0)

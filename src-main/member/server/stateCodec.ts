@@ -23,7 +23,7 @@
 import type { AuthStore } from '../auth/store'
 import type { Lessor } from '../lease/lessor'
 import { StoreLoader, type LoadedStore, type MvccStore, type StoreView } from '../mvcc/store'
-import type { KeyRevision } from '../mvcc/types'
+import { KeyRevision } from '../mvcc/types'
 import type { AlarmStore } from './alarms'
 import type { ClusterMembers } from './cluster'
 
@@ -164,7 +164,7 @@ export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevisio
     }
     count++
     const klen = r.key.length
-    const vlen = r.value.length
+    const vlen = r.valueLength
     const hasLease = !r.tombstone && r.lease !== '0'
     const fixed = FIXED + (hasLease ? 8 : 0)
     const direct = vlen >= DIRECT_VALUE
@@ -375,7 +375,7 @@ export class StateDecoder {
       const key = q.take(klen).toString('latin1')
       // A view into the chunk it arrived in (or a copy when it spans two): no per-value copy.
       const value = vlen ? q.take(vlen) : EMPTY
-      loader.add({ key, value, create, mod, sub, version, lease, tombstone: (flags & FLAG_TOMBSTONE) !== 0 })
+      loader.add(new KeyRevision(key, value, create, mod, sub, version, lease, (flags & FLAG_TOMBSTONE) !== 0))
       this.records++
     }
   }
@@ -402,17 +402,19 @@ export class StateDecoder {
       const valueAt = keyAt + klen
       const next = valueAt + vlen
       if (next > end) break
-      loader.add({
-        key: b.toString('latin1', keyAt, valueAt),
-        // A view into the chunk: no per-value copy.
-        value: vlen ? b.subarray(valueAt, next) : EMPTY,
-        create: smallInt(b.readDoubleLE(off + 9)),
-        mod: smallInt(b.readDoubleLE(off + 17)),
-        sub: b.readUInt32LE(off + 25),
-        version: smallInt(b.readDoubleLE(off + 29)),
-        lease: leaseLen ? this.leaseId(b, off + FIXED) : '0',
-        tombstone: (flags & FLAG_TOMBSTONE) !== 0,
-      })
+      loader.add(
+        new KeyRevision(
+          b.toString('latin1', keyAt, valueAt),
+          // A view into the chunk: no per-value copy (the revision keeps the chunk, not the view).
+          vlen ? b.subarray(valueAt, next) : EMPTY,
+          smallInt(b.readDoubleLE(off + 9)),
+          smallInt(b.readDoubleLE(off + 17)),
+          b.readUInt32LE(off + 25),
+          smallInt(b.readDoubleLE(off + 29)),
+          leaseLen ? this.leaseId(b, off + FIXED) : '0',
+          (flags & FLAG_TOMBSTONE) !== 0,
+        ),
+      )
       records++
       off = next
     }
@@ -490,7 +492,7 @@ function decodeV1(buf: Buffer): StateImage {
     off += vlen
     const lease = buf.subarray(off, off + llen).toString('latin1')
     off += llen
-    revs.push({ key, value, create, mod, sub, version, lease, tombstone })
+    revs.push(new KeyRevision(key, value, create, mod, sub, version, lease, tombstone))
   }
   revs.sort((a, b) => a.mod - b.mod || a.sub - b.sub)
   const loader = new StoreLoader(header.compactRev, header.everCompacted ?? header.compactRev > 0)

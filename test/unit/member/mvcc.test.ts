@@ -135,6 +135,18 @@ describe('what the store keeps of a written value', () => {
     expect(kept.buffer.byteLength).toBeLessThan(frame.length)
   })
 
+  it('no Buffer of its own per revision: each read of the value is a fresh view of the kept bytes', () => {
+    const s = new MvccStore()
+    put(s, 'a', 'one')
+    put(s, 'b', 'two')
+    const [a, b] = s.range('a', 'c').kvs
+    expect(a!.value).not.toBe(a!.value)
+    expect(a!.value.buffer).toBe(a!.value.buffer)
+    // Values written one after the other share one slab.
+    expect(b!.value.buffer).toBe(a!.value.buffer)
+    expect(Object.values(a!).some((v) => Buffer.isBuffer(v))).toBe(false)
+  })
+
   it('a put that keeps the live value (ignore_value) shares it rather than copying it again', () => {
     const s = new MvccStore()
     put(s, 'k', 'v1')
@@ -144,6 +156,8 @@ describe('what the store keeps of a written value', () => {
     t.end()
     const after = s.range('k', undefined).kvs[0]!
     expect(after.mod).toBeGreaterThan(before.mod)
-    expect(after.value).toBe(before.value)
+    // The same bytes, not a copy of them: the new revision holds a view of the old one's value.
+    expect(after.holds(before.value)).toBe(true)
+    expect(after.value.toString()).toBe('v1')
   })
 })

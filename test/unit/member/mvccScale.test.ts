@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest'
 import { KeyIndex } from '../../../src-main/member/mvcc/keyIndex'
 import { RevisionLog } from '../../../src-main/member/mvcc/revisionLog'
 import { MvccStore, type StepResult } from '../../../src-main/member/mvcc/store'
-import type { KeyRevision } from '../../../src-main/member/mvcc/types'
+import { KeyRevision } from '../../../src-main/member/mvcc/types'
 import { sortSliced } from '../../../src-main/member/mvcc/slicedSort'
 
-const rev = (mod: number, sub = 0): KeyRevision => ({ key: `k${mod}`, value: Buffer.alloc(0), create: mod, mod, sub, version: 1, lease: '0', tombstone: false })
+const rev = (mod: number, sub = 0): KeyRevision => new KeyRevision(`k${mod}`, Buffer.alloc(0), mod, mod, sub, 1, '0', false)
 
 describe('KeyIndex', () => {
   it('behaves like a sorted set under random inserts and removes', () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { etcdSnapshotStream, openDbBytes, readEtcdSnapshot, statusOfDb, verifySnapshot } from '../../../src-main/bbolt/index'
 import { hashKV } from '../../../src-main/member/mvcc/hash'
+import { KeyRevision } from '../../../src-main/member/mvcc/types'
 import { StateMachine } from '../../../src-main/member/server/stateMachine'
 import { freezeState } from '../../../src-main/member/snapshot/export'
 import fs from 'node:fs'
@@ -108,8 +109,8 @@ describe('member state → etcd snapshot', () => {
     const snap = readEtcdSnapshot(openDbBytes(streamBytes(sm).subarray(0, -32)))
     const fromFile = [...snap.revisions()].map((r) =>
       r.tombstone
-        ? { key: Buffer.from(r.kv!.key).toString('latin1'), value: Buffer.alloc(0), create: 0, mod: Number(r.main), sub: Number(r.sub), version: 0, lease: '0', tombstone: true }
-        : { key: Buffer.from(r.kv!.key).toString('latin1'), value: Buffer.from(r.kv!.value), create: Number(r.kv!.createRevision), mod: Number(r.main), sub: Number(r.sub), version: Number(r.kv!.version), lease: r.kv!.lease.toString(), tombstone: false },
+        ? new KeyRevision(Buffer.from(r.kv!.key).toString('latin1'), Buffer.alloc(0), 0, Number(r.main), Number(r.sub), 0, '0', true)
+        : new KeyRevision(Buffer.from(r.kv!.key).toString('latin1'), Buffer.from(r.kv!.value), Number(r.kv!.createRevision), Number(r.main), Number(r.sub), Number(r.kv!.version), r.kv!.lease.toString(), false),
     )
     expect(hashKV(fromFile, 7, 3)).toBe(sm.store.hashKV(0))
   })
