@@ -122,9 +122,35 @@ export async function applyInSlices(entries: readonly Entry[], apply: (chunk: re
 }
 
 /** The member stopped while a snapshot was being read or written. */
-/** `e` as Raft's storage keeps it: its data copied into `arena`, away from the buffer it came in. */
+/**
+ * An entry as Raft's storage keeps it: its data copied into an arena, away from the buffer it came
+ * in, and held as a range of the arena's slab rather than as a view of its own (~96 bytes per
+ * entry, for up to --snapshot-count entries). Each read of `data` is a fresh view.
+ */
+class KeptEntry implements Entry {
+  private readonly bytes: ArrayBufferLike
+  private readonly at: number
+  private readonly length: number
+
+  constructor(
+    readonly term: number,
+    readonly index: number,
+    readonly type: Entry['type'],
+    data: Uint8Array,
+  ) {
+    this.bytes = data.buffer
+    this.at = data.byteOffset
+    this.length = data.length
+  }
+
+  get data(): Buffer {
+    return Buffer.from(this.bytes, this.at, this.length)
+  }
+}
+
+/** `e` as Raft's storage keeps it (KeptEntry). */
 export function keptEntry(e: Entry, arena: ByteArena): Entry {
-  return { term: e.term, index: e.index, type: e.type, data: arena.copy(e.data) }
+  return new KeptEntry(e.term, e.index, e.type, arena.copy(e.data))
 }
 
 export class StoppedError extends Error {}

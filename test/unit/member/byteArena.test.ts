@@ -64,5 +64,8 @@ describe('keptEntry', () => {
     expect({ term: kept.term, index: kept.index, type: kept.type }).toEqual({ term: 3, index: 42, type: EntryType.Normal })
     expect(Buffer.from(kept.data).equals(Buffer.alloc(300, 0x41))).toBe(true)
     expect(kept.data.buffer).toBe(arena.copy(Buffer.from('x')).buffer)
+    // No view of its own: each read is a fresh view of the arena's bytes.
+    expect(kept.data).not.toBe(kept.data)
+    expect(Object.values(kept).some((v) => v instanceof Uint8Array)).toBe(false)
   })
 })
