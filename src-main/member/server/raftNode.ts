@@ -121,7 +121,6 @@ export async function applyInSlices(entries: readonly Entry[], apply: (chunk: re
   }
 }
 
-/** The member stopped while a snapshot was being read or written. */
 /**
  * An entry as Raft's storage keeps it: its data copied into an arena, away from the buffer it came
  * in, and held as a range of the arena's slab rather than as a view of its own (~96 bytes per
@@ -153,6 +152,7 @@ export function keptEntry(e: Entry, arena: ByteArena): Entry {
   return new KeptEntry(e.term, e.index, e.type, arena.copy(e.data))
 }
 
+/** The member stopped while a snapshot was being read or written. */
 export class StoppedError extends Error {}
 
 function* stoppable<T>(it: Iterable<T>, stopped: () => boolean): Generator<T> {
