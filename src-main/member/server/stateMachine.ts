@@ -102,12 +102,14 @@ export class StateMachine {
   applyEntry(e: Entry): EntryResult {
     if (e.index <= this.applied) return { index: e.index }
     if (e.type === EntryType.ConfChange) return this.applyConfChange(e)
-    if (e.data.byteLength === 0) {
+    // Read once: an entry from Raft's storage makes a new view of its bytes at each read (KeptEntry).
+    const data = e.data
+    if (data.byteLength === 0) {
       // The empty entry a new leader appends.
       this.markApplied(e.index, e.term)
       return { index: e.index }
     }
-    const req = this.decode(e, e.data)
+    const req = this.decode(e, data)
     if (!req) return { index: e.index }
     const outcome = this.applyRequest(e.index, e.term, req)
     const result: EntryResult = { index: e.index, proposal: this.proposalOf(req, outcome) }
@@ -122,7 +124,7 @@ export class StateMachine {
    */
   private decode(e: Entry, data: Uint8Array): InternalRequest | undefined {
     try {
-      return codec.decode(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+      return codec.decode(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
     } catch (err) {
       this.markApplied(e.index, e.term)
       this.onInternalError?.(e.index, err)
