@@ -15,9 +15,15 @@ export class KeyRevision {
   readonly valueLength: number
 
   constructor(
-    /** latin1 binary string of the key bytes (see keyIndex.ts). Replaced by an equal string when a store shares one string per key. */
+    /**
+     * latin1 binary string of the key bytes (see keyIndex.ts). Replaced by an equal string when a
+     * store shares one string per key.
+     */
     public key: string,
-    /** A view of the value; the revision keeps the buffer under it, not the view. */
+    /**
+     * The value, or a buffer holding it at [valueFrom, valueTo) (a snapshot decoder's chunk: no view
+     * made only to be dropped). The revision keeps the memory under it, not the view.
+     */
     value: Uint8Array,
     readonly create: number,
     /** Main revision of the change. */
@@ -28,10 +34,12 @@ export class KeyRevision {
     /** Lease ID as a decimal string, '0' for none. */
     readonly lease: string,
     readonly tombstone: boolean,
+    valueFrom = 0,
+    valueTo = value.length,
   ) {
     this.bytes = value.buffer
-    this.at = value.byteOffset
-    this.valueLength = value.length
+    this.at = value.byteOffset + valueFrom
+    this.valueLength = valueTo - valueFrom
   }
 
   /** The value: a new view at each read, so read it once where it is used. */

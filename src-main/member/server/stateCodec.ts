@@ -405,14 +405,17 @@ export class StateDecoder {
       loader.add(
         new KeyRevision(
           b.toString('latin1', keyAt, valueAt),
-          // A view into the chunk: no per-value copy (the revision keeps the chunk, not the view).
-          vlen ? b.subarray(valueAt, next) : EMPTY,
+          // The value where it lies in the chunk: no copy, and no view either. An empty one must
+          // not keep the chunk.
+          vlen ? b : EMPTY,
           smallInt(b.readDoubleLE(off + 9)),
           smallInt(b.readDoubleLE(off + 17)),
           b.readUInt32LE(off + 25),
           smallInt(b.readDoubleLE(off + 29)),
           leaseLen ? this.leaseId(b, off + FIXED) : '0',
           (flags & FLAG_TOMBSTONE) !== 0,
+          vlen ? valueAt : 0,
+          vlen ? next : 0,
         ),
       )
       records++

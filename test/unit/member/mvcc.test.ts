@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MvccStore } from '../../../src-main/member/mvcc/store'
 import { EtcdError } from '../../../src-main/member/errors'
+import { KeyRevision } from '../../../src-main/member/mvcc/types'
 
 const put = (s: MvccStore, k: string, v: string, lease = '0') => {
   const t = s.write()
@@ -159,5 +160,17 @@ describe('what the store keeps of a written value', () => {
     // The same bytes, not a copy of them: the new revision holds a view of the old one's value.
     expect(after.holds(before.value)).toBe(true)
     expect(after.value.toString()).toBe('v1')
+  })
+})
+
+describe('KeyRevision', () => {
+  it('takes its value where it lies in a larger buffer, and reads back exactly those bytes', () => {
+    const chunk = Buffer.from('....hello world....')
+    const r = new KeyRevision('k', chunk, 2, 3, 0, 1, '0', false, 4, 15)
+    expect(r.valueLength).toBe(11)
+    expect(r.value.toString()).toBe('hello world')
+    expect(r.holds(chunk.subarray(4, 15))).toBe(true)
+    expect(r.holds(chunk.subarray(4, 14))).toBe(false)
+    expect(r.holds(Buffer.from('hello world'))).toBe(false)
   })
 })
