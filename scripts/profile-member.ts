@@ -18,6 +18,9 @@
 // --debug-watch runs the members as the playground does: with --enable-debug-service, and watched
 // (Raft states every 100 ms, no traces) as the playground's views watch them, which is how
 // `npm run bench` measures them.
+// --per-second prints the load second by second (operations, mean latency, operations over 3 ms):
+// how long the members take to reach their steady pace after the warm-up, which a short bench cell
+// right after it would otherwise count as the engine's speed.
 // --latency-out writes one line per operation: its start (ms since the epoch, so it lines up with
 // timestamps taken in the members) and its latency in ms. Members' data dirs go under $TMPDIR, so
 // TMPDIR=/dev/shm takes the disk out of a comparison.
@@ -35,7 +38,7 @@ import { MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
 import { choiceOption, intOption, scriptArgs, usageError } from './args'
 
 const USAGE =
-  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--spread] [--debug-watch] [--alloc [--survivors]] [--gc] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--node-flags="…"] [--member-env NAME=VALUE]…'
+  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--spread] [--debug-watch] [--alloc [--survivors]] [--gc] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--per-second] [--node-flags="…"] [--member-env NAME=VALUE]…'
 const values = scriptArgs(USAGE, {
   seconds: { type: 'string', default: '8' },
   concurrency: { type: 'string', default: '64' },
@@ -53,6 +56,7 @@ const values = scriptArgs(USAGE, {
   engine: { type: 'string', default: 'raftdeck' },
   'no-prof': { type: 'boolean', default: false },
   'latency-out': { type: 'string' },
+  'per-second': { type: 'boolean', default: false },
   // Environment for the members only (not this load client), e.g. --member-env MALLOC_ARENA_MAX=2.
   'member-env': { type: 'string', multiple: true, default: [] },
   // Seconds of 16-client puts before the measured load, as `npm run bench` does, so the numbers
@@ -225,6 +229,19 @@ function summariseGc(trace: string, from: number, to: number, ops: number): stri
   return `${minor} minor GCs (mean pause ${mean} ms, ${(promoted / ops).toFixed(0)} B promoted per op), ${full} full GCs (${fullMs.toFixed(0)} ms of pauses${growth})`
 }
 
+/** The load second by second: operations, mean latency, and how many took over 3 ms. */
+function perSecond(starts: number[], lat: number[], from: number): string {
+  const secs: { n: number; sum: number; slow: number }[] = []
+  starts.forEach((t, i) => {
+    const s = (secs[Math.floor((t - from) / 1000)] ??= { n: 0, sum: 0, slow: 0 })
+    s.n++
+    s.sum += lat[i]!
+    if (lat[i]! > 3) s.slow++
+  })
+  const rows = [...secs].map((s, i) => (s ? `  s${i}: ${s.n} ops, mean ${(s.sum / s.n).toFixed(2)} ms, ${s.slow} over 3 ms` : `  s${i}: none`))
+  return ['second by second (--per-second):', ...rows].join('\n')
+}
+
 /** Self time per function (and per file) from a .cpuprofile. */
 function summarise(file: string, top: number): string {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
@@ -345,6 +362,7 @@ async function main(): Promise<void> {
     const selfIoAfter = io(process.pid)
     const selfIo = (k: keyof ReturnType<typeof io>) => ((selfIoAfter[k] - selfIoBefore[k]) / lat.length).toFixed(2)
     if (values['latency-out']) writeFileSync(values['latency-out'], lat.map((l, i) => `${(performance.timeOrigin + starts[i]!).toFixed(3)} ${l.toFixed(3)}\n`).join(''))
+    if (values['per-second']) console.log(perSecond(starts, lat, starts[0]!))
     lat.sort((a, b) => a - b)
     const p = (q: number) => lat[Math.floor(q * lat.length)]!.toFixed(2)
     console.log(`${ENGINE} ${OP} c${CONCURRENCY}: ${(lat.length / SECONDS).toFixed(0)} ops/s, p50 ${p(0.5)} ms, p90 ${p(0.9)} ms, p99 ${p(0.99)} ms, p99.9 ${p(0.999)} ms; load client ${(((self.user + self.system) / lat.length)).toFixed(0)} µs CPU/op (user ${(self.user / lat.length).toFixed(0)}, system ${(self.system / lat.length).toFixed(0)}), ${selfIo('syscr')} reads and ${selfIo('syscw')} writes per op`)
