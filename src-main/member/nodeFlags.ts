@@ -1,8 +1,9 @@
 /**
  * Node/V8 options every member process runs with (the playground's launcher, the test spawner and
  * bin/raftdeck.mjs all pass them; the list lives in nodeFlags.json so the plain-JS launcher reads
- * the same one). Both are about memory, and both were chosen by measurement (docs/member.md,
- * "Memory under load: the heap's growth factor").
+ * the same one). Each was chosen by measurement: the first two are about memory (docs/member.md,
+ * "Memory under load: the heap's growth factor"), the third about how soon a member runs at its
+ * pace (docs/member.md, "The one-client cells measured V8's warm-up").
  *
  * `--max-semi-space-size=8`: a member keeps its whole MVCC history on the heap. With V8's default
  * young generation (16 MiB semi-spaces) every scavenge while a large snapshot loads copies up to
@@ -19,6 +20,15 @@
  * 123–145 (leader 114–120 instead of 148–182), with no throughput cost that alternating bench runs
  * could show. bench:scale's Kubernetes-sized data set and the no-election test were re-measured
  * with it.
+ *
+ * `--interrupt-budget=8192`: V8 optimises a function once it has run through this much bytecode
+ * (three times, and again after its type feedback changes); the default is 66 KiB. A member's
+ * request path is many small functions run once per request, and with the default some of them were
+ * still not optimised five seconds into a new load shape (one client after many): one client's puts
+ * ran up to 20% below their own pace for about three seconds, and spread reads for six, while etcd, built
+ * ahead of time, starts at its pace. With an eighth of the budget the member is there within a
+ * second; the steady pace, start-up to a leader with a Kubernetes-sized snapshot, and 64-client
+ * throughput did not get worse.
  */
 import flags from './nodeFlags.json'
 
