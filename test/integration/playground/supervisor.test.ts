@@ -1,8 +1,9 @@
 // The playground supervisor with real member processes: elections, a killed leader, PreVote keeping an
 // isolated follower from disrupting the cluster, healing, learners, removal; and the same process
 // controls on real etcd 3.4.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MEMBER_NODE_FLAGS } from '../../../src-main/member/nodeFlags'
 import { harness, leaders, settled, type Harness } from './support'
 
 describe('raftdeck engine', () => {
@@ -19,6 +20,24 @@ describe('raftdeck engine', () => {
     expect(s.phase).toBe('running')
     expect(leaders(s)).toHaveLength(1)
     expect(s.members.every((m) => m.process === 'running' && m.id)).toBe(true)
+  })
+
+  it('runs every member with the Node options chosen for members (nodeFlags.json), given to Node itself', async () => {
+    const s = await h.until(id, 'one leader', settled)
+    expect(MEMBER_NODE_FLAGS.length).toBeGreaterThan(0)
+    for (const m of s.members) {
+      const argv = readFileSync(`/proc/${m.pid}/cmdline`, 'utf8').split('\0')
+      // Before the `member` command: options for Node and V8, not arguments of the member (which
+      // would refuse them). Node exits at start on an option V8 does not know, so a running member
+      // also shows they were taken.
+      const command = argv.indexOf('member')
+      expect(command).toBeGreaterThan(0)
+      for (const flag of MEMBER_NODE_FLAGS) {
+        const at = argv.indexOf(flag)
+        expect(at, `${m.name}: ${flag} in ${argv.join(' ')}`).toBeGreaterThan(0)
+        expect(at).toBeLessThan(command)
+      }
+    }
   })
 
   it('members send trace events only while a subscriber shows them, and again when one subscribes', async () => {
