@@ -23,12 +23,12 @@
  *
  * `--interrupt-budget=8192`: V8 optimises a function once it has run through this much bytecode
  * (three times, and again after its type feedback changes); the default is 66 KiB. A member's
- * request path is many small functions run once per request, and with the default some of them were
- * still not optimised five seconds into a new load shape (one client after many): one client's puts
- * ran up to 20% below their own pace for about three seconds, and spread reads for six, while etcd, built
- * ahead of time, starts at its pace. With an eighth of the budget the member is there within a
- * second; the steady pace, start-up to a leader with a Kubernetes-sized snapshot, and 64-client
- * throughput did not get worse.
+ * request path is many small functions run once per request, and with the default some of them
+ * were still not optimised five seconds into a new load shape (one client after many): one
+ * client's puts ran up to 20% below their own pace for about three seconds, and spread reads for
+ * six, while etcd, built ahead of time, starts at its pace. With an eighth of the budget the member
+ * is there within a second; the steady pace, start-up to a leader with a Kubernetes-sized snapshot,
+ * and 64-client throughput did not get worse.
  */
 import flags from './nodeFlags.json'
 
