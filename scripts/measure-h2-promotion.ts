@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|data|headers]`
+ * `npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|data|headers|data-late|data-imm]`
  *
  * How much of what a plain Node HTTP/2 server allocates per request reaches V8's old generation,
  * with no gRPC and no member code in the way. A child process serves unary-shaped calls. It reads
@@ -7,6 +7,9 @@
  * - `trailers`: headers, one DATA frame and trailers, as a gRPC answer is sent;
  * - `data`: headers and DATA only;
  * - `headers`: headers only, with END_STREAM.
+ * Two more tell apart what `trailers` does differently (Node sends trailers from a `setImmediate`):
+ * - `data-late`: as `data`, with the end of the stream put off by one `setImmediate`;
+ * - `data-imm`: as `data`, plus a `setImmediate` that carries the stream as an argument.
  *
  * The child runs with `--trace-gc-nvp`. The script prints, over the last two thirds of the run's
  * scavenges, what was allocated and promoted per request. It also prints how many global handles
@@ -21,8 +24,8 @@ import { fork } from 'node:child_process'
 import http2 from 'node:http2'
 import { choiceOption, intListOption, intOption, scriptArgs } from './args'
 
-const USAGE = 'npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|data|headers]'
-const MODES = ['trailers', 'data', 'headers'] as const
+const USAGE = 'npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|data|headers|data-late|data-imm]'
+const MODES = ['trailers', 'data', 'headers', 'data-late', 'data-imm'] as const
 const values = scriptArgs(USAGE, {
   requests: { type: 'string', default: '40000' },
   concurrency: { type: 'string', default: '1,4,16,64' },
@@ -34,12 +37,23 @@ if (values.serve) {
   // The child: a server that answers every stream once its body has arrived.
   const mode = choiceOption(USAGE, 'serve', values.serve, MODES)
   const server = http2.createServer()
+  const keep = (..._args: unknown[]) => {}
   server.on('stream', (stream) => {
     stream.on('data', () => {})
     stream.on('end', () => {
       if (mode === 'headers') return stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { endStream: true })
       if (mode === 'data') {
         stream.respond({ ':status': 200, 'content-type': 'application/grpc' })
+        return stream.end(Buffer.alloc(40))
+      }
+      if (mode === 'data-late') {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' })
+        stream.write(Buffer.alloc(40))
+        return setImmediate(() => stream.end())
+      }
+      if (mode === 'data-imm') {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' })
+        setImmediate(keep, stream, [1, 2])
         return stream.end(Buffer.alloc(40))
       }
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true })
