@@ -1,10 +1,12 @@
 /**
- * `npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|data|headers|data-late|data-imm]`
+ * `npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|trailers-es|data|headers|data-late|data-imm]`
  *
  * How much of what a plain Node HTTP/2 server allocates per request reaches V8's old generation,
  * with no gRPC and no member code in the way. A child process serves unary-shaped calls. It reads
- * the body, then answers in one of three ways:
+ * the body, then answers in one of these ways:
  * - `trailers`: headers, one DATA frame and trailers, as a gRPC answer is sent;
+ * - `trailers-es`: the same, with `endStream: false` in respond()'s options (Node adds the field to
+ *   its copy of the options when it is missing, and that copy's hidden class is new every time);
  * - `data`: headers and DATA only;
  * - `headers`: headers only, with END_STREAM.
  * Two more tell apart what `trailers` does differently (Node sends trailers from a `setImmediate`):
@@ -24,8 +26,8 @@ import { fork } from 'node:child_process'
 import http2 from 'node:http2'
 import { choiceOption, intListOption, intOption, scriptArgs } from './args'
 
-const USAGE = 'npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|data|headers|data-late|data-imm]'
-const MODES = ['trailers', 'data', 'headers', 'data-late', 'data-imm'] as const
+const USAGE = 'npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|trailers-es|data|headers|data-late|data-imm]'
+const MODES = ['trailers', 'trailers-es', 'data', 'headers', 'data-late', 'data-imm'] as const
 const values = scriptArgs(USAGE, {
   requests: { type: 'string', default: '40000' },
   concurrency: { type: 'string', default: '1,4,16,64' },
@@ -56,7 +58,7 @@ if (values.serve) {
         setImmediate(keep, stream, [1, 2])
         return stream.end(Buffer.alloc(40))
       }
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true })
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, mode === 'trailers-es' ? { endStream: false, waitForTrailers: true } : { waitForTrailers: true })
       stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }))
       stream.end(Buffer.alloc(40))
     })
