@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|trailers-es|data|headers|data-late|data-imm]`
+ * `npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|trailers-es|data|headers|data-late|data-imm] [--table node|padded]`
  *
  * How much of what a plain Node HTTP/2 server allocates per request reaches V8's old generation,
  * with no gRPC and no member code in the way. A child process serves unary-shaped calls. It reads
@@ -13,6 +13,9 @@
  * - `data-late`: as `data`, with the end of the stream put off by one `setImmediate`;
  * - `data-imm`: as `data`, plus a `setImmediate` that carries the stream as an argument.
  *
+ * `--table padded` gives each session the member's stream table (src-main/member/api/streamTable.ts)
+ * instead of Node's own Map.
+ *
  * The child runs with `--trace-gc-nvp`. The script prints, over the last two thirds of the run's
  * scavenges, what was allocated and promoted per request. It also prints how many global handles
  * died in those scavenges.
@@ -20,25 +23,31 @@
  * Why it exists: a member under 64-client load promotes ~9–11% of what it allocates, the same for
  * serializable gets as for puts, so the promoted bytes come from the request path rather than the
  * store (docs/member.md, "Where the put p99 comes from"). This script shows how much of that Node's
- * own HTTP/2 does.
+ * own HTTP/2 does, and (`--table padded`) how much of it the member's stream table removes
+ * (docs/member.md, "The session's stream table").
  */
 import { fork } from 'node:child_process'
 import http2 from 'node:http2'
+import { padStreamTable } from '../src-main/member/api/streamTable'
 import { choiceOption, intListOption, intOption, scriptArgs } from './args'
 
-const USAGE = 'npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|trailers-es|data|headers|data-late|data-imm]'
+const USAGE = 'npx tsx scripts/measure-h2-promotion.ts [--requests 40000] [--concurrency 1,4,16,64] [--mode trailers|trailers-es|data|headers|data-late|data-imm] [--table node|padded]'
 const MODES = ['trailers', 'trailers-es', 'data', 'headers', 'data-late', 'data-imm'] as const
+const TABLES = ['node', 'padded'] as const
 const values = scriptArgs(USAGE, {
   requests: { type: 'string', default: '40000' },
   concurrency: { type: 'string', default: '1,4,16,64' },
   mode: { type: 'string', default: 'trailers' },
+  table: { type: 'string', default: 'node' },
   serve: { type: 'string' },
 })
 
 if (values.serve) {
   // The child: a server that answers every stream once its body has arrived.
   const mode = choiceOption(USAGE, 'serve', values.serve, MODES)
+  const table = choiceOption(USAGE, 'table', values.table, TABLES)
   const server = http2.createServer()
+  if (table === 'padded') server.on('session', (session) => padStreamTable(session))
   const keep = (..._args: unknown[]) => {}
   server.on('stream', (stream) => {
     stream.on('data', () => {})
@@ -66,12 +75,13 @@ if (values.serve) {
   server.listen(0, '127.0.0.1', () => process.send!((server.address() as { port: number }).port))
 } else {
   const mode = choiceOption(USAGE, 'mode', values.mode, MODES)
+  const table = choiceOption(USAGE, 'table', values.table, TABLES)
   const requests = intOption(USAGE, 'requests', values.requests, 1)
-  for (const c of intListOption(USAGE, 'concurrency', values.concurrency)) console.log(`${mode} c${c}: ${await measure(mode, requests, c)}`)
+  for (const c of intListOption(USAGE, 'concurrency', values.concurrency)) console.log(`${mode} ${table} table c${c}: ${await measure(mode, table, requests, c)}`)
 }
 
-async function measure(mode: string, requests: number, concurrency: number): Promise<string> {
-  const child = fork(process.argv[1]!, ['--serve', mode], { execArgv: [...process.execArgv, '--trace-gc-nvp', '--max-semi-space-size=8'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+async function measure(mode: string, table: string, requests: number, concurrency: number): Promise<string> {
+  const child = fork(process.argv[1]!, ['--serve', mode, '--table', table], { execArgv: [...process.execArgv, '--trace-gc-nvp', '--max-semi-space-size=8'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   const port = await new Promise<number>((resolve) => child.once('message', (p) => resolve(p as number)))

@@ -17,6 +17,7 @@
  */
 import http2 from 'node:http2'
 import * as grpc from '@grpc/grpc-js'
+import { padStreamTable } from './streamTable'
 
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders?: string[]) => void
 
@@ -80,6 +81,7 @@ export function injectorWithUnaryPath(server: grpc.Server, credentials: grpc.Ser
   if (created.length !== 1 || listeners.length !== 1) throw new Error('unsupported @grpc/grpc-js: cannot find the stream handler of its connection injector (src-main/member/api/unaryPath.ts)')
   const grpcStreamHandler = listeners[0]!
   http2Server!.removeListener('stream', grpcStreamHandler)
+  http2Server!.on('session', (session: http2.ServerHttp2Session) => padStreamTable(session))
   http2Server!.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders?: string[]) => {
     if (!serveHere(stream, headers, options)) grpcStreamHandler(stream, headers, flags, rawHeaders)
   })
