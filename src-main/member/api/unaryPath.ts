@@ -81,6 +81,8 @@ export function injectorWithUnaryPath(server: grpc.Server, credentials: grpc.Ser
   if (created.length !== 1 || listeners.length !== 1) throw new Error('unsupported @grpc/grpc-js: cannot find the stream handler of its connection injector (src-main/member/api/unaryPath.ts)')
   const grpcStreamHandler = listeners[0]!
   http2Server!.removeListener('stream', grpcStreamHandler)
+  // Not the unary path's business, but this is where the server is in reach: each session keeps its
+  // streams in a table that does not promote them (streamTable.ts).
   http2Server!.on('session', (session: http2.ServerHttp2Session) => padStreamTable(session))
   http2Server!.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders?: string[]) => {
     if (!serveHere(stream, headers, options)) grpcStreamHandler(stream, headers, flags, rawHeaders)
