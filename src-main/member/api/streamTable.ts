@@ -72,18 +72,28 @@ interface SessionState {
   streams?: unknown
 }
 
+/** A session's internal state object (Node keeps it under a symbol described `state`). */
+function sessionState(session: http2.Http2Session): SessionState | undefined {
+  const key = Object.getOwnPropertySymbols(session).find((s) => s.description === 'state')
+  return key ? (session as unknown as Record<symbol, SessionState | undefined>)[key] : undefined
+}
+
+/** The table a session keeps its open streams in: Node's own, or a StreamTable once padded. */
+export function streamTableOf(session: http2.Http2Session): unknown {
+  return sessionState(session)?.streams
+}
+
 /**
  * Gives a new server session the padded stream table. Returns false, changing nothing, when the
  * session does not look as expected (no state object, or its stream table is not an empty Map):
  * a Node upgrade that changes this costs speed, not correctness, and the unit test fails on it.
  */
 export function padStreamTable(session: http2.ServerHttp2Session, padding = STREAM_TABLE_PADDING): boolean {
-  const key = Object.getOwnPropertySymbols(session).find((s) => s.description === 'state')
-  const state = key ? ((session as unknown as Record<symbol, unknown>)[key] as SessionState | undefined) : undefined
+  const state = sessionState(session)
   const streams = state?.streams
   // Node's own table is a SafeMap of its internals: a Map whose prototype chain does not reach
   // Map.prototype, so it is recognised by its internal slot, not by instanceof.
-  if (!state || !types.isMap(streams) || streams instanceof StreamTable || (streams as Map<unknown, unknown>).size !== 0) return false
+  if (!state || !types.isMap(streams) || streams instanceof StreamTable || streams.size !== 0) return false
   state.streams = new StreamTable(padding)
   return true
 }

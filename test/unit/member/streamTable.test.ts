@@ -8,7 +8,7 @@ import http2 from 'node:http2'
 import net, { type AddressInfo } from 'node:net'
 import * as grpc from '@grpc/grpc-js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { padStreamTable, StreamTable } from '../../../src-main/member/api/streamTable'
+import { padStreamTable, StreamTable, streamTableOf } from '../../../src-main/member/api/streamTable'
 import { injectorWithUnaryPath } from '../../../src-main/member/api/unaryPath'
 import { etcdGrpcObject, serviceDefinition } from '../../../src-main/etcdpb/load'
 
@@ -71,11 +71,6 @@ async function h2Server(onStream: (s: http2.ServerHttp2Stream) => void): Promise
   return { server, sessions, padded, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
 }
 
-function streamsOf(session: http2.Http2Session): unknown {
-  const key = Object.getOwnPropertySymbols(session).find((s) => s.description === 'state')!
-  return ((session as unknown as Record<symbol, { streams: unknown }>)[key]).streams
-}
-
 const closed = (s: http2.Http2Stream | http2.Http2Session): Promise<void> => new Promise((resolve) => (s.closed && s.destroyed ? resolve() : s.once('close', () => resolve())))
 
 describe('padStreamTable on Node sessions', () => {
@@ -95,7 +90,7 @@ describe('padStreamTable on Node sessions', () => {
     })
     await expect.poll(() => held.length).toBe(3)
     expect(padded).toEqual([true])
-    const table = streamsOf(sessions[0]!)
+    const table = streamTableOf(sessions[0]!)
     expect(table).toBeInstanceOf(StreamTable)
     expect((table as StreamTable<unknown>).size).toBe(3)
     // A second call finds the table already replaced and leaves it.
@@ -186,6 +181,6 @@ describe('the client port', () => {
     const reply = await new Promise<{ count: string }>((resolve, reject) => client.Range({ key: Buffer.from('k') }, (err: Error | null, r: { count: string }) => (err ? reject(err) : resolve(r))))
     expect(reply.count).toBe('0')
     expect(sessions).toHaveLength(1)
-    expect(streamsOf(sessions[0]!)).toBeInstanceOf(StreamTable)
+    expect(streamTableOf(sessions[0]!)).toBeInstanceOf(StreamTable)
   })
 })
