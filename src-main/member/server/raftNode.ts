@@ -18,7 +18,8 @@
  *  5. committed entries of this very Ready (a single-member cluster, or a follower told the commit
  *     index with the entries) are applied after the write, read states released, and Raft advanced.
  *
- * The applier is a queue: entries are applied at once when it is idle, and wait behind a snapshot
+ * The applier is a queue: a few entries are applied at once when it is idle, a Ready's batch under
+ * load a chunk per turn of the event loop (LIVE_BATCH), and entries wait behind a snapshot
  * being installed (which reads its file in chunks over many turns of the event loop) while the Ready
  * loop keeps persisting and answering the leader, so a large install never silences a member.
  * Snapshots of this member's own state are written in the background the same way, every
@@ -92,8 +93,6 @@ export interface RaftNodeOptions {
 const MAX_QUEUED_ENTRIES = 50_000
 /** Apply at most this long at a time when catching up on a queue. */
 const APPLY_SLICE_MS = 10
-/** A batch up to this size is applied at once; a longer one (a restart replaying its log) in slices. */
-const APPLY_AT_ONCE = 256
 
 type ApplyItem = { snapshot: Snapshot } | { entries: readonly Entry[] }
 
@@ -101,12 +100,22 @@ const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
 
 /** Entries applied between two looks at the clock while applying in slices. */
 const APPLY_CHUNK = 16
+/** A batch up to this size is applied at once. */
+const APPLY_AT_ONCE = APPLY_CHUNK
+/**
+ * A longer batch up to this size is what one Ready commits under load: applied a chunk per turn of
+ * the event loop, so the answers to its first entries leave (Node writes them on the next turn)
+ * while the rest is applied, and the clients work on them meanwhile. Applied in one go, a leader's
+ * batch of 64–256 puts went out as one burst after the last apply, with the clients idle until
+ * then. A batch longer still (a restart replaying its log) is applied in slices of APPLY_SLICE_MS.
+ */
+const LIVE_BATCH = 256
 
 /**
  * Applies `entries` in order, `APPLY_CHUNK` at a time, and gives the event loop a turn after each
- * stretch of about `sliceMs`: a long queue (a restart replaying its log, the entries that arrived
- * behind a snapshot install) never holds the thread much longer than a slice. Stops between
- * stretches once `stopped()` says so.
+ * stretch of about `sliceMs` (0: after every chunk): a long queue (a restart replaying its log, the
+ * entries that arrived behind a snapshot install) never holds the thread much longer than a slice.
+ * Stops between stretches once `stopped()` says so.
  */
 export async function applyInSlices(entries: readonly Entry[], apply: (chunk: readonly Entry[]) => void, stopped: () => boolean, sliceMs = APPLY_SLICE_MS): Promise<void> {
   let from = 0
@@ -332,7 +341,7 @@ export class RaftNode implements PeerHandler {
       }
       this.queuedEntries -= item.entries.length
       // A long queue is applied in slices, so the Ready loop and the clients get their turns.
-      await applyInSlices(item.entries, (chunk) => this.applyEntries(chunk), () => this.stopped)
+      await applyInSlices(item.entries, (chunk) => this.applyEntries(chunk), () => this.stopped, item.entries.length <= LIVE_BATCH ? 0 : APPLY_SLICE_MS)
     }
     this.maybeSnapshot()
   }

@@ -48,6 +48,35 @@ describe('applyInSlices', () => {
     expect(turns).toBeGreaterThanOrEqual(4)
   })
 
+  it('with no slice time, gives the event loop a turn after every chunk', async () => {
+    const all = entries(100)
+    // The turn in which each chunk was applied.
+    let turn = 0
+    let counting = true
+    const tick = () => {
+      if (!counting) return
+      turn++
+      setImmediate(tick)
+    }
+    setImmediate(tick)
+    const appliedIn: number[] = []
+    const seen: Entry[] = []
+    await applyInSlices(
+      all,
+      (chunk) => {
+        appliedIn.push(turn)
+        seen.push(...chunk)
+      },
+      () => false,
+      0,
+    )
+    counting = false
+    expect(seen).toEqual(all)
+    expect(appliedIn).toHaveLength(7)
+    // Seven chunks, each in a turn of its own.
+    expect(new Set(appliedIn).size).toBe(7)
+  })
+
   it('hands a short queue over whole, in one call', async () => {
     const all = entries(12)
     const calls: (readonly Entry[])[] = []

@@ -119,6 +119,37 @@ describe('EtcdServer proposals', () => {
     expect(s.state.store.range('/k', undefined).kvs).toHaveLength(1)
   })
 
+  it("answers a Ready's batch a chunk per turn: the first puts resolve before the last ones are applied", async () => {
+    const s = server('n1', ['n1'], new MemoryNetwork())
+    await s.start()
+    await s.untilLeader(s.localId, 5000)
+    // 100 puts proposed in one turn: one Ready commits them all (a single member commits on its own write).
+    let turn = 0
+    let counting = true
+    const tick = () => {
+      if (!counting) return
+      turn++
+      setImmediate(tick)
+    }
+    setImmediate(tick)
+    const resolvedIn: number[] = []
+    const revisions: number[] = []
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        s.propose(put(`/batch/${i}`, 'v')).then((out) => {
+          resolvedIn[i] = turn
+          revisions[i] = out.revision
+        }),
+      ),
+    )
+    counting = false
+    // In order, and over several turns: answers for the first chunk were out while the rest waited.
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b))
+    expect(new Set(revisions).size).toBe(100)
+    expect(resolvedIn[0]).toBeLessThan(resolvedIn[99]!)
+    expect(new Set(resolvedIn).size).toBeGreaterThanOrEqual(5)
+  })
+
   it('a CORRUPT alarm refuses writes until it is disarmed', async () => {
     const s = server('n1', ['n1'], new MemoryNetwork())
     await s.start()
