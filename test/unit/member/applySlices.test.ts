@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { applyInSlices } from '../../../src-main/member/server/raftNode'
 import type { Entry } from '../../../src-main/raft'
+import { countTurns } from './turns'
 
 const entries = (n: number): Entry[] => Array.from({ length: n }, (_, i) => ({ index: String(i + 1), term: '1', type: 'EntryNormal', data: new Uint8Array(0) }) as unknown as Entry)
 
@@ -22,15 +23,7 @@ describe('applyInSlices', () => {
     const all = entries(400)
     const seen: Entry[] = []
     const chunks: number[] = []
-    // Counts the event loop's turns while the entries are applied.
-    let turns = 0
-    let counting = true
-    const tick = () => {
-      if (!counting) return
-      turns++
-      setImmediate(tick)
-    }
-    setImmediate(tick)
+    const turns = countTurns()
     await applyInSlices(
       all,
       (chunk) => {
@@ -41,36 +34,29 @@ describe('applyInSlices', () => {
       () => false,
       5,
     )
-    counting = false
+    turns.stop()
     expect(seen).toEqual(all)
     expect(Math.max(...chunks)).toBeLessThanOrEqual(16)
     // 40 ms of work in 5 ms slices: the loop had turns in between.
-    expect(turns).toBeGreaterThanOrEqual(4)
+    expect(turns.turn).toBeGreaterThanOrEqual(4)
   })
 
   it('with no slice time, gives the event loop a turn after every chunk', async () => {
     const all = entries(100)
+    const turns = countTurns()
     // The turn in which each chunk was applied.
-    let turn = 0
-    let counting = true
-    const tick = () => {
-      if (!counting) return
-      turn++
-      setImmediate(tick)
-    }
-    setImmediate(tick)
     const appliedIn: number[] = []
     const seen: Entry[] = []
     await applyInSlices(
       all,
       (chunk) => {
-        appliedIn.push(turn)
+        appliedIn.push(turns.turn)
         seen.push(...chunk)
       },
       () => false,
       0,
     )
-    counting = false
+    turns.stop()
     expect(seen).toEqual(all)
     expect(appliedIn).toHaveLength(7)
     // Seven chunks, each in a turn of its own.

@@ -8,6 +8,7 @@ import { memberRemove } from '../../../src-main/member/server/membership'
 import { memberIdFor } from '../../../src-main/member/ids'
 import type { PeerHandler } from '../../../src-main/member/peer/transport'
 import { MemoryNetwork, memberConfig, until } from './memoryNetwork'
+import { countTurns } from './turns'
 
 const started: EtcdServer[] = []
 afterEach(async () => {
@@ -124,25 +125,18 @@ describe('EtcdServer proposals', () => {
     await s.start()
     await s.untilLeader(s.localId, 5000)
     // 100 puts proposed in one turn: one Ready commits them all (a single member commits on its own write).
-    let turn = 0
-    let counting = true
-    const tick = () => {
-      if (!counting) return
-      turn++
-      setImmediate(tick)
-    }
-    setImmediate(tick)
+    const turns = countTurns()
     const resolvedIn: number[] = []
     const revisions: number[] = []
     await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
         s.propose(put(`/batch/${i}`, 'v')).then((out) => {
-          resolvedIn[i] = turn
+          resolvedIn[i] = turns.turn
           revisions[i] = out.revision
         }),
       ),
     )
-    counting = false
+    turns.stop()
     // In order, and over several turns: answers for the first chunk were out while the rest waited.
     expect(revisions).toEqual([...revisions].sort((a, b) => a - b))
     expect(new Set(revisions).size).toBe(100)
