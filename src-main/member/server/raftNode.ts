@@ -340,7 +340,9 @@ export class RaftNode implements PeerHandler {
         continue
       }
       this.queuedEntries -= item.entries.length
-      // A long queue is applied in slices, so the Ready loop and the clients get their turns.
+      // A Ready's batch a chunk per turn (its first answers leave meanwhile); a longer one, a
+      // restart's replay or what waited behind an install, in slices: the Ready loop and the
+      // clients get their turns either way.
       await applyInSlices(item.entries, (chunk) => this.applyEntries(chunk), () => this.stopped, item.entries.length <= LIVE_BATCH ? 0 : APPLY_SLICE_MS)
     }
     this.maybeSnapshot()
