@@ -16,6 +16,11 @@ import type * as pb from './messages'
 import { ErrorCode, msg, type AppError } from '../../shared'
 import { stoppedError } from '../cancel'
 import { decodeSnapshotResponse } from './snapshotResponse'
+import { installLeanAsyncBind } from './asyncBind'
+
+// Every gRPC call starts an HTTP/2 request, which on Node 20 would otherwise keep the whole call
+// alive until a full collection (asyncBind.ts). Done once, for the whole process, before any call.
+installLeanAsyncBind()
 
 export interface EtcdClientOptions {
   /** Client URLs: http://host:port or https://host:port. */
