@@ -4,14 +4,14 @@
  * Why: `ClientHttp2Session.request()` wraps each request's start in `AsyncResource#bind`, and on
  * Node 20 `bind` gives the bound function a deprecated `asyncResource` accessor (DEP0172) whose
  * getter and setter are made by `util.deprecate`, which sets the wrapped function as the wrapper's
- * prototype. Turning a per-request closure into a prototype registers it with V8's prototype
- * bookkeeping, which outlives the request, and minor collections take that as a reference: the
- * closure, the stream it starts and everything the call reaches survive until they are promoted,
- * then wait for a full collection. Measured on a plain Node HTTP/2 client, 20,000 sequential calls:
- * 2.6 KB promoted per request and 3.4 ms scavenges; through `@grpc/grpc-js`, 8 KB and 5 ms (the
- * app's EtcdClient: a 5–7 ms pause every ~115 ms at one call in flight). With the lean `bind`
- * below: 29 B and 115 B per request, scavenges of 0.3–0.5 ms (docs/member.md, "The load client's
- * collections").
+ * prototype. With those wrappers, each request's closures, the stream they start and everything
+ * the call reaches survive minor collections until they are promoted, then wait for a full one.
+ * (Our reading of why: a per-request closure made a prototype is registered in V8's prototype
+ * bookkeeping, which outlives the request. What was measured is the effect of removing them.)
+ * On a plain Node HTTP/2 client, 20,000 sequential calls: 2.6 KB promoted per request and 3.4 ms
+ * scavenges; through `@grpc/grpc-js`, 8 KB and 5 ms (the app's EtcdClient: a 5–7 ms pause every
+ * ~115 ms at one call in flight). With the lean `bind` below: 29 B and 115 B per request,
+ * scavenges of 0.3–0.5 ms (docs/member.md, "Node 20's HTTP/2 client kept every call").
  *
  * The fix: when this Node's `bind` adds that accessor, `AsyncResource.prototype.bind` is replaced by
  * one that behaves the same for callers (the bound function runs `fn` in the resource's async scope
