@@ -42,6 +42,7 @@ import { ByteArena } from '../byteArena'
 import type { PeerHandler, Transport } from '../peer/transport'
 import type { Snapshotter } from '../snap/snapshotter'
 import type { Wal } from '../wal/wal'
+import { ANSWERS_PER_TURN } from './answersPerTurn'
 import { CommitNotices } from './commitNotices'
 import { readSnapshotFile, SNAPSHOT_DATA_IN_FILE, snapshotFileChunks } from './snapshotFile'
 import type { FrozenState } from './stateCodec'
@@ -98,8 +99,8 @@ type ApplyItem = { snapshot: Snapshot } | { entries: readonly Entry[] }
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r))
 
-/** Entries applied between two looks at the clock while applying in slices. */
-const APPLY_CHUNK = 16
+/** Entries applied between two looks at the clock while applying in slices; a live batch's chunk. */
+const APPLY_CHUNK = ANSWERS_PER_TURN
 /** A batch up to this size is applied at once. */
 const APPLY_AT_ONCE = APPLY_CHUNK
 /**

@@ -7,9 +7,15 @@
  * the requests of one socket read (dozens under load, all decoded in the same turn) then share a
  * round, instead of the first one taking a round alone and the rest waiting a whole round trip
  * for the next (etcd's read loop gets the same effect from its goroutine waking after the first).
+ *
+ * When a round's read state comes back, its readers are released ANSWERS_PER_TURN per turn of the
+ * event loop, in the order they came: released all at once, a round of 200 reads was served and
+ * answered in one turn, and its answers left as one burst after the last (answersPerTurn.ts).
+ * The next round starts at once either way.
  */
 import { randomBytes } from 'node:crypto'
 import { Errors } from '../errors'
+import { ANSWERS_PER_TURN } from './answersPerTurn'
 
 interface Reader {
   resolve: (index: number) => void
@@ -76,7 +82,7 @@ export class ReadIndexBatcher {
     if (!r || Buffer.from(ctx).toString('hex') !== r.ctx) return
     clearTimeout(r.timer)
     this.inFlight = undefined
-    for (const reader of r.readers) reader.resolve(index)
+    release(r.readers, index)
     this.startRound()
   }
 
@@ -88,4 +94,19 @@ export class ReadIndexBatcher {
     }
     for (const r of this.queued.splice(0)) r.reject(err)
   }
+}
+
+/**
+ * Resolves `readers` with `index` in order, ANSWERS_PER_TURN of them per turn of the event loop.
+ * A read state stays valid for the readers it was asked for, so those released after a later
+ * failAll still read at it.
+ */
+function release(readers: readonly Reader[], index: number): void {
+  let i = 0
+  const step = (): void => {
+    const end = Math.min(i + ANSWERS_PER_TURN, readers.length)
+    for (; i < end; i++) readers[i]!.resolve(index)
+    if (i < readers.length) setImmediate(step)
+  }
+  step()
 }

@@ -1,10 +1,13 @@
 /**
  * Linearizable reads share ReadIndex rounds (src-main/member/server/readIndex.ts): the reads that
  * arrive in one turn of the event loop go out as one round, and reads arriving while a round is
- * under way wait for the next one, which starts as soon as the answer comes.
+ * under way wait for the next one, which starts as soon as the answer comes. A round's readers are
+ * released a chunk per turn.
  */
 import { describe, expect, it } from 'vitest'
+import { ANSWERS_PER_TURN } from '../../../src-main/member/server/answersPerTurn'
 import { ReadIndexBatcher } from '../../../src-main/member/server/readIndex'
+import { countTurns } from './turns'
 
 function harness() {
   const rounds: Uint8Array[] = []
@@ -50,5 +53,29 @@ describe('ReadIndex rounds', () => {
     await expect(late).rejects.toThrow('stopped')
     // The real answer, now late, finds nobody and breaks nothing.
     b.onReadState(ctx, 4)
+  })
+
+  it('releases a round’s readers a chunk per turn of the event loop, in the order they came', async () => {
+    const { b, rounds, nextRound } = harness()
+    const n = ANSWERS_PER_TURN * 2 + 5
+    const released: Array<{ reader: number; turn: number }> = []
+    const turns = countTurns()
+    const reads = Array.from({ length: n }, (_, i) => b.read().then(() => released.push({ reader: i, turn: turns.turn })))
+    const ctx = await nextRound(1)
+    b.onReadState(ctx, 7)
+    // The next round may start before the last of these readers is released.
+    const more = b.read()
+    await Promise.all(reads)
+    turns.stop()
+    expect(released.map((r) => r.reader)).toEqual(Array.from({ length: n }, (_, i) => i))
+    const turnsUsed = [...new Set(released.map((r) => r.turn))]
+    expect(turnsUsed).toHaveLength(3)
+    for (const [chunk, turn] of turnsUsed.entries()) {
+      const size = released.filter((r) => r.turn === turn).length
+      expect(size).toBe(chunk < 2 ? ANSWERS_PER_TURN : 5)
+    }
+    expect(rounds.length).toBe(2)
+    b.onReadState(rounds[1]!, 8)
+    expect(await more).toBe(8)
   })
 })
