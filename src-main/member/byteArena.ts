@@ -15,6 +15,11 @@
  * slabs, so that this worst case is never worse than keeping the pooled buffer was, while the usual
  * case is dense. Larger copies get an allocation of their own (about 300 bytes of bookkeeping each,
  * measured, which is why small ones share).
+ *
+ * Kept bytes are shared rather than copied again (`isKept`): a put's value stays where the Raft
+ * log's copy of its entry is, so a revision still in the log costs its bytes once, not twice, and
+ * after the log drops the entry the revision keeps the entry's bytes (its value plus the request's
+ * few dozen bytes of framing) instead of a copy of the value.
  */
 
 /** Size of one shared slab: Node's own pool slab size. */
@@ -23,6 +28,18 @@ export const SLAB_BYTES = 8 * 1024
 export const MAX_SHARED_BYTES = 2 * 1024
 
 const EMPTY = Buffer.alloc(0)
+
+/** The memory of every arena's slabs and own allocations: bytes in it are kept copies already. */
+const keptMemory = new WeakSet<ArrayBufferLike>()
+
+/**
+ * Whether `b` lies in memory a ByteArena made: a copy kept for a long time, which another holder
+ * may keep too instead of copying it again (the store keeps a put's value where the Raft log keeps
+ * its entry). Kept bytes are never written after their copy.
+ */
+export function isKept(b: Uint8Array): boolean {
+  return keptMemory.has(b.buffer)
+}
 
 export class ByteArena {
   private slab: Buffer = EMPTY
@@ -35,11 +52,13 @@ export class ByteArena {
     if (n > MAX_SHARED_BYTES) {
       const own = Buffer.allocUnsafeSlow(n)
       own.set(src)
+      keptMemory.add(own.buffer)
       return own
     }
     if (this.used + n > this.slab.length) {
       this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
       this.used = 0
+      keptMemory.add(this.slab.buffer)
     }
     const out = this.slab.subarray(this.used, this.used + n)
     out.set(src)

@@ -19,7 +19,7 @@
  * picture of the store at one applied index while writes go on: it holds the key index, the history
  * map and the watch log as they were, and physical compaction waits while a view is open.
  */
-import { ByteArena } from '../byteArena'
+import { ByteArena, isKept } from '../byteArena'
 import { Errors } from '../errors'
 import { hashKV as etcdHashKV, hashKVOfView } from './hash'
 import { KeyIndex } from './keyIndex'
@@ -533,8 +533,10 @@ export class WriteTxn {
     const r = new KeyRevision(
       // The live revision's key string is the same key: one string per key rather than per revision.
       live ? live.key : key,
-      // ignore_value passes a view of the live revision's own value, which is already a kept copy.
-      live?.holds(value) ? value : this.store.values.copy(value),
+      // Bytes already kept are not copied again: ignore_value passes a view of the live revision's
+      // own value, and a put applied from Raft's log has its value inside the log's kept copy of the
+      // entry (raftNode.ts), which the revision then shares rather than doubling.
+      live?.holds(value) || isKept(value) ? value : this.store.values.copy(value),
       live ? live.create : this.rev,
       this.rev,
       this.changed.length,

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { ByteArena, MAX_SHARED_BYTES, SLAB_BYTES } from '../../../src-main/member/byteArena'
+import { ByteArena, isKept, MAX_SHARED_BYTES, SLAB_BYTES } from '../../../src-main/member/byteArena'
+import { internalRequestCodec } from '../../../src-main/etcdpb/load'
+import type { InternalRequest } from '../../../src-main/member/server/pb'
+import { StateMachine } from '../../../src-main/member/server/stateMachine'
 import { keptEntry } from '../../../src-main/member/server/raftNode'
 import { EntryType, type Entry } from '../../../src-main/raft'
 
@@ -46,6 +49,18 @@ describe('ByteArena', () => {
     expect(a.copy(Buffer.from('t')).buffer).toBe(small.buffer)
   })
 
+  it('tells its own copies, small and large, from any other memory', () => {
+    const a = new ByteArena()
+    const small = a.copy(Buffer.from('small'))
+    const large = a.copy(Buffer.alloc(MAX_SHARED_BYTES + 1, 3))
+    expect(isKept(small)).toBe(true)
+    expect(isKept(small.subarray(1, 3))).toBe(true)
+    expect(isKept(large)).toBe(true)
+    expect(isKept(Buffer.from('pooled'))).toBe(false)
+    expect(isKept(Buffer.alloc(100))).toBe(false)
+    expect(isKept(new Uint8Array(10))).toBe(false)
+  })
+
   it('an empty copy takes no space', () => {
     const a = new ByteArena()
     expect(a.copy(new Uint8Array(0)).length).toBe(0)
@@ -67,5 +82,39 @@ describe('keptEntry', () => {
     // No view of its own: each read is a fresh view of the arena's bytes.
     expect(kept.data).not.toBe(kept.data)
     expect(Object.values(kept).some((v) => v instanceof Uint8Array)).toBe(false)
+  })
+})
+
+describe('a put applied from the Raft log', () => {
+  const codec = internalRequestCodec<InternalRequest>()
+  const putEntry = (index: number, key: string, value: Buffer): Entry => ({
+    term: 1,
+    index,
+    type: EntryType.Normal,
+    data: codec.encode({ ID: String(index), proposer: '1', request: 'put', put: { key: Buffer.from(key), value, lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false } }),
+  })
+
+  it('keeps its value in the log’s copy of the entry: one copy, not two', () => {
+    const log = new ByteArena()
+    const sm = new StateMachine('9', '1', 2)
+    const value = Buffer.alloc(256, 0x5a)
+    const kept = keptEntry(putEntry(1, '/k', value), log)
+    sm.applyEntry(kept)
+    const stored = sm.store.rangeAt('/k', undefined, sm.store.currentRev, 0).kvs[0]!.value
+    expect(stored.equals(value)).toBe(true)
+    // The revision's bytes are the log entry's, inside the log's slab.
+    expect(stored.buffer).toBe(kept.data.buffer)
+    expect(stored.byteOffset).toBeGreaterThan(kept.data.byteOffset)
+    expect(stored.byteOffset + stored.length).toBeLessThanOrEqual(kept.data.byteOffset + kept.data.length)
+  })
+
+  it('copies a value that came from anywhere else, so the buffer it came in can go', () => {
+    const sm = new StateMachine('9', '1', 2)
+    const raw = putEntry(1, '/k', Buffer.alloc(256, 0x33))
+    sm.applyEntry(raw)
+    const stored = sm.store.rangeAt('/k', undefined, sm.store.currentRev, 0).kvs[0]!.value
+    expect(stored.equals(Buffer.alloc(256, 0x33))).toBe(true)
+    expect(stored.buffer).not.toBe(raw.data.buffer)
+    expect(isKept(stored)).toBe(true)
   })
 })
