@@ -26,6 +26,7 @@ import { KeyIndex } from './keyIndex'
 import { KeyMap, type ReadonlyKeyMap } from './keyMap'
 import { RevisionLog, type FrozenRevisions } from './revisionLog'
 import { KeyRevision, type MvccEvent } from './types'
+import type { ValueSpill } from './valueSpill'
 
 export interface RangeOptions {
   /** <= 0: newest. */
@@ -53,6 +54,14 @@ export type BackgroundRunner = (step: () => StepResult) => void
 const SURVIVOR_BATCH = 1024
 /** Keys examined per physical compaction step. */
 const COMPACT_KEYS_PER_STEP = 2000
+/**
+ * Superseded revisions whose values stay in memory before they are spilled (the newest ones: a
+ * watcher's prev_kv, a read just behind the head), and how many are spilled at a time (one write).
+ */
+export const SPILL_AFTER = 10_000
+export const SPILL_BATCH = 2048
+/** Values shorter than this are not worth a read from a file. */
+export const SPILL_MIN_BYTES = 64
 
 export class MvccStore {
   /** History per key, oldest first. */
@@ -82,6 +91,11 @@ export class MvccStore {
   private compactedWaiters: Array<() => void> = []
   /** Where written values are copied to, so that they do not keep the buffers they came in alive. */
   readonly values = new ByteArena()
+  /** Where superseded values go (spillValuesTo); none: they stay in memory. */
+  private spill: ValueSpill | undefined
+  /** Revisions superseded since, oldest first, from `spillHead` on: the next to be spilled. */
+  private superseded: KeyRevision[] = []
+  private spillHead = 0
 
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
@@ -100,6 +114,36 @@ export class MvccStore {
    */
   backgroundCompaction(runner: BackgroundRunner): void {
     this.runner = runner
+  }
+
+  /**
+   * From now on the values of superseded revisions are moved to `spill`'s files once SPILL_AFTER
+   * newer ones were superseded after them, SPILL_BATCH at a time, as writes commit.
+   */
+  spillValuesTo(spill: ValueSpill): void {
+    this.spill = spill
+  }
+
+  /** The revisions `changed` superseded join the spill queue; the oldest go once it is long enough. */
+  private queueSuperseded(changed: readonly KeyRevision[]): void {
+    const spill = this.spill
+    if (!spill?.active) return
+    for (const c of changed) {
+      const h = this.history.get(c.key)
+      if (!h || h.length < 2) continue
+      const i = h.lastIndexOf(c)
+      const prev = i > 0 ? h[i - 1]! : undefined
+      if (prev && !prev.tombstone && prev.valueLength >= SPILL_MIN_BYTES) this.superseded.push(prev)
+    }
+    if (this.superseded.length - this.spillHead < SPILL_AFTER + SPILL_BATCH) return
+    const to = this.spillHead + SPILL_BATCH
+    spill.spill(this.superseded.slice(this.spillHead, to))
+    this.spillHead = to
+    // Drop the spilled part of the queue now and then rather than shifting it every time.
+    if (this.spillHead >= 8 * SPILL_BATCH) {
+      this.superseded = this.superseded.slice(this.spillHead)
+      this.spillHead = 0
+    }
   }
 
   /** Latest revision of `key` visible at `rev` (a tombstone means "deleted"). */
@@ -159,6 +203,7 @@ export class MvccStore {
     if (changed.length === 0) return
     this.currentRev = rev
     for (const c of changed) this.changes.push(c)
+    if (this.spill) this.queueSuperseded(changed)
     if (this.listeners.size === 0) return
     const events: MvccEvent[] = changed.map((kv) => ({ type: kv.tombstone ? 'DELETE' : 'PUT', kv }))
     for (const l of this.listeners) l(events, rev)
@@ -369,6 +414,9 @@ export class MvccStore {
     this.everCompacted = s.everCompacted
     this.physicalRev = 0
     this.compactCursor = undefined
+    // The old revisions go with the old store (their spill files are closed once unreachable).
+    this.superseded = []
+    this.spillHead = 0
     for (const w of this.compactedWaiters.splice(0)) w()
     for (const l of this.restoreListeners) l()
   }

@@ -1,3 +1,5 @@
+import { SpillSegment } from './valueSpill'
+
 const NO_BYTES = Buffer.alloc(0)
 
 /**
@@ -9,9 +11,12 @@ const NO_BYTES = Buffer.alloc(0)
  * revision is kept (docs/member.md, "Pool slabs the store kept alive").
  */
 export class KeyRevision {
-  /** Holds the value's bytes at [at, at + valueLength), among other values'. */
-  private readonly bytes: ArrayBufferLike
-  private readonly at: number
+  /**
+   * Holds the value's bytes at [at, at + valueLength), among other values': in memory, or in a file
+   * once the value was spilled (valueSpill.ts).
+   */
+  private bytes: ArrayBufferLike | SpillSegment
+  private at: number
   readonly valueLength: number
 
   constructor(
@@ -42,9 +47,22 @@ export class KeyRevision {
     this.valueLength = valueTo - valueFrom
   }
 
-  /** The value: a new view at each read, so read it once where it is used. */
+  /** The value: a new view at each read (a read of the file once spilled), so read it once where it is used. */
   get value(): Buffer {
-    return this.valueLength === 0 ? NO_BYTES : Buffer.from(this.bytes, this.at, this.valueLength)
+    if (this.valueLength === 0) return NO_BYTES
+    const b = this.bytes
+    return b instanceof SpillSegment ? b.read(this.at, this.valueLength) : Buffer.from(b, this.at, this.valueLength)
+  }
+
+  /** Whether the value was moved to a spill file. */
+  get spilled(): boolean {
+    return this.bytes instanceof SpillSegment
+  }
+
+  /** The value is now at `at` in `segment` (ValueSpill, after writing it there); its memory can go. */
+  moveValueTo(segment: SpillSegment, at: number): void {
+    this.bytes = segment
+    this.at = at
   }
 
   /** Whether `v` is a view of this revision's very bytes (not merely equal ones). */
