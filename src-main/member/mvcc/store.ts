@@ -55,11 +55,16 @@ const SURVIVOR_BATCH = 1024
 /** Keys examined per physical compaction step. */
 const COMPACT_KEYS_PER_STEP = 2000
 /**
- * Superseded revisions whose values stay in memory before they are spilled (the newest ones: a
- * watcher's prev_kv, a read just behind the head), and how many are spilled at a time (one write).
+ * Bytes of superseded values kept in memory before the oldest are spilled: the recent history (a
+ * watcher's prev_kv, reads just behind the head) stays, and so does all of a modest one. Spilling
+ * writes as much to the disk again as the WAL does, and on a disk shared with the WAL that shows in
+ * its sync times (docs/member.md, "History on disk, and a value kept once"), so it starts only once
+ * the history is worth it.
  */
-export const SPILL_AFTER = 10_000
-export const SPILL_BATCH = 2048
+export const SPILL_KEEP_BYTES = 32 * 1024 * 1024
+/** Spilled at a time, in one write: about this many bytes, at most SPILL_BATCH values. */
+export const SPILL_BATCH_BYTES = 512 * 1024
+export const SPILL_BATCH = 4096
 /** Values shorter than this are not worth a read from a file. */
 export const SPILL_MIN_BYTES = 64
 
@@ -96,6 +101,9 @@ export class MvccStore {
   /** Revisions superseded since, oldest first, from `spillHead` on: the next to be spilled. */
   private superseded: KeyRevision[] = []
   private spillHead = 0
+  /** Value bytes of the queue from `spillHead` on. */
+  private queuedBytes = 0
+  private spillKeepBytes = SPILL_KEEP_BYTES
 
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
@@ -117,14 +125,16 @@ export class MvccStore {
   }
 
   /**
-   * From now on the values of superseded revisions are moved to `spill`'s files once SPILL_AFTER
-   * newer ones were superseded after them, SPILL_BATCH at a time, as writes commit.
+   * From now on the values of superseded revisions are moved to `spill`'s files, oldest first, while
+   * more than `keepBytes` of them are in memory (SPILL_KEEP_BYTES; tests pass less), a batch at a
+   * time as writes commit.
    */
-  spillValuesTo(spill: ValueSpill): void {
+  spillValuesTo(spill: ValueSpill, keepBytes = SPILL_KEEP_BYTES): void {
     this.spill = spill
+    this.spillKeepBytes = keepBytes
   }
 
-  /** The revisions `changed` superseded join the spill queue; the oldest go once it is long enough. */
+  /** The revisions `changed` superseded join the spill queue; the oldest go once it holds enough. */
   private queueSuperseded(changed: readonly KeyRevision[]): void {
     const spill = this.spill
     if (!spill?.active) return
@@ -133,12 +143,25 @@ export class MvccStore {
       if (!h || h.length < 2) continue
       const i = h.lastIndexOf(c)
       const prev = i > 0 ? h[i - 1]! : undefined
-      if (prev && !prev.tombstone && prev.valueLength >= SPILL_MIN_BYTES) this.superseded.push(prev)
+      if (prev && !prev.tombstone && prev.valueLength >= SPILL_MIN_BYTES) {
+        this.superseded.push(prev)
+        this.queuedBytes += prev.valueLength
+      }
     }
-    if (this.superseded.length - this.spillHead < SPILL_AFTER + SPILL_BATCH) return
-    const to = this.spillHead + SPILL_BATCH
-    spill.spill(this.superseded.slice(this.spillHead, to))
-    this.spillHead = to
+    if (this.queuedBytes < this.spillKeepBytes + SPILL_BATCH_BYTES) return
+    const batch: KeyRevision[] = []
+    let bytes = 0
+    let i = this.spillHead
+    for (; i < this.superseded.length && bytes < SPILL_BATCH_BYTES && batch.length < SPILL_BATCH; i++) {
+      const r = this.superseded[i]!
+      bytes += r.valueLength
+      // Physical compaction already dropped it: no one will read it again.
+      const first = this.history.get(r.key)?.[0]
+      if (first && first.mod <= r.mod) batch.push(r)
+    }
+    this.queuedBytes -= bytes
+    this.spillHead = i
+    spill.spill(batch)
     // Drop the spilled part of the queue now and then rather than shifting it every time.
     if (this.spillHead >= 8 * SPILL_BATCH) {
       this.superseded = this.superseded.slice(this.spillHead)
@@ -417,6 +440,7 @@ export class MvccStore {
     // The old revisions go with the old store (their spill files are closed once unreachable).
     this.superseded = []
     this.spillHead = 0
+    this.queuedBytes = 0
     for (const w of this.compactedWaiters.splice(0)) w()
     for (const l of this.restoreListeners) l()
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MvccStore, SPILL_AFTER, SPILL_BATCH, SPILL_MIN_BYTES } from '../../../src-main/member/mvcc/store'
+import { MvccStore, SPILL_BATCH_BYTES, SPILL_MIN_BYTES } from '../../../src-main/member/mvcc/store'
 import { KeyRevision } from '../../../src-main/member/mvcc/types'
 import { ValueSpill } from '../../../src-main/member/mvcc/valueSpill'
 
@@ -66,11 +66,13 @@ describe('ValueSpill', () => {
 
 describe('a store that spills superseded values', () => {
   /** The same writes into two stores: puts over `keys` keys, every 7th write a delete, a few short values. */
+  /** What the tests keep in memory instead of SPILL_KEEP_BYTES (32 MiB). */
+  const KEEP = 256 * 1024
   function twins(writes: number, keys: number): { plain: MvccStore; spilling: MvccStore; spill: ValueSpill } {
     const plain = new MvccStore()
     const spilling = new MvccStore()
     const spill = new ValueSpill(tempDir(), () => {})
-    spilling.spillValuesTo(spill)
+    spilling.spillValuesTo(spill, KEEP)
     for (let i = 0; i < writes; i++) {
       for (const s of [plain, spilling]) {
         const t = s.write()
@@ -84,14 +86,19 @@ describe('a store that spills superseded values', () => {
   }
 
   it('moves the oldest superseded values to disk and answers every read as before', () => {
-    // About four writes in five supersede a value worth spilling (deletes and short values do not).
-    const writes = 2 * (SPILL_AFTER + 3 * SPILL_BATCH)
+    const writes = 30_000
     const { plain, spilling, spill } = twins(writes, 1000)
-    expect(spill.stats.values).toBeGreaterThan(2 * SPILL_BATCH)
-    // The newest superseded values stay in memory, and so do live ones.
+    expect(spill.stats.bytes).toBeGreaterThan(4 * SPILL_BATCH_BYTES)
+    // Live values stay in memory, and so do the newest superseded ones, at least KEEP bytes of them.
     const live = spilling.range('/reg/', '/reg0', {}).kvs
     expect(live.some((r) => r.spilled)).toBe(false)
     const everything = [...spilling.allRevisions()]
+    const liveSet = new Set(live)
+    const kept = everything.filter((r) => !r.spilled && !liveSet.has(r) && r.valueLength >= SPILL_MIN_BYTES)
+    expect(kept.reduce((n, r) => n + r.valueLength, 0)).toBeGreaterThanOrEqual(KEEP)
+    // The spilled ones are the oldest: none is newer than a superseded one kept in memory.
+    const newestSpilled = Math.max(...everything.filter((r) => r.spilled).map((r) => r.mod))
+    expect(newestSpilled).toBeLessThan(Math.max(...kept.map((r) => r.mod)))
     expect(everything.filter((r) => r.spilled).length).toBe(spill.stats.values)
     // Short values are not worth a file read.
     expect(everything.some((r) => r.spilled && r.valueLength < SPILL_MIN_BYTES)).toBe(false)
@@ -109,13 +116,18 @@ describe('a store that spills superseded values', () => {
     expect(everything.map((r) => r.value.toString('hex'))).toEqual([...plain.allRevisions()].map((r) => r.value.toString('hex')))
   })
 
-  it('after a compaction reads and hashes still agree, and spilling goes on', () => {
-    const { plain, spilling, spill } = twins(SPILL_AFTER + 2 * SPILL_BATCH + 10, 500)
-    const compactAt = Math.floor(spilling.currentRev / 2)
+  it('after a compaction reads and hashes still agree, spilling goes on, and what it dropped is not spilled', () => {
+    const { plain, spilling, spill } = twins(20_000, 500)
+    // Near the head: the compaction drops superseded revisions still waiting in memory to be spilled.
+    const compactAt = spilling.currentRev - 50
+    const before = [...spilling.allRevisions()]
     plain.compact(compactAt)
     spilling.compact(compactAt)
+    const after = new Set(spilling.allRevisions())
+    const droppedInMemory = before.filter((r) => !after.has(r) && !r.spilled && r.valueLength >= SPILL_MIN_BYTES)
+    expect(droppedInMemory.length).toBeGreaterThan(100)
     const spilledBefore = spill.stats.values
-    for (let i = 0; i < 2 * SPILL_BATCH; i++) {
+    for (let i = 0; i < 10_000; i++) {
       for (const s of [plain, spilling]) {
         const t = s.write()
         t.put(`/reg/${i % 500}`, valueOf(i + 1_000_000, 120), '0')
@@ -123,6 +135,8 @@ describe('a store that spills superseded values', () => {
       }
     }
     expect(spill.stats.values).toBeGreaterThan(spilledBefore)
+    // What the compaction dropped is not written out when its turn comes.
+    expect(droppedInMemory.filter((r) => r.spilled)).toEqual([])
     expect(spilling.hashKV(0)).toBe(plain.hashKV(0))
     expect(spilling.range('/reg/', '/reg0', { rev: compactAt }).kvs.map((r) => r.value.toString('hex'))).toEqual(
       plain.range('/reg/', '/reg0', { rev: compactAt }).kvs.map((r) => r.value.toString('hex')),
@@ -130,15 +144,23 @@ describe('a store that spills superseded values', () => {
   })
 
   it('forgets what was waiting to be spilled when a snapshot replaces the store', () => {
-    const { spilling, spill } = twins(SPILL_AFTER + SPILL_BATCH - 10, 100)
-    expect(spill.stats.values).toBe(0)
-    spilling.restore([], 1, 0)
-    // Without the queue's old revisions, the next writes do not reach the threshold.
-    for (let i = 0; i < 20; i++) {
-      const t = spilling.write()
-      t.put(`/x/${i % 5}`, valueOf(i), '0')
+    const store = new MvccStore()
+    const spill = new ValueSpill(tempDir(), () => {})
+    // Nothing kept beyond one batch: the first write that brings the queue to SPILL_BATCH_BYTES spills.
+    store.spillValuesTo(spill, 0)
+    const put = (k: string, i: number) => {
+      const t = store.write()
+      t.put(k, valueOf(i, 100), '0')
       t.end()
     }
+    const justBelow = Math.floor((SPILL_BATCH_BYTES - 1) / 100)
+    for (let i = 0; i < 100 + justBelow; i++) put(`/a/${i % 100}`, i)
     expect(spill.stats.values).toBe(0)
+    store.restore([], 1, 0)
+    // With the old queue gone these stay below the threshold too; with it they would cross it.
+    for (let i = 0; i < 120; i++) put(`/b/${i % 100}`, i)
+    expect(spill.stats.values).toBe(0)
+    for (let i = 0; i < justBelow; i++) put(`/b/${i % 100}`, i)
+    expect(spill.stats.values).toBeGreaterThan(0)
   })
 })
