@@ -98,10 +98,12 @@ export class MvccStore {
   readonly values = new ByteArena()
   /** Where superseded values go (spillValuesTo); none: they stay in memory. */
   private spill: ValueSpill | undefined
-  /** Revisions superseded since, oldest first, from `spillHead` on: the next to be spilled. */
-  private superseded: KeyRevision[] = []
-  private spillHead = 0
-  /** Value bytes of the queue from `spillHead` on. */
+  /**
+   * Revisions superseded since, oldest first: the next to be spilled. A set, so that physical
+   * compaction can take out what it drops (they must not stay alive only for being queued).
+   */
+  private queued = new Set<KeyRevision>()
+  /** Value bytes of `queued`. */
   private queuedBytes = 0
   private spillKeepBytes = SPILL_KEEP_BYTES
 
@@ -143,30 +145,32 @@ export class MvccStore {
       if (!h || h.length < 2) continue
       const i = h.lastIndexOf(c)
       const prev = i > 0 ? h[i - 1]! : undefined
-      if (prev && !prev.tombstone && prev.valueLength >= SPILL_MIN_BYTES) {
-        this.superseded.push(prev)
+      if (prev && !prev.tombstone && prev.valueLength >= SPILL_MIN_BYTES && !this.queued.has(prev)) {
+        this.queued.add(prev)
         this.queuedBytes += prev.valueLength
       }
     }
     if (this.queuedBytes < this.spillKeepBytes + SPILL_BATCH_BYTES) return
     const batch: KeyRevision[] = []
     let bytes = 0
-    let i = this.spillHead
-    for (; i < this.superseded.length && bytes < SPILL_BATCH_BYTES && batch.length < SPILL_BATCH; i++) {
-      const r = this.superseded[i]!
+    for (const r of this.queued) {
+      if (bytes >= SPILL_BATCH_BYTES || batch.length >= SPILL_BATCH) break
+      batch.push(r)
       bytes += r.valueLength
-      // Physical compaction already dropped it: no one will read it again.
-      const first = this.history.get(r.key)?.[0]
-      if (first && first.mod <= r.mod) batch.push(r)
     }
+    for (const r of batch) this.queued.delete(r)
     this.queuedBytes -= bytes
-    this.spillHead = i
     spill.spill(batch)
-    // Drop the spilled part of the queue now and then rather than shifting it every time.
-    if (this.spillHead >= 8 * SPILL_BATCH) {
-      this.superseded = this.superseded.slice(this.spillHead)
-      this.spillHead = 0
-    }
+  }
+
+  /** Bytes of superseded values waiting in memory for their turn to be spilled. */
+  get spillQueuedBytes(): number {
+    return this.queuedBytes
+  }
+
+  /** A revision physical compaction dropped leaves the spill queue with it. */
+  private unqueue(r: KeyRevision): void {
+    if (this.queued.delete(r)) this.queuedBytes -= r.valueLength
   }
 
   /** Latest revision of `key` visible at `rev` (a tombstone means "deleted"). */
@@ -345,7 +349,12 @@ export class MvccStore {
       }
       if (keep < 0) continue
       const from = h[keep]!.tombstone ? keep + 1 : keep
-      if (from > 0) for (const old of h.splice(0, from)) this.bytes -= revisionBytes(old)
+      if (from > 0) {
+        for (const old of h.splice(0, from)) {
+          this.bytes -= revisionBytes(old)
+          if (this.queuedBytes > 0) this.unqueue(old)
+        }
+      }
       if (h.length === 0) gone.push(key)
     }
     for (const key of gone) {
@@ -438,8 +447,7 @@ export class MvccStore {
     this.physicalRev = 0
     this.compactCursor = undefined
     // The old revisions go with the old store (their spill files are closed once unreachable).
-    this.superseded = []
-    this.spillHead = 0
+    this.queued = new Set()
     this.queuedBytes = 0
     for (const w of this.compactedWaiters.splice(0)) w()
     for (const l of this.restoreListeners) l()

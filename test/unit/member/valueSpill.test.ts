@@ -121,8 +121,12 @@ describe('a store that spills superseded values', () => {
     // Near the head: the compaction drops superseded revisions still waiting in memory to be spilled.
     const compactAt = spilling.currentRev - 50
     const before = [...spilling.allRevisions()]
+    const queuedBefore = spilling.spillQueuedBytes
+    expect(queuedBefore).toBeGreaterThanOrEqual(KEEP)
     plain.compact(compactAt)
     spilling.compact(compactAt)
+    // What the compaction dropped no longer waits in the queue (nothing else keeps it alive).
+    expect(spilling.spillQueuedBytes).toBeLessThan(queuedBefore / 2)
     const after = new Set(spilling.allRevisions())
     const droppedInMemory = before.filter((r) => !after.has(r) && !r.spilled && r.valueLength >= SPILL_MIN_BYTES)
     expect(droppedInMemory.length).toBeGreaterThan(100)
