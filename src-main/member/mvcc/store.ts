@@ -136,19 +136,14 @@ export class MvccStore {
     this.spillKeepBytes = keepBytes
   }
 
-  /** The revisions `changed` superseded join the spill queue; the oldest go once it holds enough. */
-  private queueSuperseded(changed: readonly KeyRevision[]): void {
+  /** Superseded revisions join the spill queue; the oldest go once it holds enough. */
+  private queueSuperseded(superseded: readonly KeyRevision[]): void {
     const spill = this.spill
     if (!spill?.active) return
-    for (const c of changed) {
-      const h = this.history.get(c.key)
-      if (!h || h.length < 2) continue
-      const i = h.lastIndexOf(c)
-      const prev = i > 0 ? h[i - 1]! : undefined
-      if (prev && !prev.tombstone && prev.valueLength >= SPILL_MIN_BYTES && !this.queued.has(prev)) {
-        this.queued.add(prev)
-        this.queuedBytes += prev.valueLength
-      }
+    for (const prev of superseded) {
+      if (prev.valueLength < SPILL_MIN_BYTES) continue
+      this.queued.add(prev)
+      this.queuedBytes += prev.valueLength
     }
     if (this.queuedBytes < this.spillKeepBytes + SPILL_BATCH_BYTES) return
     const batch: KeyRevision[] = []
@@ -225,12 +220,12 @@ export class MvccStore {
     return new WriteTxn(this)
   }
 
-  /** Used by WriteTxn.end(): publish the transaction's changes. */
-  commitChanges(rev: number, changed: KeyRevision[]): void {
+  /** Used by WriteTxn.end(): publish the transaction's changes, and what they superseded. */
+  commitChanges(rev: number, changed: KeyRevision[], superseded: readonly KeyRevision[]): void {
     if (changed.length === 0) return
     this.currentRev = rev
     for (const c of changed) this.changes.push(c)
-    if (this.spill) this.queueSuperseded(changed)
+    if (this.spill) this.queueSuperseded(superseded)
     if (this.listeners.size === 0) return
     const events: MvccEvent[] = changed.map((kv) => ({ type: kv.tombstone ? 'DELETE' : 'PUT', kv }))
     for (const l of this.listeners) l(events, rev)
@@ -591,6 +586,8 @@ export class StoreLoader {
 export class WriteTxn {
   readonly rev: number
   private readonly changed: KeyRevision[] = []
+  /** The live revisions its changes replaced (a put's predecessor, a delete's victim). */
+  private readonly superseded: KeyRevision[] = []
   /** Undoes each change, newest last (abort runs them backwards). */
   private readonly undo: Array<() => void> = []
 
@@ -626,6 +623,7 @@ export class WriteTxn {
     )
     this.undo.push(this.store.appendRevision(r, live))
     this.changed.push(r)
+    if (live) this.superseded.push(live)
     return r
   }
 
@@ -636,6 +634,7 @@ export class WriteTxn {
       const r = new KeyRevision(prev.key, EMPTY, 0, this.rev, this.changed.length, 0, '0', true)
       this.undo.push(this.store.appendRevision(r, prev))
       this.changed.push(r)
+      this.superseded.push(prev)
     }
     return victims
   }
@@ -656,12 +655,13 @@ export class WriteTxn {
   abort(): void {
     while (this.undo.length) this.undo.pop()!()
     this.changed.length = 0
+    this.superseded.length = 0
   }
 
   end(): number {
     // Temporarily visible revisions must not count as current before commit: the store's
     // currentRev moves only here.
-    this.store.commitChanges(this.rev, this.changed)
+    this.store.commitChanges(this.rev, this.changed, this.superseded)
     return this.store.currentRev
   }
 }

@@ -63,7 +63,6 @@ export class SpillSegment {
 export class ValueSpill {
   private segment: SpillSegment | undefined
   private used = 0
-  private files = 0
   private stopped = false
   /** Values moved, and their bytes, since the start. */
   readonly stats = { values: 0, bytes: 0, segments: 0 }
@@ -119,7 +118,7 @@ export class ValueSpill {
   }
 
   private newSegment(): void {
-    const file = path.join(this.dir, `.value-spill-${process.pid}-${this.files++}-${randomBytes(4).toString('hex')}`)
+    const file = path.join(this.dir, `.value-spill-${process.pid}-${this.stats.segments}-${randomBytes(4).toString('hex')}`)
     const fd = openSync(file, 'wx+', 0o600)
     try {
       unlinkSync(file)

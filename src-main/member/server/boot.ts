@@ -6,6 +6,7 @@
 import path from 'node:path'
 import { MemoryStorage, type Entry } from '../../raft/index'
 import { quotaBytes, type MemberConfig } from '../config'
+import { ValueSpill } from '../mvcc/valueSpill'
 import { Snapshotter } from '../snap/snapshotter'
 import type { Wal } from '../wal/wal'
 import { openDataDir, StartError } from './dataDir'
@@ -38,6 +39,8 @@ export async function bootMember(cfg: MemberConfig, log: (line: string) => void)
   const minLeaseTTL = Math.ceil((1.5 * cfg.electionMs) / 1000)
   const sm = new StateMachine(clusterId, localId, minLeaseTTL, quotaBytes(cfg))
   for (const m of initialMembers) sm.cluster.add(m)
+  // Old values to disk, as etcd's live in its bbolt file rather than in its heap (valueSpill.ts).
+  sm.store.spillValuesTo(new ValueSpill(memberDir, log))
 
   const storage = new MemoryStorage()
   let snapshotIndex = 0

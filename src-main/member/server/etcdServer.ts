@@ -12,7 +12,6 @@
  * The gRPC handlers, the duties and the membership operations see the server through the narrow
  * interfaces of ports.ts.
  */
-import path from 'node:path'
 import { RawNode, NO_NODE, type ReadState, type SoftState, type Status, type TraceEvent } from '../../raft/index'
 import { JwtTokens } from '../auth/tokens'
 import { parseRetention, type MemberConfig } from '../config'
@@ -37,7 +36,6 @@ import { RaftNode } from './raftNode'
 import { ReadIndexBatcher } from './readIndex'
 import type { ApplyOutcome, EntryResult, StateMachine } from './stateMachine'
 import { AppliedWaiters, StateWaiters } from './waiters'
-import { ValueSpill } from '../mvcc/valueSpill'
 
 export { CLUSTER_VERSION, SERVER_VERSION } from './version'
 
@@ -126,8 +124,6 @@ export class EtcdServer implements ApiContext, Proposing, LinearizableReads, Quo
     const { sm, wal } = boot
     // Physical compaction walks every key: in slices, off the Raft loop's way.
     sm.store.backgroundCompaction(sliceRunner())
-    // Old values to disk, as etcd's live in its bbolt file rather than in its heap (valueSpill.ts).
-    sm.store.spillValuesTo(new ValueSpill(path.join(cfg.dataDir, 'member'), this.log))
     this.localId = boot.localId
     this.clusterId = boot.clusterId
     sm.auth.tokenTtlMs = cfg.authTokenTtl * 1000
