@@ -3,7 +3,8 @@
  * bin/raftdeck.mjs all pass them; the list lives in nodeFlags.json so the plain-JS launcher reads
  * the same one). Each was chosen by measurement: the first two are about memory (docs/member.md,
  * "Memory under load: the heap's growth factor"), the third about how soon a member runs at its
- * pace (docs/member.md, "The one-client cells measured V8's warm-up").
+ * pace (docs/member.md, "The one-client cells measured V8's warm-up"), the fourth about memory at
+ * rest (docs/member.md, "Memory back when the load stops").
  *
  * `--max-semi-space-size=8`: a member keeps its whole MVCC history on the heap. With V8's default
  * young generation (16 MiB semi-spaces) every scavenge while a large snapshot loads copies up to
@@ -29,6 +30,11 @@
  * six, while etcd, built ahead of time, starts at its pace. With an eighth of the budget the member
  * is there within a second; the steady pace, start-up to a leader with a Kubernetes-sized snapshot,
  * and 64-client throughput did not get worse.
+ *
+ * `--expose-gc`: lets the member run one full collection itself once it has been quiet for a few
+ * seconds after its heap grew (server/idleHeap.ts). V8's own memory reducer does the same, but
+ * 15–45 s after a load and on a busy leader sometimes never; the collection gives back the young
+ * generation's 15 MiB and what the load left behind, 25–40 MiB per member after 100,000 puts.
  */
 import flags from './nodeFlags.json'
 
