@@ -10,7 +10,7 @@ import { ClientServer } from './api/grpcServer'
 import { FlagError, parseMemberFlags } from './config'
 import { toHex } from './ids'
 import { EtcdServer, StartError } from './server/etcdServer'
-import { startIdleHeapTrim } from './server/idleHeap'
+import { startIdleYoungTrim } from './server/idleHeap'
 
 export async function runMember(argv: string[]): Promise<number> {
   const log = (line: string): void => {
@@ -56,7 +56,7 @@ export async function runMember(argv: string[]): Promise<number> {
   log(`member ${toHex(server.localId)} (${cfg.name}) of cluster ${toHex(server.clusterId)} serving clients on ${cfg.listenClientUrls.join(',')}, peers on ${cfg.listenPeerUrls.join(',')}`)
   // The first request of each kind should not pay for its message types' generated code in one go.
   void warmCodecs().catch((err: unknown) => log(`warming the protobuf codecs failed: ${err instanceof Error ? err.message : String(err)}`))
-  const stopIdleTrim = startIdleHeapTrim(log)
+  const stopIdleTrim = startIdleYoungTrim(log)
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (code: number, why: string): void => {

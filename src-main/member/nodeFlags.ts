@@ -31,10 +31,9 @@
  * is there within a second; the steady pace, start-up to a leader with a Kubernetes-sized snapshot,
  * and 64-client throughput did not get worse.
  *
- * `--expose-gc`: lets the member run one full collection itself once it has been quiet for a few
- * seconds after its heap grew (server/idleHeap.ts). V8's own memory reducer does the same, but
- * 15–45 s after a load and on a busy leader sometimes never; the collection gives back the young
- * generation's 15 MiB and what the load left behind, 25–40 MiB per member after 100,000 puts.
+ * `--expose-gc`: lets a member that has gone quiet after a load shrink its young generation with
+ * two scavenges (server/idleHeap.ts). V8's own memory reducer does it 15–45 s after a load, and on
+ * a leader sometimes never; the member does it within 10 s, 15 MiB per member.
  */
 import flags from './nodeFlags.json'
 

@@ -1,18 +1,20 @@
 /**
- * Memory back after a burst of work. Under load V8 grows the young generation to its maximum (two
- * 8 MiB semi-spaces, nodeFlags.ts) and the old generation's free pages stay committed; V8's own
- * memory reducer gives them back only once it judges the isolate idle, which on a member took 15 to
- * 45 s after the load ended and on a leader (heartbeats allocate a little, all the time) sometimes
- * never. Go's runtime returns etcd's free pages within seconds to minutes.
+ * The young generation back after a burst of work. Under load V8 grows it to its maximum (two 8 MiB
+ * semi-spaces, nodeFlags.ts) and keeps it; V8's own memory reducer gives it back only once it
+ * judges the isolate idle, which on a member took 15 to 45 s after the load ended and on a leader
+ * (heartbeats allocate a little, all the time) sometimes never. Go's runtime returns etcd's free
+ * pages within seconds to minutes.
  *
- * So a member that has been quiet for a few seconds after its heap grew collects itself, in two
- * steps. V8 shrinks the young generation at a collection only when the allocation rate it measured
- * since its previous collection was low, over at least the last 5 s: right after a load that
- * interval still holds the load's last allocations (up to a whole young generation), and a
- * collection 3 s or even 8 s later left the young generation at 16 MiB in some runs. So first a
- * scavenge (about a millisecond) closes that interval; SINCE_LAST_GC_MS later, still quiet, one full
- * collection finds a low rate, shrinks the young generation to 1 MiB and frees the pages and the
- * ArrayBuffers the load left behind (docs/member.md, "Memory back when the load stops").
+ * V8 shrinks the young generation at a collection when the allocation rate it measured since its
+ * previous collection was low over at least the last 5 s. Right after a load that interval still
+ * holds the load's last allocations (up to a whole young generation), so a member that has been
+ * quiet for two seconds runs a scavenge (about a millisecond), which closes that interval, and
+ * SINCE_LAST_GC_MS later, still quiet, a second one, which finds a low rate and shrinks the young
+ * generation to 1 MiB (docs/member.md, "Memory back when the load stops").
+ *
+ * Scavenges only: a forced full collection gave back more, but cost the next light load its pace
+ * (measured: one client's gets 7–9% slower and its put p99 nearly doubled in the bench's cells that
+ * followed a quiet spell).
  *
  * Quiet is judged by the process's own CPU time, which a busy machine does not inflate: heartbeats,
  * status polls and the playground's debug stream cost a member well under QUIET_CPU_SHARE.
@@ -24,73 +26,50 @@ import { PerformanceObserver } from 'node:perf_hooks'
 export const SAMPLE_MS = 1000
 /** CPU time below this share of a sample counts as quiet. */
 export const QUIET_CPU_SHARE = 0.05
-/** Quiet samples in a row before the first step. */
+/** Quiet samples in a row before the first scavenge. */
 export const QUIET_SAMPLES = 2
-/** Time since V8's last collection (the first step's, at the earliest) before the full one. */
+/** Time since V8's last collection (the first scavenge's, at the latest) before the second. */
 export const SINCE_LAST_GC_MS = 5500
-/** The heap and its buffers must have grown this much since the last collection (or start) to be worth one. */
-export const GROWTH_BYTES = 8 * 1024 * 1024
-/**
- * No collection above this much live heap: a full collection's pause grows with what is alive
- * (~160 ms at 500 MiB here), and a member holding that much gains little from the young generation.
- */
-export const MAX_USED_BYTES = 256 * 1024 * 1024
+/** A young generation at least this large has grown since it was last shrunk (1 MiB then). */
+export const GROWN_YOUNG_BYTES = 4 * 1024 * 1024
+/** Shrinking attempts per quiet spell: V8 may judge the rate too high, and then it is left alone. */
+export const MAX_TRIES = 3
 
-export interface HeapReading {
-  /**
-   * Bytes the heap has committed (V8's total_heap_size) plus the memory of ArrayBuffers and other
-   * external objects, which a collection also frees: a load of large values grows the latter most.
-   */
-  committed: number
-  /** Bytes alive in the heap (what a full collection's pause grows with). */
-  used: number
-}
-
-/** What to collect now: a scavenge to start the quiet interval V8 measures, or the full collection. */
-export type TrimStep = 'minor' | 'full'
+/** What to run now: the scavenge that starts the quiet interval V8 measures, or the one that shrinks. */
+export type TrimStep = 'open' | 'shrink'
 
 /** The decision alone, fed one sample at a time (the timer below, or a test). */
-export class IdleHeapTrim {
+export class IdleYoungTrim {
   private quiet = 0
-  private primed = false
-  private base: number
-
-  constructor(start: HeapReading) {
-    this.base = start.committed
-  }
+  private opened = false
+  private tries = 0
 
   /**
-   * One sample: CPU ms spent in the last `sampleMs`, the heap now, and ms since V8's last collection
-   * of any kind ended. Returns the step to run now, if any.
+   * One sample: CPU ms spent in the last `sampleMs`, the young generation's committed bytes, and ms
+   * since V8's last collection of any kind ended. Returns the step to run now, if any.
    */
-  sample(cpuMs: number, sampleMs: number, heap: HeapReading, sinceGcMs: number): TrimStep | null {
+  sample(cpuMs: number, sampleMs: number, youngBytes: number, sinceGcMs: number): TrimStep | null {
     if (cpuMs >= QUIET_CPU_SHARE * sampleMs) {
       this.quiet = 0
-      this.primed = false
+      this.opened = false
+      this.tries = 0
       return null
     }
     this.quiet++
-    // The heap may also have shrunk by itself (V8's reducer): measure growth from the lowest point.
-    this.base = Math.min(this.base, heap.committed)
-    if (this.quiet < QUIET_SAMPLES || heap.committed - this.base < GROWTH_BYTES || heap.used > MAX_USED_BYTES) return null
-    if (!this.primed) {
-      this.primed = true
-      return 'minor'
+    if (this.quiet < QUIET_SAMPLES || youngBytes < GROWN_YOUNG_BYTES || this.tries >= MAX_TRIES) return null
+    if (!this.opened) {
+      this.opened = true
+      return 'open'
     }
-    return sinceGcMs >= SINCE_LAST_GC_MS ? 'full' : null
-  }
-
-  /** The full collection ran; `after` is the heap it left. */
-  collected(after: HeapReading): void {
-    this.base = after.committed
-    this.quiet = 0
-    this.primed = false
+    if (sinceGcMs < SINCE_LAST_GC_MS) return null
+    this.opened = false
+    this.tries++
+    return 'shrink'
   }
 }
 
-function readHeap(): HeapReading & { heap: number; external: number } {
-  const h = v8.getHeapStatistics()
-  return { committed: h.total_heap_size + h.external_memory, used: h.used_heap_size, heap: h.total_heap_size, external: h.external_memory }
+function youngBytes(): number {
+  return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0
 }
 
 const mib = (bytes: number): string => (bytes / 1048576).toFixed(0)
@@ -99,9 +78,9 @@ const mib = (bytes: number): string => (bytes / 1048576).toFixed(0)
  * Starts the sampling timer when the process can collect on request (`--expose-gc`, given to every
  * member by nodeFlags.json); without it there is nothing to do. Returns a stop function.
  */
-export function startIdleHeapTrim(log: (line: string) => void, gc: NodeJS.GCFunction | undefined = globalThis.gc): () => void {
+export function startIdleYoungTrim(log: (line: string) => void, gc: NodeJS.GCFunction | undefined = globalThis.gc): () => void {
   if (!gc) return () => {}
-  const trim = new IdleHeapTrim(readHeap())
+  const trim = new IdleYoungTrim()
   let cpu = process.cpuUsage()
   let at = performance.now()
   let lastGc = at
@@ -112,17 +91,10 @@ export function startIdleHeapTrim(log: (line: string) => void, gc: NodeJS.GCFunc
   const timer = setInterval(() => {
     const now = performance.now()
     const used = process.cpuUsage(cpu)
-    const before = readHeap()
+    const before = youngBytes()
     const step = trim.sample((used.user + used.system) / 1000, now - at, before, now - lastGc)
-    if (step === 'minor') gc(true)
-    if (step === 'full') {
-      const t0 = performance.now()
-      gc()
-      const ms = performance.now() - t0
-      const after = readHeap()
-      trim.collected(after)
-      log(`quiet after a load: one full collection, heap ${mib(before.heap)} → ${mib(after.heap)} MiB (${mib(after.used)} MiB alive), buffers ${mib(before.external)} → ${mib(after.external)} MiB, ${ms.toFixed(0)} ms`)
-    }
+    if (step) gc(true)
+    if (step === 'shrink') log(`quiet after a load: young generation ${mib(before)} → ${mib(youngBytes())} MiB`)
     // A collection's own CPU time is not the next sample's load.
     cpu = process.cpuUsage()
     at = performance.now()
