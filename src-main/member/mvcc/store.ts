@@ -137,9 +137,7 @@ export class MvccStore {
   }
 
   /** Superseded revisions join the spill queue; the oldest go once it holds enough. */
-  private queueSuperseded(superseded: readonly KeyRevision[]): void {
-    const spill = this.spill
-    if (!spill?.active) return
+  private queueSuperseded(spill: ValueSpill, superseded: readonly KeyRevision[]): void {
     for (const prev of superseded) {
       if (prev.valueLength < SPILL_MIN_BYTES) continue
       this.queued.add(prev)
@@ -225,7 +223,7 @@ export class MvccStore {
     if (changed.length === 0) return
     this.currentRev = rev
     for (const c of changed) this.changes.push(c)
-    if (this.spill) this.queueSuperseded(superseded)
+    if (this.spill?.active) this.queueSuperseded(this.spill, superseded)
     if (this.listeners.size === 0) return
     const events: MvccEvent[] = changed.map((kv) => ({ type: kv.tombstone ? 'DELETE' : 'PUT', kv }))
     for (const l of this.listeners) l(events, rev)

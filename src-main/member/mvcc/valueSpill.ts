@@ -13,8 +13,8 @@
  * its snapshot and WAL. Each file is unlinked the moment it is created, so nothing is left behind by
  * a crash, and its space is given back when its descriptor is closed, which happens once no revision
  * refers to it any more (compaction dropped them all, or a snapshot install replaced the store): a
- * FinalizationRegistry closes it then. A file is never written after its values are handed out, and
- * nothing is ever synced: the page cache is all it needs.
+ * FinalizationRegistry closes it then. Batches are appended, so bytes once handed out are never
+ * written again, and nothing is ever synced: the page cache is all it needs.
  *
  * A failed write (a full disk) leaves the values where they were and stops spilling, with one line
  * in the member's log: memory instead of disk, nothing lost.
