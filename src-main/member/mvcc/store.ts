@@ -26,6 +26,7 @@ import { KeyIndex } from './keyIndex'
 import { KeyMap, type ReadonlyKeyMap } from './keyMap'
 import { RevisionLog, type FrozenRevisions } from './revisionLog'
 import { KeyRevision, type MvccEvent } from './types'
+import { SpillQueue } from './spillQueue'
 import type { ValueSpill } from './valueSpill'
 
 export interface RangeOptions {
@@ -98,13 +99,8 @@ export class MvccStore {
   readonly values = new ByteArena()
   /** Where superseded values go (spillValuesTo); none: they stay in memory. */
   private spill: ValueSpill | undefined
-  /**
-   * Revisions superseded since, oldest first: the next to be spilled. A set, so that physical
-   * compaction can take out what it drops (they must not stay alive only for being queued).
-   */
-  private queued = new Set<KeyRevision>()
-  /** Value bytes of `queued`. */
-  private queuedBytes = 0
+  /** Superseded revisions, oldest first: the next to be spilled. */
+  private queued = new SpillQueue()
   private spillKeepBytes = SPILL_KEEP_BYTES
 
   onCommit(listener: CommitListener): () => void {
@@ -136,34 +132,16 @@ export class MvccStore {
     this.spillKeepBytes = keepBytes
   }
 
-  /** Superseded revisions join the spill queue; the oldest go once it holds enough. */
-  private queueSuperseded(spill: ValueSpill, superseded: readonly KeyRevision[]): void {
-    for (const prev of superseded) {
-      if (prev.valueLength < SPILL_MIN_BYTES) continue
-      this.queued.add(prev)
-      this.queuedBytes += prev.valueLength
-    }
-    if (this.queuedBytes < this.spillKeepBytes + SPILL_BATCH_BYTES) return
-    const batch: KeyRevision[] = []
-    let bytes = 0
-    for (const r of this.queued) {
-      if (bytes >= SPILL_BATCH_BYTES || batch.length >= SPILL_BATCH) break
-      batch.push(r)
-      bytes += r.valueLength
-    }
-    for (const r of batch) this.queued.delete(r)
-    this.queuedBytes -= bytes
-    spill.spill(batch)
+  /** Superseded revisions (by the change at `rev`) join the spill queue; the oldest go once it holds enough. */
+  private queueSuperseded(spill: ValueSpill, superseded: readonly KeyRevision[], rev: number): void {
+    for (const prev of superseded) if (prev.valueLength >= SPILL_MIN_BYTES) this.queued.push(prev, rev)
+    if (this.queued.bytes < this.spillKeepBytes + SPILL_BATCH_BYTES) return
+    spill.spill(this.queued.take(SPILL_BATCH_BYTES, SPILL_BATCH))
   }
 
   /** Bytes of superseded values waiting in memory for their turn to be spilled. */
   get spillQueuedBytes(): number {
-    return this.queuedBytes
-  }
-
-  /** A revision physical compaction dropped leaves the spill queue with it. */
-  private unqueue(r: KeyRevision): void {
-    if (this.queued.delete(r)) this.queuedBytes -= r.valueLength
+    return this.queued.bytes
   }
 
   /** Latest revision of `key` visible at `rev` (a tombstone means "deleted"). */
@@ -223,7 +201,7 @@ export class MvccStore {
     if (changed.length === 0) return
     this.currentRev = rev
     for (const c of changed) this.changes.push(c)
-    if (this.spill?.active) this.queueSuperseded(this.spill, superseded)
+    if (this.spill?.active) this.queueSuperseded(this.spill, superseded, rev)
     if (this.listeners.size === 0) return
     const events: MvccEvent[] = changed.map((kv) => ({ type: kv.tombstone ? 'DELETE' : 'PUT', kv }))
     for (const l of this.listeners) l(events, rev)
@@ -292,6 +270,8 @@ export class MvccStore {
     this.everCompacted = true
     this.compactRev = rev
     this.changes.dropBefore(rev)
+    // What physical compaction will drop need not wait to be spilled, nor stay alive for it.
+    this.queued.dropSupersededUpTo(rev)
     // A compaction still under way restarts from the first key with the newer revision.
     this.physicalRev = rev
     this.compactCursor = undefined
@@ -343,10 +323,7 @@ export class MvccStore {
       if (keep < 0) continue
       const from = h[keep]!.tombstone ? keep + 1 : keep
       if (from > 0) {
-        for (const old of h.splice(0, from)) {
-          this.bytes -= revisionBytes(old)
-          if (this.queuedBytes > 0) this.unqueue(old)
-        }
+        for (const old of h.splice(0, from)) this.bytes -= revisionBytes(old)
       }
       if (h.length === 0) gone.push(key)
     }
@@ -440,8 +417,7 @@ export class MvccStore {
     this.physicalRev = 0
     this.compactCursor = undefined
     // The old revisions go with the old store (their spill files are closed once unreachable).
-    this.queued = new Set()
-    this.queuedBytes = 0
+    this.queued.clear()
     for (const w of this.compactedWaiters.splice(0)) w()
     for (const l of this.restoreListeners) l()
   }
@@ -605,7 +581,7 @@ export class WriteTxn {
 
   put(key: string, value: Buffer, lease: string): KeyRevision {
     const live = this.live(key)
-    const r = new KeyRevision(
+    const r = KeyRevision.make(
       // The live revision's key string is the same key: one string per key rather than per revision.
       live ? live.key : key,
       // Bytes already kept are not copied again: ignore_value passes a view of the live revision's
@@ -629,7 +605,7 @@ export class WriteTxn {
   deleteRange(key: string, end: string | undefined): KeyRevision[] {
     const victims = this.store.rangeAt(key, end, this.readRev(), 0).kvs
     for (const prev of victims) {
-      const r = new KeyRevision(prev.key, EMPTY, 0, this.rev, this.changed.length, 0, '0', true)
+      const r = KeyRevision.make(prev.key, EMPTY, 0, this.rev, this.changed.length, 0, '0', true)
       this.undo.push(this.store.appendRevision(r, prev))
       this.changed.push(r)
       this.superseded.push(prev)

@@ -9,8 +9,14 @@ const NO_BYTES = Buffer.alloc(0)
  * ByteArena, a chunk of the snapshot file it was loaded from), not as a Buffer view of its own: a
  * view is ~96 bytes and one more object for the collector to mark, per revision, for as long as the
  * revision is kept (docs/member.md, "Pool slabs the store kept alive").
+ *
+ * A store keeps one of these per revision of its history, so their size is most of its heap. Most
+ * revisions are a plain put: the only change of its transaction (`sub` 0), with no lease. Those are
+ * a PlainRevision, 80 bytes; the others (a transaction's later changes, a key with a lease, a
+ * tombstone) carry the three fields more, 104 bytes (docs/member.md, "The history's objects,
+ * smaller"). Make either with `KeyRevision.make`.
  */
-export class KeyRevision {
+export abstract class KeyRevision {
   /**
    * Holds the value's bytes at [at, at + valueLength), among other values': in memory, or in a file
    * once the value was spilled (valueSpill.ts).
@@ -19,7 +25,7 @@ export class KeyRevision {
   private at: number
   readonly valueLength: number
 
-  constructor(
+  protected constructor(
     /**
      * latin1 binary string of the key bytes (see keyIndex.ts). Replaced by an equal string when a
      * store shares one string per key.
@@ -33,18 +39,36 @@ export class KeyRevision {
     readonly create: number,
     /** Main revision of the change. */
     readonly mod: number,
-    /** Position of the change inside its revision (several changes share one revision in a txn). */
-    readonly sub: number,
     readonly version: number,
-    /** Lease ID as a decimal string, '0' for none. */
-    readonly lease: string,
-    readonly tombstone: boolean,
-    valueFrom = 0,
-    valueTo = value.length,
+    valueFrom: number,
+    valueTo: number,
   ) {
     this.bytes = value.buffer
     this.at = value.byteOffset + valueFrom
     this.valueLength = valueTo - valueFrom
+  }
+
+  /** Position of the change inside its revision (several changes share one revision in a txn). */
+  abstract get sub(): number
+  /** Lease ID as a decimal string, '0' for none. */
+  abstract get lease(): string
+  abstract get tombstone(): boolean
+
+  /** A revision of `key`; its value is `value`, or the bytes at [valueFrom, valueTo) of it. */
+  static make(
+    key: string,
+    value: Uint8Array,
+    create: number,
+    mod: number,
+    sub: number,
+    version: number,
+    lease: string,
+    tombstone: boolean,
+    valueFrom = 0,
+    valueTo = value.length,
+  ): KeyRevision {
+    if (sub === 0 && lease === '0' && !tombstone) return new PlainRevision(key, value, create, mod, version, valueFrom, valueTo)
+    return new MarkedRevision(key, value, create, mod, version, valueFrom, valueTo, sub, lease, tombstone)
   }
 
   /** The value: a new view at each read (a read of the file once spilled), so read it once where it is used. */
@@ -68,6 +92,55 @@ export class KeyRevision {
   /** Whether `v` is a view of this revision's very bytes (not merely equal ones). */
   holds(v: Uint8Array): boolean {
     return v.buffer === this.bytes && v.byteOffset === this.at && v.length === this.valueLength
+  }
+}
+
+/** The only change of its transaction, without a lease, not a tombstone. */
+class PlainRevision extends KeyRevision {
+  constructor(key: string, value: Uint8Array, create: number, mod: number, version: number, valueFrom: number, valueTo: number) {
+    super(key, value, create, mod, version, valueFrom, valueTo)
+  }
+
+  get sub(): number {
+    return 0
+  }
+
+  get lease(): string {
+    return '0'
+  }
+
+  get tombstone(): boolean {
+    return false
+  }
+}
+
+/** Any other revision. */
+class MarkedRevision extends KeyRevision {
+  constructor(
+    key: string,
+    value: Uint8Array,
+    create: number,
+    mod: number,
+    version: number,
+    valueFrom: number,
+    valueTo: number,
+    private readonly subIndex: number,
+    private readonly leaseId: string,
+    private readonly isTombstone: boolean,
+  ) {
+    super(key, value, create, mod, version, valueFrom, valueTo)
+  }
+
+  get sub(): number {
+    return this.subIndex
+  }
+
+  get lease(): string {
+    return this.leaseId
+  }
+
+  get tombstone(): boolean {
+    return this.isTombstone
   }
 }
 

@@ -102,9 +102,9 @@ function toRevision(r: RevisionRecord): KeyRevision | undefined {
   if (!r.kv) return undefined
   const key = Buffer.from(r.kv.key).toString('latin1')
   const main = Number(r.main)
-  if (r.tombstone) return new KeyRevision(key, EMPTY, 0, main, Number(r.sub), 0, '0', true)
+  if (r.tombstone) return KeyRevision.make(key, EMPTY, 0, main, Number(r.sub), 0, '0', true)
   // Copy: the reader's bytes are views into its page cache.
-  return new KeyRevision(key, Buffer.from(r.kv.value), Number(r.kv.createRevision), main, Number(r.sub), Number(r.kv.version), r.kv.lease.toString(), false)
+  return KeyRevision.make(key, Buffer.from(r.kv.value), Number(r.kv.createRevision), main, Number(r.sub), Number(r.kv.version), r.kv.lease.toString(), false)
 }
 
 const EMPTY = Buffer.alloc(0)

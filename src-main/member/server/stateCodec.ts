@@ -375,7 +375,7 @@ export class StateDecoder {
       const key = q.take(klen).toString('latin1')
       // A view into the chunk it arrived in (or a copy when it spans two): no per-value copy.
       const value = vlen ? q.take(vlen) : EMPTY
-      loader.add(new KeyRevision(key, value, create, mod, sub, version, lease, (flags & FLAG_TOMBSTONE) !== 0))
+      loader.add(KeyRevision.make(key, value, create, mod, sub, version, lease, (flags & FLAG_TOMBSTONE) !== 0))
       this.records++
     }
   }
@@ -403,7 +403,7 @@ export class StateDecoder {
       const next = valueAt + vlen
       if (next > end) break
       loader.add(
-        new KeyRevision(
+        KeyRevision.make(
           b.toString('latin1', keyAt, valueAt),
           // The value where it lies in the chunk: no copy, and no view either. An empty one must
           // not keep the chunk.
@@ -495,7 +495,7 @@ function decodeV1(buf: Buffer): StateImage {
     off += vlen
     const lease = buf.subarray(off, off + llen).toString('latin1')
     off += llen
-    revs.push(new KeyRevision(key, value, create, mod, sub, version, lease, tombstone))
+    revs.push(KeyRevision.make(key, value, create, mod, sub, version, lease, tombstone))
   }
   revs.sort((a, b) => a.mod - b.mod || a.sub - b.sub)
   const loader = new StoreLoader(header.compactRev, header.everCompacted ?? header.compactRev > 0)

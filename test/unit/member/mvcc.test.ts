@@ -166,7 +166,7 @@ describe('what the store keeps of a written value', () => {
 describe('KeyRevision', () => {
   it('takes its value where it lies in a larger buffer, and reads back exactly those bytes', () => {
     const chunk = Buffer.from('....hello world....')
-    const r = new KeyRevision('k', chunk, 2, 3, 0, 1, '0', false, 4, 15)
+    const r = KeyRevision.make('k', chunk, 2, 3, 0, 1, '0', false, 4, 15)
     expect(r.valueLength).toBe(11)
     expect(r.value.toString()).toBe('hello world')
     expect(r.holds(chunk.subarray(4, 15))).toBe(true)

@@ -8,7 +8,7 @@ import { MvccStore, type StepResult } from '../../../src-main/member/mvcc/store'
 import { KeyRevision } from '../../../src-main/member/mvcc/types'
 import { sortSliced } from '../../../src-main/member/mvcc/slicedSort'
 
-const rev = (mod: number, sub = 0): KeyRevision => new KeyRevision(`k${mod}`, Buffer.alloc(0), mod, mod, sub, 1, '0', false)
+const rev = (mod: number, sub = 0): KeyRevision => KeyRevision.make(`k${mod}`, Buffer.alloc(0), mod, mod, sub, 1, '0', false)
 
 describe('KeyIndex', () => {
   it('behaves like a sorted set under random inserts and removes', () => {

@@ -16,7 +16,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-const rev = (value: Buffer, mod: number) => new KeyRevision(`/k${mod}`, value, mod, mod, 0, 1, '0', false)
+const rev = (value: Buffer, mod: number) => KeyRevision.make(`/k${mod}`, value, mod, mod, 0, 1, '0', false)
 /** A value of `n` bytes that differs with `seed`. */
 const valueOf = (seed: number, n = 100) => Buffer.from(`${seed}:`.padEnd(n, String.fromCharCode(97 + (seed % 26))))
 

@@ -109,8 +109,8 @@ describe('member state → etcd snapshot', () => {
     const snap = readEtcdSnapshot(openDbBytes(streamBytes(sm).subarray(0, -32)))
     const fromFile = [...snap.revisions()].map((r) =>
       r.tombstone
-        ? new KeyRevision(Buffer.from(r.kv!.key).toString('latin1'), Buffer.alloc(0), 0, Number(r.main), Number(r.sub), 0, '0', true)
-        : new KeyRevision(Buffer.from(r.kv!.key).toString('latin1'), Buffer.from(r.kv!.value), Number(r.kv!.createRevision), Number(r.main), Number(r.sub), Number(r.kv!.version), r.kv!.lease.toString(), false),
+        ? KeyRevision.make(Buffer.from(r.kv!.key).toString('latin1'), Buffer.alloc(0), 0, Number(r.main), Number(r.sub), 0, '0', true)
+        : KeyRevision.make(Buffer.from(r.kv!.key).toString('latin1'), Buffer.from(r.kv!.value), Number(r.kv!.createRevision), Number(r.main), Number(r.sub), Number(r.kv!.version), r.kv!.lease.toString(), false),
     )
     expect(hashKV(fromFile, 7, 3)).toBe(sm.store.hashKV(0))
   })
