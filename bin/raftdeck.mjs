@@ -24,13 +24,14 @@ const useBuild =
 
 // A member runs with its own Node options (src-main/member/nodeFlags.ts explains them).
 const flagsFile = path.join(sources, 'member', 'nodeFlags.json')
-const nodeFlags = process.argv[2] === 'member' && existsSync(flagsFile) ? JSON.parse(readFileSync(flagsFile, 'utf8')) : []
+const memberOptions = process.argv[2] === 'member' && existsSync(flagsFile) ? JSON.parse(readFileSync(flagsFile, 'utf8')) : { flags: [], env: {} }
+const nodeFlags = memberOptions.flags
 
 if (useBuild && nodeFlags.length === 0) {
   await import(pathToFileURL(built).href)
 } else {
   const entry = useBuild ? [built] : ['--import', import.meta.resolve('tsx'), path.join(root, 'src-main', 'cli', 'main.ts')]
-  const child = spawn(process.execPath, [...nodeFlags, ...entry, ...process.argv.slice(2)], { stdio: 'inherit' })
+  const child = spawn(process.execPath, [...nodeFlags, ...entry, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...memberOptions.env } })
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => child.kill(sig))
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)))
 }

@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto'
 import { EtcdClient } from '../src-main/services/etcd/client'
 import { findEtcdBinary } from '../src-main/services/app/etcdBinary'
 import { packageMemberCommand } from '../src-main/services/playground/launcher'
-import { MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
+import { MEMBER_ENV, MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
 import { freePorts } from '../test/support/ports'
 import { EVENT_LEASES, k8sWrites } from './bench-scale/k8sData'
 import { choiceListOption, intOption, scriptArgs } from './args'
@@ -159,7 +159,7 @@ function start(engine: Engine, m: Member, flags: string[], nodeFlags: string[] =
   const proc =
     engine === 'etcd'
       ? spawn(ETCD, [...flags, '--log-level=warn', '--logger=zap', '--quota-backend-bytes=8589934592'], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(member.cmd, [...MEMBER_NODE_FLAGS, ...nodeFlags, ...member.prefix, 'member', ...flags, '--quota-backend-bytes=8589934592'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...member.env } })
+      : spawn(member.cmd, [...MEMBER_NODE_FLAGS, ...nodeFlags, ...member.prefix, 'member', ...flags, '--quota-backend-bytes=8589934592'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...MEMBER_ENV, ...member.env } })
   m.log = []
   proc.stdout!.on('data', (d: Buffer) => m.log.push(d.toString()))
   proc.stderr!.on('data', (d: Buffer) => m.log.push(d.toString()))

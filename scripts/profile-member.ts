@@ -34,7 +34,7 @@ import { randomBytes } from 'node:crypto'
 import { EtcdClient } from '../src-main/services/etcd/client'
 import { packageRoot } from '../src-main/services/app/packageRoot'
 import { DebugFeed } from '../src-main/services/playground/debugFeed'
-import { MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
+import { MEMBER_ENV, MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
 import { choiceOption, intOption, scriptArgs, usageError } from './args'
 
 const USAGE =
@@ -302,7 +302,7 @@ async function main(): Promise<void> {
         '--initial-cluster-token=prof',
         ...(values['debug-watch'] ? ['--enable-debug-service'] : []),
       ],
-      { stdio: ['ignore', traceFd ?? 'ignore', 'pipe', ...(PROBE ? (['ipc'] as const) : [])], env: { ...process.env, ...memberEnv } },
+      { stdio: ['ignore', traceFd ?? 'ignore', 'pipe', ...(PROBE ? (['ipc'] as const) : [])], env: { ...process.env, ...MEMBER_ENV, ...memberEnv } },
     )
     // The member has its own copy of the descriptor.
     if (traceFd !== undefined) closeSync(traceFd)

@@ -24,6 +24,14 @@
 
 /** Size of one shared slab: Node's own pool slab size. */
 export const SLAB_BYTES = 8 * 1024
+/**
+ * Size of the Raft log's slabs: each is a memory mapping of its own, exactly 32 pages with malloc's
+ * chunk header, given back to the system when the slab is freed (members run with malloc's mmap
+ * threshold fixed below this size: nodeFlags.ts). Bytes the log keeps die together when the log
+ * drops its oldest entries, and the store moves the live values still in them out first
+ * (MvccStore.promoteLiveValues), so these slabs are not left pinned by a few survivors.
+ */
+export const LOG_SLAB_BYTES = 128 * 1024 - 32
 /** Copies longer than this are allocated alone (their end-of-slab waste would be too large). */
 export const MAX_SHARED_BYTES = 2 * 1024
 
@@ -44,6 +52,16 @@ export function isKept(b: Uint8Array): boolean {
 export class ByteArena {
   private slab: Buffer = EMPTY
   private used = 0
+  /** Memory this arena allocated (slabs and own allocations), numbered in the order it was made. */
+  private readonly made = new WeakMap<ArrayBufferLike, number>()
+  private allocations = 0
+
+  constructor(private readonly slabBytes = SLAB_BYTES) {}
+
+  /** In what order this arena made `b` (0 first), or undefined when it did not. */
+  orderOf(b: ArrayBufferLike): number | undefined {
+    return this.made.get(b)
+  }
 
   /** A copy of `src` that shares memory with nothing but other copies made here. */
   copy(src: Uint8Array): Buffer {
@@ -52,17 +70,22 @@ export class ByteArena {
     if (n > MAX_SHARED_BYTES) {
       const own = Buffer.allocUnsafeSlow(n)
       own.set(src)
-      keptMemory.add(own.buffer)
+      this.keep(own.buffer)
       return own
     }
     if (this.used + n > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
+      this.slab = Buffer.allocUnsafeSlow(this.slabBytes)
       this.used = 0
-      keptMemory.add(this.slab.buffer)
+      this.keep(this.slab.buffer)
     }
     const out = this.slab.subarray(this.used, this.used + n)
     out.set(src)
     this.used += n
     return out
+  }
+
+  private keep(b: ArrayBufferLike): void {
+    keptMemory.add(b)
+    this.made.set(b, this.allocations++)
   }
 }

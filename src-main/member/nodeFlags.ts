@@ -1,7 +1,7 @@
 /**
  * Node/V8 options every member process runs with (the playground's launcher, the test spawner and
- * bin/raftdeck.mjs all pass them; the list lives in nodeFlags.json so the plain-JS launcher reads
- * the same one). Each was chosen by measurement: the first two are about memory (docs/member.md,
+ * bin/raftdeck.mjs all pass them, with MEMBER_ENV below; both live in nodeFlags.json so the plain-JS
+ * launcher reads the same ones). Each was chosen by measurement: the first two are about memory (docs/member.md,
  * "Memory under load: the heap's growth factor"), the third about how soon a member runs at its
  * pace (docs/member.md, "The one-client cells measured V8's warm-up"), the fourth about memory at
  * rest (docs/member.md, "Memory back when the load stops").
@@ -35,6 +35,20 @@
  * two scavenges (server/idleHeap.ts). V8's own memory reducer does it 15–45 s after a load, and on
  * a leader sometimes never; the member does it within 10 s, 15 MiB per member.
  */
-import flags from './nodeFlags.json'
+import options from './nodeFlags.json'
 
-export const MEMBER_NODE_FLAGS: readonly string[] = flags
+export const MEMBER_NODE_FLAGS: readonly string[] = options.flags
+
+/**
+ * Environment every member process runs with, beside those options (from the same file).
+ *
+ * `MALLOC_MMAP_THRESHOLD_=122880`: glibc's malloc gives an allocation of this size or more a memory
+ * mapping of its own, returned to the system when freed, where by default the threshold rises to
+ * the size of any such allocation once it is freed, after which 128 KiB allocations come from the
+ * heap. The Raft log's slabs (byteArena.ts, LOG_SLAB_BYTES) are kept for a long time; in malloc's
+ * heap, among the requests' short-lived buffers, they left it unable to shrink after a load: 16 MiB
+ * more per member at rest after 150,000 puts (docs/member.md, "The log's bytes in memory of their
+ * own"). It stays above 64 KiB, the size of Node's socket read buffers, which come and go with
+ * every read.
+ */
+export const MEMBER_ENV: Readonly<Record<string, string>> = options.env

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
-import { MEMBER_NODE_FLAGS } from '../../src-main/member/nodeFlags'
+import { MEMBER_ENV, MEMBER_NODE_FLAGS } from '../../src-main/member/nodeFlags'
 
 /** Repository root, for spawning the raftdeck command from source in tests. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -18,5 +18,7 @@ export function raftdeckArgv(args: string[]): [string, string[]] {
 
 export function spawnRaftdeck(args: string[], options: SpawnOptions = {}): ChildProcess {
   const [cmd, argv] = raftdeckArgv(args)
-  return spawn(cmd, argv, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], ...options })
+  // And with the environment the product gives members.
+  const env = args[0] === 'member' ? { ...(options.env ?? process.env), ...MEMBER_ENV } : options.env
+  return spawn(cmd, argv, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], ...options, ...(env ? { env } : {}) })
 }

@@ -55,6 +55,8 @@ export type BackgroundRunner = (step: () => StepResult) => void
 const SURVIVOR_BATCH = 1024
 /** Keys examined per physical compaction step. */
 const COMPACT_KEYS_PER_STEP = 2000
+/** Keys examined per step of promoteLiveValues. */
+const PROMOTE_KEYS_PER_STEP = 2000
 /**
  * Bytes of superseded values kept in memory before the oldest are spilled: the recent history (a
  * watcher's prev_kv, reads just behind the head) stays, and so does all of a modest one. Spilling
@@ -102,6 +104,8 @@ export class MvccStore {
   /** Superseded revisions, oldest first: the next to be spilled. */
   private queued = new SpillQueue()
   private spillKeepBytes = SPILL_KEEP_BYTES
+  /** Memory the live values are being moved out of (promoteLiveValues), and the walk's position. */
+  private promoting: { released: (b: ArrayBufferLike) => boolean; after: string | undefined; scheduled: boolean } | undefined
 
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
@@ -289,6 +293,46 @@ export class MvccStore {
     }
   }
 
+  /**
+   * Moves every live value that is in memory `released` says its other holder gave up (the Raft
+   * log's oldest slabs, once the log dropped their entries) into the store's own arena, so that
+   * memory can go: without this a slab stays alive for one value of a key never written again.
+   * Superseded values are left where they are: the spill or a compaction lets go of them soon, in
+   * about the order they were written. Runs through the background runner in slices; a newer call
+   * replaces the predicate and starts the walk again.
+   */
+  promoteLiveValues(released: (b: ArrayBufferLike) => boolean): void {
+    const wasScheduled = this.promoting?.scheduled ?? false
+    this.promoting = { released, after: undefined, scheduled: wasScheduled }
+    if (!this.runner) {
+      while (this.promoteStep(Infinity) === 'more');
+      return
+    }
+    if (wasScheduled) return
+    this.promoting.scheduled = true
+    this.runner(() => this.promoteStep(PROMOTE_KEYS_PER_STEP))
+  }
+
+  /** One slice of promoteLiveValues: up to `maxKeys` keys. */
+  promoteStep(maxKeys: number): StepResult {
+    const p = this.promoting
+    if (!p) return 'done'
+    const keys = this.index.keysAfter(p.after, maxKeys)
+    for (const key of keys) {
+      const h = this.history.get(key)!
+      const r = h[h.length - 1]!
+      const m = r.memory
+      if (r.tombstone || r.valueLength === 0 || !m || !p.released(m)) continue
+      r.relocate(this.values.copy(r.value))
+    }
+    if (keys.length < maxKeys) {
+      this.promoting = undefined
+      return 'done'
+    }
+    p.after = keys[keys.length - 1]
+    return 'more'
+  }
+
   /** Whether physical compaction still has keys to visit. */
   get compacting(): boolean {
     return this.physicalRev > 0
@@ -418,6 +462,8 @@ export class MvccStore {
     this.compactCursor = undefined
     // The old revisions go with the old store (their spill files are closed once unreachable).
     this.queued.clear()
+    // The new store's values are not in the log's memory (a snapshot's chunks hold them).
+    if (this.promoting) this.promoting.released = () => false
     for (const w of this.compactedWaiters.splice(0)) w()
     for (const l of this.restoreListeners) l()
   }

@@ -89,6 +89,21 @@ export abstract class KeyRevision {
     this.at = at
   }
 
+  /** The memory the value is in, or undefined once it was spilled. */
+  get memory(): ArrayBufferLike | undefined {
+    const b = this.bytes
+    return b instanceof SpillSegment ? undefined : b
+  }
+
+  /**
+   * The value is now `copy` (the same bytes, elsewhere in memory: MvccStore.promoteLiveValues), so
+   * the memory it was in can go. A view of the old bytes handed out before stays valid.
+   */
+  relocate(copy: Uint8Array): void {
+    this.bytes = copy.buffer
+    this.at = copy.byteOffset
+  }
+
   /** Whether `v` is a view of this revision's very bytes (not merely equal ones). */
   holds(v: Uint8Array): boolean {
     return v.buffer === this.bytes && v.byteOffset === this.at && v.length === this.valueLength

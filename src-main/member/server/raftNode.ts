@@ -38,7 +38,7 @@ import {
   type SoftState,
   type Status,
 } from '../../raft/index'
-import { ByteArena } from '../byteArena'
+import { ByteArena, LOG_SLAB_BYTES } from '../byteArena'
 import type { PeerHandler, Transport } from '../peer/transport'
 import type { Snapshotter } from '../snap/snapshotter'
 import type { Wal } from '../wal/wal'
@@ -56,6 +56,8 @@ export interface AppliedState {
   beginRestore(): { push(chunk: Uint8Array): void; finish(): MembershipEffect }
   /** The state now, for a snapshot written in the background. */
   freeze(): FrozenState
+  /** The log no longer holds the memory `released` names: values still in it should move out. */
+  logMemoryReleased(released: (b: ArrayBufferLike) => boolean): void
 }
 
 /** What the rest of the member hears from the Ready loop. */
@@ -155,6 +157,11 @@ class KeptEntry implements Entry {
   get data(): Buffer {
     return Buffer.from(this.bytes, this.at, this.length)
   }
+
+  /** The memory the data is in. */
+  get memory(): ArrayBufferLike {
+    return this.bytes
+  }
 }
 
 /** `e` as Raft's storage keeps it (KeptEntry). */
@@ -196,8 +203,11 @@ export class RaftNode implements PeerHandler {
   /**
    * Where the log's entries keep their data: Raft's storage holds up to --snapshot-count of them,
    * and data encoded or decoded into Node's shared buffer pool would keep its slabs alive that long.
+   * Slabs of their own memory mapping each (LOG_SLAB_BYTES), apart from malloc's heap where the
+   * requests' short-lived buffers come and go: kept bytes among those left malloc's heap unable to
+   * shrink after a load (docs/member.md, "The log's bytes in memory of their own").
    */
-  private readonly logBytes = new ByteArena()
+  private readonly logBytes = new ByteArena(LOG_SLAB_BYTES)
 
   constructor(o: RaftNodeOptions) {
     this.o = o
@@ -414,8 +424,30 @@ export class RaftNode implements PeerHandler {
     if (index > storage.snapshot().metadata.index) storage.createSnapshot(index, confState, SNAPSHOT_DATA_IN_FILE)
     const keep = this.o.catchUpEntries ?? 5000
     const compactTo = index - keep
-    if (compactTo > storage.firstIndex()) storage.compact(compactTo)
+    if (compactTo > storage.firstIndex()) {
+      storage.compact(compactTo)
+      this.releaseLogMemory()
+    }
     this.o.events.log(`saved snapshot at index ${index} (${bytes} bytes); compacted log to ${Math.max(compactTo, 0)}`)
+  }
+
+  /**
+   * After the log dropped its oldest entries: the arena's slabs made before the one its first entry
+   * is in hold no entry any more, and the live values in them are moved out (the state machine does
+   * it in the background), so those slabs can go.
+   */
+  private releaseLogMemory(): void {
+    const storage = this.o.storage
+    const first = storage.firstIndex()
+    if (first > storage.lastIndex()) return
+    const e = storage.entries(first, first + 1, Infinity)[0]
+    const order = e instanceof KeptEntry ? this.logBytes.orderOf(e.memory) : undefined
+    if (order === undefined) return
+    const arena = this.logBytes
+    this.o.stateMachine.logMemoryReleased((b) => {
+      const o = arena.orderOf(b)
+      return o !== undefined && o < order
+    })
   }
 
   propose(data: Uint8Array): boolean {

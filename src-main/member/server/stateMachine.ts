@@ -218,6 +218,10 @@ export class StateMachine {
     return freezeState(this)
   }
 
+  logMemoryReleased(released: (b: ArrayBufferLike) => boolean): void {
+    this.store.promoteLiveValues(released)
+  }
+
   /** Replaces the whole state with a snapshot's held in one buffer. */
   restore(data: Uint8Array): MembershipEffect {
     return this.adopt(decodeState(data))

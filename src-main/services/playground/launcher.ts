@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { PlaygroundEngine } from '../../shared/api/playground'
-import { MEMBER_NODE_FLAGS } from '../../member/nodeFlags'
+import { MEMBER_ENV, MEMBER_NODE_FLAGS } from '../../member/nodeFlags'
 import { packageRoot } from '../app/packageRoot'
 import { AppError, ErrorCode, msg } from '../../shared'
 
@@ -39,7 +39,7 @@ export function createLauncher(raftdeck: RaftdeckCommand, etcdBinary: string | n
         if (!etcdBinary) throw new AppError(ErrorCode.FailedPrecondition, msg('pg.launcherNoEtcd'))
         return { cmd: etcdBinary, args: flags, env: { ...process.env, ETCD_UNSUPPORTED_ARCH: process.env.ETCD_UNSUPPORTED_ARCH ?? '' } }
       }
-      return { cmd: raftdeck.cmd, args: [...MEMBER_NODE_FLAGS, ...raftdeck.prefix, 'member', ...flags, '--enable-debug-service'], env: { ...process.env, ...raftdeck.env } }
+      return { cmd: raftdeck.cmd, args: [...MEMBER_NODE_FLAGS, ...raftdeck.prefix, 'member', ...flags, '--enable-debug-service'], env: { ...process.env, ...MEMBER_ENV, ...raftdeck.env } }
     },
   }
 }

@@ -3,7 +3,7 @@
 // controls on real etcd 3.4.
 import { existsSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MEMBER_NODE_FLAGS } from '../../../src-main/member/nodeFlags'
+import { MEMBER_ENV, MEMBER_NODE_FLAGS } from '../../../src-main/member/nodeFlags'
 import { harness, leaders, settled, type Harness } from './support'
 
 describe('raftdeck engine', () => {
@@ -22,7 +22,7 @@ describe('raftdeck engine', () => {
     expect(s.members.every((m) => m.process === 'running' && m.id)).toBe(true)
   })
 
-  it('runs every member with the Node options chosen for members (nodeFlags.json), given to Node itself', async () => {
+  it('runs every member with the Node options and environment chosen for members (nodeFlags.json), given to Node itself', async () => {
     const s = await h.until(id, 'one leader', settled)
     expect(MEMBER_NODE_FLAGS.length).toBeGreaterThan(0)
     for (const m of s.members) {
@@ -37,6 +37,10 @@ describe('raftdeck engine', () => {
         expect(at, `${m.name}: ${flag} in ${argv.join(' ')}`).toBeGreaterThan(0)
         expect(at).toBeLessThan(command)
       }
+      // The environment reaches the process (malloc reads it once, at start).
+      const environ = readFileSync(`/proc/${m.pid}/environ`, 'utf8').split('\0')
+      expect(Object.keys(MEMBER_ENV).length).toBeGreaterThan(0)
+      for (const [name, value] of Object.entries(MEMBER_ENV)) expect(environ, `${m.name}: ${name}`).toContain(`${name}=${value}`)
     }
   })
 

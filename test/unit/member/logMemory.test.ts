@@ -1,0 +1,126 @@
+// The Raft log's bytes in memory of their own (byteArena.ts, LOG_SLAB_BYTES): the arena numbers
+// what it allocates, the store moves live values out of memory the log let go of
+// (MvccStore.promoteLiveValues), and a member does that after each log compaction.
+import { rmSync } from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ByteArena, isKept, LOG_SLAB_BYTES, MAX_SHARED_BYTES, SLAB_BYTES } from '../../../src-main/member/byteArena'
+import { MvccStore, type StepResult } from '../../../src-main/member/mvcc/store'
+import { EtcdServer } from '../../../src-main/member/server/etcdServer'
+import { MemoryNetwork, memberConfig, until } from './memoryNetwork'
+
+const b = (s: string) => Buffer.from(s)
+
+describe('ByteArena of log slabs', () => {
+  it('makes slabs of the size asked for, and numbers its allocations in order', () => {
+    const a = new ByteArena(LOG_SLAB_BYTES)
+    const first = a.copy(Buffer.alloc(1000, 1))
+    expect(first.buffer.byteLength).toBe(LOG_SLAB_BYTES)
+    const copies = Array.from({ length: 200 }, (_, i) => a.copy(Buffer.alloc(1000, i)))
+    const own = a.copy(Buffer.alloc(MAX_SHARED_BYTES + 1, 7))
+    const orders = [first, ...copies, own].map((c) => a.orderOf(c.buffer)!)
+    expect(orders[0]).toBe(0)
+    // Never decreasing, one step per slab or own allocation.
+    expect(orders.every((o, i) => i === 0 || o === orders[i - 1] || o === orders[i - 1]! + 1)).toBe(true)
+    expect(new Set(orders).size).toBe(orders.at(-1)! + 1)
+    expect(a.orderOf(new ByteArena().copy(b('elsewhere')).buffer)).toBeUndefined()
+    expect(a.orderOf(Buffer.from('pooled').buffer)).toBeUndefined()
+  })
+})
+
+describe('MvccStore.promoteLiveValues', () => {
+  /** A store whose values come from `log` (as a member's do: the Raft log's copies of entries). */
+  function fill(log: ByteArena): MvccStore {
+    const s = new MvccStore()
+    const put = (k: string, v: Buffer) => {
+      const t = s.write()
+      t.put(k, log.copy(v), '0')
+      t.end()
+    }
+    put('/static', Buffer.alloc(500, 0x53))
+    for (let i = 0; i < 600; i++) put(`/churn/${i % 20}`, Buffer.alloc(500, i % 251))
+    const t = s.write()
+    t.deleteRange('/churn/0', undefined)
+    t.end()
+    return s
+  }
+
+  it('moves live values out of released memory, leaves superseded ones and reads the same', () => {
+    const log = new ByteArena(LOG_SLAB_BYTES)
+    const s = fill(log)
+    const live = s.range('/', '0').kvs
+    const before = (at: number) => s.range('/', '0', { rev: at }).kvs.map((r) => `${r.key}@${r.mod}=${r.value.toString('hex')}`)
+    const snapshots = [2, 300, s.currentRev].map(before)
+    const hash = s.hashKV(0)
+    const staticRev = s.get('/static')!
+    const firstSlab = staticRev.memory!
+    expect(log.orderOf(firstSlab)).toBe(0)
+    const superseded = s.changesBetween(3, 100)
+    expect(superseded.every((r) => r.memory === firstSlab)).toBe(true)
+
+    s.promoteLiveValues((m) => log.orderOf(m) === 0)
+
+    // The live value from the released slab moved into the store's own arena; others stayed.
+    expect(staticRev.memory).not.toBe(firstSlab)
+    expect(isKept(staticRev.value)).toBe(true)
+    expect(staticRev.memory!.byteLength).toBe(SLAB_BYTES)
+    for (const r of live) if (r !== staticRev) expect(log.orderOf(r.memory!)).toBeGreaterThan(0)
+    expect(superseded.filter((r) => r.memory !== firstSlab).map((r) => `${r.key}@${r.mod}`)).toEqual([])
+    // Nothing a read, a hash or the history sees changed.
+    expect([2, 300, s.currentRev].map(before)).toEqual(snapshots)
+    expect(s.hashKV(0)).toBe(hash)
+    expect(s.get('/static')).toBe(staticRev)
+  })
+
+  it('runs in slices through the background runner, and a newer call takes over the walk', () => {
+    const log = new ByteArena(LOG_SLAB_BYTES)
+    const s = fill(log)
+    const steps: Array<() => StepResult> = []
+    s.backgroundCompaction((step) => steps.push(step))
+    s.promoteLiveValues(() => false)
+    s.promoteLiveValues((m) => log.orderOf(m) === 0)
+    // One walk scheduled, not two.
+    expect(steps).toHaveLength(1)
+    expect(s.get('/static')!.memory!.byteLength).toBe(LOG_SLAB_BYTES)
+    let r: StepResult
+    let n = 0
+    do {
+      r = s.promoteStep(5)
+      n++
+    } while (r === 'more')
+    expect(n).toBeGreaterThan(3)
+    expect(s.get('/static')!.memory!.byteLength).toBe(SLAB_BYTES)
+    expect(steps[0]!()).toBe('done')
+  })
+})
+
+describe('a member whose log drops its oldest entries', () => {
+  const started: EtcdServer[] = []
+  afterEach(async () => {
+    for (const s of started.splice(0)) {
+      await s.stop().catch(() => {})
+      rmSync(s.cfg.dataDir, { recursive: true, force: true })
+    }
+  })
+
+  it('moves the live values out of the log slabs it let go of, on every member', async () => {
+    const names = ['n1', 'n2', 'n3']
+    const net = new MemoryNetwork()
+    const servers = names.map((n) => {
+      const s = new EtcdServer(memberConfig(n, names, ['--snapshot-count', '20', '--experimental-snapshot-catchup-entries', '5']), { log: () => {}, onFatal: () => {}, transport: net.transport() })
+      started.push(s)
+      return s
+    })
+    await Promise.all(servers.map((s) => s.start()))
+    let leader: EtcdServer | undefined
+    await until('a leader', () => (leader = servers.find((s) => s.isLeader())) !== undefined && servers.every((s) => s.raftStatus().lead === leader!.localId))
+    const put = (k: string, v: Buffer) => leader!.propose({ put: { key: b(k), value: v, lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false } })
+    await put('/static', Buffer.alloc(700, 0x53))
+    await until('every member to apply it', () => servers.every((s) => s.state.store.get('/static') !== undefined))
+    // Applied from the log: the value is in one of the log's slabs.
+    for (const s of servers) expect(s.state.store.get('/static')!.memory!.byteLength).toBe(LOG_SLAB_BYTES)
+    // Enough entries for the log to drop that slab's (20 entries a snapshot, 5 kept behind).
+    for (let i = 0; i < 400; i++) await put(`/churn/${i % 10}`, Buffer.alloc(700, i % 251))
+    await until('every member to move /static out of the log slab', () => servers.every((s) => s.state.store.get('/static')!.memory!.byteLength === SLAB_BYTES), 10_000)
+    for (const s of servers) expect(s.state.store.get('/static')!.value.equals(Buffer.alloc(700, 0x53))).toBe(true)
+  })
+})
