@@ -1,10 +1,13 @@
 // The Raft log's bytes in memory of their own (byteArena.ts, LOG_SLAB_BYTES): the arena numbers
 // what it allocates, the store moves live values out of memory the log let go of
 // (MvccStore.promoteLiveValues), and a member does that after each log compaction.
-import { rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ByteArena, isKept, LOG_SLAB_BYTES, MAX_SHARED_BYTES, SLAB_BYTES } from '../../../src-main/member/byteArena'
 import { MvccStore, type StepResult } from '../../../src-main/member/mvcc/store'
+import { ValueSpill } from '../../../src-main/member/mvcc/valueSpill'
 import { EtcdServer } from '../../../src-main/member/server/etcdServer'
 import { MemoryNetwork, memberConfig, until } from './memoryNetwork'
 
@@ -90,6 +93,76 @@ describe('MvccStore.promoteLiveValues', () => {
     expect(n).toBeGreaterThan(3)
     expect(s.get('/static')!.memory!.byteLength).toBe(SLAB_BYTES)
     expect(steps[0]!()).toBe('done')
+  })
+})
+
+describe('promotion among every other kind of change', () => {
+  it('a store that promotes answers every read, watch replay, HashKV and snapshot record as one that does not', () => {
+    let x = 7
+    const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31)
+    const log = new ByteArena(LOG_SLAB_BYTES)
+    const plain = new MvccStore()
+    const promoting = new MvccStore()
+    const spill = new ValueSpill(mkdtempSync(path.join(os.tmpdir(), 'raftdeck-promote-')), () => {})
+    promoting.spillValuesTo(spill, 16 * 1024)
+    plain.spillValuesTo(new ValueSpill(mkdtempSync(path.join(os.tmpdir(), 'raftdeck-promote-')), () => {}), 16 * 1024)
+    // The promoting store's walk runs a few keys at a time, between writes, as a member's does.
+    const steps: Array<() => StepResult> = []
+    promoting.backgroundCompaction((step) => steps.push(step))
+    const runSome = () => {
+      const step = steps[0]
+      if (step && step() === 'done') steps.shift()
+    }
+    let released = 0
+    let view: ReturnType<MvccStore['view']> | undefined
+    for (let i = 0; i < 6000; i++) {
+      const key = `/k/${next() % 300}`
+      // The same bytes for both, in the log's slabs for the promoting one.
+      const value = Buffer.alloc(100 + (next() % 700), i % 251)
+      const op = next() % 20
+      for (const s of [plain, promoting]) {
+        const t = s.write()
+        if (op === 0) t.deleteRange('/k/1', '/k/3')
+        else if (op === 1) {
+          t.put(key, s === promoting ? log.copy(value) : value, '0')
+          t.put(`${key}/b`, s === promoting ? log.copy(value) : value, '42')
+        } else t.put(key, s === promoting ? log.copy(value) : value, '0')
+        t.end()
+      }
+      if (i % 2000 === 1999) {
+        const at = plain.currentRev - (next() % 400)
+        plain.compact(at)
+        promoting.compact(at)
+      }
+      if (i % 300 === 299) {
+        // The log lets go of another few of its oldest slabs; sometimes while a snapshot is frozen.
+        released += 2
+        const upTo = released
+        promoting.promoteLiveValues((m) => (log.orderOf(m) ?? Infinity) < upTo)
+        if (!view && next() % 2 === 0) view = promoting.view()
+      }
+      if (view && i % 300 === 150) {
+        view.release()
+        view = undefined
+      }
+      runSome()
+    }
+    view?.release()
+    while (steps.length) runSome()
+    while (plain.compacting) plain.compactStep(Infinity)
+    expect(spill.stats.values).toBeGreaterThan(0)
+    const show = (s: MvccStore, rev: number) => s.range('/', '0', { rev }).kvs.map((r) => `${r.key}@${r.mod}.${r.sub} v${r.version} l${r.lease}=${r.value.toString('hex')}`)
+    for (const rev of [promoting.compactRev, Math.floor((promoting.compactRev + promoting.currentRev) / 2), promoting.currentRev]) expect(show(promoting, rev)).toEqual(show(plain, rev))
+    const replay = (s: MvccStore) => s.changesBetween(s.compactRev, s.currentRev).map((r) => `${r.key}@${r.mod}.${r.sub} ${r.tombstone}=${r.value.toString('hex')}`)
+    expect(replay(promoting)).toEqual(replay(plain))
+    expect(promoting.hashKV(0)).toBe(plain.hashKV(0))
+    const records = (s: MvccStore) => [...s.allRevisions()].map((r) => `${r.key}@${r.mod}=${r.value.toString('hex')}`)
+    expect(records(promoting)).toEqual(records(plain))
+    // And the live values that were in released slabs are out of them.
+    const live = promoting.range('/', '0').kvs
+    const stillInReleased = live.filter((r) => (log.orderOf(r.memory!) ?? Infinity) < released - 2)
+    expect(live.some((r) => r.memory && log.orderOf(r.memory) === undefined)).toBe(true)
+    expect(stillInReleased.map((r) => r.key)).toEqual([])
   })
 })
 
