@@ -105,7 +105,7 @@ export class MvccStore {
   private queued = new SpillQueue()
   private spillKeepBytes = SPILL_KEEP_BYTES
   /** Memory the live values are being moved out of (promoteLiveValues), and the walk's position. */
-  private promoting: { released: (b: ArrayBufferLike) => boolean; after: string | undefined; scheduled: boolean } | undefined
+  private promoting: { released: (b: ArrayBufferLike) => boolean; after: string | undefined } | undefined
 
   onCommit(listener: CommitListener): () => void {
     this.listeners.add(listener)
@@ -302,15 +302,11 @@ export class MvccStore {
    * replaces the predicate and starts the walk again.
    */
   promoteLiveValues(released: (b: ArrayBufferLike) => boolean): void {
-    const wasScheduled = this.promoting?.scheduled ?? false
-    this.promoting = { released, after: undefined, scheduled: wasScheduled }
-    if (!this.runner) {
-      while (this.promoteStep(Infinity) === 'more');
-      return
-    }
-    if (wasScheduled) return
-    this.promoting.scheduled = true
-    this.runner(() => this.promoteStep(PROMOTE_KEYS_PER_STEP))
+    // A walk under way (there is one exactly while `promoting` is set) goes on with the new predicate.
+    const walking = this.promoting !== undefined
+    this.promoting = { released, after: undefined }
+    if (!this.runner) this.promoteStep(Infinity)
+    else if (!walking) this.runner(() => this.promoteStep(PROMOTE_KEYS_PER_STEP))
   }
 
   /** One slice of promoteLiveValues: up to `maxKeys` keys. */
@@ -462,8 +458,6 @@ export class MvccStore {
     this.compactCursor = undefined
     // The old revisions go with the old store (their spill files are closed once unreachable).
     this.queued.clear()
-    // The new store's values are not in the log's memory (a snapshot's chunks hold them).
-    if (this.promoting) this.promoting.released = () => false
     for (const w of this.compactedWaiters.splice(0)) w()
     for (const l of this.restoreListeners) l()
   }

@@ -1,32 +1,21 @@
 // Leases on a monotonic clock: the wall clock of the leader jumps a day ahead and nothing expires
 // early; an expired lease is not revived by a keep-alive (etcd answers TTL 0 once it is revoked);
 // keep-alives and TimeToLive sent to a follower are answered through the leader.
-import { rmSync } from 'node:fs'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { EtcdServer } from '../../../src-main/member/server/etcdServer'
-import { MemoryNetwork, memberConfig, until } from './memoryNetwork'
+import type { EtcdServer } from '../../../src-main/member/server/etcdServer'
+import { MemoryCluster, until } from './memoryNetwork'
 
-const started: EtcdServer[] = []
+let running: MemoryCluster | undefined
 afterEach(async () => {
   vi.useRealTimers()
-  for (const s of started.splice(0)) {
-    await s.stop().catch(() => {})
-    rmSync(s.cfg.dataDir, { recursive: true, force: true })
-  }
+  await running?.stop()
+  running = undefined
 })
 
 async function cluster(n = 3): Promise<{ servers: EtcdServer[]; leader: EtcdServer; follower: EtcdServer }> {
-  const names = Array.from({ length: n }, (_, i) => `n${i + 1}`)
-  const net = new MemoryNetwork()
-  const servers = names.map((name) => {
-    const s = new EtcdServer(memberConfig(name, names), { log: () => {}, onFatal: () => {}, transport: net.transport() })
-    started.push(s)
-    return s
-  })
-  await Promise.all(servers.map((s) => s.start()))
-  let leader: EtcdServer | undefined
-  await until('a leader', () => (leader = servers.find((s) => s.isLeader())) !== undefined && servers.every((s) => s.raftStatus().lead === leader!.localId))
-  return { servers, leader: leader!, follower: servers.find((s) => s !== leader)! }
+  running = new MemoryCluster(Array.from({ length: n }, (_, i) => `n${i + 1}`))
+  const leader = await running.start()
+  return { servers: running.servers, leader, follower: running.servers.find((s) => s !== leader)! }
 }
 
 const grant = (s: EtcdServer, id: string, ttl: number) => s.propose({ lease_grant: { ID: id, TTL: String(ttl) } })

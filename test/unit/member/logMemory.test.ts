@@ -8,8 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ByteArena, isKept, LOG_SLAB_BYTES, MAX_SHARED_BYTES, SLAB_BYTES } from '../../../src-main/member/byteArena'
 import { MvccStore, type StepResult } from '../../../src-main/member/mvcc/store'
 import { ValueSpill } from '../../../src-main/member/mvcc/valueSpill'
-import { EtcdServer } from '../../../src-main/member/server/etcdServer'
-import { MemoryNetwork, memberConfig, until } from './memoryNetwork'
+import { MemoryCluster, until } from './memoryNetwork'
 
 const b = (s: string) => Buffer.from(s)
 
@@ -97,15 +96,25 @@ describe('MvccStore.promoteLiveValues', () => {
 })
 
 describe('promotion among every other kind of change', () => {
+  const dirs: string[] = []
+  const tempDir = () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-promote-'))
+    dirs.push(d)
+    return d
+  }
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  })
+
   it('a store that promotes answers every read, watch replay, HashKV and snapshot record as one that does not', () => {
     let x = 7
     const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31)
     const log = new ByteArena(LOG_SLAB_BYTES)
     const plain = new MvccStore()
     const promoting = new MvccStore()
-    const spill = new ValueSpill(mkdtempSync(path.join(os.tmpdir(), 'raftdeck-promote-')), () => {})
+    const spill = new ValueSpill(tempDir(), () => {})
     promoting.spillValuesTo(spill, 16 * 1024)
-    plain.spillValuesTo(new ValueSpill(mkdtempSync(path.join(os.tmpdir(), 'raftdeck-promote-')), () => {}), 16 * 1024)
+    plain.spillValuesTo(new ValueSpill(tempDir(), () => {}), 16 * 1024)
     // The promoting store's walk runs a few keys at a time, between writes, as a member's does.
     const steps: Array<() => StepResult> = []
     promoting.backgroundCompaction((step) => steps.push(step))
@@ -167,26 +176,14 @@ describe('promotion among every other kind of change', () => {
 })
 
 describe('a member whose log drops its oldest entries', () => {
-  const started: EtcdServer[] = []
-  afterEach(async () => {
-    for (const s of started.splice(0)) {
-      await s.stop().catch(() => {})
-      rmSync(s.cfg.dataDir, { recursive: true, force: true })
-    }
-  })
+  let cluster: MemoryCluster | undefined
+  afterEach(() => cluster?.stop())
 
   it('moves the live values out of the log slabs it let go of, on every member', async () => {
-    const names = ['n1', 'n2', 'n3']
-    const net = new MemoryNetwork()
-    const servers = names.map((n) => {
-      const s = new EtcdServer(memberConfig(n, names, ['--snapshot-count', '20', '--experimental-snapshot-catchup-entries', '5']), { log: () => {}, onFatal: () => {}, transport: net.transport() })
-      started.push(s)
-      return s
-    })
-    await Promise.all(servers.map((s) => s.start()))
-    let leader: EtcdServer | undefined
-    await until('a leader', () => (leader = servers.find((s) => s.isLeader())) !== undefined && servers.every((s) => s.raftStatus().lead === leader!.localId))
-    const put = (k: string, v: Buffer) => leader!.propose({ put: { key: b(k), value: v, lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false } })
+    cluster = new MemoryCluster(['n1', 'n2', 'n3'], ['--snapshot-count', '20', '--experimental-snapshot-catchup-entries', '5'])
+    const { servers } = cluster
+    const leader = await cluster.start()
+    const put = (k: string, v: Buffer) => leader.propose({ put: { key: b(k), value: v, lease: '0', prev_kv: false, ignore_value: false, ignore_lease: false } })
     await put('/static', Buffer.alloc(700, 0x53))
     await until('every member to apply it', () => servers.every((s) => s.state.store.get('/static') !== undefined))
     // Applied from the log: the value is in one of the log's slabs.

@@ -4,10 +4,11 @@
 
 import os from 'node:os'
 import path from 'node:path'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import type { Message } from '../../../src-main/raft/index'
 import { MessageType } from '../../../src-main/raft/index'
 import { parseMemberFlags, type MemberConfig } from '../../../src-main/member/config'
+import { EtcdServer } from '../../../src-main/member/server/etcdServer'
 import { decodeMessage, encodeMessage } from '../../../src-main/member/peer/messageCodec'
 import type { PeerAddress, PeerHandler, Transport, TransportContext, TransportFactory } from '../../../src-main/member/peer/transport'
 
@@ -157,5 +158,32 @@ export async function until(what: string, cond: () => boolean, timeoutMs = 5000)
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** In-process members of one cluster on one MemoryNetwork, each in a data dir of its own. */
+export class MemoryCluster {
+  readonly net = new MemoryNetwork()
+  readonly servers: EtcdServer[]
+
+  /** `extra`: flags every member gets; `log`: each member's log lines, with its name. */
+  constructor(names: string[], extra: string[] = [], log: (name: string, line: string) => void = () => {}) {
+    this.servers = names.map((n) => new EtcdServer(memberConfig(n, names, extra), { log: (l) => log(n, l), onFatal: () => {}, transport: this.net.transport() }))
+  }
+
+  /** Starts every member; resolves with the leader once every member follows it. */
+  async start(): Promise<EtcdServer> {
+    await Promise.all(this.servers.map((s) => s.start()))
+    let leader: EtcdServer | undefined
+    await until('a leader', () => (leader = this.servers.find((s) => s.isLeader())) !== undefined && this.servers.every((s) => s.raftStatus().lead === leader!.localId))
+    return leader!
+  }
+
+  /** Stops every member and removes its data dir. */
+  async stop(): Promise<void> {
+    for (const s of this.servers) {
+      await s.stop().catch(() => {})
+      rmSync(s.cfg.dataDir, { recursive: true, force: true })
+    }
   }
 }
