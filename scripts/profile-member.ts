@@ -38,7 +38,7 @@ import { MEMBER_ENV, MEMBER_NODE_FLAGS } from '../src-main/member/nodeFlags'
 import { choiceOption, intOption, scriptArgs, usageError } from './args'
 
 const USAGE =
-  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--spread] [--debug-watch] [--alloc [--survivors]] [--gc] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--per-second] [--node-flags="…"] [--member-env NAME=VALUE]…'
+  'npm run profile:member -- [--seconds 8] [--concurrency 64] [--op put|get|sget] [--engine raftdeck|etcd] [--warmup 0] [--spread] [--debug-watch] [--alloc [--survivors]] [--gc] [--heap] [--heap-snapshot] [--no-prof] [--top 30] [--keep DIR] [--latency-out FILE] [--per-second] [--node-flags="…"] [--member-env NAME=VALUE]… [--member-flag=--name=value]…'
 const values = scriptArgs(USAGE, {
   seconds: { type: 'string', default: '8' },
   concurrency: { type: 'string', default: '64' },
@@ -59,6 +59,8 @@ const values = scriptArgs(USAGE, {
   'per-second': { type: 'boolean', default: false },
   // Environment for the members only (not this load client), e.g. --member-env MALLOC_ARENA_MAX=2.
   'member-env': { type: 'string', multiple: true, default: [] },
+  // Extra flags for every member (both engines), e.g. --member-flag=--snapshot-count=1000000.
+  'member-flag': { type: 'string', multiple: true, default: [] },
   // Seconds of 16-client puts before the measured load, as `npm run bench` does, so the numbers
   // are of warm code (the CPU profile still covers them: keep it short against --seconds).
   warmup: { type: 'string', default: '0' },
@@ -301,6 +303,7 @@ async function main(): Promise<void> {
         `--initial-cluster=${ic}`,
         '--initial-cluster-token=prof',
         ...(values['debug-watch'] ? ['--enable-debug-service'] : []),
+        ...(values['member-flag'] as string[]),
       ],
       { stdio: ['ignore', traceFd ?? 'ignore', 'pipe', ...(PROBE ? (['ipc'] as const) : [])], env: { ...process.env, ...MEMBER_ENV, ...memberEnv } },
     )
