@@ -1,4 +1,4 @@
-import { SpillSegment } from './valueSpill'
+import { SpillSegment, type SpillReader } from './valueSpill'
 
 const NO_BYTES = Buffer.alloc(0)
 
@@ -76,6 +76,19 @@ export abstract class KeyRevision {
     if (this.valueLength === 0) return NO_BYTES
     const b = this.bytes
     return b instanceof SpillSegment ? b.read(this.at, this.valueLength) : Buffer.from(b, this.at, this.valueLength)
+  }
+
+  /**
+   * Copies the value into `out` at `off` and returns its length; a spilled one through `reader`, which
+   * reads the file a block at a time for a walk over many values (a snapshot's encoding).
+   */
+  copyValueTo(out: Uint8Array, off: number, reader: SpillReader): number {
+    const n = this.valueLength
+    if (n === 0) return 0
+    const b = this.bytes
+    if (b instanceof SpillSegment) reader.copy(b, this.at, n, out, off)
+    else out.set(new Uint8Array(b, this.at, n), off)
+    return n
   }
 
   /** Whether the value was moved to a spill file. */

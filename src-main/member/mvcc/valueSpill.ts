@@ -35,8 +35,13 @@ const closeWhenUnreachable = new FinalizationRegistry<number>((fd) => {
   }
 })
 
+let segmentsMade = 0
+
 /** One unlinked file of spilled values; revisions that were moved into it refer to it. */
 export class SpillSegment {
+  /** Tells segments apart in a SpillReader's cache. */
+  readonly serial = segmentsMade++
+
   constructor(private readonly fd: number) {
     closeWhenUnreachable.register(this, fd)
   }
@@ -44,19 +49,93 @@ export class SpillSegment {
   /** The `length` bytes at `at`, as a new buffer. */
   read(at: number, length: number): Buffer {
     const out = Buffer.allocUnsafe(length)
+    this.readInto(out, 0, length, at, length)
+    return out
+  }
+
+  /**
+   * Reads into `out` at `off` the bytes at `at`: at least `need` of them, up to `length` (less only
+   * where the file ends). Returns how many it read.
+   */
+  readInto(out: Uint8Array, off: number, length: number, at: number, need = length): number {
     let got = 0
-    while (got < length) {
-      const n = readSync(this.fd, out, got, length - got, at + got)
-      if (n === 0) throw new Error(`value spill: file ends at ${at + got}, ${length - got} bytes short`)
+    while (got < need) {
+      const n = readSync(this.fd, out, off + got, length - got, at + got)
+      if (n === 0) throw new Error(`value spill: file ends at ${at + got}, ${need - got} bytes short`)
       got += n
     }
-    return out
+    return got
   }
 
   /** Writes all of `data` at `at` (values become readable from here only after this returns). */
   write(data: Uint8Array, at: number): void {
     let done = 0
     while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, at + done)
+  }
+}
+
+/** A SpillReader's unit of reading. */
+const READ_BLOCK = 128 * 1024
+/** Blocks a SpillReader keeps (16 MiB). */
+const READ_BLOCKS_KEPT = 128
+
+/**
+ * Reads spilled values for a walk over many of them (a snapshot's encoding goes through the whole
+ * history), a block of the file at a time, keeping the blocks read most recently. A walk in
+ * revision order meets the values in nearly the order they were spilled: a value is spilled a while
+ * after its key is written again, so neighbours in revision order sit within a few MB of each
+ * other in the file. One read per value was a system call and a buffer per value: 300,000 of them
+ * for a snapshot of a long history (docs/member.md, "Snapshots one member at a time"). Blocks are
+ * reused once evicted, and the reader holds nothing beyond the walk it serves.
+ */
+export class SpillReader {
+  /** Cached blocks by segment serial and block number, least recently used first. */
+  private readonly blocks = new Map<number, { segment: SpillSegment; data: Buffer; length: number }>()
+  /** Reads from the files, for tests and measurements. */
+  reads = 0
+
+  /** Copies the `length` bytes at `at` in `segment` into `out` at `off`. */
+  copy(segment: SpillSegment, at: number, length: number, out: Uint8Array, off: number): void {
+    if (length > READ_BLOCK / 2) {
+      this.reads++
+      segment.readInto(out, off, length, at)
+      return
+    }
+    let done = 0
+    while (done < length) {
+      const pos = at + done
+      const start = pos - (pos % READ_BLOCK)
+      const b = this.block(segment, start, at + length - start)
+      const n = Math.min(length - done, start + b.length - pos)
+      out.set(b.data.subarray(pos - start, pos - start + n), off + done)
+      done += n
+    }
+  }
+
+  /** The block of `segment` at `start`, read if needed: at least `need` bytes of it are there. */
+  private block(segment: SpillSegment, start: number, need: number): { data: Buffer; length: number } {
+    const key = segment.serial * 2 ** 24 + start / READ_BLOCK
+    const hit = this.blocks.get(key)
+    if (hit && hit.segment === segment && hit.length >= Math.min(need, READ_BLOCK)) {
+      this.blocks.delete(key)
+      this.blocks.set(key, hit)
+      return hit
+    }
+    if (hit) this.blocks.delete(key)
+    let data: Buffer
+    if (this.blocks.size >= READ_BLOCKS_KEPT) {
+      const [oldest, evicted] = this.blocks.entries().next().value as [number, { data: Buffer }]
+      this.blocks.delete(oldest)
+      data = evicted.data
+    } else {
+      data = Buffer.allocUnsafeSlow(READ_BLOCK)
+    }
+    this.reads++
+    // The last block of a segment still being written to may be short: read what is there.
+    const length = segment.readInto(data, 0, READ_BLOCK, start, Math.min(need, READ_BLOCK))
+    const b = { segment, data, length }
+    this.blocks.set(key, b)
+    return b
   }
 }
 

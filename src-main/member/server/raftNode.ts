@@ -446,7 +446,8 @@ export class RaftNode implements PeerHandler {
     const frozen = sm.freeze()
     let bytes: number
     try {
-      bytes = await this.o.snapshotter.save(index, term, stoppable(snapshotFileChunks(confState, frozen), () => this.stopped))
+      // The snapshotter is done with a chunk (written) when it pulls the next: one buffer serves all.
+      bytes = await this.o.snapshotter.save(index, term, stoppable(snapshotFileChunks(confState, frozen, true), () => this.stopped))
     } finally {
       frozen.release()
     }

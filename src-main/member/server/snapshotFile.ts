@@ -20,11 +20,12 @@ function confPrefix(confState: ConfState): Buffer {
 
 /**
  * The file's data chunk by chunk, encoded as they are pulled. A chunk may be small, or empty: an
- * empty one asks the consumer for a turn of the event loop (see encodeRecordChunks).
+ * empty one asks the consumer for a turn of the event loop (see encodeRecordChunks). With `reuse`
+ * a chunk's buffer is written over once the next is pulled (encodeRecordChunks).
  */
-export function* snapshotFileChunks(confState: ConfState, state: FrozenState | Iterable<Buffer>): Generator<Buffer> {
+export function* snapshotFileChunks(confState: ConfState, state: FrozenState | Iterable<Buffer>, reuse = false): Generator<Buffer> {
   yield confPrefix(confState)
-  yield* Symbol.iterator in state ? state : encodeStateChunks(state)
+  yield* Symbol.iterator in state ? state : encodeStateChunks(state, reuse)
 }
 
 /** The file's data in one buffer (tests and small states). */

@@ -24,6 +24,7 @@ import type { AuthStore } from '../auth/store'
 import type { Lessor } from '../lease/lessor'
 import { StoreLoader, type LoadedStore, type MvccStore, type StoreView } from '../mvcc/store'
 import { KeyRevision } from '../mvcc/types'
+import { SpillReader } from '../mvcc/valueSpill'
 import type { AlarmStore } from './alarms'
 import type { ClusterMembers } from './cluster'
 
@@ -114,7 +115,7 @@ export function stateHeader(sm: Omit<EncodableState, 'store'>, currentRev: numbe
 }
 
 /** The frozen state as ~CHUNK_BYTES buffers (large values as they are), produced on demand. */
-export function* encodeStateChunks(f: FrozenState): Generator<Buffer> {
+export function* encodeStateChunks(f: FrozenState, reuse = false): Generator<Buffer> {
   const records = function* (): Generator<KeyRevision | null> {
     for (const batch of f.view.survivorBatches()) {
       yield* batch
@@ -124,7 +125,7 @@ export function* encodeStateChunks(f: FrozenState): Generator<Buffer> {
     }
     yield* f.view.changes
   }
-  yield* encodeRecordChunks(f.header, records(), () => f.header.currentRev)
+  yield* encodeRecordChunks(f.header, records(), () => f.header.currentRev, reuse)
 }
 
 /**
@@ -134,8 +135,12 @@ export function* encodeStateChunks(f: FrozenState): Generator<Buffer> {
  * may take long to make. An empty chunk means only that: take a turn. `null` among the records
  * marks such a run, so the clock is looked at. `currentRev` is asked for once every record has been
  * written.
+ *
+ * With `reuse`, a chunk's buffer is written over once the consumer pulls the next one: for a consumer
+ * done with each chunk by then (a file writer). A snapshot of a long history is a few hundred chunks,
+ * and new buffers for each, memory outside V8's heap, brought on a full collection per snapshot.
  */
-export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevision | null>, currentRev: () => number): Generator<Buffer> {
+export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevision | null>, currentRev: () => number, reuse = false): Generator<Buffer> {
   const head = Buffer.from(JSON.stringify(header))
   let buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, MAGIC.length + 4 + head.length))
   let off = 0
@@ -148,11 +153,13 @@ export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevisio
   let resumed = performance.now()
   const flush = (): Buffer => {
     const out = buf.subarray(0, off)
-    if (off > 0) buf = Buffer.allocUnsafe(CHUNK_BYTES)
+    if (off > 0 && !(reuse && buf.length === CHUNK_BYTES)) buf = Buffer.allocUnsafe(CHUNK_BYTES)
     off = 0
     return out
   }
   let sinceLook = 0
+  // The history's spilled values, read a block of their files at a time.
+  const spilled = new SpillReader()
   for (const r of records) {
     if (r === null || ++sinceLook === LOOK_EVERY) {
       sinceLook = 0
@@ -192,7 +199,7 @@ export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevisio
       yield r.value
       resumed = performance.now()
     } else {
-      off += r.value.copy(buf, off)
+      off += r.copyValueTo(buf, off, spilled)
     }
   }
   if (off + END_BYTES > buf.length) yield flush()

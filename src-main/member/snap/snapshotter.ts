@@ -125,7 +125,8 @@ export class Snapshotter {
 
   /**
    * Writes a snapshot from its data chunks (pulled one at a time, so a generator that encodes on
-   * demand never runs ahead of the disk). Returns the file's size.
+   * demand never runs ahead of the disk). A chunk is written before the next is pulled, so its
+   * producer may write the next one into the same buffer. Returns the file's size.
    */
   async save(index: number, term: number, chunks: Iterable<Buffer> | AsyncIterable<Buffer>): Promise<number> {
     await fsp.mkdir(this.dir, { recursive: true })

@@ -1,13 +1,27 @@
 // What a member's own snapshot costs the others: each member snapshots at its own phase of the
-// --snapshot-count cycle (nextSnapshotAt).
+// --snapshot-count cycle (nextSnapshotAt), spilled values are read a block at a time while the
+// history is encoded (SpillReader), and the file writer's chunks share one buffer (reuse).
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { KeyRevision } from '../../../src-main/member/mvcc/types'
+import { SpillReader, ValueSpill } from '../../../src-main/member/mvcc/valueSpill'
 import { nextSnapshotAt } from '../../../src-main/member/server/raftNode'
+import { encodeRecordChunks, type Header } from '../../../src-main/member/server/stateCodec'
 import { MemoryCluster, until } from './memoryNetwork'
 
+const dirs: string[] = []
+const tempDir = () => {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-snapsched-'))
+  dirs.push(d)
+  return d
+}
 let cluster: MemoryCluster | undefined
 afterEach(() => {
   cluster?.stop()
   cluster = undefined
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
 describe('nextSnapshotAt', () => {
@@ -65,5 +79,69 @@ describe('nextSnapshotAt', () => {
     const later = lists.flatMap((l) => l.slice(1))
     expect(new Set(later).size).toBe(later.length)
     expect(new Set(lists.map((l) => l[2]! % 30)).size).toBe(3)
+  })
+})
+
+describe('SpillReader', () => {
+  const revs = (n: number, size: (i: number) => number) =>
+    Array.from({ length: n }, (_, i) => KeyRevision.make(`/k${i}`, Buffer.alloc(size(i), i % 251), i + 1, i + 1, 0, 1, '0', false))
+
+  it('copies the same bytes as a read of each value, across block edges and for large values', () => {
+    const spill = new ValueSpill(tempDir(), () => {})
+    // 1,000 bytes each, with a few values larger than half a block among them.
+    const rs = revs(2_000, (i) => (i % 500 === 7 ? 100_000 : 1_000 + (i % 13)))
+    const expected = rs.map((r) => Buffer.from(r.value))
+    for (let i = 0; i < rs.length; i += 100) spill.spill(rs.slice(i, i + 100))
+    expect(rs.every((r) => r.spilled)).toBe(true)
+    const reader = new SpillReader()
+    const out = Buffer.alloc(200_000)
+    rs.forEach((r, i) => {
+      out.fill(0xee)
+      const n = r.copyValueTo(out, 17, reader)
+      expect(n).toBe(expected[i]!.length)
+      expect(out.subarray(17, 17 + n).equals(expected[i]!)).toBe(true)
+      // Nothing written beyond the value.
+      expect(out[17 + n]).toBe(0xee)
+    })
+    // About two million bytes: a read per 128 KiB block and per large value, not one per value.
+    expect(reader.reads).toBeLessThan(40)
+  })
+
+  it('reads a block again when the file grew past what was read of it', () => {
+    const spill = new ValueSpill(tempDir(), () => {})
+    const first = revs(3, () => 500)
+    spill.spill(first)
+    const reader = new SpillReader()
+    const out = Buffer.alloc(600)
+    first[2]!.copyValueTo(out, 0, reader)
+    // Appended to the same file (and block) after the reader read its short end.
+    const more = [0, 1, 2].map((i) => KeyRevision.make(`/m${i}`, Buffer.alloc(400, 200 + i), 10 + i, 10 + i, 0, 1, '0', false))
+    spill.spill(more)
+    expect(more[2]!.copyValueTo(out, 0, reader)).toBe(400)
+    expect(out.subarray(0, 400).equals(Buffer.alloc(400, 202))).toBe(true)
+    // A value still in memory is copied from there.
+    const inMemory = KeyRevision.make('/x', Buffer.from('in memory'), 20, 20, 0, 1, '0', false)
+    expect(inMemory.copyValueTo(out, 3, reader)).toBe(9)
+    expect(out.subarray(3, 12).toString()).toBe('in memory')
+  })
+})
+
+describe('encodeRecordChunks with reuse', () => {
+  const header = { appliedIndex: 1, appliedTerm: 1, currentRev: 0, compactRev: 0, everCompacted: false, leases: [], cluster: { members: [] }, alarms: [], auth: {}, clusterVersion: '' } as unknown as Header
+  const records = () => Array.from({ length: 5_000 }, (_, i) => KeyRevision.make(`/key/${i}`, Buffer.alloc(300, i % 256), i + 1, i + 1, 0, 1, '0', false))
+
+  it('writes the same bytes as without, from one buffer', () => {
+    const fresh = Buffer.concat([...encodeRecordChunks(header, records(), () => 5_000)])
+    const copies: Buffer[] = []
+    const memories = new Set<ArrayBufferLike>()
+    // Each chunk is consumed before the next is pulled, as the snapshot file writer does.
+    for (const c of encodeRecordChunks(header, records(), () => 5_000, true)) {
+      copies.push(Buffer.from(c))
+      if (c.length) memories.add(c.buffer)
+    }
+    expect(copies.length).toBeGreaterThan(4)
+    expect(Buffer.concat(copies).equals(fresh)).toBe(true)
+    // The first buffer also holds the header; every later chunk is written into one.
+    expect(memories.size).toBeLessThanOrEqual(2)
   })
 })
