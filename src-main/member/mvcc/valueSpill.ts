@@ -39,7 +39,7 @@ let segmentsMade = 0
 
 /** One unlinked file of spilled values; revisions that were moved into it refer to it. */
 export class SpillSegment {
-  /** Tells segments apart in a SpillReader's cache. */
+  /** Tells segments apart in a SpillReader's cache (unique in the process). */
   readonly serial = segmentsMade++
 
   constructor(private readonly fd: number) {
@@ -90,7 +90,7 @@ const READ_BLOCKS_KEPT = 128
  */
 export class SpillReader {
   /** Cached blocks by segment serial and block number, least recently used first. */
-  private readonly blocks = new Map<number, { segment: SpillSegment; data: Buffer; length: number }>()
+  private readonly blocks = new Map<number, { data: Buffer; length: number }>()
   /** Reads from the files, for tests and measurements. */
   reads = 0
 
@@ -116,7 +116,7 @@ export class SpillReader {
   private block(segment: SpillSegment, start: number, need: number): { data: Buffer; length: number } {
     const key = segment.serial * 2 ** 24 + start / READ_BLOCK
     const hit = this.blocks.get(key)
-    if (hit && hit.segment === segment && hit.length >= Math.min(need, READ_BLOCK)) {
+    if (hit && hit.length >= Math.min(need, READ_BLOCK)) {
       this.blocks.delete(key)
       this.blocks.set(key, hit)
       return hit
@@ -133,7 +133,7 @@ export class SpillReader {
     this.reads++
     // The last block of a segment still being written to may be short: read what is there.
     const length = segment.readInto(data, 0, READ_BLOCK, start, Math.min(need, READ_BLOCK))
-    const b = { segment, data, length }
+    const b = { data, length }
     this.blocks.set(key, b)
     return b
   }

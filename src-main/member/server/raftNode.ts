@@ -99,6 +99,9 @@ const APPLY_SLICE_MS = 10
 
 type ApplyItem = { snapshot: Snapshot } | { entries: readonly Entry[] }
 
+/** The fewest entries between two snapshots of a member's own (nextSnapshotAt). */
+const minSnapshotGap = (count: number): number => Math.max(1, Math.floor(count / 4))
+
 /**
  * The applied index at which a member takes its next snapshot of its own state, given the index of
  * its last one. Snapshots come every `count` entries, as etcd's do, but each member at its own
@@ -117,7 +120,7 @@ type ApplyItem = { snapshot: Snapshot } | { entries: readonly Entry[] }
  */
 export function nextSnapshotAt(last: number, count: number, rank: number, members: number): number {
   const phase = members > 1 ? Math.floor((rank * count) / members) : 0
-  const from = last + Math.max(1, Math.floor(count / 4))
+  const from = last + minSnapshotGap(count)
   const atPhase = from + ((((phase - from) % count) + count) % count)
   // No point of the phase within a cycle of the last snapshot (it came just after one): this one
   // early, and the next at the phase.
@@ -418,7 +421,7 @@ export class RaftNode implements PeerHandler {
     const applied = this.o.stateMachine.appliedIndex
     const count = this.o.snapshotCount
     // Nothing can be due before a quarter of the cycle: no need to look at the membership yet.
-    if (applied - this.snapshotIndex < Math.max(1, Math.floor(count / 4))) return
+    if (applied - this.snapshotIndex < minSnapshotGap(count)) return
     if (this.snapshotDue?.after !== this.snapshotIndex) {
       const st = this.node.status()
       const ids = [...st.config.voters, ...st.config.learners].sort()

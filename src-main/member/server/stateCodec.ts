@@ -137,8 +137,8 @@ export function* encodeStateChunks(f: FrozenState, reuse = false): Generator<Buf
  * written.
  *
  * With `reuse`, a chunk's buffer is written over once the consumer pulls the next one: for a consumer
- * done with each chunk by then (a file writer). A snapshot of a long history is a few hundred chunks,
- * and new buffers for each, memory outside V8's heap, brought on a full collection per snapshot.
+ * done with each chunk by then (a file writer), which then needs one buffer where a snapshot of a
+ * long history made a few hundred.
  */
 export function* encodeRecordChunks(header: Header, records: Iterable<KeyRevision | null>, currentRev: () => number, reuse = false): Generator<Buffer> {
   const head = Buffer.from(JSON.stringify(header))
