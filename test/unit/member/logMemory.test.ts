@@ -1,14 +1,12 @@
 // The Raft log's bytes in memory of their own (byteArena.ts, LOG_SLAB_BYTES): the arena numbers
 // what it allocates, the store moves live values out of memory the log let go of
 // (MvccStore.promoteLiveValues), and a member does that after each log compaction.
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ByteArena, isKept, LOG_SLAB_BYTES, MAX_SHARED_BYTES, SLAB_BYTES } from '../../../src-main/member/byteArena'
 import { MvccStore, type StepResult } from '../../../src-main/member/mvcc/store'
 import { ValueSpill } from '../../../src-main/member/mvcc/valueSpill'
 import { MemoryCluster, until } from './memoryNetwork'
+import { tempDirs } from './tempDirs'
 
 const b = (s: string) => Buffer.from(s)
 
@@ -96,15 +94,7 @@ describe('MvccStore.promoteLiveValues', () => {
 })
 
 describe('promotion among every other kind of change', () => {
-  const dirs: string[] = []
-  const tempDir = () => {
-    const d = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-promote-'))
-    dirs.push(d)
-    return d
-  }
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-  })
+  const tempDir = tempDirs('raftdeck-promote-')
 
   it('a store that promotes answers every read, watch replay, HashKV and snapshot record as one that does not', () => {
     let x = 7

@@ -1,27 +1,19 @@
 // What a member's own snapshot costs the others: each member snapshots at its own phase of the
 // --snapshot-count cycle (nextSnapshotAt), spilled values are read a block at a time while the
 // history is encoded (SpillReader), and the file writer's chunks share one buffer (reuse).
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { KeyRevision } from '../../../src-main/member/mvcc/types'
 import { SpillReader, ValueSpill } from '../../../src-main/member/mvcc/valueSpill'
 import { nextSnapshotAt } from '../../../src-main/member/server/raftNode'
 import { encodeRecordChunks, type Header } from '../../../src-main/member/server/stateCodec'
 import { MemoryCluster, until } from './memoryNetwork'
+import { tempDirs } from './tempDirs'
 
-const dirs: string[] = []
-const tempDir = () => {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-snapsched-'))
-  dirs.push(d)
-  return d
-}
+const tempDir = tempDirs('raftdeck-snapsched-')
 let cluster: MemoryCluster | undefined
-afterEach(() => {
-  cluster?.stop()
+afterEach(async () => {
+  await cluster?.stop()
   cluster = undefined
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
 describe('nextSnapshotAt', () => {

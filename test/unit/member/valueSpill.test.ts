@@ -1,20 +1,12 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import os from 'node:os'
+import { readdirSync } from 'node:fs'
 import path from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MvccStore, SPILL_BATCH_BYTES, SPILL_MIN_BYTES } from '../../../src-main/member/mvcc/store'
 import { KeyRevision } from '../../../src-main/member/mvcc/types'
 import { ValueSpill } from '../../../src-main/member/mvcc/valueSpill'
+import { tempDirs } from './tempDirs'
 
-const dirs: string[] = []
-const tempDir = () => {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'raftdeck-spill-'))
-  dirs.push(d)
-  return d
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
+const tempDir = tempDirs('raftdeck-spill-')
 
 const rev = (value: Buffer, mod: number) => KeyRevision.make(`/k${mod}`, value, mod, mod, 0, 1, '0', false)
 /** A value of `n` bytes that differs with `seed`. */
@@ -23,7 +15,8 @@ const valueOf = (seed: number, n = 100) => Buffer.from(`${seed}:`.padEnd(n, Stri
 describe('ValueSpill', () => {
   it('moves values to a file and reads the same bytes back, leaving no file behind in the folder', () => {
     const lines: string[] = []
-    const spill = new ValueSpill(tempDir(), (l) => lines.push(l))
+    const dir = tempDir()
+    const spill = new ValueSpill(dir, (l) => lines.push(l))
     const revs = [rev(valueOf(1), 1), rev(valueOf(2, 300), 2), rev(Buffer.alloc(0), 3), rev(valueOf(4, 5000), 4)]
     const before = revs.map((r) => Buffer.from(r.value))
     spill.spill(revs)
@@ -34,7 +27,7 @@ describe('ValueSpill', () => {
     spill.spill(revs)
     expect(spill.stats.values).toBe(3)
     // The file was unlinked at once: its space goes back when no revision refers to it.
-    expect(readdirSync(dirs[0]!)).toEqual([])
+    expect(readdirSync(dir)).toEqual([])
     expect(lines).toEqual([])
   })
 
